@@ -1,0 +1,282 @@
+-- ptyscript.expect: patterns, the streaming match loop, read/readline,
+-- and the error objects for an unlisted timeout or EOF.
+--
+-- Each pattern keeps its own scan position (an absolute stream offset):
+-- the C matcher reports where a match could still begin, and bytes before
+-- that are never scanned again, so an expect costs time linear in the
+-- output it reads.  Among patterns that match, the earliest start wins and
+-- a tie goes to the earlier pattern in the list.
+local core = require "ptyscript.core"
+local sched = require "ptyscript.sched"
+
+local M = {}
+local DATA = core.DATA
+
+local Pattern = { __name = "ptyscript.Pattern" }
+Pattern.__index = Pattern
+function Pattern:__tostring()
+  if self.kind == "exact" then return string.format("exact %q", self.source) end
+  if self.kind == "re" then return "/" .. self.source .. "/" .. (self.flags or "") end
+  return self.kind   -- "EOF" / "TIMEOUT"
+end
+
+M.EOF = setmetatable({ kind = "EOF" }, Pattern)
+M.TIMEOUT = setmetatable({ kind = "TIMEOUT" }, Pattern)
+
+-- Compiled patterns by text and flags: each is compiled once.
+local cache, ncache = {}, 0
+
+local function compile(source, flags, literal)
+  local key = (literal and "=" or "/") .. flags .. "/" .. source
+  local re = cache[key]
+  if not re then
+    if ncache >= 2000 then cache, ncache = {}, 0 end
+    re = core.compile(source, flags, literal)
+    cache[key] = re
+    ncache = ncache + 1
+  end
+  return re
+end
+
+-- pty.re(text [, flags]): a regex with flags i, m, s, x.
+function M.re(source, flags)
+  if type(source) ~= "string" then
+    error("re: pattern must be a string, got " .. type(source), 2)
+  end
+  flags = flags or ""
+  if type(flags) ~= "string" then error("re: flags must be a string such as \"i\"", 2) end
+  local ok, re = pcall(compile, source, flags, false)
+  if not ok then M.raise("re: " .. tostring(re)) end
+  return setmetatable({ kind = "re", source = source, flags = flags, _re = re }, Pattern)
+end
+
+-- pty.exact(text): a literal string.
+function M.exact(source)
+  if type(source) ~= "string" then
+    error("exact: expected a string, got " .. type(source), 2)
+  end
+  return setmetatable({ kind = "exact", source = source, _re = compile(source, "", true) }, Pattern)
+end
+
+-- The script's file:line for messages: the first frame outside the library.
+function M.where()
+  for level = 2, 50 do
+    local info = debug.getinfo(level, "Sl")
+    if not info then break end
+    if info.what ~= "C" and not info.source:find("^@lua/ptyscript/") then
+      if info.currentline and info.currentline > 0 then
+        return info.short_src .. ":" .. info.currentline .. ": "
+      end
+      return info.short_src .. ": "
+    end
+  end
+  return ""
+end
+
+-- Raise msg at the script's line.
+function M.raise(msg)
+  error(M.where() .. msg, 0)
+end
+
+-- Turn one pattern argument into a Pattern.
+local function to_pattern(p, what, i)
+  if type(p) == "string" then
+    local ok, re = pcall(compile, p, "", false)
+    if not ok then M.raise(what .. ": " .. tostring(re)) end
+    return setmetatable({ kind = "re", source = p, _re = re }, Pattern)
+  end
+  if getmetatable(p) == Pattern then return p end
+  M.raise(string.format("%s: pattern%s is a %s; expected a string (regex), "
+    .. "pty.exact(), pty.re(), pty.EOF or pty.TIMEOUT", what,
+    i and " " .. i or "", type(p)))
+end
+
+-- A list of Patterns from a pattern or a list of them.
+function M.patterns(arg, what)
+  if type(arg) == "table" and getmetatable(arg) == nil then
+    if #arg == 0 then M.raise(what .. ": the pattern list is empty") end
+    local list = {}
+    for i = 1, #arg do list[i] = to_pattern(arg[i], what, i) end
+    return list
+  end
+  return { to_pattern(arg, what) }
+end
+
+-- Escape bytes for messages: \r, \n, \t, \\, \", \xNN.
+function M.escape(s)
+  return (s:gsub('[%c"\\\128-\255]', function(c)
+    if c == "\r" then return "\\r" elseif c == "\n" then return "\\n"
+    elseif c == "\t" then return "\\t" elseif c == "\\" then return "\\\\"
+    elseif c == '"' then return '\\"' end
+    return string.format("\\x%02x", c:byte())
+  end))
+end
+
+local function last_output(s)
+  if #s > 200 then return "..." .. M.escape(s:sub(-200)) end
+  return M.escape(s)
+end
+
+local function describe(list)
+  local t = {}
+  for i, p in ipairs(list) do t[i] = tostring(p) end
+  return table.concat(t, " or ")
+end
+
+local Err = { __name = "ptyscript.Error" }
+Err.__index = Err
+function Err:__tostring() return self.message end
+M.Error = Err
+
+local function fmt_seconds(t)
+  if t == math.huge then return "no limit" end
+  return string.format("%gs", t)
+end
+
+-- Raise the error object for an unlisted timeout or EOF.
+local function fail(kind, p, list, timeout, before)
+  local state = p:_describe_state()
+  local head
+  if kind == "timeout" then
+    head = string.format("timeout (%s) waiting for %s from %s", fmt_seconds(timeout),
+      describe(list), state)
+  else
+    head = string.format("end of output (EOF) waiting for %s from %s", describe(list), state)
+  end
+  local e = setmetatable({
+    kind = kind, process = p, patterns = list, timeout = timeout, before = before,
+  }, Err)
+  e.message = M.where() .. head .. "\n  last output: \"" .. last_output(before) .. "\""
+  if M.trace then io.stderr:write("[ptyscript] ", head, "\n") end
+  error(e, 0)
+end
+
+-- The timeout a call uses: its own, the process's, or pty.timeout.
+function M.timeout_for(p, timeout, what)
+  if timeout == nil then timeout = p.timeout end
+  if timeout == nil then timeout = M.config.timeout end
+  if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
+    M.raise(string.format("%s: timeout must be a number of seconds >= 0 (got %s)",
+      what, tostring(timeout)))
+  end
+  return timeout
+end
+
+local function deadline_of(timeout)
+  if timeout == math.huge then return nil end
+  return core.now() + timeout
+end
+
+local function trace(fmt, ...)
+  if M.trace then io.stderr:write("[ptyscript] ", string.format(fmt, ...), "\n") end
+end
+M.trace_msg = trace
+
+-- p:expect(patterns [, timeout]) -> m.  The heart of the library.
+function M.expect(p, arg, timeout, what)
+  what = what or "expect"
+  local list = M.patterns(arg, what)
+  timeout = M.timeout_for(p, timeout, what)
+  local deadline = deadline_of(timeout)
+  local c = p._c
+  local n = #list
+  local from = {}
+  local base0 = c:state()
+  for i = 1, n do from[i] = base0 end
+  local eof_i, timeout_i
+  for i = 1, n do
+    local k = list[i].kind
+    if k == "EOF" and not eof_i then eof_i = i end
+    if k == "TIMEOUT" and not timeout_i then timeout_i = i end
+  end
+  local timed_out = false
+  while true do
+    local base, len, eof = c:state()
+    local bi, bs, be, bm
+    for i = 1, n do
+      local re = list[i]._re
+      if re then
+        local s, e, m = c:match(re, from[i], eof)
+        if s then
+          if not bs or s < bs then bi, bs, be, bm = i, s, e, m end
+        else
+          from[i] = e
+        end
+      end
+    end
+    if bi then
+      bm.before = c:take(be, be - bs)
+      bm.index = bi
+      if M.trace then trace("%s: %s matched %q (pattern %d, %s)", p.name, tostring(list[bi]),
+        M.escape(bm[0]), bi, describe(list)) end
+      return bm
+    end
+    if eof then
+      if eof_i then
+        trace("%s: EOF (pattern %d)", p.name, eof_i)
+        return { before = c:take(base + len), index = eof_i }
+      end
+      fail("eof", p, list, timeout, c:peek())
+    end
+    if timed_out then
+      if timeout_i then
+        trace("%s: TIMEOUT after %s (pattern %d)", p.name, fmt_seconds(timeout), timeout_i)
+        return { before = c:peek(), index = timeout_i }
+      end
+      fail("timeout", p, list, timeout, c:peek())
+    end
+    -- Nothing yet: wait for more output, then look once more (also after
+    -- the deadline, for what arrived with it).
+    if sched.wait_for(c, DATA, deadline) == "timeout" then timed_out = true end
+  end
+end
+
+-- p:read([timeout]) -> what has arrived (at least one byte), or
+-- nil, "eof" | nil, "timeout".
+function M.read(p, timeout)
+  timeout = M.timeout_for(p, timeout, "read")
+  local deadline = deadline_of(timeout)
+  local c = p._c
+  while true do
+    local base, len, eof = c:state()
+    if len > 0 then return c:take(base + len) end
+    if eof then return nil, "eof" end
+    if sched.wait_for(c, DATA, deadline) == "timeout" then
+      base, len = c:state()
+      if len > 0 then return c:take(base + len) end
+      return nil, "timeout"
+    end
+  end
+end
+
+-- p:readline([timeout]) -> one line without \r\n; a last line without a
+-- newline at EOF; then nil, "eof".  nil, "timeout" leaves the partial line.
+function M.readline(p, timeout)
+  timeout = M.timeout_for(p, timeout, "readline")
+  local deadline = deadline_of(timeout)
+  local c = p._c
+  local from = c:state()
+  local timed_out = false
+  while true do
+    local at, nxt = c:find("\n", from)
+    if at then
+      local line = c:take(at + 1, 1)
+      if line:sub(-1) == "\r" then line = line:sub(1, -2) end
+      return line
+    end
+    from = nxt
+    local base, len, eof = c:state()
+    if eof then
+      if len > 0 then
+        local line = c:take(base + len)
+        if line:sub(-1) == "\r" then line = line:sub(1, -2) end
+        return line
+      end
+      return nil, "eof"
+    end
+    if timed_out then return nil, "timeout" end
+    if sched.wait_for(c, DATA, deadline) == "timeout" then timed_out = true end
+  end
+end
+
+return M

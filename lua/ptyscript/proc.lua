@@ -1,0 +1,409 @@
+-- ptyscript.proc: the process object and spawning.
+--
+-- A Process is a Lua table around the C handle p._c (l_proc.c), which
+-- never blocks; every wait here goes through sched.wait_for.  Errors of
+-- the script (bad arguments, use after close) and failures to start a
+-- program raise with the script's file:line; outcomes of the world (exit
+-- status, EOF or timeout when listed) are values.
+local core = require "ptyscript.core"
+local sched = require "ptyscript.sched"
+local expect = require "ptyscript.expect"
+
+local M = {}
+local raise = expect.raise
+local HIGH_WATER = 64 * 1024   -- a send waits while more than this is queued
+
+local Process = { __name = "ptyscript.Process" }
+M.Process = Process
+
+local signame = {}
+for name, num in pairs(core.signals) do signame[num] = name end
+
+-- "TERM", "SIGTERM", 15 -> 15; anything else raises.
+local function signum(sig, what)
+  if sig == nil then return core.signals.TERM end
+  if math.type(sig) == "integer" and sig > 0 and sig < 65 then return sig end
+  if type(sig) == "string" then
+    local n = core.signals[sig:upper():gsub("^SIG", "")]
+    if n then return n end
+  end
+  raise(string.format("%s: unknown signal %s (use a name such as \"TERM\", \"INT\", "
+    .. "\"HUP\", \"KILL\" or a number)", what, tostring(sig)))
+end
+M.signum = signum
+
+-- Fields computed on access: exit code and signal once the child is reaped.
+function Process:__index(k)
+  local m = Process[k]
+  if m ~= nil then return m end
+  if k == "exitcode" or k == "signal" then
+    local kind, n = self._c:status()
+    if kind == "exit" and k == "exitcode" then return n end
+    if kind == "signal" and k == "signal" then return signame[n] or tostring(n) end
+    return nil
+  end
+  return nil
+end
+
+function Process:__tostring()
+  return "ptyscript process " .. self:_describe_state()
+end
+
+-- "bc (pid 42, running)" / "(pid 42, exited 0)" / "(pid 42, killed by KILL)"
+function Process:_describe_state()
+  local kind, n = self._c:status()
+  local st
+  if kind == "exit" then st = "exited " .. n
+  elseif kind == "signal" then st = "killed by SIG" .. (signame[n] or n)
+  else st = "running" end
+  return string.format("%s (pid %d, %s)", self.name, self.pid, st)
+end
+
+local function check_self(p, what)
+  if getmetatable(p) ~= Process then
+    error(string.format("%s: expected a process (use p:%s(...), not p.%s(...))",
+      what, what, what), 3)
+  end
+end
+
+-- The environment for the child as an array of "K=V".
+local function build_env(opts, what)
+  local env = {}
+  if not opts.clearenv then
+    for k, v in pairs(core.environ()) do env[k] = v end
+  end
+  if opts.env ~= nil then
+    if type(opts.env) ~= "table" then raise(what .. ": env must be a table") end
+    for k, v in pairs(opts.env) do
+      if type(k) ~= "string" or k == "" or k:find("[=%z]") then
+        raise(string.format("%s: env: invalid variable name %q", what, tostring(k)))
+      end
+      if v == false then
+        env[k] = nil
+      elseif type(v) == "string" or type(v) == "number" then
+        v = tostring(v)
+        if v:find("%z") then raise(string.format("%s: env: value of %s contains a NUL byte", what, k)) end
+        env[k] = v
+      else
+        raise(string.format("%s: env: value of %s must be a string, number or false, got %s",
+          what, k, type(v)))
+      end
+    end
+  end
+  if opts.term ~= nil then
+    if type(opts.term) ~= "string" then raise(what .. ": term must be a string") end
+    env.TERM = opts.term
+  elseif env.TERM == nil and not (opts.env and opts.env.TERM == false) then
+    env.TERM = "xterm"
+  end
+  local list = {}
+  for k, v in pairs(env) do list[#list + 1] = k .. "=" .. v end
+  table.sort(list)
+  return list, env.PATH
+end
+
+local known_opts = {
+  env = true, clearenv = true, cwd = true, rows = true, cols = true, term = true,
+  echo = true, timeout = true, show = true, name = true, maxbuf = true,
+}
+local later_opts = { uid = true, gid = true, pty = true, fds = true }
+
+local function check_int(v, what, name, lo, hi)
+  if v == nil then return end
+  if math.type(v) ~= "integer" or v < lo or v > hi then
+    raise(string.format("%s: %s must be an integer from %d to %d, got %s", what, name, lo, hi,
+      tostring(v)))
+  end
+end
+
+-- Spawn from argv (strings) and options; the one path behind every form.
+local function start(argv, opts, what)
+  for k in pairs(opts) do
+    if type(k) ~= "number" then
+      if later_opts[k] then
+        raise(string.format("%s: option %q is not implemented yet", what, k))
+      elseif not known_opts[k] then
+        raise(string.format("%s: unknown option %q", what, tostring(k)))
+      end
+    end
+  end
+  if #argv == 0 then raise(what .. ": no program given") end
+  for i = 1, #argv do
+    local a = argv[i]
+    if type(a) == "number" then
+      argv[i] = tostring(a)
+    elseif type(a) ~= "string" then
+      raise(string.format("%s: argument %d must be a string, got %s", what, i, type(a)))
+    elseif a:find("%z") then
+      raise(string.format("%s: argument %d contains a NUL byte", what, i))
+    end
+  end
+  check_int(opts.rows, what, "rows", 1, 65535)
+  check_int(opts.cols, what, "cols", 1, 65535)
+  check_int(opts.maxbuf, what, "maxbuf", 1, 1 << 40)
+  if opts.cwd ~= nil and type(opts.cwd) ~= "string" then raise(what .. ": cwd must be a string") end
+  if opts.name ~= nil and type(opts.name) ~= "string" then raise(what .. ": name must be a string") end
+  if opts.timeout ~= nil then expect.timeout_for({ timeout = opts.timeout }, nil, what) end
+  local envp, path = build_env(opts, what)
+  local c, err = core.spawn(argv, envp, {
+    path = path, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
+    echo = opts.echo ~= false, maxbuf = opts.maxbuf,
+  })
+  if not c then raise(string.format("spawn %s: %s", argv[1], err)) end
+  local show = opts.show
+  if show == nil then show = M.config.show end
+  c:show(show and true or false)
+  local p = setmetatable({
+    _c = c, pid = c:pid(), name = opts.name or argv[1], timeout = opts.timeout,
+  }, Process)
+  sched.current_state().proc = p
+  expect.trace_msg("spawn %s: pid %d", table.concat(argv, " "), p.pid)
+  return p
+end
+
+-- pty.spawn(prog, arg...) or pty.spawn{prog, arg..., option = value}
+function M.spawn(first, ...)
+  if type(first) == "table" then
+    if select("#", ...) > 0 then raise("spawn: give either a table or strings, not both") end
+    local argv, opts = {}, {}
+    for k, v in pairs(first) do
+      if math.type(k) == "integer" then argv[k] = v else opts[k] = v end
+    end
+    if #argv ~= 0 and argv[#argv + 1] == nil then
+      for k in pairs(argv) do
+        if k < 1 or k > #argv then raise("spawn: the argument list has holes") end
+      end
+    end
+    return start(argv, opts, "spawn")
+  end
+  if first == nil then raise("spawn: no program given") end
+  return start({ first, ... }, {}, "spawn")
+end
+
+-- pty.sh("command line", opts): /bin/sh -c
+function M.sh(cmd, opts)
+  if type(cmd) ~= "string" then raise("sh: expected a command line string, got " .. type(cmd)) end
+  if opts ~= nil and type(opts) ~= "table" then raise("sh: options must be a table") end
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  o.name = o.name or "sh"
+  return start({ "/bin/sh", "-c", cmd }, o, "sh")
+end
+
+local function check_open(p, what)
+  check_self(p, what)
+  if p._closed then raise(string.format("%s: %s was closed", what, p:_describe_state())) end
+end
+
+-- p:send(data [, {secret = true}]) -> number of bytes
+function Process:send(data, opts)
+  check_open(self, "send")
+  if type(data) == "number" then data = tostring(data) end
+  if type(data) ~= "string" then raise("send: expected a string, got " .. type(data)) end
+  if opts ~= nil and type(opts) ~= "table" then raise("send: options must be a table") end
+  local c = self._c
+  local q, err = c:send(data)
+  if not q then
+    if err:find("Input/output error", 1, true) then
+      err = "the terminal is closed (the process has exited)"
+    end
+    raise(string.format("send to %s: %s", self:_describe_state(), err))
+  end
+  if expect.trace then
+    expect.trace_msg("send to %s: \"%s\"", self.name,
+      (opts and opts.secret) and "***" or expect.escape(data))
+  end
+  while q > HIGH_WATER do
+    sched.wait_for(c, core.DRAIN, nil)
+    q = c:queued()
+  end
+  return #data
+end
+
+function Process:sendline(line, opts)
+  check_open(self, "sendline")
+  line = line or ""
+  if type(line) == "number" then line = tostring(line) end
+  if type(line) ~= "string" then raise("sendline: expected a string, got " .. type(line)) end
+  return self:send(line .. "\r", opts)
+end
+
+local control_extra = { ["@"] = 0, ["["] = 27, ["\\"] = 28, ["]"] = 29, ["^"] = 30,
+  ["_"] = 31, ["?"] = 127 }
+
+-- p:sendcontrol("c") sends ^C (\3); also @ [ \ ] ^ _ ?
+function Process:sendcontrol(ch)
+  check_open(self, "sendcontrol")
+  if type(ch) ~= "string" or #ch ~= 1 then
+    raise("sendcontrol: expected one character such as \"c\", got " .. tostring(ch))
+  end
+  local b = ch:lower():byte()
+  local code
+  if b >= 97 and b <= 122 then code = b - 96 else code = control_extra[ch] end
+  if not code then raise(string.format("sendcontrol: no control character for %q", ch)) end
+  return self:send(string.char(code))
+end
+
+-- p:sendeof(): the terminal's EOF character (normally ^D).
+function Process:sendeof()
+  check_open(self, "sendeof")
+  return self:send(self._c:eofchar() or "\4")
+end
+
+function Process:expect(patterns, timeout)
+  check_self(self, "expect")
+  return expect.expect(self, patterns, timeout, "expect")
+end
+
+-- p:expect_exact(text or {texts...} [, timeout])
+function Process:expect_exact(text, timeout)
+  check_self(self, "expect_exact")
+  local list
+  if type(text) == "table" and getmetatable(text) == nil then
+    list = {}
+    for i, s in ipairs(text) do list[i] = type(s) == "string" and expect.exact(s) or s end
+  elseif type(text) == "string" then
+    list = expect.exact(text)
+  else
+    list = text
+  end
+  return expect.expect(self, list, timeout, "expect_exact")
+end
+
+function Process:read(timeout)
+  check_self(self, "read")
+  return expect.read(self, timeout)
+end
+
+function Process:readline(timeout)
+  check_self(self, "readline")
+  return expect.readline(self, timeout)
+end
+
+-- os.execute-style results for a reaped child.
+local function results(kind, n)
+  if kind == "exit" then
+    if n == 0 then return true, "exit", 0 end
+    return nil, "exit", n
+  end
+  return nil, "signal", n
+end
+
+-- p:wait([timeout]) -> true|nil, "exit"|"signal", n; nil, "timeout"
+function Process:wait(timeout)
+  check_self(self, "wait")
+  local deadline = sched.deadline(timeout, "wait")
+  local c = self._c
+  while true do
+    local kind, n = c:status()
+    if kind then return results(kind, n) end
+    if sched.wait_for(c, core.EXIT, deadline) == "timeout" then
+      kind, n = c:status()
+      if kind then return results(kind, n) end
+      return nil, "timeout"
+    end
+  end
+end
+
+function Process:alive()
+  check_self(self, "alive")
+  return self._c:status() == nil
+end
+
+-- p:kill([sig]): signal the child (not its group).  false if it is gone.
+function Process:kill(sig)
+  check_self(self, "kill")
+  local n = signum(sig, "kill")
+  local ok, err = self._c:kill(n, false)
+  if ok == nil then raise("kill " .. self:_describe_state() .. ": " .. err) end
+  return ok
+end
+
+-- Wait up to s seconds for the exit; true if it has exited.
+local function exited_within(p, s)
+  return p:wait(s) ~= nil or p._c:status() ~= nil
+end
+
+-- p:terminate([force]): HUP and CONT, then INT, then KILL if force, to the
+-- child's process group, each followed by a short wait.  true if it died.
+function Process:terminate(force)
+  check_self(self, "terminate")
+  local c = self._c
+  if c:status() then return true end
+  c:kill(core.signals.HUP, true)
+  c:kill(core.signals.CONT, true)
+  if exited_within(self, 0.1) then return true end
+  c:kill(core.signals.INT, true)
+  if exited_within(self, 0.1) then return true end
+  if force then
+    c:kill(core.signals.KILL, true)
+    return exited_within(self, 5)
+  end
+  return false
+end
+
+-- p:close([{grace = 1}]): hang up; KILL the group if it has not exited
+-- after grace seconds; reap.  Returns what wait returns.  Idempotent.
+function Process:close(opts)
+  check_self(self, "close")
+  local grace = 1
+  if opts ~= nil then
+    if type(opts) ~= "table" then raise("close: options must be a table such as {grace = 1}") end
+    if opts.grace ~= nil then
+      grace = opts.grace
+      if type(grace) ~= "number" or grace ~= grace or grace < 0 then
+        raise("close: grace must be a number of seconds >= 0, got " .. tostring(grace))
+      end
+    end
+  end
+  local c = self._c
+  if not self._closed then
+    self._closed = true
+    c:hangup()
+    if c:status() == nil and grace > 0 then self:wait(grace) end
+    c:reap()
+  end
+  return results(c:status())
+end
+Process.__close = Process.close
+
+function Process:setwinsize(rows, cols)
+  check_open(self, "setwinsize")
+  check_int(rows, "setwinsize", "rows", 1, 65535)
+  check_int(cols, "setwinsize", "cols", 1, 65535)
+  if rows == nil or cols == nil then raise("setwinsize: expected rows and cols") end
+  local ok, err = self._c:setwinsize(rows, cols)
+  if not ok then raise("setwinsize " .. self.name .. ": " .. err) end
+  return true
+end
+
+function Process:getwinsize()
+  check_open(self, "getwinsize")
+  local r, c = self._c:getwinsize()
+  if not r then raise("getwinsize " .. self.name .. ": " .. c) end
+  return r, c
+end
+
+-- Flow control: stop reading the child (its writes then block).
+function Process:pause()
+  check_self(self, "pause")
+  self._c:pause(true)
+end
+
+function Process:resume()
+  check_self(self, "resume")
+  self._c:pause(false)
+end
+
+local function later(name, issue)
+  return function()
+    raise(string.format("%s: not yet implemented (coming with %s)", name, issue))
+  end
+end
+Process.interact = later("interact", "the real-world automation work")
+Process.on = later("on", "the real-world automation work")
+Process.write_fd = later("write_fd", "extra descriptors")
+Process.close_fd = later("close_fd", "extra descriptors")
+Process.screen = later("screen", "terminal emulation")
+
+return M

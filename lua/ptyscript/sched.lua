@@ -1,0 +1,318 @@
+-- ptyscript.sched: tasks (coroutines) on the event loop.
+--
+-- Every waiting call in the library ends in sched.wait_for(obj, bits,
+-- deadline).  Inside a task it yields SENTINEL to the scheduler, which
+-- resumes the task when obj fires (or the deadline's timer does).  Outside
+-- any task - the main thread of plain Lua or busted, or a spot where a
+-- yield is impossible - it runs the loop itself until the event comes,
+-- resuming other ready tasks meanwhile.  Either way the caller just sees
+-- a call that returns.
+--
+-- The C side (core.poll) reports which armed objects fired; objects are
+-- C processes and timers, or Lua tasks (their completion).
+local core = require "ptyscript.core"
+
+local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
+local co_running, co_status, co_isyieldable = coroutine.running, coroutine.status, coroutine.isyieldable
+local pack, unpack = table.pack, table.unpack
+
+local M = {}
+
+-- The value a waiting task yields; unique, so it can't be confused with a
+-- script's own coroutine.yield values.
+local SENTINEL = setmetatable({}, { __name = "ptyscript.wait", __tostring = function()
+  return "ptyscript.wait"
+end })
+M.SENTINEL = SENTINEL
+
+local tasks = setmetatable({}, { __mode = "k" })   -- coroutine -> task
+local nested = setmetatable({}, { __mode = "k" })  -- script's coroutine -> owning task
+local ready, nready = {}, 0                        -- tasks to resume
+local watch = setmetatable({}, { __mode = "k" })   -- object -> { [waiter] = bits }
+local fired = {}                                   -- reused core.poll output
+local main_rec = { proc = nil }                    -- the main thread's "task" state
+M.failure = nil                                    -- a task error nobody waited on
+M.on_signal = nil                                  -- set by the command
+
+local Task = {}
+Task.__index = Task
+Task.__name = "ptyscript.Task"
+
+-- The task whose coroutine (or a script coroutine inside it) is running.
+local function current_task()
+  local co = co_running()
+  return tasks[co] or nested[co]
+end
+M.current_task = current_task
+
+-- Per-task state (the shorthands' current process): the task, or the
+-- main thread's record.
+function M.current_state()
+  return current_task() or main_rec
+end
+
+local function push_ready(t)
+  nready = nready + 1
+  ready[nready] = t
+end
+
+local function wake(w, obj)
+  if not w.fired then
+    w.fired = obj
+    if w.task then push_ready(w.task) end
+  end
+end
+
+-- Wake everybody waiting on obj for any of bits.
+local function dispatch(obj, bits)
+  local ws = watch[obj]
+  if ws then
+    for w, wbits in pairs(ws) do
+      if wbits & bits ~= 0 then wake(w, obj) end
+    end
+  end
+end
+M.dispatch = dispatch
+
+local function add_watch(obj, w, bits)
+  local ws = watch[obj]
+  if not ws then
+    ws = {}
+    watch[obj] = ws
+  end
+  ws[w] = bits
+end
+
+local function del_watch(obj, w)
+  local ws = watch[obj]
+  if ws then
+    ws[w] = nil
+    if next(ws) == nil then watch[obj] = nil end
+  end
+end
+
+-- One loop iteration: wait for an event if block, then wake the waiters
+-- of every object that fired.
+local function poll(block)
+  local n, alive = core.poll(block, fired)
+  if block and n == 0 and not alive and not core.signalled() then
+    error("ptyscript: every task is waiting and nothing can wake any of them "
+      .. "(no process, timer or task left to wait for)", 0)
+  end
+  for i = 1, 2 * n, 2 do
+    dispatch(fired[i], fired[i + 1])
+    fired[i], fired[i + 1] = nil, nil
+  end
+  local sig = core.signalled()
+  if sig and M.on_signal then M.on_signal(sig) end
+end
+
+local resume_task
+
+-- Resume every ready task that can be resumed now.  A task that is not
+-- suspended (it is further up this very stack, in an inline wait) stays
+-- in the queue for later.
+local function run_ready()
+  if nready == 0 then return end
+  local keep, nkeep = nil, 0
+  while nready > 0 do
+    local batch, n = ready, nready
+    ready, nready = {}, 0
+    for i = 1, n do
+      local t = batch[i]
+      if co_status(t.co) == "suspended" and not t.done then
+        resume_task(t)
+      elseif not t.done then
+        keep = keep or {}
+        nkeep = nkeep + 1
+        keep[nkeep] = t
+      end
+    end
+  end
+  for i = 1, nkeep do push_ready(keep[i]) end
+  if M.failure then
+    local f = M.failure
+    M.failure = nil
+    M.last_failure = f
+    error(f.err, 0)
+  end
+end
+
+-- Run the loop until w has fired.
+local function run_until(w)
+  while not w.fired do
+    run_ready()
+    if w.fired then break end
+    poll(nready == 0)
+  end
+end
+
+-- Suspend the caller until obj fires one of bits, or until deadline (a
+-- core.now() value; nil waits without limit).  obj may be nil (a sleep).
+-- Returns "event" or "timeout".
+function M.wait_for(obj, bits, deadline)
+  local t = current_task()
+  local w
+  if t and co_isyieldable() then
+    w = t.waiter
+  else
+    w = {}       -- inline: this call runs the loop itself
+    t = nil
+  end
+  w.fired = nil
+  local timer
+  if deadline then
+    local left = deadline - core.now()
+    if left <= 0 then return "timeout" end
+    timer = w.timer or core.timer()
+    w.timer = timer
+    timer:start(left)
+    add_watch(timer, w, 1)
+  end
+  if obj then
+    if type(obj) == "userdata" then obj:arm(bits) end
+    add_watch(obj, w, bits)
+  end
+  local ok, err = true, nil
+  if t then
+    while not w.fired do co_yield(SENTINEL) end
+  else
+    ok, err = pcall(run_until, w)
+  end
+  if obj then del_watch(obj, w) end
+  if timer then
+    timer:stop()
+    del_watch(timer, w)
+  end
+  if not ok then error(err, 0) end
+  if timer and w.fired == timer then return "timeout" end
+  return "event"
+end
+
+-- Finish task t with the results of its coroutine's last resume.
+local function finish(t, ok, ...)
+  t.done = true
+  if ok then
+    t.results = pack(...)
+  else
+    local err = ...
+    t.err = err
+    t.traceback = debug.traceback(t.co, tostring(err), 0)
+    if not watch[t] then
+      -- Nobody waits for it: this error ends the script.
+      M.failure = M.failure or { err = err, traceback = t.traceback, task = t }
+    end
+  end
+  dispatch(t, 1)
+end
+
+-- Resume t (the scheduler's side of a wait).
+function resume_task(t, ...)
+  local r = pack(co_resume(t.co, ...))
+  if not r[1] then return finish(t, false, r[2]) end
+  if co_status(t.co) == "dead" then return finish(t, true, unpack(r, 2, r.n)) end
+  if r[2] ~= SENTINEL then
+    -- A bare coroutine.yield() in a task gives the others a turn.
+    push_ready(t)
+  end
+end
+
+-- pty.go(fn, ...): start a task; it runs at once up to its first wait.
+function M.go(fn, ...)
+  if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
+    error("go: expected a function, got " .. type(fn), 2)
+  end
+  local parent = M.current_state()
+  local t = setmetatable({ co = co_create(fn), waiter = {}, proc = parent.proc }, Task)
+  t.waiter.task = t
+  tasks[t.co] = t
+  resume_task(t, ...)
+  if t.err ~= nil and M.failure and M.failure.task == t then
+    M.failure = nil
+    error(t.err, 0)
+  end
+  return t
+end
+
+-- t:wait([timeout]) -> the task's results, or its error re-raised;
+-- nil, "timeout" if it has not finished in time.
+function Task:wait(timeout)
+  local deadline = M.deadline(timeout, "wait")
+  while not self.done do
+    if M.wait_for(self, 1, deadline) == "timeout" and not self.done then
+      return nil, "timeout"
+    end
+  end
+  if self.err ~= nil then error(self.err, 0) end
+  return unpack(self.results, 1, self.results.n)
+end
+
+function Task:__tostring()
+  return string.format("ptyscript task (%s)", self.done and (self.err ~= nil and "failed" or "done") or "running")
+end
+
+-- A deadline for timeout (seconds; nil = none), checked.
+function M.deadline(timeout, what)
+  if timeout == nil or timeout == math.huge then return nil end
+  if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
+    error(string.format("%s: timeout must be a number of seconds >= 0 (got %s)",
+      what, tostring(timeout)), 3)
+  end
+  return core.now() + timeout
+end
+
+-- pty.sleep(seconds)
+function M.sleep(s)
+  if type(s) ~= "number" or s ~= s or s < 0 then
+    error("sleep: expected a number of seconds >= 0, got " .. tostring(s), 2)
+  end
+  if s == math.huge then error("sleep: refusing to sleep forever", 2) end
+  M.wait_for(nil, 0, core.now() + s)
+end
+
+M.now = core.now
+
+-- Like coroutine.resume, but a wait inside co suspends the task that runs
+-- us too (the scheduler's yields pass through).
+function M.resume(co, ...)
+  local owner = current_task()
+  if owner then nested[co] = owner end
+  local r = pack(co_resume(co, ...))
+  while r[1] and r[2] == SENTINEL and co_status(co) == "suspended" do
+    r = pack(co_resume(co, co_yield(SENTINEL)))
+  end
+  return unpack(r, 1, r.n)
+end
+
+-- Like coroutine.wrap, with M.resume's pass-through.
+function M.wrap(fn)
+  local co = co_create(fn)
+  return function(...)
+    local r = pack(M.resume(co, ...))
+    if not r[1] then error(r[2], 0) end
+    return unpack(r, 2, r.n)
+  end
+end
+
+-- Run fn(...) as task 1 and the loop until it ends (the command).
+-- Returns true, or false and the failure {err, traceback}.
+function M.main(fn, ...)
+  local t = setmetatable({ co = co_create(fn), waiter = {}, proc = nil }, Task)
+  t.waiter.task = t
+  tasks[t.co] = t
+  watch[t] = { [{}] = 0 }   -- the command itself waits for task 1
+  resume_task(t, ...)
+  local ok, err = pcall(function()
+    while not t.done do
+      run_ready()
+      if t.done then break end
+      poll(nready == 0)
+    end
+    run_ready()
+  end)
+  if not ok then return false, M.last_failure or { err = err, traceback = tostring(err) } end
+  if t.err ~= nil then return false, { err = t.err, traceback = t.traceback } end
+  return true
+end
+
+return M

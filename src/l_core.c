@@ -1,0 +1,101 @@
+/*
+ * l_core.c - luaopen_ptyscript_core: the C half of the library.
+ *
+ * Creates this Lua state's loop (a full userdata whose __gc hangs up every
+ * child and destroys the loop at lua_close) and fills the module table
+ * from the binding files.  Objects that the loop reports back (processes,
+ * timers) are found again through a weak table keyed by their address.
+ */
+#include <stdlib.h>
+
+#include "lcore.h"
+#include "loop.h"
+#include "proc.h"
+
+static const char objs_key = 'o';	/* registry key: weak address->object */
+
+/* Remember the userdata at idx under its C address.  [-0, +0, m] */
+void
+lcore_track(lua_State *L, void *ptr, int idx)
+{
+	idx = lua_absindex(L, idx);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &objs_key);
+	lua_pushvalue(L, idx);
+	lua_rawsetp(L, -2, ptr);
+	lua_pop(L, 1);
+}
+
+/* Push the userdata tracked under ptr, or nil.  [-0, +1, -] */
+void
+lcore_pushobj(lua_State *L, void *ptr)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &objs_key);
+	lua_rawgetp(L, -1, ptr);
+	lua_remove(L, -2);
+}
+
+/*
+ * Create metatable `name` with methods in __index and the metamethods;
+ * every function gets the loop (at the stack top) as upvalue.  Leaves the
+ * stack as it found it.
+ */
+void
+lcore_newmeta(lua_State *L, const char *name, const luaL_Reg *meth,
+    const luaL_Reg *metameth)
+{
+	int loop = lua_absindex(L, -1);
+
+	luaL_newmetatable(L, name);
+	lua_pushvalue(L, loop);
+	luaL_setfuncs(L, metameth, 1);
+	lua_newtable(L);
+	lua_pushvalue(L, loop);
+	luaL_setfuncs(L, meth, 1);
+	lua_setfield(L, -2, "__index");
+	lua_pop(L, 1);
+}
+
+/* __gc of the loop: hang up and reap every child, then free the loop. */
+static int
+loop__gc(lua_State *L)
+{
+	struct loop *lp = luaL_checkudata(L, 1, LOOP_MT);
+	struct proc *p;
+
+	if (lp->ev == NULL)
+		return 0;
+	proc_shutdown_all(lp, 1.0);
+	while ((p = lp->procs) != NULL)
+		proc_destroy(p);	/* unlinks p; its userdata stays inert */
+	loop_free(lp);
+	return 0;
+}
+
+int
+luaopen_ptyscript_core(lua_State *L)
+{
+	struct loop *lp;
+
+	lua_newtable(L);			/* objs */
+	lua_newtable(L);
+	lua_pushliteral(L, "v");
+	lua_setfield(L, -2, "__mode");
+	lua_setmetatable(L, -2);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &objs_key);
+
+	lua_newtable(L);			/* the module */
+	lp = lua_newuserdatauv(L, sizeof *lp, 0);
+	if (loop_init(lp) == -1)
+		return luaL_error(L, "ptyscript: cannot create the event loop");
+	luaL_newmetatable(L, LOOP_MT);
+	lua_pushcfunction(L, loop__gc);
+	lua_setfield(L, -2, "__gc");
+	lua_setmetatable(L, -2);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, -3, "_loop");		/* keep it alive */
+	lcore_open_loop(L);
+	lcore_open_regex(L);
+	lcore_open_proc(L);
+	lua_pop(L, 1);				/* the loop */
+	return 1;
+}

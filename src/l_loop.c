@@ -1,0 +1,265 @@
+/*
+ * l_loop.c - bindings for the loop: poll, timers, time, signals, exit.
+ *
+ * The Lua scheduler (lua/ptyscript/sched.lua) calls core.poll to run one
+ * loop iteration and learn which armed objects fired.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lcore.h"
+#include "loop.h"
+#include "proc.h"
+
+extern char **environ;
+
+#define TIMER_FIRED 1
+
+struct ltimer {
+	struct loop_obj obj;	/* first */
+	struct loop *lp;
+	ev_timer t;
+};
+
+/*
+ * core.poll(block, out) -> n, alive  [-0, +2, m]
+ * Run the loop once (waiting for an event if block), then store the
+ * objects that fired in out[1], out[3], ... with their bits in out[2],
+ * out[4], ...; n is the number of objects.  alive is false when no
+ * watcher is left that could ever wake the loop.
+ */
+static int
+l_poll(lua_State *L)
+{
+	struct loop *lp = lcore_loop(L);
+	int block = lua_toboolean(L, 1);
+	size_t i, n;
+	lua_Integer k = 0;
+	int alive;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	alive = ev_run(lp->ev, block ? EVRUN_ONCE : EVRUN_NOWAIT);
+	n = lp->nfired;
+	for (i = 0; i < n; i++) {
+		struct loop_obj *o = lp->fired[i];
+
+		lcore_pushobj(L, o);
+		if (lua_isnil(L, -1)) {	/* collected meanwhile */
+			lua_pop(L, 1);
+			o->pending = 0;
+			continue;
+		}
+		lua_rawseti(L, 2, ++k);
+		lua_pushinteger(L, o->pending);
+		lua_rawseti(L, 2, ++k);
+		o->pending = 0;
+	}
+	lp->nfired = 0;
+	lua_pushinteger(L, k / 2);
+	lua_pushboolean(L, alive);
+	return 2;
+}
+
+/* core.now() -> monotonic seconds as a float  [-0, +1, -] */
+static int
+l_now(lua_State *L)
+{
+	struct loop *lp = lcore_loop(L);
+
+	ev_now_update(lp->ev);
+	lua_pushnumber(L, ev_now(lp->ev));
+	return 1;
+}
+
+static void
+timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	struct ltimer *t = w->data;
+
+	(void)ev;
+	(void)revents;
+	loop_fire(t->lp, &t->obj, TIMER_FIRED);
+}
+
+/* core.timer() -> a stopped timer  [-0, +1, m] */
+static int
+l_timer(lua_State *L)
+{
+	struct ltimer *t = lua_newuserdatauv(L, sizeof *t, 0);
+
+	memset(t, 0, sizeof *t);
+	t->lp = lcore_loop(L);
+	ev_init(&t->t, timer_cb);
+	t->t.data = t;
+	luaL_setmetatable(L, TIMER_MT);
+	lcore_track(L, t, -1);
+	return 1;
+}
+
+/* timer:start(seconds): fire once after seconds, armed.  [-0, +0, v] */
+static int
+timer_start(lua_State *L)
+{
+	struct ltimer *t = luaL_checkudata(L, 1, TIMER_MT);
+	double s = luaL_checknumber(L, 2);
+
+	if (t->lp->ev == NULL)
+		return 0;
+	ev_timer_stop(t->lp->ev, &t->t);
+	loop_forget(t->lp, &t->obj);
+	ev_timer_set(&t->t, s > 0 ? s : 0, 0.);
+	ev_timer_start(t->lp->ev, &t->t);
+	t->obj.armed = TIMER_FIRED;
+	return 0;
+}
+
+/* timer:stop()  [-0, +0, -] */
+static int
+timer_stop(lua_State *L)
+{
+	struct ltimer *t = luaL_checkudata(L, 1, TIMER_MT);
+
+	if (t->lp->ev == NULL)
+		return 0;
+	ev_timer_stop(t->lp->ev, &t->t);
+	loop_forget(t->lp, &t->obj);
+	t->obj.armed = 0;
+	return 0;
+}
+
+/* core.catch_signals(): INT, TERM, HUP end the loop (the command only). */
+static int
+l_catch_signals(lua_State *L)
+{
+	loop_catch_signals(lcore_loop(L));
+	return 0;
+}
+
+/* core.signalled() -> the caught signal's number, or nil  [-0, +1, -] */
+static int
+l_signalled(lua_State *L)
+{
+	struct loop *lp = lcore_loop(L);
+
+	if (lp->signalled == 0)
+		return 0;
+	lua_pushinteger(L, lp->signalled);
+	return 1;
+}
+
+/* core.shutdown([grace]): hang up, wait, kill and reap every child. */
+static int
+l_shutdown(lua_State *L)
+{
+	double grace = luaL_optnumber(L, 1, 1.0);
+
+	if (!(grace >= 0))
+		grace = 0;
+	proc_shutdown_all(lcore_loop(L), grace);
+	return 0;
+}
+
+/* core.environ() -> {NAME = value, ...} of this process  [-0, +1, m] */
+static int
+l_environ(lua_State *L)
+{
+	char **e;
+	const char *eq;
+
+	lua_newtable(L);
+	for (e = environ; e != NULL && *e != NULL; e++) {
+		eq = strchr(*e, '=');
+		if (eq == NULL)
+			continue;
+		lua_pushlstring(L, *e, (size_t)(eq - *e));
+		lua_pushstring(L, eq + 1);
+		lua_rawset(L, -3);
+	}
+	return 1;
+}
+
+/* core.strerror(errno) -> string  [-0, +1, -] */
+static int
+l_strerror(lua_State *L)
+{
+	lua_pushstring(L, strerror((int)luaL_checkinteger(L, 1)));
+	return 1;
+}
+
+/* core.reraise(sig): die of sig with its default action (after cleanup). */
+static int
+l_reraise(lua_State *L)
+{
+	int sig = (int)luaL_checkinteger(L, 1);
+	sigset_t set;
+
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	return 0;
+}
+
+/* The signals scripts may name, as in kill(1). */
+static const struct {
+	const char *name;
+	int num;
+} signals[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+	{ "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
+	{ "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
+	{ "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+	{ "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+	{ "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
+	{ "URG", SIGURG }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
+	{ "IO", SIGIO }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
+};
+
+static const luaL_Reg timer_meth[] = {
+	{ "start", timer_start },
+	{ "stop", timer_stop },
+	{ NULL, NULL }
+};
+
+static const luaL_Reg timer_metameth[] = {
+	{ "__gc", timer_stop },
+	{ NULL, NULL }
+};
+
+static const luaL_Reg funcs[] = {
+	{ "poll", l_poll },
+	{ "now", l_now },
+	{ "timer", l_timer },
+	{ "catch_signals", l_catch_signals },
+	{ "signalled", l_signalled },
+	{ "shutdown", l_shutdown },
+	{ "environ", l_environ },
+	{ "strerror", l_strerror },
+	{ "reraise", l_reraise },
+	{ NULL, NULL }
+};
+
+/* Add the loop functions to the module; stack: module, loop (kept). */
+void
+lcore_open_loop(lua_State *L)
+{
+	size_t i;
+
+	lcore_newmeta(L, TIMER_MT, timer_meth, timer_metameth);
+	lua_pushvalue(L, -2);		/* module */
+	lua_pushvalue(L, -2);		/* loop, as upvalue */
+	luaL_setfuncs(L, funcs, 1);
+	lua_pop(L, 1);
+	lua_newtable(L);
+	for (i = 0; i < sizeof signals / sizeof signals[0]; i++) {
+		lua_pushinteger(L, signals[i].num);
+		lua_setfield(L, -2, signals[i].name);
+	}
+	lua_setfield(L, -3, "signals");
+}

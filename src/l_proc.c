@@ -1,0 +1,516 @@
+/*
+ * l_proc.c - the C side of a process object: spawn and non-blocking
+ * operations on a running child.
+ *
+ * Nothing here waits.  Calls that fail for reasons of the world return
+ * nil, message, errno (luaL_fileresult style) and the Lua wrapper in
+ * lua/ptyscript/proc.lua turns them into errors that name the script's
+ * line; only misuse (wrong types) raises here.  Stream positions cross the
+ * boundary as absolute offsets (bytes since the session started), so that
+ * bytes dropped from the front by maxbuf never shift a caller's place.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lcore.h"
+#include "proc.h"
+#include "pty.h"
+#include "spawn.h"
+
+static struct proc *
+check_proc(lua_State *L)
+{
+	return luaL_checkudata(L, 1, PROC_MT);
+}
+
+/* Push nil, "what: strerror(err)", err.  [-0, +3, m] */
+static int
+fail(lua_State *L, const char *what, int err)
+{
+	luaL_pushfail(L);
+	lua_pushfstring(L, "%s: %s", what, strerror(err));
+	lua_pushinteger(L, err);
+	return 3;
+}
+
+/* Integer field of the options table at idx, or def.  [-0, +0, v] */
+static lua_Integer
+opt_int(lua_State *L, int idx, const char *k, lua_Integer def)
+{
+	lua_Integer v;
+
+	lua_getfield(L, idx, k);
+	v = luaL_optinteger(L, -1, def);
+	lua_pop(L, 1);
+	return v;
+}
+
+/* Array of the strings in table idx, NULL-terminated, GC-owned. */
+static char **
+string_array(lua_State *L, int idx)
+{
+	lua_Integer n = luaL_len(L, idx), i;
+	char **v;
+
+	v = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *v, 0);
+	for (i = 1; i <= n; i++) {
+		lua_rawgeti(L, idx, i);
+		v[i - 1] = (char *)lua_tostring(L, -1);	/* anchored by idx */
+		lua_pop(L, 1);
+		if (v[i - 1] == NULL)
+			luaL_error(L, "spawn: element %d is not a string",
+			    (int)i);
+	}
+	v[n] = NULL;
+	return v;
+}
+
+/*
+ * core.spawn(argv, envp, opts) -> proc | nil, msg, errno  [-0, +1|3, m]
+ * argv and envp are arrays of strings prepared by the Lua side; opts has
+ * path (PATH for the program search), cwd, rows, cols, echo, maxbuf.
+ * The userdata is made first (inert), so that no allocation can fail
+ * between fork and the moment the child is owned by it.
+ */
+static int
+l_spawn(lua_State *L)
+{
+	struct loop *lp = lcore_loop(L);
+	struct proc *p;
+	struct pty_pair pp;
+	struct spawn_req req;
+	struct spawn_result res;
+	struct spawn_fd fds[3];
+	char path[PATH_MAX], **argv, **envp;
+	const char *pathvar, *cwd, *prog;
+	lua_Integer rows, cols, maxbuf;
+	int echo, rc, i;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	luaL_checktype(L, 2, LUA_TTABLE);
+	luaL_checktype(L, 3, LUA_TTABLE);
+	argv = string_array(L, 1);
+	envp = string_array(L, 2);
+	if (argv[0] == NULL)
+		return luaL_error(L, "spawn: no program given");
+	prog = argv[0];
+	lua_getfield(L, 3, "path");
+	pathvar = lua_tostring(L, -1);
+	lua_getfield(L, 3, "cwd");
+	cwd = lua_tostring(L, -1);
+	lua_getfield(L, 3, "echo");
+	echo = lua_isnil(L, -1) || lua_toboolean(L, -1);
+	lua_pop(L, 1);		/* path and cwd stay anchored on the stack */
+	rows = opt_int(L, 3, "rows", 24);
+	cols = opt_int(L, 3, "cols", 80);
+	maxbuf = opt_int(L, 3, "maxbuf", 1024 * 1024);
+
+	p = lua_newuserdatauv(L, sizeof *p, 0);
+	memset(p, 0, sizeof *p);
+	p->pid = -1;
+	p->fd = p->pidfd = -1;
+	p->exited = 1;		/* inert until proc_start */
+	luaL_setmetatable(L, PROC_MT);
+
+	if (spawn_find_program(prog, pathvar, path, sizeof path) == -1) {
+		int err = errno;
+
+		luaL_pushfail(L);
+		if (err == ENOENT && strchr(prog, '/') == NULL)
+			lua_pushfstring(L, "%s (not found in PATH)", strerror(err));
+		else
+			lua_pushstring(L, strerror(err));
+		lua_pushinteger(L, err);
+		return 3;
+	}
+	if (pty_open(&pp, (int)rows, (int)cols, echo) == -1)
+		return fail(L, "openpty", errno);
+	for (i = 0; i < 3; i++) {
+		fds[i].from = pp.slave;
+		fds[i].to = i;
+	}
+	memset(&req, 0, sizeof req);
+	req.path = path;
+	req.argv = argv;
+	req.envp = envp;
+	req.cwd = cwd;
+	req.tty = pp.slave;
+	req.fds = fds;
+	req.nfds = 3;
+	rc = spawn_exec(&req, &res);
+	close(pp.slave);
+	if (rc != 0) {
+		int err = rc == -1 ? errno : res.err;
+
+		close(pp.master);
+		if (rc == -1)
+			return fail(L, "fork", err);
+		luaL_pushfail(L);
+		if (res.step == STEP_EXEC)
+			lua_pushfstring(L, "%s", strerror(err));
+		else if (res.step == STEP_CHDIR)
+			lua_pushfstring(L, "cannot change directory to %s: %s",
+			    cwd, strerror(err));
+		else
+			lua_pushfstring(L, "%s: %s", spawn_step_name(res.step),
+			    strerror(err));
+		lua_pushinteger(L, err);
+		return 3;
+	}
+	proc_start(p, lp, res.pid, res.pidfd, pp.master, (size_t)maxbuf);
+	lcore_track(L, p, -1);
+	return 1;
+}
+
+/* proc:pid() -> integer  [-0, +1, -] */
+static int
+proc_pid(lua_State *L)
+{
+	lua_pushinteger(L, check_proc(L)->pid);
+	return 1;
+}
+
+/* proc:send(s) -> queued bytes | nil, msg, errno  [-0, +1|3, m] */
+static int
+proc_lsend(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+	size_t n;
+	const char *s = luaL_checklstring(L, 2, &n);
+
+	if (p->lp == NULL || p->fd == -1)
+		return fail(L, "send", EBADF);
+	if (proc_send(p, s, n) == -1)
+		return fail(L, "send", errno);
+	lua_pushinteger(L, (lua_Integer)buf_len(&p->out));
+	return 1;
+}
+
+/* proc:queued() -> bytes still to be written  [-0, +1, -] */
+static int
+proc_queued(lua_State *L)
+{
+	lua_pushinteger(L, (lua_Integer)buf_len(&check_proc(L)->out));
+	return 1;
+}
+
+/* Translate an absolute offset into the buffer, clamped. */
+static size_t
+rel(struct proc *p, lua_Integer abs)
+{
+	unsigned long long a = abs < 0 ? 0 : (unsigned long long)abs;
+
+	if (a <= p->base)
+		return 0;
+	if (a - p->base > buf_len(&p->in))
+		return buf_len(&p->in);
+	return (size_t)(a - p->base);
+}
+
+/*
+ * proc:match(regex, from, final) -> start, end, m | false, next
+ * [-0, +2|3, m]
+ * Search the unconsumed output from absolute offset `from`.  On a
+ * complete match: its absolute start and end and the match table.
+ * Otherwise the absolute offset to search from next time (the start of
+ * a partial match, or the end).
+ */
+static int
+proc_match(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+	struct match_re *re = lregex_check(L, 2);
+	size_t from = rel(p, luaL_checkinteger(L, 3));
+	int final = lua_toboolean(L, 4);
+	size_t s, e;
+	int rc;
+	PCRE2_UCHAR msg[128];
+
+	rc = match_exec(re, buf_head(&p->in), buf_len(&p->in), from, final,
+	    &s, &e);
+	if (rc < 0) {
+		pcre2_get_error_message(rc, msg, sizeof msg);
+		return luaL_error(L, "matching failed: %s", (char *)msg);
+	}
+	if (rc == MATCH_FULL) {
+		lua_pushinteger(L, (lua_Integer)(p->base + s));
+		lua_pushinteger(L, (lua_Integer)(p->base + e));
+		lregex_push_match(L, re, buf_head(&p->in));
+		return 3;
+	}
+	lua_pushboolean(L, 0);
+	lua_pushinteger(L, (lua_Integer)(p->base + s));
+	return 2;
+}
+
+/*
+ * proc:find(byte, from) -> abs | false, next  [-0, +2, -]
+ * Where the byte next occurs at or after absolute offset from.
+ */
+static int
+proc_find(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+	const char *c = luaL_checkstring(L, 2);
+	size_t from = rel(p, luaL_checkinteger(L, 3));
+	const char *hit;
+
+	hit = memchr(buf_head(&p->in) + from, c[0], buf_len(&p->in) - from);
+	if (hit == NULL) {
+		lua_pushboolean(L, 0);
+		lua_pushinteger(L, (lua_Integer)(p->base + buf_len(&p->in)));
+		return 2;
+	}
+	lua_pushinteger(L, (lua_Integer)(p->base +
+	    (size_t)(hit - buf_head(&p->in))));
+	return 1;
+}
+
+/*
+ * proc:take(to [, skip]) -> string  [-0, +1, m]
+ * Consume the output up to absolute offset `to` and return it, without
+ * its last `skip` bytes (those are consumed too).
+ */
+static int
+proc_take(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+	size_t n = rel(p, luaL_checkinteger(L, 2));
+	size_t skip = (size_t)luaL_optinteger(L, 3, 0);
+
+	lua_pushlstring(L, buf_head(&p->in), skip < n ? n - skip : 0);
+	proc_consume(p, n);
+	return 1;
+}
+
+/* proc:peek([from]) -> the unconsumed output from abs offset  [-0,+1,m] */
+static int
+proc_peek(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+	size_t from = rel(p, luaL_optinteger(L, 2, 0));
+
+	lua_pushlstring(L, buf_head(&p->in) + from, buf_len(&p->in) - from);
+	return 1;
+}
+
+/*
+ * proc:state() -> base, length, eof, received  [-0, +4, -]
+ * Absolute offset of the first unconsumed byte, unconsumed length, EOF
+ * seen, all bytes ever received.
+ */
+static int
+proc_state(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+
+	lua_pushinteger(L, (lua_Integer)p->base);
+	lua_pushinteger(L, (lua_Integer)buf_len(&p->in));
+	lua_pushboolean(L, p->eof);
+	lua_pushinteger(L, (lua_Integer)p->received);
+	return 4;
+}
+
+/* proc:arm(bits): wake the waiting Lua side on these events.  [-0,+0,-] */
+static int
+proc_arm(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+
+	p->obj.armed |= (unsigned)luaL_checkinteger(L, 2);
+	return 0;
+}
+
+/* proc:disarm(bits)  [-0, +0, -] */
+static int
+proc_disarm(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+
+	p->obj.armed &= ~(unsigned)luaL_checkinteger(L, 2);
+	return 0;
+}
+
+/*
+ * proc:status() -> nil (running) | "exit", code | "signal", signo
+ * Polls the child without blocking (reaping it if it has exited).
+ * [-0, +0|2, -]
+ */
+static int
+proc_status(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+
+	if (p->pid == -1 || !proc_poll_exit(p))
+		return 0;
+	if (p->termsig) {
+		lua_pushliteral(L, "signal");
+		lua_pushinteger(L, p->termsig);
+	} else {
+		lua_pushliteral(L, "exit");
+		lua_pushinteger(L, p->exitcode);
+	}
+	return 2;
+}
+
+/* proc:kill(signo, group) -> true | nil, msg, errno  [-0, +1|3, m] */
+static int
+proc_kill(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+	int sig = (int)luaL_checkinteger(L, 2);
+	int group = lua_toboolean(L, 3);
+
+	if (p->exited || p->pid <= 0) {
+		lua_pushboolean(L, 0);
+		return 1;
+	}
+	if ((group ? proc_signal_group(p, sig) : kill(p->pid, sig)) == -1)
+		return fail(L, "kill", errno);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* proc:hangup(): close the master, SIGHUP+SIGCONT the group. [-0,+0,-] */
+static int
+proc_lhangup(lua_State *L)
+{
+	proc_hangup(check_proc(L));
+	return 0;
+}
+
+/* proc:reap(): SIGKILL the group and reap, blocking.  [-0, +0, -] */
+static int
+proc_lreap(lua_State *L)
+{
+	proc_reap(check_proc(L));
+	return 0;
+}
+
+/* proc:setwinsize(rows, cols) -> true | nil, msg, errno */
+static int
+proc_setwinsize(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+	lua_Integer r = luaL_checkinteger(L, 2), c = luaL_checkinteger(L, 3);
+
+	luaL_argcheck(L, r > 0 && r <= 65535, 2, "rows must be 1..65535");
+	luaL_argcheck(L, c > 0 && c <= 65535, 3, "cols must be 1..65535");
+	if (p->fd == -1)
+		return fail(L, "setwinsize", EBADF);
+	if (pty_setwinsize(p->fd, (int)r, (int)c) == -1)
+		return fail(L, "setwinsize", errno);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
+/* proc:getwinsize() -> rows, cols | nil, msg, errno */
+static int
+proc_getwinsize(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+	int r, c;
+
+	if (p->fd == -1)
+		return fail(L, "getwinsize", EBADF);
+	if (pty_getwinsize(p->fd, &r, &c) == -1)
+		return fail(L, "getwinsize", errno);
+	lua_pushinteger(L, r);
+	lua_pushinteger(L, c);
+	return 2;
+}
+
+/* proc:eofchar() -> the terminal's VEOF byte as a string, or nil */
+static int
+proc_eofchar(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+	char c;
+	int v;
+
+	if (p->fd == -1 || (v = pty_eof_char(p->fd)) < 0)
+		return 0;
+	c = (char)v;
+	lua_pushlstring(L, &c, 1);
+	return 1;
+}
+
+/* proc:pause(on): stop or restart reading the child  [-0, +0, -] */
+static int
+proc_lpause(lua_State *L)
+{
+	proc_pause(check_proc(L), lua_toboolean(L, 2));
+	return 0;
+}
+
+/* proc:show(on): copy output to stdout as it arrives  [-0, +0, -] */
+static int
+proc_show(lua_State *L)
+{
+	check_proc(L)->show = lua_toboolean(L, 2) != 0;
+	return 0;
+}
+
+/* proc:close(): hang up, kill, reap, free; idempotent (also __gc). */
+static int
+proc__gc(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+
+	if (p->pid != -1)
+		proc_destroy(p);
+	p->pid = -1;
+	return 0;
+}
+
+static const luaL_Reg proc_meth[] = {
+	{ "pid", proc_pid },
+	{ "send", proc_lsend },
+	{ "queued", proc_queued },
+	{ "match", proc_match },
+	{ "find", proc_find },
+	{ "take", proc_take },
+	{ "peek", proc_peek },
+	{ "state", proc_state },
+	{ "arm", proc_arm },
+	{ "disarm", proc_disarm },
+	{ "status", proc_status },
+	{ "kill", proc_kill },
+	{ "hangup", proc_lhangup },
+	{ "reap", proc_lreap },
+	{ "setwinsize", proc_setwinsize },
+	{ "getwinsize", proc_getwinsize },
+	{ "eofchar", proc_eofchar },
+	{ "pause", proc_lpause },
+	{ "show", proc_show },
+	{ "close", proc__gc },
+	{ NULL, NULL }
+};
+
+static const luaL_Reg proc_metameth[] = {
+	{ "__gc", proc__gc },
+	{ "__close", proc__gc },
+	{ NULL, NULL }
+};
+
+/* Add core.spawn and the event bits; stack: module, loop (kept). */
+void
+lcore_open_proc(lua_State *L)
+{
+	lcore_newmeta(L, PROC_MT, proc_meth, proc_metameth);
+	lua_pushvalue(L, -1);
+	lua_pushcclosure(L, l_spawn, 1);
+	lua_setfield(L, -3, "spawn");
+	lua_pushinteger(L, PROC_DATA);
+	lua_setfield(L, -3, "DATA");
+	lua_pushinteger(L, PROC_EXIT);
+	lua_setfield(L, -3, "EXIT");
+	lua_pushinteger(L, PROC_DRAIN);
+	lua_setfield(L, -3, "DRAIN");
+	lua_pushinteger(L, PROC_LOW_WATER);
+	lua_setfield(L, -3, "LOW_WATER");
+}

@@ -1,0 +1,41 @@
+/*
+ * lcore.h - what the binding files (l_*.c) share.
+ *
+ * The `ptyscript.core` module is the whole Lua/C boundary: a small set of
+ * non-blocking primitives.  Every wait, retry and policy lives in Lua
+ * (lua/ptyscript/).  Each C function gets the module's loop as
+ * upvalue 1 (luv's ctx, not a global).
+ */
+#ifndef PTYSCRIPT_LCORE_H
+#define PTYSCRIPT_LCORE_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "match.h"
+
+#define LOOP_MT		"ptyscript.Loop"
+#define PROC_MT		"ptyscript.Proc"
+#define TIMER_MT	"ptyscript.Timer"
+#define REGEX_MT	"ptyscript.Regex"
+
+struct loop;
+
+/* The loop of this module instance (upvalue 1 of every core function). */
+#define lcore_loop(L)	((struct loop *)lua_touserdata((L), lua_upvalueindex(1)))
+
+void lcore_track(lua_State *L, void *ptr, int idx);
+void lcore_pushobj(lua_State *L, void *ptr);
+void lcore_newmeta(lua_State *L, const char *name, const luaL_Reg *meth,
+    const luaL_Reg *metameth);
+
+void lcore_open_loop(lua_State *L);
+void lcore_open_proc(lua_State *L);
+void lcore_open_regex(lua_State *L);
+
+struct match_re *lregex_check(lua_State *L, int idx);
+void lregex_push_match(lua_State *L, struct match_re *re, const char *subj);
+
+int luaopen_ptyscript_core(lua_State *L);
+
+#endif

@@ -1,0 +1,155 @@
+/*
+ * loop.c - one private libev loop per Lua state.
+ *
+ * We use ev_loop_new, never the default loop: libev's default loop installs
+ * a SIGCHLD handler that reaps every child of the process, which would
+ * steal the status of io.popen and os.execute children.  Process exits are
+ * watched through pidfds instead (proc.c).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loop.h"
+
+/*
+ * The one C global: the loop a signal handler must wake.  Only the
+ * command catches signals, and it has a single loop.
+ */
+static struct loop *volatile signal_loop;
+
+int
+loop_init(struct loop *lp)
+{
+	memset(lp, 0, sizeof *lp);
+	lp->scratch = malloc(LOOP_SCRATCH);
+	if (lp->scratch == NULL)
+		return -1;
+	lp->ev = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOENV);
+	if (lp->ev == NULL) {
+		free(lp->scratch);
+		lp->scratch = NULL;
+		errno = ENOMEM;
+		return -1;
+	}
+	ev_set_userdata(lp->ev, lp);
+	return 0;
+}
+
+void
+loop_free(struct loop *lp)
+{
+	if (lp->ev != NULL) {
+		if (lp->catching) {
+			signal_loop = NULL;
+			ev_ref(lp->ev);	/* balance the ev_unref at start */
+			ev_async_stop(lp->ev, &lp->wake);
+		}
+		ev_loop_destroy(lp->ev);
+	}
+	free(lp->fired);
+	free(lp->scratch);
+	memset(lp, 0, sizeof *lp);
+}
+
+/*
+ * Record that o fired the given bits, if armed for any of them.  Firing
+ * disarms: Lua re-arms before it waits again.  Allocation failure only
+ * delays the wake-up to the next event, it cannot lose data.
+ */
+void
+loop_fire(struct loop *lp, struct loop_obj *o, unsigned bits)
+{
+	struct loop_obj **nf;
+	size_t cap;
+
+	bits &= o->armed;
+	if (bits == 0)
+		return;
+	if (o->pending == 0) {
+		if (lp->nfired == lp->capfired) {
+			cap = lp->capfired ? lp->capfired * 2 : 64;
+			nf = realloc(lp->fired, cap * sizeof *nf);
+			if (nf == NULL)
+				return;
+			lp->fired = nf;
+			lp->capfired = cap;
+		}
+		lp->fired[lp->nfired++] = o;
+	}
+	o->armed &= ~bits;
+	o->pending |= bits;
+}
+
+/* Drop o from the fired list (it is being destroyed). */
+void
+loop_forget(struct loop *lp, struct loop_obj *o)
+{
+	size_t i;
+
+	if (o->pending == 0)
+		return;
+	for (i = 0; i < lp->nfired; i++)
+		if (lp->fired[i] == o) {
+			lp->fired[i] = lp->fired[--lp->nfired];
+			break;
+		}
+	o->pending = 0;
+}
+
+/*
+ * First INT/TERM/HUP: note it and wake the loop (ev_async_send is
+ * async-signal-safe); the scheduler then cleans up and dies of the same
+ * signal.  A second one, or one while the script computes without ever
+ * waiting, takes the default action at once.
+ */
+static void
+signal_handler(int sig)
+{
+	struct loop *lp = signal_loop;
+	struct sigaction sa;
+
+	if (lp == NULL || lp->signalled != 0) {
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = SIG_DFL;
+		sigaction(sig, &sa, NULL);
+		raise(sig);
+		return;
+	}
+	lp->signalled = sig;
+	ev_async_send(lp->ev, &lp->wake);
+}
+
+static void
+wake_cb(struct ev_loop *ev, ev_async *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(ev, EVBREAK_ALL);
+}
+
+/*
+ * Catch SIGINT, SIGTERM and SIGHUP (the command only: a library must not
+ * take its host's signals).
+ */
+int
+loop_catch_signals(struct loop *lp)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+	int i;
+
+	ev_async_init(&lp->wake, wake_cb);
+	ev_async_start(lp->ev, &lp->wake);
+	ev_unref(lp->ev);	/* the watcher alone keeps no loop alive */
+	lp->catching = 1;
+	signal_loop = lp;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = signal_handler;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < 3; i++)
+		if (sigaction(sigs[i], &sa, NULL) == -1)
+			return -1;
+	return 0;
+}

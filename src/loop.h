@@ -1,0 +1,40 @@
+/*
+ * loop.h - the libev loop and the list of events waiting for Lua.
+ *
+ * Watcher callbacks never call Lua.  They record "object X fired bits B"
+ * here, if some Lua code armed X for B; after ev_run returns, the binding
+ * (l_loop.c) hands the list to the Lua scheduler, which resumes the tasks
+ * waiting on those objects.  No Lua in this file.
+ */
+#ifndef PTYSCRIPT_LOOP_H
+#define PTYSCRIPT_LOOP_H
+
+#include <ev.h>
+#include <stddef.h>
+
+#define LOOP_SCRATCH	(64 * 1024)	/* one read(2) at most */
+
+/* The part of every waitable object (process, timer) the loop knows. */
+struct loop_obj {
+	unsigned armed;		/* bits some Lua code waits for */
+	unsigned pending;	/* bits fired since the last loop_take */
+};
+
+struct loop {
+	struct ev_loop *ev;
+	struct loop_obj **fired;
+	size_t nfired, capfired;
+	char *scratch;		/* shared read buffer, LOOP_SCRATCH bytes */
+	struct proc *procs;	/* every live process, for shutdown */
+	ev_async wake;		/* a caught signal breaks the loop */
+	int catching;
+	volatile int signalled;	/* the INT/TERM/HUP caught, or 0 */
+};
+
+int loop_init(struct loop *lp);
+void loop_free(struct loop *lp);
+void loop_fire(struct loop *lp, struct loop_obj *o, unsigned bits);
+void loop_forget(struct loop *lp, struct loop_obj *o);
+int loop_catch_signals(struct loop *lp);
+
+#endif

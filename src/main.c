@@ -1,0 +1,277 @@
+/*
+ * main.c - the ptyscript command, shaped like lua.c.
+ *
+ * Parses the options, makes sure descriptors 0-2 exist, raises the
+ * open-file limit, builds `arg`, compiles the script (a compile error is
+ * exit status 2) and hands it to the Lua side (ptyscript._main), which
+ * runs it as task 1 on the event loop and returns the exit status.
+ * Uncaught errors reach msghandler, which adds a traceback.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include "embedded.h"
+
+#ifndef PTYSCRIPT_VERSION
+#define PTYSCRIPT_VERSION "0.1.0"
+#endif
+
+static const char *progname = "ptyscript";
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: %s [options] script.lua [args...]\n"
+	    "       %s [options] -e 'lua code' [args...]\n"
+	    "       %s [options] - [args...]     (script from standard input)\n"
+	    "options:\n"
+	    "  --timeout SECONDS  default expect timeout (10)\n"
+	    "  --show             copy every session's output to stdout\n"
+	    "  --trace            print each expect/send decision to stderr\n"
+	    "  --version          print the version and exit\n"
+	    "  --help             print this help and exit\n"
+	    "See README.md and API.md for the Lua API.\n",
+	    progname, progname, progname);
+}
+
+/* Print a usage error and return status 2. */
+static int
+bad_usage(const char *msg, const char *what)
+{
+	fprintf(stderr, "%s: %s%s\nTry '%s --help'.\n", progname, msg,
+	    what, progname);
+	return 2;
+}
+
+/* Open /dev/null on any of 0, 1, 2 that is closed. */
+static void
+ensure_std_fds(void)
+{
+	int fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+/* Raise the open-file soft limit to the hard limit: many sessions. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Message handler: add a traceback to whatever was raised (lua.c). */
+static int
+msghandler(lua_State *L)
+{
+	const char *msg = lua_tostring(L, 1);
+
+	if (msg == NULL) {
+		if (luaL_callmeta(L, 1, "__tostring") &&
+		    lua_type(L, -1) == LUA_TSTRING)
+			return 1;
+		msg = lua_pushfstring(L, "(error object is a %s value)",
+		    luaL_typename(L, 1));
+	}
+	luaL_traceback(L, L, msg, 1);
+	return 1;
+}
+
+struct cmd {
+	const char *script;	/* file name, "-" or NULL with -e */
+	const char *code;	/* -e */
+	double timeout;
+	int show, trace;
+	int first_arg;		/* argv index of the script's first arg */
+	int script_idx;		/* argv index of script or code */
+};
+
+/* arg table as in lua(1): arg[0] the script, negatives before it. */
+static void
+create_arg(lua_State *L, int argc, char **argv, int script_idx)
+{
+	int i;
+
+	lua_createtable(L, argc - script_idx, script_idx + 1);
+	for (i = 0; i < argc; i++) {
+		lua_pushstring(L, argv[i]);
+		lua_rawseti(L, -2, i - script_idx);
+	}
+	lua_setglobal(L, "arg");
+}
+
+/* Parse options; returns -1 to go on, else an exit status. */
+static int
+parse(struct cmd *c, int argc, char **argv)
+{
+	int i;
+	char *end;
+
+	memset(c, 0, sizeof *c);
+	c->timeout = -1;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) {
+			printf("ptyscript %s (%s)\n", PTYSCRIPT_VERSION,
+			    LUA_RELEASE);
+			return 0;
+		} else if (strcmp(a, "--show") == 0) {
+			c->show = 1;
+		} else if (strcmp(a, "--trace") == 0) {
+			c->trace = 1;
+		} else if (strcmp(a, "--timeout") == 0 ||
+		    strncmp(a, "--timeout=", 10) == 0) {
+			const char *v = a[9] == '=' ? a + 10 : argv[++i];
+
+			if (v == NULL)
+				return bad_usage("--timeout needs a number of seconds", "");
+			errno = 0;
+			c->timeout = strtod(v, &end);
+			if (*v == '\0' || *end != '\0' || errno != 0 ||
+			    !(c->timeout >= 0))
+				return bad_usage("--timeout needs a number of "
+				    "seconds >= 0, not ", v);
+		} else if (strcmp(a, "--log") == 0 ||
+		    strcmp(a, "--record") == 0) {
+			return bad_usage("not implemented yet: ", a);
+		} else if (strcmp(a, "-e") == 0) {
+			if (i + 1 >= argc)
+				return bad_usage("-e needs Lua code", "");
+			c->code = argv[++i];
+			c->script_idx = i;
+			c->first_arg = i + 1;
+			return -1;
+		} else if (strcmp(a, "--") == 0) {
+			if (i + 1 >= argc)
+				return bad_usage("no script given", "");
+			c->script = argv[++i];
+			c->script_idx = i;
+			c->first_arg = i + 1;
+			return -1;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			return bad_usage("unknown option ", a);
+		} else {
+			c->script = a;
+			c->script_idx = i;
+			c->first_arg = i + 1;
+			return -1;
+		}
+	}
+	return bad_usage("no script given", "");
+}
+
+/* Load the script; returns 0 or prints why and returns 2. */
+static int
+load_script(lua_State *L, const struct cmd *c)
+{
+	int rc;
+
+	if (c->code != NULL)
+		rc = luaL_loadbuffer(L, c->code, strlen(c->code),
+		    "=(command line)");
+	else if (strcmp(c->script, "-") == 0)
+		rc = luaL_loadfile(L, NULL);
+	else
+		rc = luaL_loadfile(L, c->script);
+	if (rc == LUA_OK)
+		return 0;
+	fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
+	return 2;
+}
+
+/*
+ * Run everything inside a protected call so that no Lua error (even out
+ * of memory while setting up) escapes as a panic.
+ */
+static int
+pmain(lua_State *L)
+{
+	int argc = (int)lua_tointeger(L, 1);
+	char **argv = lua_touserdata(L, 2);
+	const struct cmd *c = lua_touserdata(L, 3);
+	int i, status;
+
+	luaL_openlibs(L);
+	ptyscript_preload(L);
+	create_arg(L, argc, argv, c->script_idx);
+	status = load_script(L, c);
+	if (status != 0) {
+		lua_pushinteger(L, status);
+		return 1;
+	}
+	lua_getglobal(L, "require");
+	lua_pushliteral(L, "ptyscript");
+	lua_call(L, 1, 1);
+	lua_getfield(L, -1, "_main");
+	lua_remove(L, -2);
+	lua_insert(L, -2);		/* _main, chunk */
+	lua_createtable(L, 0, 3);
+	if (c->timeout >= 0) {
+		lua_pushnumber(L, c->timeout);
+		lua_setfield(L, -2, "timeout");
+	}
+	lua_pushboolean(L, c->show);
+	lua_setfield(L, -2, "show");
+	lua_pushboolean(L, c->trace);
+	lua_setfield(L, -2, "trace");
+	for (i = c->first_arg; i < argc; i++)
+		lua_pushstring(L, argv[i]);
+	lua_call(L, 2 + argc - c->first_arg, 1);
+	return 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cmd c;
+	lua_State *L;
+	int status;
+
+	if (argv[0] != NULL && argv[0][0] != '\0')
+		progname = "ptyscript";
+	status = parse(&c, argc, argv);
+	if (status >= 0)
+		return status;
+	ensure_std_fds();
+	raise_nofile();
+	L = luaL_newstate();
+	if (L == NULL) {
+		fprintf(stderr, "%s: cannot create Lua state\n", progname);
+		return 1;
+	}
+	lua_pushcfunction(L, msghandler);
+	lua_pushcfunction(L, pmain);
+	lua_pushinteger(L, argc);
+	lua_pushlightuserdata(L, argv);
+	lua_pushlightuserdata(L, &c);
+	if (lua_pcall(L, 3, 1, 1) != LUA_OK) {
+		fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
+		status = 1;
+	} else {
+		status = (int)lua_tointeger(L, -1);
+	}
+	fflush(stdout);
+	lua_close(L);
+	return status;
+}

@@ -1,0 +1,140 @@
+/*
+ * match.c - compile and run PCRE2 patterns for expect.
+ *
+ * Patterns are UTF-8 aware and tolerate invalid UTF-8 in the subject
+ * (PCRE2_UTF|PCRE2_MATCH_INVALID_UTF): terminal output is often not valid
+ * UTF-8, and a NUL or a stray byte must never stop matching.  Each pattern
+ * is JIT-compiled for both complete and soft-partial matching where the
+ * JIT is available, and owns one match_data block, so matching allocates
+ * nothing.
+ */
+#include <string.h>
+
+#include "match.h"
+
+/* Compile; on failure fill err/erroff with PCRE2's message and offset. */
+int
+match_compile(struct match_re *re, const char *pat, size_t len,
+    unsigned flags, uint32_t options, char *err, size_t errlen,
+    size_t *erroff)
+{
+	int code;
+	PCRE2_SIZE off = 0;
+	uint32_t lb = 0, ncap = 0;
+
+	memset(re, 0, sizeof *re);
+	options |= PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
+	if (flags & MATCH_LITERAL)
+		options |= PCRE2_LITERAL;
+	re->code = pcre2_compile((PCRE2_SPTR)pat, len, options, &code, &off,
+	    NULL);
+	if (re->code == NULL) {
+		pcre2_get_error_message(code, (PCRE2_UCHAR *)err, errlen);
+		*erroff = off;
+		return -1;
+	}
+	re->jit = pcre2_jit_compile(re->code,
+	    PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_SOFT) == 0;
+	pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &ncap);
+	pcre2_pattern_info(re->code, PCRE2_INFO_MAXLOOKBEHIND, &lb);
+	re->ncap = ncap;
+	re->lookbehind = lb;
+	re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
+	if (re->md == NULL) {
+		pcre2_code_free(re->code);
+		re->code = NULL;
+		strncpy(err, "out of memory", errlen);
+		*erroff = 0;
+		return -1;
+	}
+	return 0;
+}
+
+void
+match_free(struct match_re *re)
+{
+	if (re->md != NULL)
+		pcre2_match_data_free(re->md);
+	if (re->code != NULL)
+		pcre2_code_free(re->code);
+	re->md = NULL;
+	re->code = NULL;
+}
+
+/*
+ * The length of subj without a trailing, still incomplete UTF-8 sequence
+ * (a lead byte followed by fewer continuation bytes than it announces).
+ * PCRE2 treats a truncated character as invalid and then reports no
+ * partial match, so such bytes are held back until the rest arrives.
+ */
+static size_t
+utf8_complete_len(const char *subj, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)subj;
+	size_t i, back;
+	unsigned need;
+
+	for (back = 1; back <= 3 && back <= len; back++) {
+		i = len - back;
+		if ((s[i] & 0xC0) == 0x80)
+			continue;	/* continuation byte: look further back */
+		if (s[i] >= 0xC2 && s[i] <= 0xDF)
+			need = 2;
+		else if (s[i] >= 0xE0 && s[i] <= 0xEF)
+			need = 3;
+		else if (s[i] >= 0xF0 && s[i] <= 0xF4)
+			need = 4;
+		else
+			return len;
+		return back < need ? i : len;
+	}
+	return len;
+}
+
+/*
+ * Search subj[from, len) (bytes before from stay visible to lookbehinds
+ * and \b).  MATCH_FULL: [*start, *end) is the match.  MATCH_PARTIAL: a
+ * match may still begin at *start once more bytes arrive.  MATCH_NONE: no
+ * match can begin before len.  Unless final (no more bytes will come),
+ * an incomplete UTF-8 character at the end is left for the next call.
+ * A negative value is a PCRE2 error code
+ * (e.g. a match limit), which the caller reports.
+ */
+int
+match_exec(struct match_re *re, const char *subj, size_t len, size_t from,
+    int final, size_t *start, size_t *end)
+{
+	PCRE2_SIZE *ov;
+	int rc;
+
+	if (!final)
+		len = utf8_complete_len(subj, len);
+	if (from > len)
+		from = len;
+	rc = pcre2_match(re->code, (PCRE2_SPTR)(subj ? subj : ""), len, from,
+	    PCRE2_PARTIAL_SOFT, re->md, NULL);
+	ov = pcre2_get_ovector_pointer(re->md);
+	if (rc >= 0) {
+		*start = ov[0];
+		*end = ov[1];
+		if (*end < *start)	/* \K in a lookahead: report empty */
+			*end = *start;
+		return MATCH_FULL;
+	}
+	if (rc == PCRE2_ERROR_PARTIAL) {
+		*start = ov[0];
+		*end = len;
+		return MATCH_PARTIAL;
+	}
+	if (rc == PCRE2_ERROR_NOMATCH) {
+		*start = *end = len;
+		return MATCH_NONE;
+	}
+	return rc;
+}
+
+const PCRE2_SIZE *
+match_ovector(const struct match_re *re)
+{
+	return pcre2_get_ovector_pointer(re->md);
+}

@@ -1,0 +1,429 @@
+/*
+ * proc.c - the life of one child on the loop.
+ *
+ * Exit and EOF are separate events (Twisted's processExited and
+ * processEnded).  EOF is the master read returning EIO (Linux) or 0 once
+ * every slave descriptor is closed; it is reported only after every byte
+ * before it.  On exit we reap through the pidfd and then read whatever the
+ * terminal already holds, so `wait` sees all the child wrote even when a
+ * grandchild keeps the terminal open and EOF never comes.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+#define READ_BUDGET	(1024 * 1024)	/* per callback, to stay fair */
+#define EXIT_POLL	0.02		/* seconds, without a pidfd only */
+
+/* Keep n new bytes: copy to stdout with --show, append, bound to maxbuf. */
+static void
+proc_take(struct proc *p, const char *s, size_t n)
+{
+	size_t len, drop;
+	ssize_t w;
+	const char *q = s;
+	size_t left = n;
+
+	if (p->show)
+		while (left > 0) {
+			w = write(STDOUT_FILENO, q, left);
+			if (w == -1 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;	/* --show is best effort */
+			q += w;
+			left -= (size_t)w;
+		}
+	p->received += n;
+	if (n >= p->maxbuf) {	/* only the newest maxbuf bytes matter */
+		drop = buf_len(&p->in) + (n - p->maxbuf);
+		buf_consume(&p->in, buf_len(&p->in));
+		s += n - p->maxbuf;
+		n = p->maxbuf;
+		p->base += drop;
+	}
+	len = buf_len(&p->in);
+	if (len + n > p->maxbuf) {
+		drop = len + n - p->maxbuf;
+		buf_consume(&p->in, drop);
+		p->base += drop;
+	}
+	if (buf_append(&p->in, s, n) == -1) {
+		/* XXX: out of memory; the bytes are counted but not kept. */
+		p->base += n;
+	}
+}
+
+/* Read until EAGAIN, EOF or the budget; returns bytes read. */
+static size_t
+proc_drain(struct proc *p)
+{
+	size_t total = 0;
+	ssize_t n;
+
+	while (!p->eof && p->fd != -1 && total < READ_BUDGET) {
+		n = read(p->fd, p->lp->scratch, LOOP_SCRATCH);
+		if (n > 0) {
+			proc_take(p, p->lp->scratch, (size_t)n);
+			total += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n == -1 && errno != EIO)
+			p->read_errno = errno;
+		p->eof = 1;
+		ev_io_stop(p->lp->ev, &p->rio);
+	}
+	return total;
+}
+
+static void
+read_cb(struct ev_loop *ev, ev_io *w, int revents)
+{
+	struct proc *p = w->data;
+
+	(void)ev;
+	(void)revents;
+	if (proc_drain(p) > 0 || p->eof)
+		loop_fire(p->lp, &p->obj, PROC_DATA);
+}
+
+static void
+write_cb(struct ev_loop *ev, ev_io *w, int revents)
+{
+	struct proc *p = w->data;
+	ssize_t n;
+
+	(void)revents;
+	while (buf_len(&p->out) > 0) {
+		n = write(p->fd, buf_head(&p->out), buf_len(&p->out));
+		if (n > 0) {
+			buf_consume(&p->out, (size_t)n);
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		/* The terminal is gone: what is left can never be written. */
+		p->write_errno = n == -1 ? errno : EIO;
+		buf_consume(&p->out, buf_len(&p->out));
+	}
+	if (buf_len(&p->out) == 0) {
+		ev_io_stop(ev, w);
+		buf_shrink(&p->out);
+	}
+	if (buf_len(&p->out) <= PROC_LOW_WATER)
+		loop_fire(p->lp, &p->obj, PROC_DRAIN);
+}
+
+static void
+exit_cb(struct ev_loop *ev, ev_io *w, int revents)
+{
+	(void)ev;
+	(void)revents;
+	proc_poll_exit(w->data);
+}
+
+static void
+exit_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
+{
+	(void)ev;
+	(void)revents;
+	proc_poll_exit(w->data);
+}
+
+/* Take over a freshly spawned child: start reading and watching it. */
+void
+proc_start(struct proc *p, struct loop *lp, pid_t pid, int pidfd, int fd,
+    size_t maxbuf)
+{
+	memset(p, 0, sizeof *p);
+	p->lp = lp;
+	p->pid = pid;
+	p->pidfd = pidfd;
+	p->fd = fd;
+	p->maxbuf = maxbuf > 0 ? maxbuf : 1;
+	buf_init(&p->in);
+	buf_init(&p->out);
+	ev_io_init(&p->rio, read_cb, fd, EV_READ);
+	ev_io_init(&p->wio, write_cb, fd, EV_WRITE);
+	p->rio.data = p->wio.data = p;
+	ev_io_start(lp->ev, &p->rio);
+	if (pidfd != -1) {
+		ev_io_init(&p->xio, exit_cb, pidfd, EV_READ);
+		p->xio.data = p;
+		ev_io_start(lp->ev, &p->xio);
+	} else {
+		ev_timer_init(&p->xtm, exit_timer_cb, EXIT_POLL, EXIT_POLL);
+		p->xtm.data = p;
+		ev_timer_start(lp->ev, &p->xtm);
+	}
+	p->next = lp->procs;
+	if (lp->procs != NULL)
+		lp->procs->prev = p;
+	lp->procs = p;
+}
+
+/*
+ * Queue n bytes for the child; write at once what the terminal takes.
+ * Returns 0, or -1 with errno (EIO: the terminal is gone; EBADF: hung up).
+ */
+int
+proc_send(struct proc *p, const char *s, size_t n)
+{
+	ssize_t w;
+
+	if (p->fd == -1) {
+		errno = EBADF;
+		return -1;
+	}
+	if (p->write_errno) {
+		errno = p->write_errno;
+		return -1;
+	}
+	while (buf_len(&p->out) == 0 && n > 0) {
+		w = write(p->fd, s, n);
+		if (w > 0) {
+			s += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (w == 0)
+			errno = EIO;
+		p->write_errno = errno;
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	if (buf_append(&p->out, s, n) == -1)
+		return -1;
+	ev_io_start(p->lp->ev, &p->wio);
+	return 0;
+}
+
+/* Drop n bytes from the front of the input (they were matched or read). */
+void
+proc_consume(struct proc *p, size_t n)
+{
+	if (n > buf_len(&p->in))
+		n = buf_len(&p->in);
+	buf_consume(&p->in, n);
+	p->base += n;
+}
+
+/* Stop or restart reading the child; its writes then block in the kernel. */
+void
+proc_pause(struct proc *p, int pause)
+{
+	p->paused = pause != 0;
+	if (p->fd == -1 || p->eof || p->lp == NULL)
+		return;
+	if (p->paused)
+		ev_io_stop(p->lp->ev, &p->rio);
+	else
+		ev_io_start(p->lp->ev, &p->rio);
+}
+
+/* Record a wait status, stop watching the exit. */
+static void
+proc_exited(struct proc *p, const siginfo_t *si)
+{
+	p->exited = 1;
+	if (si->si_code == CLD_EXITED) {
+		p->exitcode = si->si_status;
+		p->termsig = 0;
+	} else {
+		p->exitcode = -1;
+		p->termsig = si->si_status;
+	}
+	if (p->lp != NULL) {
+		if (p->pidfd != -1)
+			ev_io_stop(p->lp->ev, &p->xio);
+		else
+			ev_timer_stop(p->lp->ev, &p->xtm);
+	}
+	if (p->pidfd != -1) {
+		close(p->pidfd);
+		p->pidfd = -1;
+	}
+}
+
+/* waitid on our child only; returns 1 when it was reaped now. */
+static int
+proc_waitid(struct proc *p, int flags)
+{
+	siginfo_t si;
+	int rc;
+
+	memset(&si, 0, sizeof si);
+	do {
+		if (p->pidfd != -1)
+			rc = waitid(P_PIDFD, (id_t)p->pidfd, &si, WEXITED | flags);
+		else
+			rc = waitid(P_PID, (id_t)p->pid, &si, WEXITED | flags);
+	} while (rc == -1 && errno == EINTR);
+	if (rc == -1) {
+		if (errno != ECHILD)
+			return 0;
+		si.si_code = CLD_KILLED;	/* somebody else reaped it */
+		si.si_status = 0;
+	} else if (si.si_pid == 0) {
+		return 0;			/* still running */
+	}
+	proc_exited(p, &si);
+	return 1;
+}
+
+/*
+ * Reap the child if it has exited, then read what it left in the
+ * terminal.  Returns 1 when the child has exited (now or before).
+ */
+int
+proc_poll_exit(struct proc *p)
+{
+	unsigned bits = PROC_EXIT;
+
+	if (p->exited)
+		return 1;
+	if (!proc_waitid(p, WNOHANG))
+		return 0;
+	if (p->lp != NULL && !p->paused && (proc_drain(p) > 0 || p->eof))
+		bits |= PROC_DATA;
+	if (p->lp != NULL)
+		loop_fire(p->lp, &p->obj, bits);
+	return 1;
+}
+
+/* Signal the child's process group (it is a session leader). */
+int
+proc_signal_group(struct proc *p, int sig)
+{
+	if (p->exited)
+		return 0;
+	return kill(-p->pid, sig);
+}
+
+/*
+ * Hang up: close the master (the kernel sends SIGHUP to the foreground
+ * group), and send SIGHUP and SIGCONT to the child's group ourselves in
+ * case it left the terminal's foreground.  Unread output is discarded.
+ */
+void
+proc_hangup(struct proc *p)
+{
+	if (p->fd == -1)
+		return;
+	if (p->lp != NULL) {
+		ev_io_stop(p->lp->ev, &p->rio);
+		ev_io_stop(p->lp->ev, &p->wio);
+	}
+	close(p->fd);
+	p->fd = -1;
+	p->eof = 1;
+	buf_free(&p->out);
+	if (!p->exited) {
+		(void)kill(-p->pid, SIGHUP);
+		(void)kill(-p->pid, SIGCONT);
+	}
+}
+
+/* Kill the group and reap, blocking; for close's grace expiry and GC. */
+void
+proc_reap(struct proc *p)
+{
+	if (p->exited)
+		return;
+	(void)kill(-p->pid, SIGKILL);
+	(void)kill(p->pid, SIGKILL);
+	proc_waitid(p, 0);
+}
+
+/* Free everything; the child is hung up, killed and reaped if needed. */
+void
+proc_destroy(struct proc *p)
+{
+	struct loop *lp = p->lp;
+
+	proc_hangup(p);
+	proc_reap(p);
+	if (lp != NULL) {
+		loop_forget(lp, &p->obj);
+		if (p->prev != NULL)
+			p->prev->next = p->next;
+		else
+			lp->procs = p->next;
+		if (p->next != NULL)
+			p->next->prev = p->prev;
+		p->lp = NULL;
+	}
+	p->next = p->prev = NULL;
+	buf_free(&p->in);
+	buf_free(&p->out);
+}
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * At exit: hang up every child, give them `grace` seconds to go (ended as
+ * soon as the last has exited: we poll their pidfds, we do not sleep),
+ * then SIGKILL the groups that remain and reap everything.
+ */
+void
+proc_shutdown_all(struct loop *lp, double grace)
+{
+	struct proc *p;
+	struct pollfd *pfd;
+	size_t n;
+	double deadline = mono_now() + grace, left;
+	int ms;
+
+	for (n = 0, p = lp->procs; p != NULL; p = p->next) {
+		proc_hangup(p);
+		n++;
+	}
+	pfd = n > 0 ? calloc(n, sizeof *pfd) : NULL;
+	while (pfd != NULL && (left = deadline - mono_now()) > 0) {
+		size_t k = 0, running = 0;
+
+		for (p = lp->procs; p != NULL; p = p->next) {
+			if (p->exited || proc_waitid(p, WNOHANG))
+				continue;
+			running++;
+			if (p->pidfd != -1) {
+				pfd[k].fd = p->pidfd;
+				pfd[k++].events = POLLIN;
+			}
+		}
+		if (running == 0)
+			break;
+		ms = (int)(left * 1000) + 1;
+		if (k < running && ms > 20)
+			ms = 20;	/* some exits can only be polled for */
+		(void)poll(pfd, (nfds_t)k, ms);
+	}
+	free(pfd);
+	for (p = lp->procs; p != NULL; p = p->next)
+		proc_reap(p);
+}

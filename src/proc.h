@@ -1,0 +1,58 @@
+/*
+ * proc.h - a running child: its terminal, its output buffer, its exit.
+ *
+ * The loop reads the master whenever it is readable (unless paused) into
+ * `in`, bounded by maxbuf; writes queued in `out` go out as the master
+ * accepts them, while reading goes on.  The exit is seen through a pidfd,
+ * so only our own children are reaped.  No Lua in this file.
+ */
+#ifndef PTYSCRIPT_PROC_H
+#define PTYSCRIPT_PROC_H
+
+#include <sys/types.h>
+
+#include "buf.h"
+#include "loop.h"
+
+/* Event bits a Lua task can wait for. */
+enum {
+	PROC_DATA = 1,	/* new bytes in `in`, or EOF */
+	PROC_EXIT = 2,	/* the child was reaped */
+	PROC_DRAIN = 4	/* the write queue fell below PROC_LOW_WATER */
+};
+
+#define PROC_LOW_WATER	(16 * 1024)
+
+struct proc {
+	struct loop_obj obj;	/* first: the loop's view of us */
+	struct loop *lp;	/* NULL once shut down with the loop */
+	struct proc *next, *prev;
+	pid_t pid;
+	int pidfd;		/* -1 when the kernel has no pidfds */
+	int fd;			/* master; -1 once hung up */
+	ev_io rio, wio, xio;
+	ev_timer xtm;		/* exit polling when there is no pidfd */
+	struct buf in, out;
+	size_t maxbuf;
+	unsigned long long base;	/* stream offset of in's first byte */
+	unsigned long long received;	/* bytes read in all */
+	int exitcode;		/* valid when exited and !termsig */
+	int termsig;
+	int read_errno;		/* a read error other than EIO, or 0 */
+	int write_errno;	/* why queued output could not be written */
+	unsigned exited:1, eof:1, paused:1, show:1;
+};
+
+void proc_start(struct proc *p, struct loop *lp, pid_t pid, int pidfd,
+    int fd, size_t maxbuf);
+int proc_send(struct proc *p, const char *s, size_t n);
+void proc_consume(struct proc *p, size_t n);
+int proc_poll_exit(struct proc *p);
+void proc_pause(struct proc *p, int pause);
+void proc_hangup(struct proc *p);
+int proc_signal_group(struct proc *p, int sig);
+void proc_reap(struct proc *p);
+void proc_destroy(struct proc *p);
+void proc_shutdown_all(struct loop *lp, double grace);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * pty.c - allocate a pseudo-terminal pair and set it up before a spawn.
+ *
+ * The master is opened close-on-exec and non-blocking: it belongs to the
+ * event loop and must never leak into a child.  The slave is opened with
+ * O_NOCTTY so that ptyscript itself never acquires it as a controlling
+ * terminal; the child makes it its controlling terminal after setsid()
+ * (see spawn.c).  The slave keeps the kernel's default permissions.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "pty.h"
+
+/* Open a master/slave pair with the given window size and echo mode. */
+int
+pty_open(struct pty_pair *pp, int rows, int cols, int echo)
+{
+	char name[128];
+	struct termios tio;
+	int saved;
+
+	pp->master = pp->slave = -1;
+	pp->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (pp->master == -1)
+		return -1;
+	if (grantpt(pp->master) == -1 || unlockpt(pp->master) == -1)
+		goto fail;
+	if (ptsname_r(pp->master, name, sizeof name) != 0)
+		goto fail;
+	pp->slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (pp->slave == -1)
+		goto fail;
+	if (fcntl(pp->master, F_SETFL, O_NONBLOCK) == -1)
+		goto fail;
+	if (pty_setwinsize(pp->master, rows, cols) == -1)
+		goto fail;
+	if (!echo) {
+		if (tcgetattr(pp->slave, &tio) == -1)
+			goto fail;
+		tio.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
+		if (tcsetattr(pp->slave, TCSANOW, &tio) == -1)
+			goto fail;
+	}
+	return 0;
+fail:
+	saved = errno;
+	pty_close_pair(pp);
+	errno = saved;
+	return -1;
+}
+
+/* Close whichever ends of the pair are open. */
+void
+pty_close_pair(struct pty_pair *pp)
+{
+	if (pp->master != -1)
+		close(pp->master);
+	if (pp->slave != -1)
+		close(pp->slave);
+	pp->master = pp->slave = -1;
+}
+
+/* Set the window size; the kernel sends SIGWINCH to the foreground group. */
+int
+pty_setwinsize(int fd, int rows, int cols)
+{
+	struct winsize ws = { 0 };
+
+	ws.ws_row = (unsigned short)rows;
+	ws.ws_col = (unsigned short)cols;
+	return ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+int
+pty_getwinsize(int fd, int *rows, int *cols)
+{
+	struct winsize ws;
+
+	if (ioctl(fd, TIOCGWINSZ, &ws) == -1)
+		return -1;
+	*rows = ws.ws_row;
+	*cols = ws.ws_col;
+	return 0;
+}
+
+/*
+ * The terminal's current end-of-file character (VEOF, normally ^D).
+ * On Linux tcgetattr() on the master reports the slave's settings.
+ */
+int
+pty_eof_char(int fd)
+{
+	struct termios tio;
+
+	if (tcgetattr(fd, &tio) == -1)
+		return -1;
+	return tio.c_cc[VEOF];
+}

@@ -1,0 +1,265 @@
+/*
+ * spawn.c - start a child process the way Twisted's PTYProcess does.
+ *
+ * Parent, before fork: the caller has resolved the program path, built
+ * argv/envp and opened the terminal; we block every signal so that no
+ * handler of ours runs in the child between fork and the reset below, and
+ * create a close-on-exec error pipe.
+ *
+ * Child: reset every signal disposition to SIG_DFL (an ignored SIGPIPE or
+ * SIGINT would otherwise survive exec), start a new session, make the slave
+ * its controlling terminal, place the requested descriptors, close all
+ * others, drop privileges, chdir, clear the signal mask and execve.  Only
+ * async-signal-safe calls: no malloc, no stdio, no Lua.  Any failure writes
+ * a fixed {step, errno} record to the pipe and _exit(127)s.
+ *
+ * Parent, after fork: restore the mask; read the pipe: EOF means exec
+ * succeeded; a record means it failed, and the child is reaped at once so
+ * the caller can raise the OS's reason.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "spawn.h"
+
+#define HIGH_FD 64	/* scratch descriptors are moved at or above this */
+
+static const char *const step_names[] = {
+	"ok", "setsid", "TIOCSCTTY", "dup2", "chdir",
+	"setgroups", "setgid", "setuid", "exec"
+};
+
+const char *
+spawn_step_name(int step)
+{
+	if (step < 0 || step > STEP_EXEC)
+		return "?";
+	return step_names[step];
+}
+
+/*
+ * Find prog the way execvp would, but in the parent so the child only
+ * calls execve.  A name with a slash is used as it is.  Returns 0 or -1
+ * with errno (ENOENT when not found, EACCES when only non-executable
+ * candidates were found).
+ */
+int
+spawn_find_program(const char *prog, const char *pathvar, char *out,
+    size_t outlen)
+{
+	const char *p, *end;
+	struct stat st;
+	int seen_eacces = 0;
+	size_t dlen, plen = strlen(prog);
+
+	if (plen == 0) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (strchr(prog, '/') != NULL) {
+		if (plen + 1 > outlen) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(out, prog, plen + 1);
+		return 0;
+	}
+	if (pathvar == NULL)
+		pathvar = "/usr/local/bin:/usr/bin:/bin";
+	for (p = pathvar;; p = end + 1) {
+		end = strchr(p, ':');
+		if (end == NULL)
+			end = p + strlen(p);
+		dlen = (size_t)(end - p);
+		if (dlen == 0) {	/* empty entry: current directory */
+			p = ".";
+			dlen = 1;
+		}
+		if (dlen + 1 + plen + 1 <= outlen) {
+			memcpy(out, p, dlen);
+			out[dlen] = '/';
+			memcpy(out + dlen + 1, prog, plen + 1);
+			if (stat(out, &st) == 0 && S_ISREG(st.st_mode)) {
+				if (access(out, X_OK) == 0)
+					return 0;
+				seen_eacces = 1;
+			}
+		}
+		if (*end == '\0')
+			break;
+	}
+	errno = seen_eacces ? EACCES : ENOENT;
+	return -1;
+}
+
+/* Report a failed step to the parent and leave; async-signal-safe. */
+static void
+child_fail(int errfd, int step)
+{
+	int rec[2];
+	ssize_t n;
+
+	rec[0] = step;
+	rec[1] = errno;
+	do
+		n = write(errfd, rec, sizeof rec);
+	while (n == -1 && errno == EINTR);
+	_exit(127);
+}
+
+/* Close every descriptor from lo up, except keep; async-signal-safe. */
+static void
+close_from(int lo, int keep)
+{
+	long max;
+	int fd;
+
+	if (keep >= lo) {
+		if (keep > lo && syscall(SYS_close_range, (unsigned)lo,
+		    (unsigned)keep - 1, 0) == -1)
+			goto slow;
+		if (syscall(SYS_close_range, (unsigned)keep + 1, ~0U, 0) == -1)
+			goto slow;
+		return;
+	}
+	if (syscall(SYS_close_range, (unsigned)lo, ~0U, 0) == 0)
+		return;
+slow:
+	max = sysconf(_SC_OPEN_MAX);
+	if (max < 0 || max > INT_MAX)
+		max = 65536;
+	for (fd = lo; fd < (int)max; fd++)
+		if (fd != keep)
+			close(fd);
+}
+
+/*
+ * The child side.  Every descriptor the request names is first moved to
+ * HIGH_FD or above, so that placing one onto 0..2 can never overwrite
+ * another still to be placed (the parent may itself run with 0..2 closed,
+ * so a master or pipe can sit on any low number).
+ */
+static void
+child(const struct spawn_req *req, int errfd, const sigset_t *empty)
+{
+	struct sigaction sa;
+	int i, sig, fd;
+	int moved[16];
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	for (sig = 1; sig < NSIG; sig++)
+		(void)sigaction(sig, &sa, NULL);	/* EINVAL for KILL/STOP */
+
+	if (errfd < HIGH_FD) {
+		fd = fcntl(errfd, F_DUPFD_CLOEXEC, HIGH_FD);
+		if (fd == -1)
+			child_fail(errfd, STEP_DUP);
+		errfd = fd;
+	}
+	if (setsid() == -1)
+		child_fail(errfd, STEP_SETSID);
+	if (req->tty != -1 && ioctl(req->tty, TIOCSCTTY, 0) == -1)
+		child_fail(errfd, STEP_CTTY);
+	for (i = 0; i < req->nfds && i < 16; i++) {
+		moved[i] = fcntl(req->fds[i].from, F_DUPFD, HIGH_FD + 1);
+		if (moved[i] == -1 || moved[i] == errfd)
+			child_fail(errfd, STEP_DUP);
+	}
+	for (i = 0; i < req->nfds && i < 16; i++) {
+		if (dup2(moved[i], req->fds[i].to) == -1)
+			child_fail(errfd, STEP_DUP);
+	}
+	/* dup2 clears FD_CLOEXEC on the targets; everything else goes. */
+	fd = -1;
+	for (i = 0; i < req->nfds && i < 16; i++)
+		if (req->fds[i].to > fd)
+			fd = req->fds[i].to;
+	close_from(fd + 1, errfd);
+
+	if (req->set_ids) {
+		if (setgroups((size_t)req->ngroups, req->groups) == -1)
+			child_fail(errfd, STEP_SETGROUPS);
+		if (setgid(req->gid) == -1)
+			child_fail(errfd, STEP_SETGID);
+		if (setuid(req->uid) == -1)
+			child_fail(errfd, STEP_SETUID);
+	}
+	if (req->cwd != NULL && chdir(req->cwd) == -1)
+		child_fail(errfd, STEP_CHDIR);
+	sigprocmask(SIG_SETMASK, empty, NULL);
+	execve(req->path, req->argv, req->envp);
+	child_fail(errfd, STEP_EXEC);
+}
+
+/*
+ * Fork and exec.  Returns 0 when the program is running (res->pid,
+ * res->pidfd set), 1 when the child reported a failed step (res->step,
+ * res->err set; the child is already reaped), -1 with errno when fork or
+ * the pipe failed.
+ */
+int
+spawn_exec(const struct spawn_req *req, struct spawn_result *res)
+{
+	sigset_t all, old, empty;
+	int pfd[2], rec[2], status, saved;
+	ssize_t n;
+	size_t got = 0;
+	pid_t pid;
+
+	res->pid = -1;
+	res->pidfd = -1;
+	res->step = STEP_NONE;
+	res->err = 0;
+	if (pipe2(pfd, O_CLOEXEC) == -1)
+		return -1;
+	sigfillset(&all);
+	sigemptyset(&empty);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[0]);
+		child(req, pfd[1], &empty);
+		_exit(127);	/* not reached */
+	}
+	saved = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(pfd[1]);
+	if (pid == -1) {
+		close(pfd[0]);
+		errno = saved;
+		return -1;
+	}
+	while (got < sizeof rec) {
+		n = read(pfd[0], (char *)rec + got, sizeof rec - got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(pfd[0]);
+	if (got == sizeof rec) {
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		res->step = rec[0];
+		res->err = rec[1];
+		return 1;
+	}
+	res->pid = pid;
+	res->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (res->pidfd != -1)
+		(void)fcntl(res->pidfd, F_SETFD, FD_CLOEXEC);
+	return 0;
+}

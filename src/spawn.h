@@ -1,0 +1,53 @@
+/*
+ * spawn.h - fork and exec a child on a prepared terminal (or pipes).
+ *
+ * No Lua and no libev.  Everything the child needs is prepared by the
+ * caller before spawn_exec() forks; between fork and exec the child only
+ * makes async-signal-safe calls.
+ */
+#ifndef PTYSCRIPT_SPAWN_H
+#define PTYSCRIPT_SPAWN_H
+
+#include <sys/types.h>
+
+/* One descriptor to place in the child: parent's fd `from` becomes `to`. */
+struct spawn_fd {
+	int from;
+	int to;
+};
+
+struct spawn_req {
+	const char *path;	/* resolved program path, for execve */
+	char *const *argv;
+	char *const *envp;
+	const char *cwd;	/* NULL: inherit */
+	int tty;		/* slave to make the controlling tty, or -1 */
+	struct spawn_fd *fds;	/* placed in order; must include 0, 1, 2 */
+	int nfds;
+	/* Privilege drop, used when set_ids is non-zero (a later issue). */
+	int set_ids;
+	uid_t uid;
+	gid_t gid;
+	const gid_t *groups;
+	int ngroups;
+};
+
+/* What failed in the child, reported through the close-on-exec pipe. */
+enum spawn_step {
+	STEP_NONE, STEP_SETSID, STEP_CTTY, STEP_DUP, STEP_CHDIR,
+	STEP_SETGROUPS, STEP_SETGID, STEP_SETUID, STEP_EXEC
+};
+
+struct spawn_result {
+	pid_t pid;
+	int pidfd;	/* close-on-exec pidfd, or -1 when unavailable */
+	int step;	/* enum spawn_step that failed, STEP_NONE on success */
+	int err;	/* errno of the failed step */
+};
+
+int spawn_exec(const struct spawn_req *req, struct spawn_result *res);
+const char *spawn_step_name(int step);
+int spawn_find_program(const char *prog, const char *pathvar, char *out,
+    size_t outlen);
+
+#endif
