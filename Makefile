@@ -5,7 +5,7 @@
 PKG_CONFIG ?= pkg-config
 LUA_PC     ?= lua5.4
 LUA        ?= lua5.4
-BUSTED     ?= busted
+BUSTED     ?= $(LUA) /usr/bin/busted
 PREFIX     ?= /usr/local
 
 # Debian's libev-dev ships no .pc file: fall back to -lev.
