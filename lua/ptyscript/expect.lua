@@ -14,9 +14,18 @@ local DATA = core.DATA
 
 local Pattern = { __name = "ptyscript.Pattern" }
 Pattern.__index = Pattern
+-- Control characters and non-ASCII bytes of a pattern, escaped for messages.
+local function show_pattern(s)
+  return (s:gsub("[%c\128-\255]", function(c)
+    if c == "\r" then return "\\r" elseif c == "\n" then return "\\n"
+    elseif c == "\t" then return "\\t" end
+    return string.format("\\x%02x", c:byte())
+  end))
+end
+
 function Pattern:__tostring()
-  if self.kind == "exact" then return string.format("exact %q", self.source) end
-  if self.kind == "re" then return "/" .. self.source .. "/" .. (self.flags or "") end
+  if self.kind == "exact" then return '"' .. show_pattern(self.source:gsub('"', '\\"')) .. '"' end
+  if self.kind == "re" then return "/" .. show_pattern(self.source) .. "/" .. (self.flags or "") end
   return self.kind   -- "EOF" / "TIMEOUT"
 end
 
