@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -31,7 +32,8 @@ proc_take(struct proc *p, const char *s, size_t n)
 	const char *q = s;
 	size_t left = n;
 
-	if (p->show)
+	if (p->show) {
+		fflush(stdout);	/* keep order with the script's own print */
 		while (left > 0) {
 			w = write(STDOUT_FILENO, q, left);
 			if (w == -1 && errno == EINTR)
@@ -41,6 +43,7 @@ proc_take(struct proc *p, const char *s, size_t n)
 			q += w;
 			left -= (size_t)w;
 		}
+	}
 	p->received += n;
 	if (n >= p->maxbuf) {	/* only the newest maxbuf bytes matter */
 		drop = buf_len(&p->in) + (n - p->maxbuf);
