@@ -312,6 +312,17 @@ proc_poll_exit(struct proc *p)
 	return 1;
 }
 
+/*
+ * Whether the child's process group still has members.  After the child
+ * itself is reaped its pid cannot be reused while the group it leads has
+ * members, so signalling -pid reaches only what it left behind.
+ */
+static int
+group_alive(const struct proc *p)
+{
+	return p->pid > 0 && kill(-p->pid, 0) == 0;
+}
+
 /* Signal the child's process group (it is a session leader). */
 int
 proc_signal_group(struct proc *p, int sig)
@@ -339,7 +350,7 @@ proc_hangup(struct proc *p)
 	p->fd = -1;
 	p->eof = 1;
 	buf_free(&p->out);
-	if (!p->exited) {
+	if (!p->exited || group_alive(p)) {
 		(void)kill(-p->pid, SIGHUP);
 		(void)kill(-p->pid, SIGCONT);
 	}
@@ -391,7 +402,9 @@ mono_now(void)
 /*
  * At exit: hang up every child, give them `grace` seconds to go (ended as
  * soon as the last has exited: we poll their pidfds, we do not sleep),
- * then SIGKILL the groups that remain and reap everything.
+ * then SIGKILL the groups that remain and reap everything.  A group whose
+ * leader has exited still counts while members (background jobs) remain:
+ * no orphans are left behind.
  */
 void
 proc_shutdown_all(struct loop *lp, double grace)
@@ -411,22 +424,27 @@ proc_shutdown_all(struct loop *lp, double grace)
 		size_t k = 0, running = 0;
 
 		for (p = lp->procs; p != NULL; p = p->next) {
-			if (p->exited || proc_waitid(p, WNOHANG))
-				continue;
-			running++;
-			if (p->pidfd != -1) {
-				pfd[k].fd = p->pidfd;
-				pfd[k++].events = POLLIN;
+			if (!p->exited && !proc_waitid(p, WNOHANG)) {
+				running++;
+				if (p->pidfd != -1) {
+					pfd[k].fd = p->pidfd;
+					pfd[k++].events = POLLIN;
+				}
+			} else if (group_alive(p)) {
+				running++;	/* only pollable by kill(2) */
 			}
 		}
 		if (running == 0)
 			break;
 		ms = (int)(left * 1000) + 1;
-		if (k < running && ms > 20)
-			ms = 20;	/* some exits can only be polled for */
+		if (k < running && ms > 10)
+			ms = 10;
 		(void)poll(pfd, (nfds_t)k, ms);
 	}
 	free(pfd);
-	for (p = lp->procs; p != NULL; p = p->next)
+	for (p = lp->procs; p != NULL; p = p->next) {
+		if (group_alive(p))
+			(void)kill(-p->pid, SIGKILL);
 		proc_reap(p);
+	}
 }

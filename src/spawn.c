@@ -102,6 +102,42 @@ spawn_find_program(const char *prog, const char *pathvar, char *out,
 	return -1;
 }
 
+/*
+ * The kernel's struct sigaction for rt_sigaction(2) on Linux.  glibc's
+ * sigaction() refuses the two signals it reserves for itself (32, 33),
+ * but system() and posix_spawn() leave them ignored in what they start,
+ * and an ignored disposition survives exec: the raw system call resets
+ * them.  A raw syscall is async-signal-safe.
+ */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask[1];
+};
+
+/* Set every signal's disposition to SIG_DFL; async-signal-safe. */
+static void
+reset_signals(void)
+{
+	struct sigaction sa;
+	struct kernel_sigaction ksa;
+	int sig;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	memset(&ksa, 0, sizeof ksa);
+	ksa.handler = SIG_DFL;
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (sigaction(sig, &sa, NULL) == -1)
+			(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL,
+			    sizeof ksa.mask);
+	}
+}
+
 /* Report a failed step to the parent and leave; async-signal-safe. */
 static void
 child_fail(int errfd, int step)
@@ -152,15 +188,10 @@ slow:
 static void
 child(const struct spawn_req *req, int errfd, const sigset_t *empty)
 {
-	struct sigaction sa;
-	int i, sig, fd;
+	int i, fd;
 	int moved[16];
 
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	for (sig = 1; sig < NSIG; sig++)
-		(void)sigaction(sig, &sa, NULL);	/* EINVAL for KILL/STOP */
+	reset_signals();
 
 	if (errfd < HIGH_FD) {
 		fd = fcntl(errfd, F_DUPFD_CLOEXEC, HIGH_FD);

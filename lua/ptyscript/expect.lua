@@ -144,6 +144,11 @@ end
 
 -- Raise the error object for an unlisted timeout or EOF.
 local function fail(kind, p, list, timeout, before)
+  if kind == "eof" and p._c:status() == nil then
+    -- EOF (the child closed the terminal) often comes a moment before
+    -- the exit can be reaped: give the message its exit status.
+    sched.wait_for(p._c, core.EXIT, core.now() + 0.2)
+  end
   local state = p:_describe_state()
   local head
   if kind == "timeout" then

@@ -1,0 +1,351 @@
+-- The ptyscript command: arguments, options, exit statuses and the
+-- messages it prints.  Every test runs the real ./ptyscript binary on a
+-- small script; the scripts drive real programs in real ptys.
+local pty = require "ptyscript"
+local H = require "helpers"
+
+-- assert that text contains needle literally, with a useful message
+local function has(text, needle)
+  assert(type(text) == "string", "no text to search")
+  assert(text:find(needle, 1, true),
+    string.format("expected to find %q in:\n%s", needle, text))
+end
+
+local function hasnt(text, needle)
+  assert(not (text or ""):find(needle, 1, true),
+    string.format("did not expect %q in:\n%s", needle, text))
+end
+
+describe("the ptyscript command", function()
+  describe("running a script", function()
+    it("builds arg as lua(1) does and passes the args as ...", function()
+      local r = H.run_script([[
+print("n=" .. #arg)
+print("0=" .. arg[0])
+print("1=" .. arg[1])
+print("2=" .. arg[2])
+print("-1=" .. arg[-1])
+print("-2=" .. tostring(arg[-2]))
+print("dots=" .. select("#", ...) .. ":" .. table.concat({...}, "|"))
+]], { "first", "two words", "3" })
+      assert.equal(0, r.code)
+      assert.equal("", r.stderr)
+      local out = r.stdout
+      has(out, "n=3\n")
+      has(out, "0=" .. r.path .. "\n")
+      has(out, "1=first\n")
+      has(out, "2=two words\n")
+      has(out, "-1=" .. H.bin .. "\n")
+      has(out, "-2=nil\n")
+      has(out, "dots=3:first|two words|3\n")
+    end)
+
+    it("puts options before the script at negative indices", function()
+      local r = H.run_script([[
+print(arg[-3], arg[-2], arg[-1], arg[0] ~= nil, arg[1], #arg)
+]], { "x" })
+      -- no options: arg[-1] is the command itself
+      assert.equal(0, r.code)
+      assert.equal("nil\tnil\t" .. H.bin .. "\ttrue\tx\t1\n", r.stdout)
+
+      local path = H.script("print(arg[-3], arg[-2], arg[-1], arg[0], arg[1], #arg)\n")
+      local r2 = H.run({ "--timeout", "5", path, "y" })
+      os.remove(path)
+      assert.equal(0, r2.code)
+      assert.equal(H.bin .. "\t--timeout\t5\t" .. path .. "\ty\t1\n", r2.stdout)
+    end)
+
+    it("runs -e code with the following words as its args", function()
+      local r = H.run({ "-e", "print(#arg, arg[0], arg[1], arg[2], arg[-1], ...)", "a", "b c" })
+      assert.equal(0, r.code)
+      assert.equal("", r.stderr)
+      assert.equal("2\tprint(#arg, arg[0], arg[1], arg[2], arg[-1], ...)\ta\tb c\t-e\ta\tb c\n",
+        r.stdout)
+    end)
+
+    it("reads the script from standard input with -", function()
+      local r = H.run({ "-", "p", "q" }, "print('from stdin', arg[0], #arg, ...)\n")
+      assert.equal(0, r.code)
+      assert.equal("", r.stderr)
+      assert.equal("from stdin\t-\t2\tp\tq\n", r.stdout)
+    end)
+
+    it("skips a #!/usr/bin/env ptyscript first line and keeps line numbers", function()
+      local r = H.run_script("#!/usr/bin/env ptyscript\nprint('shebang ok', ...)\nerror('line three')\n",
+        { "z" })
+      assert.equal(1, r.code)
+      assert.equal("shebang ok\tz\n", r.stdout)
+      has(r.stderr, r.path .. ":3: line three")
+    end)
+
+    it("runs an executable script through its #! line", function()
+      -- /usr/bin/env finds ptyscript on a PATH that has the build directory first
+      local path = H.script("#!/usr/bin/env ptyscript\nlocal p = spawn('echo', 'via', 'shebang')\n"
+        .. "print(expect('via (\\\\w+)')[1], ...)\n")
+      os.execute("chmod +x " .. H.q(path))
+      local r = H.sh("PATH=" .. H.q(H.root) .. ":$PATH " .. H.q(path) .. " arg1")
+      os.remove(path)
+      assert.equal("", r.stderr)
+      assert.equal(0, r.code)
+      assert.equal("shebang\targ1\n", r.stdout)
+    end)
+
+    it("has pty as a global, the same table require returns", function()
+      local r = H.run({ "-e", "print(pty == require 'ptyscript', type(pty.spawn))" })
+      assert.equal(0, r.code)
+      assert.equal("true\tfunction\n", r.stdout)
+    end)
+  end)
+
+  describe("options", function()
+    it("--timeout sets pty.timeout (default 10)", function()
+      local r = H.run({ "-e", "print(pty.timeout)" })
+      assert.equal(0, r.code)
+      assert.equal("10", (r.stdout:gsub("%.0\n$", "\n"):gsub("\n$", "")))
+      r = H.run({ "--timeout", "0.3", "-e", "print(pty.timeout)" })
+      assert.equal(0, r.code)
+      assert.equal("0.3\n", r.stdout)
+      r = H.run({ "--timeout=2.5", "-e", "print(pty.timeout)" })
+      assert.equal(0, r.code)
+      assert.equal("2.5\n", r.stdout)
+    end)
+
+    it("--timeout is the default expect timeout, and the error says so", function()
+      local path = H.script([[
+local p = spawn("sh", "-c", "echo started; exec sleep 30")
+expect("started")
+expect("never")
+]])
+      local t0 = pty.now()
+      local r = H.run({ "--timeout", "0.3", path })
+      local took = pty.now() - t0
+      os.remove(path)
+      assert.equal(1, r.code)
+      has(r.stderr, "timeout (0.3s)")
+      has(r.stderr, path .. ":3:")
+      assert.is_true(took < 5, "took " .. took .. " s")
+    end)
+
+    it("a timeout error shows pattern, process, pid, state and escaped output", function()
+      local path = H.script([[
+local p = spawn("sh", "-c", "printf '\\033[1mhello\\tworld\\n'; exec sleep 30")
+print("pid " .. p.pid)
+io.stdout:flush()
+-- wait (without consuming) until the whole line has arrived
+repeat local m = expect(pty.TIMEOUT, 0.05) until m.before:find("\n")
+expect("never (seen)")
+]])
+      local r = H.run({ "--timeout", "0.3", path })
+      os.remove(path)
+      assert.equal(1, r.code)
+      local pid = assert(r.stdout:match("pid (%d+)"), r.stdout)
+      local err = r.stderr
+      has(err, path .. ":6: timeout (0.3s) waiting for /never (seen)/ from sh (pid "
+        .. pid .. ", running)")
+      has(err, [[last output: "\x1b[1mhello\tworld\r\n"]])
+      has(err, "stack traceback")
+      -- the sleep it was waiting on is gone too
+      assert.is_false(H.exists(pid))
+    end)
+
+    it("--show copies session output to stdout; without it nothing is copied", function()
+      local src = [[
+local p = spawn("sh", "-c", "echo shown-$((6*7))")
+expect("shown-42")
+wait()
+print("done")
+]]
+      local r = H.run_script(src)
+      assert.equal(0, r.code)
+      assert.equal("done\n", r.stdout)
+      local path = H.script(src)
+      r = H.run({ "--show", path })
+      os.remove(path)
+      assert.equal(0, r.code)
+      has(r.stdout, "shown-42\r\n")
+      has(r.stdout, "done\n")
+      assert.is_true(r.stdout:find("shown-42", 1, true) < r.stdout:find("done", 1, true))
+    end)
+
+    it("--trace reports expect and send decisions on stderr", function()
+      -- the child never prints what it reads (no echo, no cat): the secret
+      -- could only reach stderr through the trace itself
+      local src = [[
+spawn{"sh", "-c", "read a; echo \"got-$a\"; read b; echo done", echo = false}
+sendline("ping-1")
+local m = expect("got-pi(n)g-(\\d)")
+sendline("hush-hush", { secret = true })
+expect("done")
+print(m[2])
+]]
+      local r = H.run_script(src)
+      assert.equal(0, r.code)
+      assert.equal("1\n", r.stdout)
+      assert.equal("", r.stderr)
+      local path = H.script(src)
+      r = H.run({ "--trace", path })
+      os.remove(path)
+      assert.equal(0, r.code)
+      assert.equal("1\n", r.stdout)    -- trace output does not go to stdout
+      has(r.stderr, "ping-1")           -- the send
+      has(r.stderr, "got-pi(n)g-(\\d)") -- the pattern that matched
+      has(r.stderr, "done")             -- the second expect
+      hasnt(r.stderr, "hush-hush")      -- a secret is never shown
+    end)
+
+    it("--version prints the version and exits 0", function()
+      local r = H.run({ "--version" })
+      assert.equal(0, r.code)
+      assert.truthy(r.stdout:match("^ptyscript %d+%.%d+"), r.stdout)
+    end)
+
+    it("--help prints usage on stdout and exits 0", function()
+      local r = H.run({ "--help" })
+      assert.equal(0, r.code)
+      has(r.stdout, "usage")
+      has(r.stdout, "--timeout")
+      has(r.stdout, "-e")
+      assert.equal("", r.stderr)
+    end)
+  end)
+
+  describe("exit status", function()
+    it("is 0 when the script returns", function()
+      local r = H.run_script("print('returned')\nreturn 5\n")
+      assert.equal(0, r.code)
+      assert.equal("returned\n", r.stdout)
+      r = H.run_script("local p = spawn('true')\nwait()\n")
+      assert.equal(0, r.code)
+    end)
+
+    it("is the code given to os.exit, with output flushed", function()
+      local r = H.run_script("io.write('partial line')\nos.exit(7)\nprint('not reached')\n")
+      assert.equal(7, r.code)
+      assert.equal("partial line", r.stdout)
+      assert.equal(0, H.run({ "-e", "os.exit(true)" }).code)
+      assert.equal(1, H.run({ "-e", "os.exit(false)" }).code)
+      assert.equal(0, H.run({ "-e", "os.exit()" }).code)
+      assert.equal(42, H.run({ "-e", "spawn('cat'); os.exit(42)" }).code)
+    end)
+
+    it("is 1 on an uncaught error, with file:line and a traceback", function()
+      local r = H.run_script([[
+local function inner()
+  error("kaboom")
+end
+print("before")
+inner()
+print("after")
+]])
+      assert.equal(1, r.code)
+      assert.equal("before\n", r.stdout)
+      has(r.stderr, r.path .. ":2: kaboom")
+      has(r.stderr, "stack traceback")
+      has(r.stderr, r.path .. ":5:")
+    end)
+
+    it("is 1 on an error object with __tostring, showing its message", function()
+      local r = H.run_script([[
+error(setmetatable({}, { __tostring = function() return "custom failure 17" end }))
+]])
+      assert.equal(1, r.code)
+      has(r.stderr, "custom failure 17")
+    end)
+
+    it("is 1 when an expect hits EOF, naming the exit status", function()
+      local path = H.script([[
+spawn("sh", "-c", "echo bye; exit 3")
+expect("never")
+]])
+      -- the child has exited when its EOF comes: the message must say so
+      -- every time, not just when the exit happened to be seen first
+      -- (the race shows in a few per cent of runs: try many)
+      for _ = 1, 60 do
+        local r = H.run({ path })
+        assert.equal(1, r.code)
+        has(r.stderr, path .. ":2: end of output (EOF) waiting for /never/ from sh (pid ")
+        has(r.stderr, [[last output: "bye\r\n"]])
+        has(r.stderr, "exited 3")
+      end
+      os.remove(path)
+    end)
+
+    it("is 1 when a task nobody waits on fails, with its traceback", function()
+      local t0 = pty.now()
+      local r = H.run_script([[
+local p = spawn("sh", "-c", "echo go; exec sleep 30")
+pty.go(function()
+  expect("go")
+  error("task failed here")
+end)
+pty.sleep(20)
+print("not reached")
+]])
+      local took = pty.now() - t0
+      assert.equal(1, r.code)
+      assert.equal("", r.stdout)
+      has(r.stderr, r.path .. ":4: task failed here")
+      has(r.stderr, "stack traceback")
+      assert.is_true(took < 10, "took " .. took .. " s: the failure did not end the script")
+    end)
+
+    it("is 2 for an unknown option", function()
+      local r = H.run({ "--no-such-option", "x.lua" })
+      assert.equal(2, r.code)
+      has(r.stderr, "--no-such-option")
+      assert.equal("", r.stdout)
+    end)
+
+    it("is 2 when no script is given", function()
+      local r = H.run({})
+      assert.equal(2, r.code)
+      assert.truthy(#r.stderr > 0)
+      assert.equal(2, H.run({ "--show" }).code)
+      assert.equal(2, H.run({ "-e" }).code)
+    end)
+
+    it("is 2 for a bad --timeout", function()
+      for _, v in ipairs({ "abc", "-1", "", "1x", "nan" }) do
+        local r = H.run({ "--timeout", v, "-e", "print('ran')" })
+        assert.equal(2, r.code, "--timeout " .. v)
+        assert.equal("", r.stdout, "--timeout " .. v)
+        assert.truthy(#r.stderr > 0)
+      end
+      local r = H.run({ "--timeout" })
+      assert.equal(2, r.code)
+    end)
+
+    it("is 2 for a script that does not compile, naming file:line", function()
+      local r = H.run_script("print('never printed')\nlocal x = = 1\n")
+      assert.equal(2, r.code)
+      assert.equal("", r.stdout)
+      has(r.stderr, r.path .. ":2:")
+      local r2 = H.run({ "-e", "if then" })
+      assert.equal(2, r2.code)
+      assert.truthy(#r2.stderr > 0)
+      local r3 = H.run({ "-" }, "for\n")
+      assert.equal(2, r3.code)
+    end)
+  end)
+
+  it("raises the open-file soft limit to the hard limit", function()
+    -- check that the shell limit really applies (the test would be void)
+    local base = H.sh("ulimit -Sn 256; grep 'Max open files' /proc/self/limits")
+    local bsoft, bhard = base.stdout:match("Max open files%s+(%S+)%s+(%S+)")
+    assert.equal("256", bsoft)
+    if bhard == "256" then
+      pending("the hard limit is 256: nothing to raise")
+      return
+    end
+    local r = H.run_script([[
+for line in io.lines("/proc/self/limits") do
+  local soft, hard = line:match("^Max open files%s+(%S+)%s+(%S+)")
+  if soft then print(soft, hard) end
+end
+]], nil, "ulimit -Sn 256; exec ")
+    assert.equal(0, r.code)
+    local soft, hard = r.stdout:match("^(%S+)\t(%S+)\n$")
+    assert.equal(bhard, hard)
+    assert.equal(hard, soft)
+  end)
+end)

@@ -1,0 +1,223 @@
+-- How the ptyscript command ends: whatever ends the script (return, an
+-- uncaught error, os.exit, a failed task, SIGINT or SIGTERM), every child
+-- still running is hung up, killed after a grace of at most 1 s, and
+-- reaped; nothing it started is left behind.  Real programs, real ptys.
+local pty = require "ptyscript"
+local H = require "helpers"
+
+-- The state letter of a process (R, S, Z...), or nil when it is gone.
+local function state(pid)
+  local f = io.open("/proc/" .. pid .. "/stat")
+  if not f then return nil end
+  local s = f:read("a") or ""
+  f:close()
+  return s:match("^%d+ %b() (%S)")
+end
+
+local function running(pid)
+  local s = state(pid)
+  return s ~= nil and s ~= "Z" and s ~= "X"
+end
+
+-- Kill what a failing test left behind, so one bug does not leak
+-- processes into the other specs.
+local function cleanup(pids)
+  for _, pid in ipairs(pids) do
+    if running(pid) then os.execute("kill -9 " .. pid .. " 2>/dev/null") end
+  end
+end
+
+local function words(s)
+  local t = {}
+  for w in (s or ""):gmatch("%d+") do t[#t + 1] = tonumber(w) end
+  return t
+end
+
+-- Starts: cat (dies of the hang-up), a shell that ignores SIGHUP (needs
+-- the KILL after the grace), and a shell with a background grandchild.
+-- Prints their pids, then "ready", then runs `ending`.
+local function script(ending)
+  return [[
+local kids = {}
+local cat = pty.spawn("cat")
+kids[#kids + 1] = cat.pid
+local stubborn = pty.sh('trap "" HUP; echo ready; while :; do sleep 1; done')
+stubborn:expect("ready")
+kids[#kids + 1] = stubborn.pid
+local parent = pty.sh('sleep 300 & echo "bg=$!"; wait')
+local grandchild = parent:expect("bg=(\\d+)")[1]
+kids[#kids + 1] = parent.pid
+print("children " .. table.concat(kids, " "))
+print("grandchildren " .. grandchild)
+print("ready")
+io.stdout:flush()
+]] .. ending
+end
+
+-- After the command has ended: the children it reaped are gone at once;
+-- the grandchildren are dead very soon (reparented to init when their
+-- parent died: init, not ptyscript, reaps them, so a zombie is fine).
+local function assert_all_gone(children, grandchildren)
+  assert.equal(3, #children)
+  assert.equal(1, #grandchildren)
+  for _, pid in ipairs(children) do
+    assert.is_nil(state(pid), "child " .. pid .. " still there (" .. tostring(state(pid)) .. ")")
+  end
+  for _, pid in ipairs(grandchildren) do
+    assert.is_true(H.eventually(function() return not running(pid) end, 3),
+      "grandchild " .. pid .. " still running")
+  end
+end
+
+-- Run a script with the command (no terminal); returns the result, the
+-- pids and the time it took.
+local function run(ending)
+  local t0 = pty.now()
+  local r = H.run_script(script(ending))
+  r.took = pty.now() - t0
+  r.children = words(r.stdout:match("children ([0-9 ]+)\n"))
+  r.grandchildren = words(r.stdout:match("grandchildren ([0-9 ]+)\n"))
+  return r
+end
+
+-- Start the command in a pty of our own, wait for "ready", signal it.
+local function run_signalled(ending, sig)
+  local path = H.script(script(ending))
+  local t0 = pty.now()
+  local p = pty.spawn{ H.bin, path, name = "ptyscript" }
+  local kids = words(p:expect("children ([0-9 ]+)\r\n")[1])
+  local gkids = words(p:expect("grandchildren ([0-9 ]+)\r\n")[1])
+  p:expect("ready\r\n")
+  p:kill(sig)
+  local res = { p:wait(10) }
+  local took = pty.now() - t0
+  p:close()
+  os.remove(path)
+  return res, kids, gkids, took
+end
+
+describe("when the command ends", function()
+  it("by returning, children are hung up, killed and reaped", function()
+    local r = run("print('end of script')\n")
+    finally(function() cleanup(r.children); cleanup(r.grandchildren) end)
+    assert.equal(0, r.code)
+    assert.equal("", r.stderr)
+    assert.truthy(r.stdout:find("end of script\n", 1, true))
+    assert_all_gone(r.children, r.grandchildren)
+    -- the SIGHUP-ignoring child costs the grace (at most 1 s), no more
+    assert.is_true(r.took < 4, "took " .. r.took .. " s")
+  end)
+
+  it("by an uncaught error, children are hung up, killed and reaped", function()
+    local r = run("error('failing on purpose')\n")
+    finally(function() cleanup(r.children); cleanup(r.grandchildren) end)
+    assert.equal(1, r.code)
+    assert.truthy(r.stderr:find("failing on purpose", 1, true), r.stderr)
+    assert_all_gone(r.children, r.grandchildren)
+    assert.is_true(r.took < 4, "took " .. r.took .. " s")
+  end)
+
+  it("by os.exit, children are hung up, killed and reaped", function()
+    local r = run("os.exit(5)\n")
+    finally(function() cleanup(r.children); cleanup(r.grandchildren) end)
+    assert.equal(5, r.code)
+    assert_all_gone(r.children, r.grandchildren)
+    assert.is_true(r.took < 4, "took " .. r.took .. " s")
+  end)
+
+  it("by os.exit inside a task, children are hung up, killed and reaped", function()
+    local r = run("pty.go(function() pty.sleep(0.01); os.exit(6) end)\npty.sleep(30)\n")
+    finally(function() cleanup(r.children); cleanup(r.grandchildren) end)
+    assert.equal(6, r.code)
+    assert_all_gone(r.children, r.grandchildren)
+    assert.is_true(r.took < 4, "took " .. r.took .. " s")
+  end)
+
+  it("by an error in a task nobody waits on, children are killed and reaped", function()
+    local r = run("pty.go(function() pty.sleep(0.01); error('task blew up') end)\npty.sleep(30)\n")
+    finally(function() cleanup(r.children); cleanup(r.grandchildren) end)
+    assert.equal(1, r.code)
+    assert.truthy(r.stderr:find("task blew up", 1, true), r.stderr)
+    assert_all_gone(r.children, r.grandchildren)
+    assert.is_true(r.took < 4, "took " .. r.took .. " s")
+  end)
+
+  it("by SIGTERM, it cleans up and dies of SIGTERM", function()
+    local res, kids, gkids, took = run_signalled("pty.sleep(60)\n", "TERM")
+    finally(function() cleanup(kids); cleanup(gkids) end)
+    assert.same({ nil, "signal", 15 }, res)
+    assert_all_gone(kids, gkids)
+    assert.is_true(took < 5, "took " .. took .. " s")
+  end)
+
+  it("by SIGINT while waiting in expect, it cleans up and dies of SIGINT", function()
+    local res, kids, gkids, took = run_signalled("expect('never', 60)\n", "INT")
+    finally(function() cleanup(kids); cleanup(gkids) end)
+    assert.same({ nil, "signal", 2 }, res)
+    assert_all_gone(kids, gkids)
+    assert.is_true(took < 5, "took " .. took .. " s")
+  end)
+
+  it("a background grandchild that ignores SIGHUP is killed with the group", function()
+    -- its parent dies of the hang-up at once; the grandchild stays in the
+    -- child's process group, which gets the KILL: no orphan is left
+    local t0 = pty.now()
+    local r = H.run_script([[
+-- the grandchild says "ready" only once it ignores SIGHUP
+local p = pty.sh([=[sh -c 'trap "" HUP; echo "bg=$$ ready"; exec sleep 300' & wait]=])
+local gk = p:expect("bg=(\\d+) ready")[1]
+print("child " .. p.pid)
+print("grandchild " .. gk)
+]])
+    local took = pty.now() - t0
+    local child = tonumber(r.stdout:match("child (%d+)"))
+    local gk = tonumber(r.stdout:match("grandchild (%d+)"))
+    finally(function() cleanup({ child, gk }) end)
+    assert.equal(0, r.code)
+    assert.truthy(child and gk, r.stdout)
+    assert.is_nil(state(child))
+    assert.is_true(H.eventually(function() return not running(gk) end, 1.5),
+      "grandchild " .. gk .. " survived the command (" .. tostring(state(gk)) .. ")")
+    assert.is_true(took < 4, "took " .. took .. " s")
+  end)
+
+  it("does not wait longer than needed when the children exit on hang-up", function()
+    -- six children, all of which die of SIGHUP: the grace ends as soon as
+    -- they are gone, so this is far below one grace per child
+    local r = H.run_script([[
+local pids = {}
+for i = 1, 3 do pids[#pids + 1] = pty.spawn("cat").pid end
+for i = 1, 3 do
+  local p = pty.sh("echo up-" .. i .. "; exec sleep 300")
+  p:expect("up-" .. i)
+  pids[#pids + 1] = p.pid
+end
+print("children " .. table.concat(pids, " "))
+print("end " .. pty.now())
+]])
+    local done = pty.now()
+    local kids = words(r.stdout:match("children ([0-9 ]+)\n"))
+    finally(function() cleanup(kids) end)
+    assert.equal(0, r.code)
+    assert.equal("", r.stderr)
+    assert.equal(6, #kids)
+    for _, pid in ipairs(kids) do assert.is_nil(state(pid), "child " .. pid) end
+    local ended = tonumber(r.stdout:match("end (%S+)"))
+    local shutdown = done - ended   -- the same monotonic clock
+    assert.is_true(shutdown >= 0 and shutdown < 3, "shutdown took " .. shutdown .. " s")
+  end)
+
+  it("finishes at once when no child is left", function()
+    local t0 = pty.now()
+    local r = H.run_script([[
+local p = pty.spawn("sh", "-c", "echo bye")
+p:expect("bye")
+assert(p:wait(5))
+print("exited", p.exitcode)
+]])
+    local took = pty.now() - t0
+    assert.equal(0, r.code)
+    assert.equal("exited\t0\n", r.stdout)
+    assert.is_true(took < 3, "took " .. took .. " s")
+  end)
+end)
