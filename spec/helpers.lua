@@ -95,16 +95,21 @@ end
 function H.children(of)
   of = of or H.pid()
   local list = {}
-  local p = io.popen("cd /proc && for d in [0-9]*; do cat $d/stat 2>/dev/null; echo; done")
+  local p = io.popen("ps -o pid= --ppid " .. of)
   for line in p:lines() do
-    local pid, rest = line:match("^(%d+) %b() (.*)$")
-    if pid then
-      local state, ppid = rest:match("^(%S+) (%d+)")
-      if tonumber(ppid) == of then list[#list + 1] = tonumber(pid) end
-    end
+    local pid = tonumber(line)
+    if pid then list[#list + 1] = pid end
   end
   p:close()
-  -- the shell and ls of popen itself are gone by now
+  -- the popen shell is a child too while ps runs: leave it out
+  local shell = {}
+  for i = #list, 1, -1 do
+    local f = io.open("/proc/" .. list[i] .. "/cmdline")
+    local cmd = f and f:read("a") or ""
+    if f then f:close() end
+    cmd = cmd:gsub("%z", " ")
+    if cmd:find("--ppid " .. of, 1, true) or cmd == "" then table.remove(list, i) end
+  end
   return list
 end
 

@@ -365,7 +365,11 @@ function Process:close(opts)
   end
   return results(c:status())
 end
-Process.__close = Process.close
+-- `local p <close>`: Lua passes the error object (if any) as the second
+-- argument, which is not close's options.
+function Process:__close()
+  self:close()
+end
 
 function Process:setwinsize(rows, cols)
   check_open(self, "setwinsize")

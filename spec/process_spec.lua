@@ -1,0 +1,535 @@
+-- The process object: sending, expecting, reading, waiting, signalling,
+-- closing and collecting, against real programs on real ptys.
+local pty = require "ptyscript"
+local H = require "helpers"
+
+-- The python3 binary itself (not a pyenv shim), so children start fast
+-- and keep their pid.
+local PY = H.sh("python3 -c 'import sys; print(sys.executable)'").stdout:match("[^\n]+")
+
+-- A child that ignores SIGHUP and SIGINT, says "ready" and sleeps.
+local STUBBORN = [[
+import signal, time
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+print("ready", flush=True)
+time.sleep(30)
+]]
+
+-- A child that prints its terminal size on every SIGWINCH.
+local WINCH = [[
+import os, signal
+def on_winch(sig, frame):
+    sz = os.get_terminal_size(0)
+    print("winch", sz.lines, sz.columns, flush=True)
+signal.signal(signal.SIGWINCH, on_winch)
+print("ready", flush=True)
+while True:
+    signal.pause()
+]]
+
+-- Open descriptors of this process, counted without popen (whose pipe
+-- would be counted, or not, depending on a race).
+local function nfds()
+  local r = H.sh("ls /proc/" .. H.pid() .. "/fd")
+  local n = 0
+  for _ in r.stdout:gmatch("%d+") do n = n + 1 end
+  return n
+end
+
+-- Pids whose parent is this process, zombies included (as H.children,
+-- but one cat for all of /proc: fast even with thousands of processes).
+local function children()
+  local r = H.sh("cat /proc/[0-9]*/stat 2>/dev/null")
+  local list = {}
+  for line in r.stdout:gmatch("[^\n]+") do
+    local pid, ppid = line:match("^(%d+) %b() %S+ (%d+)")
+    if pid and tonumber(ppid) == H.pid() then list[#list + 1] = tonumber(pid) end
+  end
+  return list
+end
+
+-- Live (not zombie) processes in session sid.
+local function session(sid)
+  local r = H.sh("cat /proc/[0-9]*/stat 2>/dev/null")
+  local list = {}
+  for line in r.stdout:gmatch("[^\n]+") do
+    local pid, rest = line:match("^(%d+) %b() (.*)$")
+    if pid then
+      local f = {}
+      for w in rest:gmatch("%S+") do f[#f + 1] = w end
+      if tonumber(f[4]) == sid and f[1] ~= "Z" then list[#list + 1] = tonumber(pid) end
+    end
+  end
+  return list
+end
+
+-- Clean up what a test left in session sid (grandchildren ignoring HUP).
+local function kill_session(sid)
+  local list = session(sid)
+  if #list > 0 then os.execute("kill -9 " .. table.concat(list, " ") .. " 2>/dev/null") end
+end
+
+-- Reaped (no zombie left): its /proc entry is gone.
+local function gone(pid)
+  local f = io.open("/proc/" .. pid .. "/stat")
+  if f then f:close() return false end
+  return true
+end
+
+local function contains(list, x)
+  for _, v in ipairs(list) do if v == x then return true end end
+  return false
+end
+
+local function status(p, t)
+  return { p:wait(t or 5) }
+end
+
+describe("send", function()
+  it("never drops data: ~1 MB sent in one call to cat comes back line by line", function()
+    local p = pty.spawn{ "cat", echo = false }
+    local N = 8000
+    local lines = {}
+    for i = 1, N do
+      lines[i] = string.format("%06d %s", i, string.rep(string.char(97 + i % 26), 110))
+    end
+    local data = table.concat(lines, "\n") .. "\n"
+    assert.is_true(#data > 900000)
+    -- cat echoes while we write: only a loop that reads while a send
+    -- waits for the terminal to drain gets through this
+    assert.equal(#data, p:send(data))
+    local bad, first_bad = 0, nil
+    for i = 1, N do
+      local l, err = p:readline(10)
+      if l ~= lines[i] then
+        bad = bad + 1
+        first_bad = first_bad or string.format("line %d: %s %s", i, tostring(l), tostring(err))
+        if not l then break end
+      end
+    end
+    assert.equal(0, bad, first_bad)
+    p:sendeof()
+    assert.same({ true, "exit", 0 }, status(p))
+    assert.same({ nil, "eof" }, { p:readline(5) })
+  end)
+
+  it("never drops data: a task sends 1.2 MB line by line while the caller reads", function()
+    local p = pty.spawn{ "cat", echo = false }
+    local N = 10000
+    local function line(i) return string.format("%06d %s", i, string.rep("z", 110 + i % 7)) end
+    local t = pty.go(function()
+      local total = 0
+      for i = 1, N do total = total + p:sendline(line(i)) end
+      p:sendeof()
+      return total
+    end)
+    local n, bad = 0, nil
+    while true do
+      local l, err = p:readline(10)
+      if not l then
+        assert.equal("eof", err)
+        break
+      end
+      n = n + 1
+      if l ~= line(n) and not bad then bad = n .. ": " .. l end
+    end
+    assert.is_nil(bad)
+    assert.equal(N, n)
+    assert.is_true(t:wait(5) > 1200000)
+    assert.same({ true, "exit", 0 }, status(p))
+  end)
+
+  it("sendline ends the line with \\r on a pty", function()
+    local p = pty.sh("stty raw -echo; echo READY; head -c 6 | od -An -c")
+    p:expect("READY")
+    assert.equal(6, p:sendline("hello"))
+    local m = p:expect("(\\S.*\\S)\\s*\\n")
+    assert.matches("^h +e +l +l +o +\\r$", m[1])
+    assert.same({ true, "exit", 0 }, status(p))
+  end)
+
+  it("sendcontrol sends control characters", function()
+    local p = pty.sh("stty raw -echo; echo READY; head -c 4 | od -An -tx1")
+    p:expect("READY")
+    p:sendcontrol("a")
+    p:sendcontrol("[")
+    p:sendcontrol("D")
+    p:sendcontrol("?")
+    local m = p:expect("([0-9a-f]{2}) ([0-9a-f]{2}) ([0-9a-f]{2}) ([0-9a-f]{2})")
+    assert.same({ "01", "1b", "04", "7f" }, { m[1], m[2], m[3], m[4] })
+    assert.is_false(pcall(p.sendcontrol, p, "ab"))
+    p:close()
+  end)
+
+  it("sendcontrol('c') interrupts cat", function()
+    local p = pty.spawn("cat")
+    p:sendline("x")
+    p:expect("x\r\nx\r\n")   -- the echo and cat's copy: cat is reading
+    p:sendcontrol("c")
+    assert.same({ nil, "signal", 2 }, status(p))
+    assert.equal("INT", p.signal)
+    assert.is_nil(p.exitcode)
+  end)
+
+  it("sendeof makes cat exit 0", function()
+    local p = pty.spawn("cat")
+    p:sendline("last")
+    p:expect("last\r\nlast\r\n")
+    p:sendeof()
+    assert.same({ true, "exit", 0 }, status(p))
+    assert.equal(0, p.exitcode)
+  end)
+end)
+
+describe("expect", function()
+  it("a single pattern: groups, named groups, before, index; matches span reads", function()
+    local p = pty.sh("echo alpha 123 beta; printf ab; sleep 0.2; printf 'cd\\n'")
+    local m = p:expect("(\\d+) (?<w>\\w+)")
+    assert.equal("123 beta", m[0])
+    assert.equal("123", m[1])
+    assert.equal("beta", m[2])
+    assert.equal("beta", m.w)
+    assert.equal("alpha ", m.before)
+    assert.equal(1, m.index)
+    m = p:expect("abcd")
+    assert.equal("\r\n", m.before)
+    m = p:expect(pty.EOF)
+    assert.is_nil(m[0])
+    assert.equal("\r\n", m.before)
+    assert.equal(1, m.index)
+  end)
+
+  it("a list: the earliest match wins, a tie goes to the earlier pattern", function()
+    local p = pty.sh("echo one two three")
+    local m = p:expect({ "three", "nothing", "t\\w+" })
+    assert.equal(3, m.index)
+    assert.equal("two", m[0])
+    assert.equal("one ", m.before)
+    m = p:expect({ "th", "thr(ee)" })
+    assert.equal(1, m.index)
+    assert.equal(" ", m.before)
+    m = p:expect({ "never", pty.EOF })
+    assert.equal(2, m.index)
+    assert.is_nil(m[0])
+    assert.equal("ree\r\n", m.before)
+  end)
+
+  it("exact strings are literal", function()
+    local p = pty.sh("echo 'axb a.b (x)+ end'")
+    local m = p:expect(pty.exact("a.b"))
+    assert.equal("axb ", m.before)
+    m = p:expect_exact("(x)+")
+    assert.equal("(x)+", m[0])
+    assert.equal(" ", m.before)
+    m = p:expect_exact({ "nope", "end" })
+    assert.equal(2, m.index)
+  end)
+
+  it("pty.TIMEOUT as a pattern shows what arrived and leaves it unconsumed", function()
+    local p = pty.sh("echo partial; exec sleep 30")
+    p:expect("partial")
+    p:sendline("more")   -- echoed by the terminal; sleep never reads it
+    p:expect("more")
+    local t0 = pty.now()
+    local m = p:expect({ "never", pty.TIMEOUT }, 0.2)
+    local dt = pty.now() - t0
+    assert.equal(2, m.index)
+    assert.is_nil(m[0])
+    assert.equal("\r\n", m.before)
+    assert.is_true(dt >= 0.15 and dt < 2, "took " .. dt)
+    -- still there for the next call
+    m = p:expect("\r\n", 0)
+    assert.equal("", m.before)
+    p:close()
+  end)
+
+  it("an unlisted timeout raises an error object", function()
+    local p = pty.sh("echo partial; exec sleep 30", { name = "sleeper" })
+    p:expect("partial")
+    local ok, err = pcall(p.expect, p, "never", 0.2)
+    assert.is_false(ok)
+    assert.equal("timeout", err.kind)
+    assert.equal(p, err.process)
+    assert.equal(0.2, err.timeout)
+    assert.equal("\r\n", err.before)
+    local msg = tostring(err)
+    assert.truthy(msg:find("process_spec.lua:", 1, true), msg)
+    assert.truthy(msg:find("never", 1, true), msg)
+    assert.truthy(msg:find("sleeper (pid " .. p.pid .. ", running)", 1, true), msg)
+    p:close()
+  end)
+
+  it("an unlisted EOF raises an error object", function()
+    local p = pty.sh("echo bye; exit 5")
+    local ok, err = pcall(p.expect, p, "never", 5)
+    assert.is_false(ok)
+    assert.equal("eof", err.kind)
+    assert.equal("bye\r\n", err.before)
+    assert.same({ nil, "exit", 5 }, status(p))
+  end)
+end)
+
+describe("read and readline", function()
+  it("read returns whatever arrives, then nil, 'eof'", function()
+    local p = pty.spawn("echo", "hi there")
+    local got = {}
+    while true do
+      local s, err = p:read(5)
+      if not s then
+        assert.equal("eof", err)
+        break
+      end
+      assert.is_true(#s > 0)
+      got[#got + 1] = s
+    end
+    assert.equal("hi there\r\n", table.concat(got))
+    assert.same({ nil, "eof" }, { p:read(1) })
+  end)
+
+  it("read gives nil, 'timeout' when nothing arrives", function()
+    local p = pty.spawn("cat")
+    local t0 = pty.now()
+    assert.same({ nil, "timeout" }, { p:read(0.15) })
+    assert.is_true(pty.now() - t0 >= 0.1)
+    p:send("ping")
+    local s = p:read(5)
+    assert.equal("ping", ("ping"):sub(1, #s))   -- the echo, or its first part
+    p:close()
+  end)
+
+  it("readline returns lines without \\r\\n, a last line without newline, then eof", function()
+    local p = pty.sh("printf 'a\\nbb\\n\\nlast'")
+    assert.equal("a", p:readline(5))
+    assert.equal("bb", p:readline(5))
+    assert.equal("", p:readline(5))
+    assert.equal("last", p:readline(5))
+    assert.same({ nil, "eof" }, { p:readline(5) })
+    assert.same({ nil, "eof" }, { p:readline(5) })
+  end)
+
+  it("readline gives nil, 'timeout' and keeps a partial line", function()
+    local p = pty.spawn("cat")
+    p:send("abc")                       -- echoed, no newline yet
+    assert.same({ nil, "timeout" }, { p:readline(0.2) })
+    p:sendline("def")
+    assert.equal("abcdef", p:readline(5))   -- the echo
+    assert.equal("abcdef", p:readline(5))   -- cat's copy
+    p:close()
+  end)
+end)
+
+describe("wait", function()
+  it("returns as os.execute does", function()
+    assert.same({ true, "exit", 0 }, status(pty.sh("exit 0")))
+    assert.same({ nil, "exit", 3 }, status(pty.sh("exit 3")))
+    assert.same({ nil, "signal", 9 }, status(pty.sh("kill -9 $$")))
+  end)
+
+  it("gives nil, 'timeout' while running, and the same answer twice", function()
+    local p = pty.spawn("cat")
+    local t0 = pty.now()
+    assert.same({ nil, "timeout" }, status(p, 0.15))
+    assert.is_true(pty.now() - t0 >= 0.1)
+    p:sendeof()
+    assert.same({ true, "exit", 0 }, status(p))
+    assert.same({ true, "exit", 0 }, status(p))
+    local q = pty.sh("exit 3")
+    assert.same({ nil, "exit", 3 }, status(q))
+    assert.same({ nil, "exit", 3 }, status(q, 0))
+  end)
+
+  it("returns promptly when a background grandchild keeps the terminal open", function()
+    local p = pty.sh("sleep 5 & echo hi")
+    local t0 = pty.now()
+    assert.same({ true, "exit", 0 }, status(p, 4))
+    assert.is_true(pty.now() - t0 < 1, "wait took " .. (pty.now() - t0))
+    local m = p:expect("hi", 0)   -- already in the buffer
+    assert.equal("hi", m[0])
+    p:close()
+    kill_session(p.pid)
+  end)
+
+  it("returns promptly when the grandchild ignores SIGHUP and stays", function()
+    local p = pty.sh("trap '' HUP; sleep 5 & echo hi")
+    local t0 = pty.now()
+    assert.same({ true, "exit", 0 }, status(p, 4))
+    assert.is_true(pty.now() - t0 < 1, "wait took " .. (pty.now() - t0))
+    assert.equal("hi", p:expect("hi", 0)[0])
+    assert.is_true(#session(p.pid) >= 1, "the sleep still holds the terminal")
+    -- so no EOF comes (a short look: this proves a negative)
+    assert.equal(2, p:expect({ pty.EOF, pty.TIMEOUT }, 0.1).index)
+    p:close()
+    kill_session(p.pid)
+  end)
+end)
+
+describe("alive, kill, terminate", function()
+  it("alive tells whether the child runs", function()
+    local p = pty.spawn("cat")
+    assert.is_true(p:alive())
+    p:kill("KILL")
+    p:wait(5)
+    assert.is_false(p:alive())
+  end)
+
+  it("kill sends TERM by default, and takes names and numbers", function()
+    local cases = {
+      { nil, 15, "TERM" }, { "TERM", 15, "TERM" }, { "SIGTERM", 15, "TERM" },
+      { "HUP", 1, "HUP" }, { "SIGINT", 2, "INT" }, { 9, 9, "KILL" }, { 10, 10, "USR1" },
+    }
+    for _, c in ipairs(cases) do
+      local p = pty.spawn("cat")
+      if c[1] == nil then p:kill() else p:kill(c[1]) end
+      assert.same({ nil, "signal", c[2] }, status(p), tostring(c[1]))
+      assert.equal(c[3], p.signal)
+    end
+  end)
+
+  it("kill with an unknown name raises and signals nothing", function()
+    local p = pty.spawn("cat")
+    local ok, err = pcall(p.kill, p, "NOSUCHSIG")
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("NOSUCHSIG", 1, true), tostring(err))
+    assert.is_false(pcall(p.kill, p, {}))
+    assert.same({ nil, "timeout" }, status(p, 0.1))
+    assert.is_true(p:alive())
+    p:close()
+  end)
+
+  it("terminate ends cat with HUP", function()
+    local p = pty.spawn("cat")
+    assert.is_true(p:terminate())
+    assert.is_false(p:alive())
+    assert.equal("HUP", p.signal)
+  end)
+
+  it("terminate() fails on a child ignoring HUP and INT; terminate(true) kills it", function()
+    local p = pty.spawn(PY, "-c", STUBBORN)
+    p:expect("ready\r\n")
+    assert.is_false(p:terminate())
+    assert.is_true(p:alive())
+    assert.is_true(p:terminate(true))
+    assert.is_false(p:alive())
+    assert.equal("KILL", p.signal)
+    assert.is_nil(p.exitcode)
+    assert.same({ nil, "signal", 9 }, status(p))
+    assert.is_true(gone(p.pid), "reaped")
+  end)
+end)
+
+describe("close", function()
+  it("returns promptly for cat and reaps it", function()
+    local p = pty.spawn("cat")
+    local t0 = pty.now()
+    p:close()
+    local dt = pty.now() - t0
+    assert.is_true(dt < 0.5, "close took " .. dt)
+    assert.is_false(p:alive())
+    assert.equal("HUP", p.signal)
+    assert.is_true(gone(p.pid), "reaped")
+    p:close()   -- again: nothing happens
+    assert.equal("HUP", p.signal)
+  end)
+
+  it("kills a child that ignores HUP after the grace period", function()
+    local p = pty.spawn(PY, "-c", STUBBORN)
+    p:expect("ready\r\n")
+    local t0 = pty.now()
+    p:close{ grace = 0.2 }
+    local dt = pty.now() - t0
+    assert.is_true(dt >= 0.15 and dt < 1, "close took " .. dt)
+    assert.equal("KILL", p.signal)
+    assert.is_true(gone(p.pid), "reaped")
+  end)
+
+  it("local p <close> closes at the end of the scope, also on error", function()
+    local keep, pid
+    finally(function() if keep then keep:close() end end)
+    do
+      local p <close> = pty.spawn("cat")
+      keep, pid = p, p.pid
+      assert.is_true(p:alive())
+    end
+    assert.is_false(keep:alive())
+    assert.is_true(gone(pid), "reaped")
+    local ok, err = pcall(function()
+      local p <close> = pty.spawn("cat")
+      keep, pid = p, p.pid
+      error("boom", 0)
+    end)
+    assert.is_false(ok)
+    assert.equal("boom", err)   -- the scope's error, not one from closing
+    assert.is_false(keep:alive())
+    assert.is_true(gone(pid), "reaped")
+  end)
+end)
+
+describe("window size", function()
+  it("setwinsize/getwinsize, and the child gets SIGWINCH", function()
+    local p = pty.spawn{ PY, "-c", WINCH, rows = 30, cols = 90 }
+    p:expect("ready\r\n")
+    assert.same({ 30, 90 }, { p:getwinsize() })
+    p:setwinsize(50, 132)
+    assert.same({ 50, 132 }, { p:getwinsize() })
+    local m = p:expect("winch (\\d+) (\\d+)")
+    assert.same({ "50", "132" }, { m[1], m[2] })
+    p:setwinsize(12, 40)
+    m = p:expect("winch (\\d+) (\\d+)")
+    assert.same({ "12", "40" }, { m[1], m[2] })
+    assert.is_false(pcall(p.setwinsize, p, 0, 80))
+    assert.is_false(pcall(p.setwinsize, p, 24))
+    p:close()
+  end)
+end)
+
+describe("exitcode and signal", function()
+  it("are nil while running, then the exit code or the signal name", function()
+    local p = pty.sh("read x; exit 7")
+    assert.is_nil(p.exitcode)
+    assert.is_nil(p.signal)
+    p:sendline("go")
+    assert.same({ nil, "exit", 7 }, status(p))
+    assert.equal(7, p.exitcode)
+    assert.is_nil(p.signal)
+    local q = pty.spawn("cat")
+    q:kill("KILL")
+    q:wait(5)
+    assert.is_nil(q.exitcode)
+    assert.equal("KILL", q.signal)
+  end)
+end)
+
+describe("no leaks", function()
+  it("spawn/close and spawn/drop + collectgarbage leave no descriptor or child", function()
+    -- the shorthands' "current process" (the last one spawned here) is
+    -- kept by the library; make it a closed one, before and after
+    pty.spawn("true"):close()
+    collectgarbage()
+    collectgarbage()
+    local fd0, kids0 = nfds(), #children()
+    for _ = 1, 25 do
+      local p = pty.spawn("cat")
+      p:sendline("x")
+      p:expect("x")
+      p:close()
+    end
+    local dropped = {}
+    for i = 1, 25 do
+      local p = pty.spawn("cat")   -- alive, and nobody keeps it
+      dropped[i] = p.pid
+    end
+    -- a task's processes go with it
+    pty.go(function() pty.spawn("cat") end):wait(5)
+    pty.spawn("true"):close()
+    collectgarbage()
+    collectgarbage()
+    local kids = children()
+    for _, pid in ipairs(dropped) do
+      assert.is_false(contains(kids, pid), "pid " .. pid .. " was killed and reaped")
+      assert.is_falsy(H.exists(pid), "pid " .. pid .. " is gone")
+    end
+    assert.equal(kids0, #kids)
+    assert.equal(fd0, nfds())
+  end)
+end)

@@ -1,0 +1,506 @@
+-- Spawning: the forms, the options, failures at spawn, and what the child
+-- gets (session, controlling terminal, descriptors, signals), proven from
+-- inside real children on real ptys.
+local pty = require "ptyscript"
+local H = require "helpers"
+
+-- Everything the child writes, up to EOF, with its exit status.
+local function all(p, t)
+  local m = p:expect(pty.EOF, t or 5)
+  return m.before, { p:wait(5) }
+end
+
+local function lines(s)
+  local t = {}
+  for l in (s:gsub("\r", "")):gmatch("[^\n]+") do t[#t + 1] = l end
+  return t
+end
+
+local function set(list)
+  local t = {}
+  for _, v in ipairs(list) do t[v] = true end
+  return t
+end
+
+-- pcall f and return its error message as a string (asserting it failed).
+local function raises(f, ...)
+  local ok, err = pcall(f, ...)
+  assert.is_false(ok, "expected an error")
+  return tostring(err)
+end
+
+-- Open descriptors of this process.  (H.fds lists them through popen,
+-- which races with popen closing its pipe's other end; system() opens
+-- nothing here.)
+local function nfds()
+  local r = H.sh("ls /proc/" .. H.pid() .. "/fd")
+  local n = 0
+  for _ in r.stdout:gmatch("%d+") do n = n + 1 end
+  return n
+end
+
+-- Pids whose parent is this process, zombies included (as H.children,
+-- but one cat for all of /proc: fast even with thousands of processes).
+local function children()
+  local r = H.sh("cat /proc/[0-9]*/stat 2>/dev/null")
+  local list = {}
+  for line in r.stdout:gmatch("[^\n]+") do
+    local pid, ppid = line:match("^(%d+) %b() %S+ (%d+)")
+    if pid and tonumber(ppid) == H.pid() then list[#list + 1] = tonumber(pid) end
+  end
+  return list
+end
+
+local function tmpdir()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(os.execute("mkdir " .. H.q(d)))
+  return d
+end
+
+-- The child's report about itself: sh is the spawned process, and it lists
+-- its own state ($$), so nothing the reporting tools open gets in the way.
+-- The signal state is read by cat after `exec` (same process, same pid):
+-- read from a child of sh instead, it could catch sh blocking signals
+-- around its own vfork.
+local REPORT = "echo FDS; ls -1 /proc/$$/fd; echo TTY; tty; echo STATUS; "
+  .. "exec cat /proc/self/status /proc/self/stat"
+
+local function parse_report(out)
+  local r = { fds = {} }
+  local section
+  for _, l in ipairs(lines(out)) do
+    if l == "FDS" or l == "TTY" or l == "STATUS" then
+      section = l
+    elseif section == "FDS" then
+      r.fds[#r.fds + 1] = tonumber(l)
+    elseif section == "TTY" then
+      r.tty = l
+    elseif section == "STATUS" then
+      local k, v = l:match("^(%w+):%s*(.-)%s*$")
+      if k then r[k] = v end
+      local pid, rest = l:match("^(%d+) %b() (.*)$")
+      if pid then
+        r.done = true
+        local f = {}
+        for w in rest:gmatch("%S+") do f[#f + 1] = tonumber(w) or w end
+        r.pid = tonumber(pid)
+        r.ppid, r.pgrp, r.session, r.tty_nr, r.tpgid = f[2], f[3], f[4], f[5], f[6]
+      end
+    end
+  end
+  return r
+end
+
+-- The signal numbers in a /proc/PID/status mask (hex).
+local function signals(hex)
+  assert.is_string(hex)
+  local list = {}
+  local bit = 0
+  for i = #hex, 1, -1 do
+    local d = tonumber(hex:sub(i, i), 16)
+    for b = 0, 3 do
+      if d & (1 << b) ~= 0 then list[#list + 1] = bit + b + 1 end
+    end
+    bit = bit + 4
+  end
+  table.sort(list)
+  return list
+end
+
+-- Assert everything API.md promises about the child's setup.
+local function check_report(r, pid)
+  assert.is_true(r.done, "the report is complete")
+  assert.same({ 0, 1, 2 }, r.fds)
+  local n = r.tty and r.tty:match("^/dev/pts/(%d+)$")
+  assert.truthy(n, "tty prints /dev/pts/N, got " .. tostring(r.tty))
+  n = tonumber(n)
+  assert.equal(pid, r.pid)
+  assert.equal(r.pid, r.session, "session leader")
+  assert.equal(r.pid, r.pgrp, "process group leader")
+  assert.are_not.equal(0, r.tty_nr, "has a controlling terminal")
+  -- tty_nr is the device of /dev/pts/N: major 136, minor N
+  local major = (r.tty_nr >> 8) & 0xfff
+  local minor = (r.tty_nr & 0xff) | ((r.tty_nr >> 12) & 0xfff00)
+  assert.equal(136, major)
+  assert.equal(n, minor)
+  assert.equal(r.pid, r.tpgid, "the foreground process group of its terminal")
+  -- 32 and 33 (glibc's internal signals) have their own test below
+  local ign = {}
+  for _, n in ipairs(signals(r.SigIgn)) do
+    if n ~= 32 and n ~= 33 then ign[#ign + 1] = n end
+  end
+  assert.same({}, ign, "signals ignored in the child (SigIgn " .. r.SigIgn .. ")")
+  assert.same({}, signals(r.SigBlk), "signals blocked in the child (SigBlk " .. r.SigBlk .. ")")
+end
+
+describe("pty.spawn(prog, args...)", function()
+  it("runs a program found in PATH with string and number arguments", function()
+    local p = pty.spawn("printf", "<%s>", "a b", 42, 1.5, -3)
+    local out, st = all(p)
+    assert.equal("<a b><42><1.5><-3>", out)
+    assert.same({ true, "exit", 0 }, st)
+    assert.equal("printf", p.name)
+    assert.is_number(p.pid)
+  end)
+
+  it("searches the PATH the child gets and skips non-executable candidates", function()
+    local d1, d2 = tmpdir(), tmpdir()
+    H.write(d1 .. "/proc_hello", "#!/bin/sh\necho 'not me'\n")   -- not executable
+    H.write(d2 .. "/proc_hello", "#!/bin/sh\necho \"from-path:$*\"\n")
+    assert(os.execute("chmod 755 " .. H.q(d2 .. "/proc_hello")))
+    local p = pty.spawn{ "proc_hello", "x", 7, env = { PATH = d1 .. ":" .. d2 .. ":/usr/bin:/bin" } }
+    local out, st = all(p)
+    assert.equal("from-path:x 7\r\n", out)
+    assert.same({ true, "exit", 0 }, st)
+    os.execute("rm -rf " .. H.q(d1) .. " " .. H.q(d2))
+  end)
+
+  it("runs a program given by path without a shell", function()
+    local p = pty.spawn("/bin/echo", "$HOME", "*", "a;b")
+    assert.equal("$HOME * a;b\r\n", (all(p)))
+  end)
+end)
+
+describe("pty.spawn{...} and pty.sh", function()
+  it("takes argv and options in one table", function()
+    local p = pty.spawn{ "printf", "%s|%s", "one", 2, rows = 30 }
+    local out, st = all(p)
+    assert.equal("one|2", out)
+    assert.same({ true, "exit", 0 }, st)
+  end)
+
+  it("pty.sh runs a command line with /bin/sh -c", function()
+    local p = pty.sh("x=6; echo $((x * 7)); exit 4")
+    local out, st = all(p)
+    assert.equal("42\r\n", out)
+    assert.same({ nil, "exit", 4 }, st)
+  end)
+
+  it("pty.sh takes options", function()
+    local p = pty.sh("echo $PROC_V; pwd", { env = { PROC_V = "vv" }, cwd = "/" })
+    assert.equal("vv\r\n/\r\n", (all(p)))
+  end)
+end)
+
+describe("spawn options", function()
+  it("env is merged into the inherited environment; false unsets; numbers convert", function()
+    local home = os.getenv("HOME")
+    local path = os.getenv("PATH")
+    assert.truthy(home and path, "the test needs HOME and PATH")
+    local p = pty.spawn{ "env", env = { PROC_A = "x y", PROC_N = 5, HOME = false } }
+    local vars = set(lines((all(p))))
+    assert.is_true(vars["PROC_A=x y"])
+    assert.is_true(vars["PROC_N=5"])
+    assert.is_true(vars["PATH=" .. path], "inherited variables stay")
+    for v in pairs(vars) do
+      assert.is_nil(v:match("^HOME="), "HOME was unset")
+    end
+  end)
+
+  it("clearenv starts from an empty environment (TERM then defaults to xterm)", function()
+    local p = pty.spawn{ "/usr/bin/env", clearenv = true, env = { PROC_ONLY = "1" } }
+    local got = lines((all(p)))
+    table.sort(got)
+    assert.same({ "PROC_ONLY=1", "TERM=xterm" }, got)
+  end)
+
+  it("cwd sets the working directory", function()
+    local d = tmpdir()
+    local p = pty.spawn{ "pwd", cwd = d }
+    local out = all(p)
+    os.execute("rmdir " .. H.q(d))
+    assert.equal(d .. "\r\n", out)
+  end)
+
+  it("rows and cols set the terminal size (default 24x80)", function()
+    assert.equal("33 101\r\n", (all(pty.spawn{ "stty", "size", rows = 33, cols = 101 })))
+    assert.equal("24 80\r\n", (all(pty.spawn("stty", "size"))))
+  end)
+
+  it("term sets TERM", function()
+    local p = pty.spawn{ "sh", "-c", "echo \"T=$TERM\"", term = "vt100" }
+    assert.equal("T=vt100\r\n", (all(p)))
+    p = pty.spawn{ "sh", "-c", "echo \"T=$TERM\"", term = "dumb", env = { TERM = "other" } }
+    assert.equal("T=dumb\r\n", (all(p)))
+  end)
+
+  it("TERM is inherited by default, else xterm", function()
+    local src = string.format([[
+      package.cpath = %q .. "/?.so;" .. package.cpath
+      local pty = require "ptyscript"
+      local p = pty.spawn("sh", "-c", "echo \"T=${TERM-unset}\"")
+      io.write(p:expect(pty.EOF, 5).before)
+    ]], H.root)
+    local path = H.script(src)
+    local r1 = H.sh("env TERM=vt220 lua5.4 " .. H.q(path))
+    local r2 = H.sh("env -u TERM lua5.4 " .. H.q(path))
+    os.remove(path)
+    assert.equal("T=vt220\r\n", r1.stdout, r1.stderr)
+    assert.equal("T=xterm\r\n", r2.stdout, r2.stderr)
+  end)
+
+  it("echo=false turns terminal echo off before exec", function()
+    local words = {}
+    for w in (all(pty.spawn{ "stty", "-a", echo = false })):gmatch("[^%s;]+") do words[w] = true end
+    local on = {}
+    for w in (all(pty.spawn{ "stty", "-a" })):gmatch("[^%s;]+") do on[w] = true end
+    assert.is_true(on["echo"])
+    assert.is_nil(on["-echo"])
+  end)
+
+  it("echo=false: sent text is not echoed back", function()
+    local p = pty.spawn{ "cat", echo = false }
+    p:sendline("abc")
+    p:sendeof()
+    assert.equal("abc\r\n", (all(p)))
+    -- and with echo on, the terminal echoes the line before cat prints it
+    p = pty.spawn("cat")
+    p:sendline("abc")
+    p:sendeof()
+    assert.equal("abc\r\nabc\r\n", (all(p)))
+  end)
+
+  it("timeout is the process's default expect timeout", function()
+    local p = pty.spawn{ "cat", timeout = 0.3 }
+    local t0 = pty.now()
+    local ok, err = pcall(p.expect, p, "never")
+    local dt = pty.now() - t0
+    assert.is_false(ok)
+    assert.equal("timeout", err.kind)
+    assert.equal(0.3, err.timeout)
+    assert.truthy(tostring(err):find("timeout (0.3s)", 1, true), tostring(err))
+    assert.is_true(dt >= 0.25 and dt < 2, "took " .. dt)
+    -- an explicit timeout still wins
+    ok, err = pcall(p.expect, p, "never", 0.1)
+    assert.equal(0.1, err.timeout)
+    p:close()
+  end)
+
+  it("name is used in error messages", function()
+    local p = pty.spawn{ "cat", name = "my-cat", timeout = 0.1 }
+    assert.equal("my-cat", p.name)
+    local ok, err = pcall(p.expect, p, "never")
+    assert.is_false(ok)
+    assert.truthy(tostring(err):find("my-cat (pid " .. p.pid, 1, true), tostring(err))
+    p:close()
+    assert.equal("sh", pty.sh("true").name)
+  end)
+
+  it("maxbuf bounds what is kept: m.before is never longer after a flood", function()
+    local p = pty.sh("head -c 300000 /dev/zero | tr '\\0' x; echo; echo END", { maxbuf = 4096 })
+    local m = p:expect("END", 10)
+    assert.is_true(#m.before <= 4096, "before has " .. #m.before .. " bytes")
+    assert.is_true(#m.before >= 1000, "the newest bytes are kept")
+    assert.matches("^x+\r\n$", m.before)
+    assert.same({ true, "exit", 0 }, { p:wait(5) })
+  end)
+end)
+
+describe("spawn failures raise at spawn with the OS reason", function()
+  local nfd, nkids
+  before_each(function()
+    collectgarbage()
+    collectgarbage()
+    nfd = nfds()
+    nkids = #children()
+  end)
+  after_each(function()
+    collectgarbage()
+    collectgarbage()
+    assert.equal(nfd, nfds(), "no descriptor leaked")
+    assert.equal(nkids, #children(), "no child left behind")
+  end)
+
+  it("a missing program", function()
+    local msg = raises(pty.spawn, "proc-no-such-program-here")
+    assert.truthy(msg:find("No such file or directory", 1, true), msg)
+    assert.truthy(msg:find("spawn_spec.lua:", 1, true), "names the caller's line: " .. msg)
+    msg = raises(pty.spawn, "/nonexistent/dir/prog")
+    assert.truthy(msg:find("No such file or directory", 1, true), msg)
+  end)
+
+  it("a file that is not executable", function()
+    local f = H.write(os.tmpname(), "#!/bin/sh\necho hi\n")
+    assert(os.execute("chmod 644 " .. H.q(f)))
+    local msg = raises(pty.spawn, f)
+    assert.truthy(msg:find("Permission denied", 1, true), msg)
+    -- and found only as a non-executable file in PATH
+    local d = tmpdir()
+    H.write(d .. "/proc_noexec", "#!/bin/sh\necho hi\n")
+    msg = raises(pty.spawn, { "proc_noexec", env = { PATH = d } })
+    assert.truthy(msg:find("Permission denied", 1, true), msg)
+    os.execute("rm -rf " .. H.q(d) .. " " .. H.q(f))
+  end)
+
+  it("a bad cwd", function()
+    local msg = raises(pty.spawn, { "pwd", cwd = "/nonexistent/proc_dir" })
+    assert.truthy(msg:find("No such file or directory", 1, true), msg)
+    assert.truthy(msg:find("/nonexistent/proc_dir", 1, true), msg)
+    msg = raises(pty.spawn, { "pwd", cwd = "/etc/passwd" })
+    assert.truthy(msg:find("Not a directory", 1, true), msg)
+  end)
+
+  it("an unknown option", function()
+    local msg = raises(pty.spawn, { "cat", colour = "red" })
+    assert.truthy(msg:find("colour", 1, true), msg)
+    msg = raises(pty.sh, "true", { bogus = 1 })
+    assert.truthy(msg:find("bogus", 1, true), msg)
+  end)
+
+  it("bad argument types", function()
+    raises(pty.spawn)
+    raises(pty.spawn, {})
+    raises(pty.spawn, "echo", {})
+    raises(pty.spawn, "echo", true)
+    raises(pty.spawn, { "echo", {} })
+    raises(pty.spawn, { 42 == 42 })
+    raises(pty.spawn, { "cat", env = "X=1" })
+    raises(pty.spawn, { "cat", env = { X = {} } })
+    raises(pty.spawn, { "cat", cwd = 5 })
+    raises(pty.spawn, { "cat", rows = "24" })
+    raises(pty.spawn, { "cat", term = 1 })
+    raises(pty.spawn, { "cat", timeout = "soon" })
+    raises(pty.spawn, { "cat", timeout = -1 })
+    raises(pty.spawn, { "cat", name = {} })
+    raises(pty.sh, 42)
+    raises(pty.sh, "true", "not options")
+  end)
+
+  it("an environment variable name with =", function()
+    local msg = raises(pty.spawn, { "cat", env = { ["A=B"] = "x" } })
+    assert.truthy(msg:find("A=B", 1, true), msg)
+    raises(pty.spawn, { "cat", env = { [""] = "x" } })
+  end)
+
+  it("rows or cols out of range", function()
+    raises(pty.spawn, { "cat", rows = 0 })
+    raises(pty.spawn, { "cat", rows = 65536 })
+    raises(pty.spawn, { "cat", cols = -1 })
+    raises(pty.spawn, { "cat", cols = 0 })
+    raises(pty.spawn, { "cat", rows = 2.5 })
+  end)
+end)
+
+describe("the child's setup", function()
+  it("is a session leader on its pty, fds 0-2 only, default signals, empty mask", function()
+    local p = pty.spawn("sh", "-c", REPORT)
+    local out, st = all(p)
+    assert.same({ true, "exit", 0 }, st)
+    local r = parse_report(out)
+    check_report(r, p.pid)
+    assert.equal(H.pid(), r.ppid)
+  end)
+
+  it("echo=false, rows and a busy parent change nothing of that", function()
+    local other = pty.spawn("cat")
+    local f = assert(io.open("/etc/hostname"))
+    local p = pty.spawn{ "sh", "-c", REPORT, echo = false, rows = 10 }
+    local r = parse_report((all(p)))
+    f:close()
+    other:close()
+    check_report(r, p.pid)
+  end)
+
+  -- A parent that ignores INT and PIPE, blocks signals and has extra
+  -- descriptors open (some inherited, some its own, another session).
+  local function hostile(runner)
+    local x = os.tmpname()
+    local base = os.tmpname()
+    local wrapper = H.write(base .. ".py", [[
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM, signal.SIGALRM})
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+os.execvp(sys.argv[1], sys.argv[1:])
+]])
+    local prefix = string.format(
+      "sh -c 'trap \"\" INT PIPE; exec 7</etc/hostname 8>%s; exec python3 %s \"$@\"' sh ", x, wrapper)
+    local src = string.format([[
+      package.cpath = %q .. "/?.so;" .. package.cpath
+      local pty = require "ptyscript"
+      local REPORT = %q
+      local own1 = assert(io.open("/etc/hostname"))
+      local tmpf = os.tmpname()
+      local own2 = assert(io.open(tmpf, "w"))
+      local other = pty.spawn{ "cat", echo = false }
+      other:sendline("ping")
+      other:expect("ping")
+      local st = assert(io.open("/proc/self/status")):read("a")
+      print("PARENT_SIGIGN " .. st:match("SigIgn:%%s*(%%x+)"))
+      print("PARENT_SIGBLK " .. st:match("SigBlk:%%s*(%%x+)"))
+      local me = assert(io.open("/proc/self/stat")):read("a"):match("^%%d+")
+      local ls = io.popen("ls /proc/" .. me .. "/fd")
+      print("PARENT_FDS " .. ls:read("a"):gsub("%%s+", " "))
+      ls:close()
+      local p = pty.spawn("sh", "-c", REPORT)
+      print("CHILD_PID " .. p.pid)
+      io.write(p:expect(pty.EOF, 5).before)
+      print("CHILD_WAIT " .. table.concat({ tostring(p:wait(5)) }, " "))
+      other:close()
+      own1:close()
+      own2:close()
+      os.remove(tmpf)
+    ]], H.root, REPORT)
+    local r = runner(src, prefix)
+    os.remove(x)
+    os.remove(wrapper)
+    os.remove(base)
+    return r
+  end
+
+  local function check_hostile(r)
+    assert.equal(0, r.code, r.stderr)
+    local out = r.stdout
+    local ign = tonumber(out:match("PARENT_SIGIGN (%x+)"), 16)
+    local blk = tonumber(out:match("PARENT_SIGBLK (%x+)"), 16)
+    assert.are_not.equal(0, ign, "the parent really ignores signals")
+    assert.are_not.equal(0, blk, "the parent really blocks signals")
+    local pfds = set({})
+    for n in out:match("PARENT_FDS ([^\n]*)"):gmatch("%d+") do pfds[tonumber(n)] = true end
+    assert.is_true(pfds[7] and pfds[8], "the parent has the inherited fds 7 and 8")
+    local pid = tonumber(out:match("CHILD_PID (%d+)"))
+    assert.truthy(pid)
+    assert.truthy(out:find("CHILD_WAIT true", 1, true), out)
+    check_report(parse_report(out:match("CHILD_PID %d+\n(.*)CHILD_WAIT")), pid)
+  end
+
+  it("is clean even when the ptyscript command's parent is hostile", function()
+    check_hostile(hostile(function(src, prefix)
+      return H.run_script(src, nil, prefix)
+    end))
+  end)
+
+  it("is clean even when a plain lua5.4 parent is hostile", function()
+    check_hostile(hostile(function(src, prefix)
+      local path = H.script(src)
+      local r = H.sh(prefix .. "lua5.4 " .. H.q(path))
+      os.remove(path)
+      return r
+    end))
+  end)
+
+  -- glibc's system() and posix_spawn() (so make, os.execute, busted run
+  -- by make ...) leave signals 32 and 33 ignored in what they start, and
+  -- glibc's sigaction() refuses to touch them; an ignored disposition
+  -- survives exec, so the child must still get SIG_DFL for them.
+  it("has default dispositions also for signals 32 and 33 (glibc-reserved)", function()
+    local src = string.format([[
+      package.cpath = %q .. "/?.so;" .. package.cpath
+      local pty = require "ptyscript"
+      local st = assert(io.open("/proc/self/status")):read("a")
+      print("PARENT_SIGIGN " .. st:match("SigIgn:%%s*(%%x+)"))
+      local p = pty.spawn("cat", "/proc/self/status")
+      io.write(p:expect(pty.EOF, 5).before)
+    ]], H.root)
+    local path = H.script(src)
+    local r = H.sh("lua5.4 " .. H.q(path))   -- started by system()
+    os.remove(path)
+    assert.equal(0, r.code, r.stderr)
+    local parent = r.stdout:match("PARENT_SIGIGN (%x+)")
+    local child = r.stdout:match("\nSigIgn:%s*(%x+)")
+    assert.truthy(child, r.stdout)
+    assert.same({}, signals(child), "ignored in the child (the parent ignores "
+      .. table.concat(signals(parent), ",") .. ")")
+  end)
+end)
