@@ -327,7 +327,7 @@ group_alive(const struct proc *p)
 int
 proc_signal_group(struct proc *p, int sig)
 {
-	if (p->exited)
+	if (p->exited || p->pid <= 0)
 		return 0;
 	return kill(-p->pid, sig);
 }
@@ -350,7 +350,7 @@ proc_hangup(struct proc *p)
 	p->fd = -1;
 	p->eof = 1;
 	buf_free(&p->out);
-	if (!p->exited || group_alive(p)) {
+	if (p->pid > 0 && (!p->exited || group_alive(p))) {
 		(void)kill(-p->pid, SIGHUP);
 		(void)kill(-p->pid, SIGCONT);
 	}
@@ -360,7 +360,7 @@ proc_hangup(struct proc *p)
 void
 proc_reap(struct proc *p)
 {
-	if (p->exited)
+	if (p->exited || p->pid <= 0)
 		return;
 	(void)kill(-p->pid, SIGKILL);
 	(void)kill(p->pid, SIGKILL);
