@@ -23,7 +23,12 @@ buf_free(struct buf *b)
 	buf_init(b);
 }
 
-/* Make room for n more bytes at the end.  Returns 0 or -1 (ENOMEM). */
+/*
+ * Make room for n more bytes at the end.  The live bytes are moved down
+ * only when the hole in front is at least as large as they are, else the
+ * buffer grows to twice what is needed: each byte is moved O(1) times on
+ * average, however the queue is used.  Returns 0 or -1 (ENOMEM).
+ */
 static int
 buf_room(struct buf *b, size_t n)
 {
@@ -32,31 +37,28 @@ buf_room(struct buf *b, size_t n)
 
 	if (b->cap - b->end >= n)
 		return 0;
-	if (b->start > 0 && b->start >= len && b->cap - len >= n) {
+	if (b->start >= len && b->cap - len >= n) {
 		memmove(b->data, b->data + b->start, len);
 		b->start = 0;
 		b->end = len;
 		return 0;
 	}
-	if (len + n < len) {
+	if (len + n < len || len + n > (size_t)-1 / 4) {
 		errno = ENOMEM;
 		return -1;
 	}
-	for (cap = b->cap ? b->cap : BUF_MIN; cap < len + n; cap *= 2)
-		if (cap > (size_t)-1 / 2) {
-			errno = ENOMEM;
-			return -1;
-		}
-	if (b->start > 0) {
-		memmove(b->data, b->data + b->start, len);
-		b->start = 0;
-		b->end = len;
-	}
-	p = realloc(b->data, cap);
+	for (cap = b->cap ? b->cap : BUF_MIN; cap < 2 * (len + n); cap *= 2)
+		;
+	p = malloc(cap);
 	if (p == NULL)
 		return -1;
+	if (len > 0)
+		memcpy(p, b->data + b->start, len);
+	free(b->data);
 	b->data = p;
 	b->cap = cap;
+	b->start = 0;
+	b->end = len;
 	return 0;
 }
 

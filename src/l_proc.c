@@ -248,6 +248,34 @@ proc_match(lua_State *L)
 }
 
 /*
+ * proc:match_exact(text, from) -> start, end, m | false, next
+ * [-0, +2|3, m]
+ * As proc:match, for a literal; m is {[0] = text}.
+ */
+static int
+proc_match_exact(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+	size_t m;
+	const char *lit = luaL_checklstring(L, 2, &m);
+	size_t from = rel(p, luaL_checkinteger(L, 3));
+	size_t s, e;
+
+	if (match_literal(lit, m, buf_head(&p->in), buf_len(&p->in), from, &s,
+	    &e) == MATCH_FULL) {
+		lua_pushinteger(L, (lua_Integer)(p->base + s));
+		lua_pushinteger(L, (lua_Integer)(p->base + e));
+		lua_createtable(L, 0, 1);
+		lua_pushvalue(L, 2);
+		lua_rawseti(L, -2, 0);
+		return 3;
+	}
+	lua_pushboolean(L, 0);
+	lua_pushinteger(L, (lua_Integer)(p->base + s));
+	return 2;
+}
+
+/*
  * proc:find(byte, from) -> abs | false, next  [-0, +2, -]
  * Where the byte next occurs at or after absolute offset from.
  */
@@ -472,6 +500,7 @@ static const luaL_Reg proc_meth[] = {
 	{ "send", proc_lsend },
 	{ "queued", proc_queued },
 	{ "match", proc_match },
+	{ "match_exact", proc_match_exact },
 	{ "find", proc_find },
 	{ "take", proc_take },
 	{ "peek", proc_peek },

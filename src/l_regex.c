@@ -1,7 +1,7 @@
 /*
  * l_regex.c - compiled patterns as userdata, and match tables.
  *
- * core.compile(text, flags, literal) compiles once; the Lua side caches
+ * core.compile(text, flags) compiles once; the Lua side caches
  * the result per (text, flags), so a pattern used in a loop is compiled a
  * single time.  Matching itself happens in l_proc.c against a session's
  * buffer; this file builds the match table m from the ovector.
@@ -22,7 +22,7 @@ lregex_check(lua_State *L, int idx)
 }
 
 /*
- * core.compile(text, flags, literal) -> regex  [-0, +1, v]
+ * core.compile(text, flags) -> regex  [-0, +1, v]
  * flags: a string of i (caseless), m (multiline), s (dotall), x
  * (extended).  An invalid pattern raises with PCRE2's message and offset.
  */
@@ -32,7 +32,6 @@ l_compile(lua_State *L)
 	size_t len, erroff = 0;
 	const char *pat = luaL_checklstring(L, 1, &len);
 	const char *fl = luaL_optstring(L, 2, "");
-	int literal = lua_toboolean(L, 3);
 	uint32_t opts = 0;
 	char err[256];
 	struct match_re *re;
@@ -52,8 +51,7 @@ l_compile(lua_State *L)
 	re = lua_newuserdatauv(L, sizeof *re, 1);
 	memset(re, 0, sizeof *re);
 	luaL_setmetatable(L, REGEX_MT);
-	if (match_compile(re, pat, len, literal ? MATCH_LITERAL : 0, opts,
-	    err, sizeof err, &erroff) == -1)
+	if (match_compile(re, pat, len, opts, err, sizeof err, &erroff) == -1)
 	{
 		/* no position prefix: the Lua side names the script's line */
 		lua_pushfstring(L, "invalid pattern /%s/: %s at offset %d",

@@ -4,9 +4,11 @@
  * Patterns are UTF-8 aware and tolerate invalid UTF-8 in the subject
  * (PCRE2_UTF|PCRE2_MATCH_INVALID_UTF): terminal output is often not valid
  * UTF-8, and a NUL or a stray byte must never stop matching.  Each pattern
- * is JIT-compiled for both complete and soft-partial matching where the
- * JIT is available, and owns one match_data block, so matching allocates
- * nothing.
+ * owns one match_data block, so matching allocates nothing.  A pattern is
+ * JIT-compiled (for complete and soft-partial matching) once it is used
+ * again, or over a large subject: JIT compilation costs far more than a
+ * short match, and scripts often build a pattern for a single use.
+ * Literals (pty.exact) do not go through PCRE2 at all: match_literal.
  */
 #include <string.h>
 
@@ -15,8 +17,7 @@
 /* Compile; on failure fill err/erroff with PCRE2's message and offset. */
 int
 match_compile(struct match_re *re, const char *pat, size_t len,
-    unsigned flags, uint32_t options, char *err, size_t errlen,
-    size_t *erroff)
+    uint32_t options, char *err, size_t errlen, size_t *erroff)
 {
 	int code;
 	PCRE2_SIZE off = 0;
@@ -24,8 +25,6 @@ match_compile(struct match_re *re, const char *pat, size_t len,
 
 	memset(re, 0, sizeof *re);
 	options |= PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
-	if (flags & MATCH_LITERAL)
-		options |= PCRE2_LITERAL;
 	re->code = pcre2_compile((PCRE2_SPTR)pat, len, options, &code, &off,
 	    NULL);
 	if (re->code == NULL) {
@@ -33,8 +32,6 @@ match_compile(struct match_re *re, const char *pat, size_t len,
 		*erroff = off;
 		return -1;
 	}
-	re->jit = pcre2_jit_compile(re->code,
-	    PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_SOFT) == 0;
 	pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &ncap);
 	pcre2_pattern_info(re->code, PCRE2_INFO_MAXLOOKBEHIND, &lb);
 	re->ncap = ncap;
@@ -111,6 +108,14 @@ match_exec(struct match_re *re, const char *subj, size_t len, size_t from,
 		len = utf8_complete_len(subj, len);
 	if (from > len)
 		from = len;
+	if (!re->jit && !re->jit_failed &&
+	    (++re->uses >= JIT_AFTER_USES || len - from >= JIT_AFTER_BYTES)) {
+		if (pcre2_jit_compile(re->code,
+		    PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_SOFT) == 0)
+			re->jit = 1;
+		else
+			re->jit_failed = 1;	/* no JIT here: interpret */
+	}
 	rc = pcre2_match(re->code, (PCRE2_SPTR)(subj ? subj : ""), len, from,
 	    PCRE2_PARTIAL_SOFT, re->md, NULL);
 	ov = pcre2_get_ovector_pointer(re->md);
@@ -131,6 +136,48 @@ match_exec(struct match_re *re, const char *subj, size_t len, size_t from,
 		return MATCH_NONE;
 	}
 	return rc;
+}
+
+/*
+ * Find the literal lit[0, m) in subj[from, len), with the same results as
+ * match_exec: a partial match is the earliest suffix of the subject that
+ * is a prefix of lit.
+ */
+int
+match_literal(const char *lit, size_t m, const char *subj, size_t len,
+    size_t from, size_t *start, size_t *end)
+{
+	const char *hit;
+	size_t p;
+
+	if (from > len)
+		from = len;
+	if (m == 0) {
+		*start = *end = from;
+		return MATCH_FULL;
+	}
+	hit = memmem(subj + from, len - from, lit, m);
+	if (hit != NULL) {
+		*start = (size_t)(hit - subj);
+		*end = *start + m;
+		return MATCH_FULL;
+	}
+	p = len >= m ? len - m + 1 : 0;
+	if (p < from)
+		p = from;
+	for (; p < len; p++) {
+		hit = memchr(subj + p, lit[0], len - p);
+		if (hit == NULL)
+			break;
+		p = (size_t)(hit - subj);
+		if (memcmp(subj + p, lit, len - p) == 0) {
+			*start = p;
+			*end = len;
+			return MATCH_PARTIAL;
+		}
+	}
+	*start = *end = len;
+	return MATCH_NONE;
 }
 
 const PCRE2_SIZE *

@@ -16,23 +16,26 @@
 
 enum { MATCH_NONE = 0, MATCH_FULL = 1, MATCH_PARTIAL = 2 };
 
-/* Flags for match_compile, beside PCRE2's own compile options. */
-#define MATCH_LITERAL	0x1u	/* the text is a literal, not a regex */
-
 struct match_re {
 	pcre2_code *code;
 	pcre2_match_data *md;
 	unsigned ncap;		/* capture groups, not counting group 0 */
 	unsigned lookbehind;	/* PCRE2_INFO_MAXLOOKBEHIND */
 	int jit;		/* JIT-compiled for complete and partial */
+	int jit_failed;		/* JIT unavailable: interpret */
+	unsigned uses;		/* match calls so far, until JIT */
 };
 
+#define JIT_AFTER_USES	2		/* JIT a pattern on its second use */
+#define JIT_AFTER_BYTES	(16 * 1024)	/* or at once on a large subject */
+
 int match_compile(struct match_re *re, const char *pat, size_t len,
-    unsigned flags, uint32_t options, char *err, size_t errlen,
-    size_t *erroff);
+    uint32_t options, char *err, size_t errlen, size_t *erroff);
 void match_free(struct match_re *re);
 int match_exec(struct match_re *re, const char *subj, size_t len,
     size_t from, int final, size_t *start, size_t *end);
+int match_literal(const char *lit, size_t m, const char *subj, size_t len,
+    size_t from, size_t *start, size_t *end);
 const PCRE2_SIZE *match_ovector(const struct match_re *re);
 
 #endif

@@ -76,6 +76,8 @@ proc_drain(struct proc *p)
 		if (n > 0) {
 			proc_take(p, p->lp->scratch, (size_t)n);
 			total += (size_t)n;
+			if ((size_t)n < LOOP_SCRATCH / 2 && !p->exited)
+				break;	/* likely drained; the loop is level-triggered */
 			continue;
 		}
 		if (n == -1 && errno == EINTR)

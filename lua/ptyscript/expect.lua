@@ -32,19 +32,23 @@ end
 M.EOF = setmetatable({ kind = "EOF" }, Pattern)
 M.TIMEOUT = setmetatable({ kind = "TIMEOUT" }, Pattern)
 
--- Compiled patterns by text and flags: each is compiled once.
-local cache, ncache = {}, 0
+-- Compiled regexes by flags and text: each is compiled once.  (The
+-- pattern objects of plain string patterns are cached the same way.)
+local regexes, patterns, ncache = {}, {}, 0
 
-local function compile(source, flags, literal)
-  local key = (literal and "=" or "/") .. flags .. "/" .. source
-  local re = cache[key]
-  if not re then
-    if ncache >= 2000 then cache, ncache = {}, 0 end
-    re = core.compile(source, flags, literal)
-    cache[key] = re
+local function cached(cache, key, make, ...)
+  local v = cache[key]
+  if v == nil then
+    if ncache >= 2000 then regexes, patterns, ncache = {}, {}, 0 end
+    v = make(...)
+    cache[key] = v
     ncache = ncache + 1
   end
-  return re
+  return v
+end
+
+local function compile(source, flags)
+  return cached(regexes, flags .. "/" .. source, core.compile, source, flags)
 end
 
 -- pty.re(text [, flags]): a regex with flags i, m, s, x.
@@ -54,7 +58,7 @@ function M.re(source, flags)
   end
   flags = flags or ""
   if type(flags) ~= "string" then error("re: flags must be a string such as \"i\"", 2) end
-  local ok, re = pcall(compile, source, flags, false)
+  local ok, re = pcall(compile, source, flags)
   if not ok then M.raise("re: " .. tostring(re)) end
   return setmetatable({ kind = "re", source = source, flags = flags, _re = re }, Pattern)
 end
@@ -64,7 +68,7 @@ function M.exact(source)
   if type(source) ~= "string" then
     error("exact: expected a string, got " .. type(source), 2)
   end
-  return setmetatable({ kind = "exact", source = source, _re = compile(source, "", true) }, Pattern)
+  return setmetatable({ kind = "exact", source = source, _lit = source }, Pattern)
 end
 
 -- The script's file:line for messages: the first frame outside the library.
@@ -90,9 +94,11 @@ end
 -- Turn one pattern argument into a Pattern.
 local function to_pattern(p, what, i)
   if type(p) == "string" then
-    local ok, re = pcall(compile, p, "", false)
+    local pat = patterns[p]
+    if pat then return pat end
+    local ok, re = pcall(compile, p, "")
     if not ok then M.raise(what .. ": " .. tostring(re)) end
-    return setmetatable({ kind = "re", source = p, _re = re }, Pattern)
+    return cached(patterns, p, setmetatable, { kind = "re", source = p, _re = re }, Pattern)
   end
   if getmetatable(p) == Pattern then return p end
   M.raise(string.format("%s: pattern%s is a %s; expected a string (regex), "
@@ -167,7 +173,7 @@ end
 
 -- The timeout a call uses: its own, the process's, or pty.timeout.
 function M.timeout_for(p, timeout, what)
-  if timeout == nil then timeout = p.timeout end
+  if timeout == nil then timeout = rawget(p, "timeout") end
   if timeout == nil then timeout = M.config.timeout end
   if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
     M.raise(string.format("%s: timeout must be a number of seconds >= 0 (got %s)",
@@ -208,14 +214,17 @@ function M.expect(p, arg, timeout, what)
     local base, len, eof = c:state()
     local bi, bs, be, bm
     for i = 1, n do
-      local re = list[i]._re
-      if re then
-        local s, e, m = c:match(re, from[i], eof)
-        if s then
-          if not bs or s < bs then bi, bs, be, bm = i, s, e, m end
-        else
-          from[i] = e
-        end
+      local pat = list[i]
+      local s, e, m
+      if pat._re then
+        s, e, m = c:match(pat._re, from[i], eof)
+      elseif pat._lit then
+        s, e, m = c:match_exact(pat._lit, from[i])
+      end
+      if s then
+        if not bs or s < bs then bi, bs, be, bm = i, s, e, m end
+      elseif e then
+        from[i] = e
       end
     end
     if bi then

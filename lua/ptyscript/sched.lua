@@ -83,12 +83,11 @@ local function add_watch(obj, w, bits)
   ws[w] = bits
 end
 
+-- (An object's set stays when it empties: it is reused by the next
+-- wait, and goes with the object, the table being weak.)
 local function del_watch(obj, w)
   local ws = watch[obj]
-  if ws then
-    ws[w] = nil
-    if next(ws) == nil then watch[obj] = nil end
-  end
+  if ws then ws[w] = nil end
 end
 
 -- One loop iteration: wait for an event if block, then wake the waiters
@@ -112,14 +111,17 @@ local resume_task
 -- Resume every ready task that can be resumed now.  A task that is not
 -- suspended (it is further up this very stack, in an inline wait) stays
 -- in the queue for later.
+local spare = {}   -- the other of the two ready arrays, swapped per batch
+
 local function run_ready()
   if nready == 0 then return end
   local keep, nkeep = nil, 0
   while nready > 0 do
     local batch, n = ready, nready
-    ready, nready = {}, 0
+    ready, nready, spare = spare, 0, batch
     for i = 1, n do
       local t = batch[i]
+      batch[i] = nil
       if co_status(t.co) == "suspended" and not t.done then
         resume_task(t)
       elseif not t.done then
@@ -206,15 +208,18 @@ local function finish(t, ok, ...)
   dispatch(t, 1)
 end
 
--- Resume t (the scheduler's side of a wait).
-function resume_task(t, ...)
-  local r = pack(co_resume(t.co, ...))
-  if not r[1] then return finish(t, false, r[2]) end
-  if co_status(t.co) == "dead" then return finish(t, true, unpack(r, 2, r.n)) end
-  if r[2] ~= SENTINEL then
+local function resumed(t, ok, first, ...)
+  if not ok then return finish(t, false, first) end
+  if co_status(t.co) == "dead" then return finish(t, true, first, ...) end
+  if first ~= SENTINEL then
     -- A bare coroutine.yield() in a task gives the others a turn.
     push_ready(t)
   end
+end
+
+-- Resume t (the scheduler's side of a wait).
+function resume_task(t, ...)
+  return resumed(t, co_resume(t.co, ...))
 end
 
 -- pty.go(fn, ...): start a task; it runs at once up to its first wait.
