@@ -108,7 +108,7 @@ match_exec(struct match_re *re, const char *subj, size_t len, size_t from,
 		len = utf8_complete_len(subj, len);
 	if (from > len)
 		from = len;
-	if (!re->jit && !re->jit_failed &&
+	if (!re->jit && !re->jit_failed && len > from &&
 	    (++re->uses >= JIT_AFTER_USES || len - from >= JIT_AFTER_BYTES)) {
 		if (pcre2_jit_compile(re->code,
 		    PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_SOFT) == 0)

@@ -23,10 +23,10 @@ struct match_re {
 	unsigned lookbehind;	/* PCRE2_INFO_MAXLOOKBEHIND */
 	int jit;		/* JIT-compiled for complete and partial */
 	int jit_failed;		/* JIT unavailable: interpret */
-	unsigned uses;		/* match calls so far, until JIT */
+	unsigned uses;		/* scans of new bytes so far, until JIT */
 };
 
-#define JIT_AFTER_USES	2		/* JIT a pattern on its second use */
+#define JIT_AFTER_USES	2		/* JIT on the second scan of new bytes */
 #define JIT_AFTER_BYTES	(16 * 1024)	/* or at once on a large subject */
 
 int match_compile(struct match_re *re, const char *pat, size_t len,
