@@ -36,8 +36,9 @@ lcore_pushobj(lua_State *L, void *ptr)
 
 /*
  * Create metatable `name` with methods in __index and the metamethods;
- * every function gets the loop (at the stack top) as upvalue.  Leaves the
- * stack as it found it.
+ * every function gets the loop (at the stack top) as upvalue 1 and the
+ * metatable itself as upvalue 2, for lcore_checkself.  Leaves the stack
+ * as it found it.
  */
 void
 lcore_newmeta(lua_State *L, const char *name, const luaL_Reg *meth,
@@ -47,12 +48,31 @@ lcore_newmeta(lua_State *L, const char *name, const luaL_Reg *meth,
 
 	luaL_newmetatable(L, name);
 	lua_pushvalue(L, loop);
-	luaL_setfuncs(L, metameth, 1);
+	lua_pushvalue(L, -2);
+	luaL_setfuncs(L, metameth, 2);
 	lua_newtable(L);
 	lua_pushvalue(L, loop);
-	luaL_setfuncs(L, meth, 1);
+	lua_pushvalue(L, -3);
+	luaL_setfuncs(L, meth, 2);
 	lua_setfield(L, -2, "__index");
 	lua_pop(L, 1);
+}
+
+/*
+ * The userdata at index 1 if its metatable is upvalue 2 (the method's
+ * own type), else raise.  luaL_checkudata by name would look the name up
+ * in the registry on every call, on the hot path.  [-0, +0, v]
+ */
+void *
+lcore_checkself(lua_State *L, const char *tname)
+{
+	void *p = lua_touserdata(L, 1);
+
+	if (p == NULL || !lua_getmetatable(L, 1) ||
+	    !lua_rawequal(L, -1, lua_upvalueindex(2)))
+		luaL_typeerror(L, 1, tname);
+	lua_pop(L, 1);
+	return p;
 }
 
 /* __gc of the loop: hang up and reap every child, then free the loop. */
@@ -96,6 +116,7 @@ luaopen_ptyscript_core(lua_State *L)
 	lcore_open_loop(L);
 	lcore_open_regex(L);
 	lcore_open_proc(L);
+	lcore_open_arm(L);
 	lua_pop(L, 1);				/* the loop */
 	return 1;
 }

@@ -99,28 +99,79 @@ l_timer(lua_State *L)
 	return 1;
 }
 
-/* timer:start(seconds): fire once after seconds, armed.  [-0, +0, v] */
-static int
-timer_start(lua_State *L)
+/* (Re)start t to fire once after s seconds, armed. */
+static void
+ltimer_start(struct ltimer *t, double s)
 {
-	struct ltimer *t = luaL_checkudata(L, 1, TIMER_MT);
-	double s = luaL_checknumber(L, 2);
-
 	if (t->lp->ev == NULL)
-		return 0;
+		return;
 	ev_timer_stop(t->lp->ev, &t->t);
 	loop_forget(t->lp, &t->obj);
 	ev_timer_set(&t->t, s > 0 ? s : 0, 0.);
 	ev_timer_start(t->lp->ev, &t->t);
 	t->obj.armed = TIMER_FIRED;
+}
+
+/* timer:start(seconds): fire once after seconds, armed.  [-0, +0, v] */
+static int
+timer_start(lua_State *L)
+{
+	ltimer_start(lcore_checkself(L, TIMER_MT), luaL_checknumber(L, 2));
 	return 0;
+}
+
+/* The userdata at idx if its metatable is the one at upvalue up, or NULL. */
+static void *
+testobj(lua_State *L, int idx, int up)
+{
+	void *p = lua_touserdata(L, idx);
+
+	if (p == NULL || !lua_getmetatable(L, idx))
+		return NULL;
+	if (!lua_rawequal(L, -1, lua_upvalueindex(up)))
+		p = NULL;
+	lua_pop(L, 1);
+	return p;
+}
+
+/*
+ * core.arm(proc|nil, bits, timer|nil, seconds)  [-0, +0, v]
+ * What a wait does before it suspends, in one call: arm the process for
+ * bits and start the timer.  Upvalues: loop, process and timer metatables.
+ */
+static int
+l_arm(lua_State *L)
+{
+	struct proc *p = NULL;
+	struct ltimer *t = NULL;
+
+	if (!lua_isnil(L, 1) && (p = testobj(L, 1, 2)) == NULL)
+		luaL_typeerror(L, 1, "process");
+	if (!lua_isnil(L, 3) && (t = testobj(L, 3, 3)) == NULL)
+		luaL_typeerror(L, 3, "timer");
+	if (p != NULL)
+		p->obj.armed |= (unsigned)luaL_checkinteger(L, 2);
+	if (t != NULL)
+		ltimer_start(t, luaL_checknumber(L, 4));
+	return 0;
+}
+
+/* Add core.arm; stack: module, loop (kept); the metatables exist. */
+void
+lcore_open_arm(lua_State *L)
+{
+	lua_pushvalue(L, -1);
+	luaL_getmetatable(L, PROC_MT);
+	luaL_getmetatable(L, TIMER_MT);
+	lua_pushcclosure(L, l_arm, 3);
+	lua_setfield(L, -3, "arm");
 }
 
 /* timer:stop()  [-0, +0, -] */
 static int
 timer_stop(lua_State *L)
 {
-	struct ltimer *t = luaL_checkudata(L, 1, TIMER_MT);
+	struct ltimer *t = lcore_checkself(L, TIMER_MT);
 
 	if (t->lp->ev == NULL)
 		return 0;

@@ -24,7 +24,7 @@
 static struct proc *
 check_proc(lua_State *L)
 {
-	return luaL_checkudata(L, 1, PROC_MT);
+	return lcore_checkself(L, PROC_MT);
 }
 
 /* Push nil, "what: strerror(err)", err.  [-0, +3, m] */
@@ -212,12 +212,13 @@ rel(struct proc *p, lua_Integer abs)
 }
 
 /*
- * proc:match(regex, from, final) -> start, end, m | false, next
+ * proc:match(regex, from) -> start, end, m | false, next, eof
  * [-0, +2|3, m]
  * Search the unconsumed output from absolute offset `from`.  On a
  * complete match: its absolute start and end and the match table.
  * Otherwise the absolute offset to search from next time (the start of
- * a partial match, or the end).
+ * a partial match, or the end), and whether EOF has been seen (then no
+ * more bytes will come: the search was final).
  */
 static int
 proc_match(lua_State *L)
@@ -225,12 +226,11 @@ proc_match(lua_State *L)
 	struct proc *p = check_proc(L);
 	struct match_re *re = lregex_check(L, 2);
 	size_t from = rel(p, luaL_checkinteger(L, 3));
-	int final = lua_toboolean(L, 4);
 	size_t s, e;
 	int rc;
 	PCRE2_UCHAR msg[128];
 
-	rc = match_exec(re, buf_head(&p->in), buf_len(&p->in), from, final,
+	rc = match_exec(re, buf_head(&p->in), buf_len(&p->in), from, p->eof,
 	    &s, &e);
 	if (rc < 0) {
 		pcre2_get_error_message(rc, msg, sizeof msg);
@@ -244,12 +244,13 @@ proc_match(lua_State *L)
 	}
 	lua_pushboolean(L, 0);
 	lua_pushinteger(L, (lua_Integer)(p->base + s));
-	return 2;
+	lua_pushboolean(L, p->eof);
+	return 3;
 }
 
 /*
- * proc:match_exact(text, from) -> start, end, m | false, next
- * [-0, +2|3, m]
+ * proc:match_exact(text, from) -> start, end, m | false, next, eof
+ * [-0, +3, m]
  * As proc:match, for a literal; m is {[0] = text}.
  */
 static int
@@ -272,7 +273,8 @@ proc_match_exact(lua_State *L)
 	}
 	lua_pushboolean(L, 0);
 	lua_pushinteger(L, (lua_Integer)(p->base + s));
-	return 2;
+	lua_pushboolean(L, p->eof);
+	return 3;
 }
 
 /*

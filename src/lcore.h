@@ -26,12 +26,14 @@ struct loop;
 
 void lcore_track(lua_State *L, void *ptr, int idx);
 void lcore_pushobj(lua_State *L, void *ptr);
+void *lcore_checkself(lua_State *L, const char *tname);
 void lcore_newmeta(lua_State *L, const char *name, const luaL_Reg *meth,
     const luaL_Reg *metameth);
 
 void lcore_open_loop(lua_State *L);
 void lcore_open_proc(lua_State *L);
 void lcore_open_regex(lua_State *L);
+void lcore_open_arm(lua_State *L);
 
 struct match_re *lregex_check(lua_State *L, int idx);
 void lregex_push_match(lua_State *L, struct match_re *re, const char *subj);

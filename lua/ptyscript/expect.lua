@@ -11,6 +11,7 @@ local sched = require "ptyscript.sched"
 
 local M = {}
 local DATA = core.DATA
+local ALL = math.maxinteger   -- an offset past any buffer: "everything"
 
 local Pattern = { __name = "ptyscript.Pattern" }
 Pattern.__index = Pattern
@@ -200,31 +201,29 @@ function M.expect(p, arg, timeout, what)
   local deadline = deadline_of(timeout)
   local c = p._c
   local n = #list
-  local from = {}
-  local base0 = c:state()
-  for i = 1, n do from[i] = base0 end
+  local from = {}   -- per pattern: where a match may still begin (0: the start)
   local eof_i, timeout_i
   for i = 1, n do
+    from[i] = 0
     local k = list[i].kind
     if k == "EOF" and not eof_i then eof_i = i end
     if k == "TIMEOUT" and not timeout_i then timeout_i = i end
   end
   local timed_out = false
   while true do
-    local base, len, eof = c:state()
-    local bi, bs, be, bm
+    local bi, bs, be, bm, eof
     for i = 1, n do
       local pat = list[i]
       local s, e, m
       if pat._re then
-        s, e, m = c:match(pat._re, from[i], eof)
+        s, e, m = c:match(pat._re, from[i])
       elseif pat._lit then
         s, e, m = c:match_exact(pat._lit, from[i])
       end
       if s then
         if not bs or s < bs then bi, bs, be, bm = i, s, e, m end
       elseif e then
-        from[i] = e
+        from[i], eof = e, m
       end
     end
     if bi then
@@ -234,10 +233,11 @@ function M.expect(p, arg, timeout, what)
         M.escape(bm[0]), bi, describe(list)) end
       return bm
     end
+    if eof == nil then eof = select(3, c:state()) end   -- only EOF/TIMEOUT listed
     if eof then
       if eof_i then
         trace("%s: EOF (pattern %d)", p.name, eof_i)
-        return { before = c:take(base + len), index = eof_i }
+        return { before = c:take(ALL), index = eof_i }
       end
       fail("eof", p, list, timeout, c:peek())
     end

@@ -59,8 +59,10 @@ function Process:_describe_state()
   return string.format("%s (pid %d, %s)", self.name, self.pid, st)
 end
 
+-- Instances carry _is = Process as a plain field: checking it costs no
+-- function call on the hot path (send, expect).
 local function check_self(p, what)
-  if getmetatable(p) ~= Process then
+  if p == nil or p._is ~= Process then
     error(string.format("%s: expected a process (use p:%s(...), not p.%s(...))",
       what, what, what), 3)
   end
@@ -154,7 +156,8 @@ local function start(argv, opts, what)
   if show == nil then show = M.config.show end
   c:show(show and true or false)
   local p = setmetatable({
-    _c = c, pid = c:pid(), name = opts.name or argv[1], timeout = opts.timeout,
+    _c = c, _is = Process, _closed = false,
+    pid = c:pid(), name = opts.name or argv[1], timeout = opts.timeout,
   }, Process)
   sched.current_state().proc = p
   expect.trace_msg("spawn %s: pid %d", table.concat(argv, " "), p.pid)
@@ -198,8 +201,10 @@ end
 -- p:send(data [, {secret = true}]) -> number of bytes
 function Process:send(data, opts)
   check_open(self, "send")
-  if type(data) == "number" then data = tostring(data) end
-  if type(data) ~= "string" then raise("send: expected a string, got " .. type(data)) end
+  if type(data) ~= "string" then
+    if type(data) ~= "number" then raise("send: expected a string, got " .. type(data)) end
+    data = tostring(data)
+  end
   if opts ~= nil and type(opts) ~= "table" then raise("send: options must be a table") end
   local c = self._c
   local q, err = c:send(data)

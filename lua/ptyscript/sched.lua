@@ -14,6 +14,7 @@ local core = require "ptyscript.core"
 
 local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
 local co_running, co_status, co_isyieldable = coroutine.running, coroutine.status, coroutine.isyieldable
+
 local pack, unpack = table.pack, table.unpack
 
 local M = {}
@@ -24,6 +25,8 @@ local SENTINEL = setmetatable({}, { __name = "ptyscript.wait", __tostring = func
   return "ptyscript.wait"
 end })
 M.SENTINEL = SENTINEL
+-- What a task's coroutine returns first when its function has returned.
+local DONE = setmetatable({}, { __name = "ptyscript.done" })
 
 local tasks = setmetatable({}, { __mode = "k" })   -- coroutine -> task
 local nested = setmetatable({}, { __mode = "k" })  -- script's coroutine -> owning task
@@ -122,7 +125,7 @@ local function run_ready()
     for i = 1, n do
       local t = batch[i]
       batch[i] = nil
-      if co_status(t.co) == "suspended" and not t.done then
+      if not t.active and not t.done then
         resume_task(t)
       elseif not t.done then
         keep = keep or {}
@@ -150,9 +153,10 @@ local function run_until(w)
 end
 
 -- Suspend the caller until obj fires one of bits, or until deadline (a
--- core.now() value; nil waits without limit).  obj may be nil (a sleep).
--- Returns "event" or "timeout".
-function M.wait_for(obj, bits, deadline)
+-- core.now() value; nil waits without limit).  obj may be nil (a sleep),
+-- a C object (armed here), or with lua_obj a Lua object such as a task
+-- (woken by dispatch).  Returns "event" or "timeout".
+function M.wait_for(obj, bits, deadline, lua_obj)
   local t = current_task()
   local w
   if t and co_isyieldable() then
@@ -162,19 +166,19 @@ function M.wait_for(obj, bits, deadline)
     t = nil
   end
   w.fired = nil
-  local timer
+  local timer, left
   if deadline then
-    local left = deadline - core.now()
+    left = deadline - core.now()
     if left <= 0 then return "timeout" end
-    timer = w.timer or core.timer()
-    w.timer = timer
-    timer:start(left)
+    timer = w.timer
+    if not timer then
+      timer = core.timer()
+      w.timer = timer
+    end
     add_watch(timer, w, 1)
   end
-  if obj then
-    if type(obj) == "userdata" then obj:arm(bits) end
-    add_watch(obj, w, bits)
-  end
+  if obj then add_watch(obj, w, bits) end
+  core.arm(not lua_obj and obj or nil, bits, timer, left)
   local ok, err = true, nil
   if t then
     while not w.fired do co_yield(SENTINEL) end
@@ -191,7 +195,7 @@ function M.wait_for(obj, bits, deadline)
   return "event"
 end
 
--- Finish task t with the results of its coroutine's last resume.
+-- Finish task t with its function's results, or its error.
 local function finish(t, ok, ...)
   t.done = true
   if ok then
@@ -209,8 +213,9 @@ local function finish(t, ok, ...)
 end
 
 local function resumed(t, ok, first, ...)
+  t.active = false
   if not ok then return finish(t, false, first) end
-  if co_status(t.co) == "dead" then return finish(t, true, first, ...) end
+  if first == DONE then return finish(t, true, ...) end
   if first ~= SENTINEL then
     -- A bare coroutine.yield() in a task gives the others a turn.
     push_ready(t)
@@ -219,7 +224,17 @@ end
 
 -- Resume t (the scheduler's side of a wait).
 function resume_task(t, ...)
+  t.active = true
   return resumed(t, co_resume(t.co, ...))
+end
+
+-- A new task running fn; its coroutine returns DONE before the results.
+local function new_task(fn, proc)
+  local t = setmetatable({ waiter = {}, proc = proc, active = false, done = false }, Task)
+  t.co = co_create(function(...) return DONE, fn(...) end)
+  t.waiter.task = t
+  tasks[t.co] = t
+  return t
 end
 
 -- pty.go(fn, ...): start a task; it runs at once up to its first wait.
@@ -227,10 +242,7 @@ function M.go(fn, ...)
   if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
     error("go: expected a function, got " .. type(fn), 2)
   end
-  local parent = M.current_state()
-  local t = setmetatable({ co = co_create(fn), waiter = {}, proc = parent.proc }, Task)
-  t.waiter.task = t
-  tasks[t.co] = t
+  local t = new_task(fn, M.current_state().proc)
   resume_task(t, ...)
   if t.err ~= nil and M.failure and M.failure.task == t then
     M.failure = nil
@@ -244,7 +256,7 @@ end
 function Task:wait(timeout)
   local deadline = M.deadline(timeout, "wait")
   while not self.done do
-    if M.wait_for(self, 1, deadline) == "timeout" and not self.done then
+    if M.wait_for(self, 1, deadline, true) == "timeout" and not self.done then
       return nil, "timeout"
     end
   end
@@ -302,9 +314,7 @@ end
 -- Run fn(...) as task 1 and the loop until it ends (the command).
 -- Returns true, or false and the failure {err, traceback}.
 function M.main(fn, ...)
-  local t = setmetatable({ co = co_create(fn), waiter = {}, proc = nil }, Task)
-  t.waiter.task = t
-  tasks[t.co] = t
+  local t = new_task(fn, nil)
   watch[t] = { [{}] = 0 }   -- the command itself waits for task 1
   resume_task(t, ...)
   local ok, err = pcall(function()
