@@ -76,3 +76,27 @@ clean:
 	rm -rf build ptyscript ptyscript.so bench-results.md
 
 -include $(OBJ:.o=.d) $(PIC_OBJ:.o=.d) build/main.d
+
+# --- Benchmark (issue 3): `make bench` runs scripts/bench/run.py, which
+# times ptyscript against the C reference programs (the physical limit)
+# and, when installed, Tcl Expect and pexpect (`make bench-deps`).
+# BENCH_QUICK=1 for a fast run; BENCH_RUNS=N, BENCH_TASKS=T1,T4 to choose.
+.PHONY: bench-deps bench-build
+BENCH_CFLAGS = -std=c11 -O2 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-function
+BENCH_PROGS = build/bench/rusage build/bench/emit \
+              $(patsubst scripts/bench/ref/%.c,build/bench/ref_%,$(wildcard scripts/bench/ref/t*.c))
+
+bench-deps:
+	@sh scripts/deps.sh bench
+
+bench-build: all $(BENCH_PROGS)
+
+build/bench/ref_%: scripts/bench/ref/%.c scripts/bench/ref/common.h
+	@mkdir -p build/bench
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
+build/bench/%: scripts/bench/%.c
+	@mkdir -p build/bench
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
+
+bench: bench-build
+	python3 scripts/bench/run.py
