@@ -266,7 +266,7 @@ proc_match_exact(lua_State *L)
 	    &e) == MATCH_FULL) {
 		lua_pushinteger(L, (lua_Integer)(p->base + s));
 		lua_pushinteger(L, (lua_Integer)(p->base + e));
-		lua_createtable(L, 0, 1);
+		lua_createtable(L, 0, 3);	/* [0], before, index */
 		lua_pushvalue(L, 2);
 		lua_rawseti(L, -2, 0);
 		return 3;

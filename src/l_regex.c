@@ -100,7 +100,7 @@ lregex_push_match(lua_State *L, struct match_re *re, const char *subj)
 	PCRE2_SPTR table = NULL;
 	unsigned g;
 
-	lua_createtable(L, (int)re->ncap, 2);
+	lua_createtable(L, (int)re->ncap, 3);	/* + [0], before, index */
 	for (g = 0; g <= re->ncap; g++) {
 		if (ov[2 * g] == PCRE2_UNSET || ov[2 * g + 1] < ov[2 * g])
 			lua_pushboolean(L, 0);

@@ -161,6 +161,7 @@ proc_start(struct proc *p, struct loop *lp, pid_t pid, int pidfd, int fd,
 	p->maxbuf = maxbuf > 0 ? maxbuf : 1;
 	buf_init(&p->in);
 	buf_init(&p->out);
+	p->obj.armed = PROC_EXIT;	/* the exit always reaches the Lua side */
 	ev_io_init(&p->rio, read_cb, fd, EV_READ);
 	ev_io_init(&p->wio, write_cb, fd, EV_WRITE);
 	p->rio.data = p->wio.data = p;

@@ -174,7 +174,7 @@ end
 
 -- The timeout a call uses: its own, the process's, or pty.timeout.
 function M.timeout_for(p, timeout, what)
-  if timeout == nil then timeout = rawget(p, "timeout") end
+  if timeout == nil then timeout = p.timeout end
   if timeout == nil then timeout = M.config.timeout end
   if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
     M.raise(string.format("%s: timeout must be a number of seconds >= 0 (got %s)",
@@ -193,9 +193,47 @@ local function trace(fmt, ...)
 end
 M.trace_msg = trace
 
+-- One regex (re) or literal (lit): the common case, without the lists
+-- and per-pattern tables of the general loop below.  pat is the Pattern
+-- for messages (made on demand for a bare literal).
+local function expect_one(p, re, lit, pat, timeout, what)
+  timeout = M.timeout_for(p, timeout, what)
+  local deadline = deadline_of(timeout)
+  local c = p._c
+  local from, timed_out = 0, false
+  while true do
+    local s, e, m
+    if re then s, e, m = c:match(re, from) else s, e, m = c:match_exact(lit, from) end
+    if s then
+      m.before = c:take(e, e - s)
+      m.index = 1
+      if M.trace then
+        trace("%s: %s matched %q", p.name, tostring(pat or M.exact(lit)), M.escape(m[0]))
+      end
+      return m
+    end
+    from = e
+    if m or timed_out then   -- m: EOF seen
+      fail(m and "eof" or "timeout", p, { pat or M.exact(lit) }, timeout, c:peek())
+    end
+    if sched.wait_for(c, DATA, deadline) == "timeout" then timed_out = true end
+  end
+end
+
+-- p:expect_exact(text [, timeout]) for one string.
+function M.expect_literal(p, text, timeout)
+  return expect_one(p, nil, text, nil, timeout, "expect_exact")
+end
+
 -- p:expect(patterns [, timeout]) -> m.  The heart of the library.
 function M.expect(p, arg, timeout, what)
   what = what or "expect"
+  if type(arg) == "string" then
+    local pat = patterns[arg] or to_pattern(arg, what)
+    return expect_one(p, pat._re, nil, pat, timeout, what)
+  elseif getmetatable(arg) == Pattern and (arg._re or arg._lit) then
+    return expect_one(p, arg._re, arg._lit, arg, timeout, what)
+  end
   local list = M.patterns(arg, what)
   timeout = M.timeout_for(p, timeout, what)
   local deadline = deadline_of(timeout)

@@ -32,17 +32,26 @@ local function signum(sig, what)
 end
 M.signum = signum
 
--- Fields computed on access: exit code and signal once the child is reaped.
-function Process:__index(k)
-  local m = Process[k]
-  if m ~= nil then return m end
-  if k == "exitcode" or k == "signal" then
-    local kind, n = self._c:status()
-    if kind == "exit" and k == "exitcode" then return n end
-    if kind == "signal" and k == "signal" then return signame[n] or tostring(n) end
-    return nil
+Process.__index = Process
+
+-- Poll the child's status (reaping it if it has exited) and keep
+-- p.exitcode / p.signal in step.  Returns status()'s kind, n.
+local function refresh(p)
+  local kind, n = p._c:status()
+  if kind == "exit" then
+    p.exitcode = n
+  elseif kind == "signal" then
+    p.signal = signame[n] or tostring(n)
   end
-  return nil
+  return kind, n
+end
+
+-- The loop reports every exit: the fields are set as soon as the child
+-- is reaped, whether or not anybody waits.
+local owner = setmetatable({}, { __mode = "k" })   -- C object -> Process
+sched.on_exit = function(c)
+  local p = owner[c]
+  if p then refresh(p) end
 end
 
 function Process:__tostring()
@@ -51,7 +60,7 @@ end
 
 -- "bc (pid 42, running)" / "(pid 42, exited 0)" / "(pid 42, killed by KILL)"
 function Process:_describe_state()
-  local kind, n = self._c:status()
+  local kind, n = refresh(self)
   local st
   if kind == "exit" then st = "exited " .. n
   elseif kind == "signal" then st = "killed by SIG" .. (signame[n] or n)
@@ -159,6 +168,7 @@ local function start(argv, opts, what)
     _c = c, _is = Process, _closed = false,
     pid = c:pid(), name = opts.name or argv[1], timeout = opts.timeout,
   }, Process)
+  owner[c] = p
   sched.current_state().proc = p
   expect.trace_msg("spawn %s: pid %d", table.concat(argv, " "), p.pid)
   return p
@@ -200,7 +210,7 @@ end
 
 -- p:send(data [, {secret = true}]) -> number of bytes
 function Process:send(data, opts)
-  check_open(self, "send")
+  if self == nil or self._is ~= Process or self._closed then check_open(self, "send") end
   if type(data) ~= "string" then
     if type(data) ~= "number" then raise("send: expected a string, got " .. type(data)) end
     data = tostring(data)
@@ -263,6 +273,7 @@ end
 -- p:expect_exact(text or {texts...} [, timeout])
 function Process:expect_exact(text, timeout)
   check_self(self, "expect_exact")
+  if type(text) == "string" then return expect.expect_literal(self, text, timeout) end
   local list
   if type(text) == "table" and getmetatable(text) == nil then
     list = {}
@@ -300,10 +311,10 @@ function Process:wait(timeout)
   local deadline = sched.deadline(timeout, "wait")
   local c = self._c
   while true do
-    local kind, n = c:status()
+    local kind, n = refresh(self)
     if kind then return results(kind, n) end
     if sched.wait_for(c, core.EXIT, deadline) == "timeout" then
-      kind, n = c:status()
+      kind, n = refresh(self)
       if kind then return results(kind, n) end
       return nil, "timeout"
     end
@@ -312,7 +323,7 @@ end
 
 function Process:alive()
   check_self(self, "alive")
-  return self._c:status() == nil
+  return refresh(self) == nil
 end
 
 -- p:kill([sig]): signal the child (not its group).  false if it is gone.
@@ -326,7 +337,7 @@ end
 
 -- Wait up to s seconds for the exit; true if it has exited.
 local function exited_within(p, s)
-  return p:wait(s) ~= nil or p._c:status() ~= nil
+  return p:wait(s) ~= nil or refresh(p) ~= nil
 end
 
 -- p:terminate([force]): HUP and CONT, then INT, then KILL if force, to the
@@ -334,7 +345,7 @@ end
 function Process:terminate(force)
   check_self(self, "terminate")
   local c = self._c
-  if c:status() then return true end
+  if refresh(self) then return true end
   c:kill(core.signals.HUP, true)
   c:kill(core.signals.CONT, true)
   if exited_within(self, 0.1) then return true end
@@ -365,10 +376,10 @@ function Process:close(opts)
   if not self._closed then
     self._closed = true
     c:hangup()
-    if c:status() == nil and grace > 0 then self:wait(grace) end
+    if refresh(self) == nil and grace > 0 then self:wait(grace) end
     c:reap()
   end
-  return results(c:status())
+  return results(refresh(self))
 end
 -- `local p <close>`: Lua passes the error object (if any) as the second
 -- argument, which is not close's options.

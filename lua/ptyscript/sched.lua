@@ -66,31 +66,49 @@ local function wake(w, obj)
   end
 end
 
+local EXIT = core.EXIT
+M.on_exit = nil   -- set by ptyscript.proc: called with a process's C object
+
+-- watch[obj] is the one waiter on obj (the common case), with the bits
+-- it waits for in bitsof[obj]; or, when several wait on the same object,
+-- a set {[MULTI] = true, [w] = bits, ...}.
+local bitsof = setmetatable({}, { __mode = "k" })
+local MULTI = {}
+
 -- Wake everybody waiting on obj for any of bits.
 local function dispatch(obj, bits)
   local ws = watch[obj]
   if ws then
-    for w, wbits in pairs(ws) do
-      if wbits & bits ~= 0 then wake(w, obj) end
+    if ws[MULTI] then
+      for w, wbits in pairs(ws) do
+        if w ~= MULTI and wbits & bits ~= 0 then wake(w, obj) end
+      end
+    elseif bitsof[obj] & bits ~= 0 then
+      wake(ws, obj)
     end
   end
+  if bits & EXIT ~= 0 and M.on_exit then M.on_exit(obj) end
 end
 M.dispatch = dispatch
 
 local function add_watch(obj, w, bits)
   local ws = watch[obj]
-  if not ws then
-    ws = {}
-    watch[obj] = ws
+  if ws == nil or ws == w then
+    watch[obj], bitsof[obj] = w, bits
+  elseif ws[MULTI] then
+    ws[w] = bits
+  else
+    watch[obj] = { [MULTI] = true, [ws] = bitsof[obj], [w] = bits }
   end
-  ws[w] = bits
 end
 
--- (An object's set stays when it empties: it is reused by the next
--- wait, and goes with the object, the table being weak.)
 local function del_watch(obj, w)
   local ws = watch[obj]
-  if ws then ws[w] = nil end
+  if ws == w then
+    watch[obj] = nil
+  elseif ws and ws[MULTI] then
+    ws[w] = nil
+  end
 end
 
 -- One loop iteration: wait for an event if block, then wake the waiters
@@ -171,11 +189,11 @@ function M.wait_for(obj, bits, deadline, lua_obj)
     left = deadline - core.now()
     if left <= 0 then return "timeout" end
     timer = w.timer
-    if not timer then
+    if not timer then   -- the waiter's own timer, watched by it for good
       timer = core.timer()
       w.timer = timer
+      add_watch(timer, w, 1)
     end
-    add_watch(timer, w, 1)
   end
   if obj then add_watch(obj, w, bits) end
   core.arm(not lua_obj and obj or nil, bits, timer, left)
@@ -186,10 +204,8 @@ function M.wait_for(obj, bits, deadline, lua_obj)
     ok, err = pcall(run_until, w)
   end
   if obj then del_watch(obj, w) end
-  if timer then
-    timer:stop()
-    del_watch(timer, w)
-  end
+  -- The timer is left running: restarted by the next wait, and harmless
+  -- if it fires meanwhile (w.fired is only looked at inside a wait).
   if not ok then error(err, 0) end
   if timer and w.fired == timer then return "timeout" end
   return "event"
@@ -315,7 +331,7 @@ end
 -- Returns true, or false and the failure {err, traceback}.
 function M.main(fn, ...)
   local t = new_task(fn, nil)
-  watch[t] = { [{}] = 0 }   -- the command itself waits for task 1
+  add_watch(t, {}, 0)   -- the command itself waits for task 1
   resume_task(t, ...)
   local ok, err = pcall(function()
     while not t.done do
