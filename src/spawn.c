@@ -4,7 +4,7 @@
  * Parent, before fork: the caller has resolved the program path, built
  * argv/envp and opened the terminal; we block every signal so that no
  * handler of ours runs in the child between fork and the reset below, and
- * create a close-on-exec error pipe.
+ * create a close-on-exec error pipe.  The fork is a vfork (start_child).
  *
  * Child: reset every signal disposition to SIG_DFL (an ignored SIGPIPE or
  * SIGINT would otherwise survive exec), start a new session, make the slave
@@ -235,6 +235,28 @@ child(const struct spawn_req *req, int errfd, const sigset_t *empty)
 }
 
 /*
+ * Start the child with vfork: no copy of our page tables (the cost of
+ * fork grows with the parent's memory and open descriptors, and a
+ * script may run thousands of sessions).  The child runs on our memory
+ * until execve, which is why child() only makes system calls, writes
+ * nothing but its own stack, and never returns; all signals are blocked
+ * across it so no handler of ours can run in the child.  Kept apart from
+ * spawn_exec so that no variable of the parent is live across vfork.
+ */
+static pid_t
+start_child(const struct spawn_req *req, int errfd, int rfd,
+    const sigset_t *empty)
+{
+	pid_t pid = vfork();
+
+	if (pid == 0) {
+		close(rfd);
+		child(req, errfd, empty);
+	}
+	return pid;
+}
+
+/*
  * Fork and exec.  Returns 0 when the program is running (res->pid,
  * res->pidfd set), 1 when the child reported a failed step (res->step,
  * res->err set; the child is already reaped), -1 with errno when fork or
@@ -258,12 +280,7 @@ spawn_exec(const struct spawn_req *req, struct spawn_result *res)
 	sigfillset(&all);
 	sigemptyset(&empty);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = fork();
-	if (pid == 0) {
-		close(pfd[0]);
-		child(req, pfd[1], &empty);
-		_exit(127);	/* not reached */
-	}
+	pid = start_child(req, pfd[1], pfd[0], &empty);
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(pfd[1]);
