@@ -212,13 +212,40 @@ rel(struct proc *p, lua_Integer abs)
 }
 
 /*
- * proc:match(regex, from) -> start, end, m | false, next, eof
- * [-0, +2|3, m]
- * Search the unconsumed output from absolute offset `from`.  On a
- * complete match: its absolute start and end and the match table.
- * Otherwise the absolute offset to search from next time (the start of
- * a partial match, or the end), and whether EOF has been seen (then no
- * more bytes will come: the search was final).
+ * The results of a search: for a complete match [s, e) the absolute start
+ * and end and m, which the caller has built at the top of the stack (with
+ * take: also m.before, the output before the match, and m.index = 1, and
+ * the output is consumed through the match); else false, the absolute
+ * offset to resume from, and whether EOF was seen (the search was final).
+ */
+static int
+push_result(lua_State *L, struct proc *p, int full, size_t s, size_t e,
+    int take)
+{
+	if (!full) {
+		lua_pushboolean(L, 0);
+		lua_pushinteger(L, (lua_Integer)(p->base + s));
+		lua_pushboolean(L, p->eof);
+		return 3;
+	}
+	lua_pushinteger(L, (lua_Integer)(p->base + s));
+	lua_pushinteger(L, (lua_Integer)(p->base + e));
+	lua_rotate(L, -3, 2);		/* s, e, m */
+	if (take) {
+		lua_pushlstring(L, buf_head(&p->in), s);
+		lua_setfield(L, -2, "before");
+		lua_pushinteger(L, 1);
+		lua_setfield(L, -2, "index");
+		proc_consume(p, e);
+	}
+	return 3;
+}
+
+/*
+ * proc:match(regex, from [, take]) -> start, end, m | false, next, eof
+ * [-0, +3, m]
+ * Search the unconsumed output from absolute offset `from` (see
+ * push_result); m holds m[0] and the groups.
  */
 static int
 proc_match(lua_State *L)
@@ -226,6 +253,7 @@ proc_match(lua_State *L)
 	struct proc *p = check_proc(L);
 	struct match_re *re = lregex_check(L, 2);
 	size_t from = rel(p, luaL_checkinteger(L, 3));
+	int take = lua_toboolean(L, 4);
 	size_t s, e;
 	int rc;
 	PCRE2_UCHAR msg[128];
@@ -236,22 +264,15 @@ proc_match(lua_State *L)
 		pcre2_get_error_message(rc, msg, sizeof msg);
 		return luaL_error(L, "matching failed: %s", (char *)msg);
 	}
-	if (rc == MATCH_FULL) {
-		lua_pushinteger(L, (lua_Integer)(p->base + s));
-		lua_pushinteger(L, (lua_Integer)(p->base + e));
+	if (rc == MATCH_FULL)
 		lregex_push_match(L, re, buf_head(&p->in));
-		return 3;
-	}
-	lua_pushboolean(L, 0);
-	lua_pushinteger(L, (lua_Integer)(p->base + s));
-	lua_pushboolean(L, p->eof);
-	return 3;
+	return push_result(L, p, rc == MATCH_FULL, s, e, take);
 }
 
 /*
- * proc:match_exact(text, from) -> start, end, m | false, next, eof
+ * proc:match_exact(text, from [, take]) -> as proc:match
  * [-0, +3, m]
- * As proc:match, for a literal; m is {[0] = text}.
+ * For a literal; m[0] is the text.
  */
 static int
 proc_match_exact(lua_State *L)
@@ -260,21 +281,18 @@ proc_match_exact(lua_State *L)
 	size_t m;
 	const char *lit = luaL_checklstring(L, 2, &m);
 	size_t from = rel(p, luaL_checkinteger(L, 3));
+	int take = lua_toboolean(L, 4);
 	size_t s, e;
+	int full;
 
-	if (match_literal(lit, m, buf_head(&p->in), buf_len(&p->in), from, &s,
-	    &e) == MATCH_FULL) {
-		lua_pushinteger(L, (lua_Integer)(p->base + s));
-		lua_pushinteger(L, (lua_Integer)(p->base + e));
+	full = match_literal(lit, m, buf_head(&p->in), buf_len(&p->in), from,
+	    &s, &e) == MATCH_FULL;
+	if (full) {
 		lua_createtable(L, 0, 3);	/* [0], before, index */
 		lua_pushvalue(L, 2);
 		lua_rawseti(L, -2, 0);
-		return 3;
 	}
-	lua_pushboolean(L, 0);
-	lua_pushinteger(L, (lua_Integer)(p->base + s));
-	lua_pushboolean(L, p->eof);
-	return 3;
+	return push_result(L, p, full, s, e, take);
 }
 
 /*

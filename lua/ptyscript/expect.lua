@@ -173,12 +173,16 @@ local function fail(kind, p, list, timeout, before)
 end
 
 -- The timeout a call uses: its own, the process's, or pty.timeout.
+local last_valid = 10   -- a loop passes the same timeout again and again
 function M.timeout_for(p, timeout, what)
   if timeout == nil then timeout = p.timeout end
   if timeout == nil then timeout = M.config.timeout end
-  if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
-    M.raise(string.format("%s: timeout must be a number of seconds >= 0 (got %s)",
-      what, tostring(timeout)))
+  if timeout ~= last_valid then
+    if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
+      M.raise(string.format("%s: timeout must be a number of seconds >= 0 (got %s)",
+        what, tostring(timeout)))
+    end
+    last_valid = timeout
   end
   return timeout
 end
@@ -203,10 +207,8 @@ local function expect_one(p, re, lit, pat, timeout, what)
   local from, timed_out = 0, false
   while true do
     local s, e, m
-    if re then s, e, m = c:match(re, from) else s, e, m = c:match_exact(lit, from) end
-    if s then
-      m.before = c:take(e, e - s)
-      m.index = 1
+    if re then s, e, m = c:match(re, from, true) else s, e, m = c:match_exact(lit, from, true) end
+    if s then   -- matched, with m.before and m.index set, and consumed
       if M.trace then
         trace("%s: %s matched %q", p.name, tostring(pat or M.exact(lit)), M.escape(m[0]))
       end
