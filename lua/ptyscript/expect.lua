@@ -128,6 +128,32 @@ function M.escape(s)
   end))
 end
 
+-- s with every secret sent to p (send's {secret = true}) replaced by ***,
+-- for messages and traces; also a piece of one cut at either end of s
+-- (3 bytes or more), as when a match consumed the secret's first part.
+function M.redact(p, s)
+  local secrets = p._secrets
+  if not secrets then return s end
+  for i = 1, #secrets do
+    local secret, out, at = secrets[i], {}, 1
+    while true do
+      local a, b = s:find(secret, at, true)
+      if not a then break end
+      out[#out + 1] = s:sub(at, a - 1)
+      out[#out + 1] = "***"
+      at = b + 1
+    end
+    if #out > 0 then s = table.concat(out) .. s:sub(at) end
+    for n = math.min(#secret - 1, #s), 3, -1 do
+      if s:sub(1, n) == secret:sub(-n) then s = "***" .. s:sub(n + 1) break end
+    end
+    for n = math.min(#secret - 1, #s), 3, -1 do
+      if s:sub(-n) == secret:sub(1, n) then s = s:sub(1, -n - 1) .. "***" break end
+    end
+  end
+  return s
+end
+
 local function last_output(s)
   if #s > 200 then return "..." .. M.escape(s:sub(-200)) end
   return M.escape(s)
@@ -167,7 +193,7 @@ local function fail(kind, p, list, timeout, before)
   local e = setmetatable({
     kind = kind, process = p, patterns = list, timeout = timeout, before = before,
   }, Err)
-  e.message = M.where() .. head .. "\n  last output: \"" .. last_output(before) .. "\""
+  e.message = M.where() .. head .. "\n  last output: \"" .. last_output(M.redact(p, before)) .. "\""
   if M.trace then io.stderr:write("[ptyscript] ", head, "\n") end
   error(e, 0)
 end
@@ -210,7 +236,8 @@ local function expect_one(p, re, lit, pat, timeout, what)
     if re then s, e, m = c:match(re, from, true) else s, e, m = c:match_exact(lit, from, true) end
     if s then   -- matched, with m.before and m.index set, and consumed
       if M.trace then
-        trace("%s: %s matched %q", p.name, tostring(pat or M.exact(lit)), M.escape(m[0]))
+        trace("%s: %s matched \"%s\"", p.name, tostring(pat or M.exact(lit)),
+          M.escape(M.redact(p, m[0])))
       end
       return m
     end
@@ -269,8 +296,8 @@ function M.expect(p, arg, timeout, what)
     if bi then
       bm.before = c:take(be, be - bs)
       bm.index = bi
-      if M.trace then trace("%s: %s matched %q (pattern %d, %s)", p.name, tostring(list[bi]),
-        M.escape(bm[0]), bi, describe(list)) end
+      if M.trace then trace("%s: %s matched \"%s\" (pattern %d, %s)", p.name, tostring(list[bi]),
+        M.escape(M.redact(p, bm[0])), bi, describe(list)) end
       return bm
     end
     if eof == nil then eof = select(3, c:state()) end   -- only EOF/TIMEOUT listed

@@ -215,7 +215,17 @@ function Process:send(data, opts)
     if type(data) ~= "number" then raise("send: expected a string, got " .. type(data)) end
     data = tostring(data)
   end
-  if opts ~= nil and type(opts) ~= "table" then raise("send: options must be a table") end
+  if opts ~= nil then
+    if type(opts) ~= "table" then raise("send: options must be a table such as {secret = true}") end
+    if opts.secret then
+      -- Remember it (without a line ending) to redact it from messages.
+      local secret = data:gsub("[\r\n]+$", "")
+      if secret ~= "" then
+        self._secrets = self._secrets or {}
+        table.insert(self._secrets, secret)
+      end
+    end
+  end
   local c = self._c
   local q, err = c:send(data)
   if not q then
