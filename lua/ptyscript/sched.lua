@@ -31,7 +31,7 @@ local DONE = setmetatable({}, { __name = "ptyscript.done" })
 local tasks = setmetatable({}, { __mode = "k" })   -- coroutine -> task
 local nested = setmetatable({}, { __mode = "k" })  -- script's coroutine -> owning task
 local ready, nready = {}, 0                        -- tasks to resume
-local watch = setmetatable({}, { __mode = "k" })   -- object -> { [waiter] = bits }
+local watch = setmetatable({}, { __mode = "k" })   -- object -> waiter(s): see add_watch
 local fired = {}                                   -- reused core.poll output
 local main_rec = { proc = nil }                    -- the main thread's "task" state
 M.failure = nil                                    -- a task error nobody waited on
@@ -83,8 +83,13 @@ local function dispatch(obj, bits)
       for w, wbits in pairs(ws) do
         if w ~= MULTI and wbits & bits ~= 0 then wake(w, obj) end
       end
-    elseif bitsof[obj] & bits ~= 0 then
-      wake(ws, obj)
+    elseif bitsof[obj] & bits ~= 0 and not ws.fired then   -- wake(), inline: hot
+      ws.fired = obj
+      local t = ws.task
+      if t then
+        nready = nready + 1
+        ready[nready] = t
+      end
     end
   end
   if bits & EXIT ~= 0 and M.on_exit then M.on_exit(obj) end
@@ -175,7 +180,8 @@ end
 -- a C object (armed here), or with lua_obj a Lua object such as a task
 -- (woken by dispatch).  Returns "event" or "timeout".
 function M.wait_for(obj, bits, deadline, lua_obj)
-  local t = current_task()
+  local co = co_running()
+  local t = tasks[co] or nested[co]
   local w
   if t and co_isyieldable() then
     w = t.waiter
@@ -195,7 +201,13 @@ function M.wait_for(obj, bits, deadline, lua_obj)
       add_watch(timer, w, 1)
     end
   end
-  if obj then add_watch(obj, w, bits) end
+  if obj then
+    if watch[obj] == nil then   -- (add_watch's common case, inline: hot)
+      watch[obj], bitsof[obj] = w, bits
+    else
+      add_watch(obj, w, bits)
+    end
+  end
   core.arm(not lua_obj and obj or nil, bits, timer, left)
   local ok, err = true, nil
   if t then
@@ -203,7 +215,9 @@ function M.wait_for(obj, bits, deadline, lua_obj)
   else
     ok, err = pcall(run_until, w)
   end
-  if obj then del_watch(obj, w) end
+  if obj then
+    if watch[obj] == w then watch[obj] = nil else del_watch(obj, w) end
+  end
   -- The timer is left running: restarted by the next wait, and harmless
   -- if it fires meanwhile (w.fired is only looked at inside a wait).
   if not ok then error(err, 0) end
