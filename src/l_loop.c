@@ -136,22 +136,28 @@ testobj(lua_State *L, int idx, int up)
 }
 
 /*
- * core.arm(proc|nil, bits, timer|nil, seconds)  [-0, +0, v]
- * What a wait does before it suspends, in one call: arm the process for
- * bits and start the timer.  Upvalues: loop, process and timer metatables.
+ * core.arm(proc|reader|nil, bits, timer|nil, seconds)  [-0, +0, v]
+ * What a wait does before it suspends, in one call: arm the object for
+ * bits and start the timer.  Upvalues: loop, process, timer and reader
+ * metatables.  (A reader is a struct whose first member is a loop_obj,
+ * like a process: only those fields are touched here.)
  */
 static int
 l_arm(lua_State *L)
 {
-	struct proc *p = NULL;
+	struct loop_obj *o = NULL;
 	struct ltimer *t = NULL;
 
-	if (!lua_isnil(L, 1) && (p = testobj(L, 1, 2)) == NULL)
-		luaL_typeerror(L, 1, "process");
+	if (!lua_isnil(L, 1) && (o = testobj(L, 1, 2)) == NULL &&
+	    (o = testobj(L, 1, 4)) == NULL)
+		luaL_typeerror(L, 1, "process or reader");
 	if (!lua_isnil(L, 3) && (t = testobj(L, 3, 3)) == NULL)
 		luaL_typeerror(L, 3, "timer");
-	if (p != NULL)
-		p->obj.armed |= (unsigned)luaL_checkinteger(L, 2);
+	if (o != NULL) {
+		o->armed |= (unsigned)luaL_checkinteger(L, 2);
+		if (o->on_arm != NULL)
+			o->on_arm(o);
+	}
 	if (t != NULL)
 		ltimer_start(t, luaL_checknumber(L, 4));
 	return 0;
@@ -164,7 +170,8 @@ lcore_open_arm(lua_State *L)
 	lua_pushvalue(L, -1);
 	luaL_getmetatable(L, PROC_MT);
 	luaL_getmetatable(L, TIMER_MT);
-	lua_pushcclosure(L, l_arm, 3);
+	luaL_getmetatable(L, READER_MT);
+	lua_pushcclosure(L, l_arm, 4);
 	lua_setfield(L, -3, "arm");
 }
 
@@ -210,6 +217,7 @@ l_shutdown(lua_State *L)
 
 	if (!(grace >= 0))
 		grace = 0;
+	loop_tty_restore(lcore_loop(L));
 	proc_shutdown_all(lcore_loop(L), grace);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #define PROC_MT		"ptyscript.Proc"
 #define TIMER_MT	"ptyscript.Timer"
 #define REGEX_MT	"ptyscript.Regex"
+#define READER_MT	"ptyscript.Reader"
 
 struct loop;
 
@@ -34,6 +35,7 @@ void lcore_open_loop(lua_State *L);
 void lcore_open_proc(lua_State *L);
 void lcore_open_regex(lua_State *L);
 void lcore_open_arm(lua_State *L);
+void lcore_open_tty(lua_State *L);
 
 struct match_re *lregex_check(lua_State *L, int idx);
 void lregex_push_match(lua_State *L, struct match_re *re, const char *subj);

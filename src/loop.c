@@ -34,12 +34,24 @@ loop_init(struct loop *lp)
 		return -1;
 	}
 	ev_set_userdata(lp->ev, lp);
+	lp->tty_fd = -1;
 	return 0;
+}
+
+/* Put the user's terminal back as it was before raw mode (l_tty.c). */
+void
+loop_tty_restore(struct loop *lp)
+{
+	if (lp->tty_fd == -1)
+		return;
+	(void)tcsetattr(lp->tty_fd, TCSADRAIN, &lp->tty_saved);
+	lp->tty_fd = -1;
 }
 
 void
 loop_free(struct loop *lp)
 {
+	loop_tty_restore(lp);
 	if (lp->ev != NULL) {
 		if (lp->catching) {
 			signal_loop = NULL;

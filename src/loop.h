@@ -11,6 +11,7 @@
 
 #include <ev.h>
 #include <stddef.h>
+#include <termios.h>
 
 #define LOOP_SCRATCH	(64 * 1024)	/* one read(2) at most */
 
@@ -18,6 +19,7 @@
 struct loop_obj {
 	unsigned armed;		/* bits some Lua code waits for */
 	unsigned pending;	/* bits fired since the last loop_take */
+	void (*on_arm)(struct loop_obj *);	/* start watching, or NULL */
 };
 
 struct loop {
@@ -29,6 +31,8 @@ struct loop {
 	ev_async wake;		/* a caught signal breaks the loop */
 	int catching;
 	volatile int signalled;	/* the INT/TERM/HUP caught, or 0 */
+	struct termios tty_saved;	/* the user's terminal before raw mode */
+	int tty_fd;		/* where to restore it, or -1 */
 };
 
 int loop_init(struct loop *lp);
@@ -36,5 +40,6 @@ void loop_free(struct loop *lp);
 void loop_fire(struct loop *lp, struct loop_obj *o, unsigned bits);
 void loop_forget(struct loop *lp, struct loop_obj *o);
 int loop_catch_signals(struct loop *lp);
+void loop_tty_restore(struct loop *lp);
 
 #endif

@@ -165,6 +165,7 @@ local function start(argv, opts, what)
   if show == nil then show = M.config.show end
   c:show(show and true or false)
   local p = setmetatable({
+    _show = show and true or false,
     _c = c, _is = Process, _closed = false,
     pid = c:pid(), name = opts.name or argv[1], timeout = opts.timeout,
   }, Process)
@@ -430,7 +431,120 @@ local function later(name, issue)
     raise(string.format("%s: not yet implemented (coming with %s)", name, issue))
   end
 end
-Process.interact = later("interact", "the real-world automation work")
+-- p:interact([{escape = "\29", input = fn, output = fn}]) -> why
+-- Connect the user's terminal to the child: standard input goes to the
+-- child, the child's output to standard output, until the escape
+-- character is typed (default Ctrl-], false for none; returns "escape"),
+-- the child's output ends ("eof") or standard input does ("stdin eof").
+-- A terminal on standard input is put in raw mode and restored on every
+-- way out; its window size is copied to the child at the start and
+-- whenever it changes.  input(data) and output(data) may rewrite what
+-- passes (return the bytes to pass on, or nil to drop them).
+function Process:interact(opts)
+  check_open(self, "interact")
+  if opts ~= nil and type(opts) ~= "table" then
+    raise("interact: options must be a table such as {escape = \"\\29\"}")
+  end
+  opts = opts or {}
+  local escape = opts.escape
+  if escape == nil then escape = "\29" end
+  if escape ~= false and (type(escape) ~= "string" or #escape ~= 1) then
+    raise("interact: escape must be one character or false, got " .. tostring(escape))
+  end
+  for _, k in ipairs{ "input", "output" } do
+    if opts[k] ~= nil and type(opts[k]) ~= "function" then
+      raise("interact: " .. k .. " must be a function")
+    end
+  end
+  local input, output = opts.input, opts.output
+  local c = self._c
+  local tty = core.isatty(0)
+  local function copy_size()
+    if not tty then return end
+    local r, cols = core.winsize(0)
+    if r and (r ~= self._rows or cols ~= self._cols) then
+      self._rows, self._cols = r, cols
+      c:setwinsize(r, cols)
+    end
+  end
+  local stdin = core.reader(0)
+  local done = {}       -- woken when either direction ends
+  local why
+  local function finish(reason)
+    why = why or reason
+    sched.dispatch(done, 1)
+  end
+
+  -- child -> standard output, as its own task.  Both pumps look at `why`
+  -- after every wait, and are woken when it is set, so that neither takes
+  -- a byte once interact has returned.
+  local function pump_out()
+    while not why do
+      local _, len, eof = c:state()
+      if len > 0 then
+        local data = c:take(math.maxinteger)
+        if output then data = output(data) end
+        if data and data ~= "" then
+          io.stdout:write(data)
+          io.stdout:flush()
+        end
+      elseif eof then
+        return finish("eof")
+      else
+        sched.wait_for(c, core.DATA, nil)
+      end
+    end
+  end
+  -- standard input -> child
+  local function pump_in()
+    while not why do
+      copy_size()
+      local data, err = stdin:read()
+      if data == false then
+        sched.wait_for(stdin, core.DATA, core.now() + 0.25)   -- and poll the size
+      elseif not data then
+        return finish("stdin " .. err)
+      else
+        local stop = escape and data:find(escape, 1, true)
+        if stop then data = data:sub(1, stop - 1) end
+        if input then data = input(data) end
+        if data and data ~= "" then self:send(data) end
+        if stop then return finish("escape") end
+      end
+    end
+  end
+
+  c:show(false)
+  local pending = c:take(math.maxinteger)   -- what arrived before: show it first
+  if pending ~= "" then
+    io.stdout:write(output and output(pending) or pending)
+    io.stdout:flush()
+  end
+  local raw_ok = tty and core.tty_raw(0)
+  local failure   -- an error in a pump (a filter's, say): re-raised here
+  local function run(pump)
+    return function()
+      local ok, err = pcall(pump)
+      if not ok then
+        failure = failure or err
+        finish("error")
+      end
+    end
+  end
+  sched.go(run(pump_out))
+  local ok, err = pcall(function()
+    sched.go(run(pump_in))
+    while not why do sched.wait_for(done, 1, nil, true) end
+  end)
+  if raw_ok then core.tty_restore() end
+  sched.dispatch(c, core.DATA)       -- let both pumps see `why` and end
+  sched.dispatch(stdin, core.DATA)
+  stdin:close()
+  c:show(self._show or false)
+  if not ok then error(err, 0) end
+  if failure ~= nil then error(failure, 0) end
+  return why
+end
 Process.on = later("on", "the real-world automation work")
 Process.write_fd = later("write_fd", "extra descriptors")
 Process.close_fd = later("close_fd", "extra descriptors")

@@ -1,0 +1,154 @@
+-- interact(): the spec plays the user.  It runs the ptyscript command
+-- inside a pty of its own (so the command's standard input is a real
+-- terminal), types into it, and reads what the user would see.
+local pty = require "ptyscript"
+local H = require "helpers"
+
+-- Run `body` (Lua run by the command after a common prologue) in an outer
+-- pty; returns the outer process and the files holding `stty -g` taken
+-- before and after interact.
+local function run_outer(body, opts)
+  local before, after = H.tmpname(), H.tmpname()
+  local path = H.script(string.format([[
+    os.execute("stty -g > %s")
+    local p = pty.spawn{"sh", env = {PS1 = "$ ", ENV = false}}
+    p:expect("\\$ $")
+    print("READY")
+    io.stdout:flush()
+    local ok, why = pcall(function() %s end)
+    os.execute("stty -g > %s")
+    print("BACK " .. tostring(why))
+    io.stdout:flush()
+    if not ok then error(why, 0) end
+    p:sendline("echo after-$((1+1))")
+    p:expect("after-2")
+    print("CONTINUED")
+  ]], before, body, after))
+  local outer = pty.spawn{ H.bin, path, rows = 24, cols = 80, timeout = 10 }
+  outer:expect("READY\r\n")
+  return outer, before, after, path
+end
+
+local function same_modes(before, after)
+  local a, b = H.read(before), H.read(after)
+  assert.truthy(a and #a > 10, "stty -g before")
+  assert.equal(a, b, "terminal modes restored")
+end
+
+describe("interact", function()
+  it("connects the user's terminal to the child until the escape character", function()
+    local outer, before, after = run_outer("return p:interact()")
+    outer:send("echo typed-$((40+2))\r")
+    outer:expect("typed-42\r\n")
+    -- raw mode: ^C goes to the child's shell, not to ptyscript
+    outer:send("sleep 5\r")
+    outer:send("\3")
+    outer:expect("\\$ $")
+    outer:send("\29")
+    outer:expect("BACK escape\r\n")
+    outer:expect("CONTINUED\r\n")
+    assert.same({ true, "exit", 0 }, { outer:wait(5) })
+    same_modes(before, after)
+  end)
+
+  it("copies the window size to the child, also when it changes", function()
+    local outer = run_outer("return p:interact()")
+    outer:send("stty size\r")
+    outer:expect("24 80\r\n")
+    outer:setwinsize(33, 99)
+    local seen = false
+    for _ = 1, 40 do    -- interact notices within a quarter of a second
+      outer:send("stty size\r")
+      local m = outer:expect("(\\d+ \\d+)\r\n")
+      if m[1] == "33 99" then seen = true break end
+      pty.sleep(0.05)
+    end
+    assert.is_true(seen)
+    outer:send("\29")
+    outer:expect("CONTINUED\r\n")
+  end)
+
+  it("sends what precedes the escape in the same read, and drops the rest", function()
+    local outer = run_outer([[
+      local why = p:interact()
+      p:expect("part-one\\r\\n")   -- the shell ran what came before the escape
+      print("SAW part-one")
+      return why]])
+    outer:send("echo sync\r")
+    outer:expect("sync\r\n.*sync\r\n")   -- interact is passing bytes now
+    outer:send("echo part-one\r\29echo never-sent\r")
+    outer:expect("SAW part-one\r\n")
+    outer:expect("BACK escape\r\n")
+    local m = outer:expect("CONTINUED\r\n")
+    assert.is_nil(m.before:find("never", 1, true))
+    assert.same({ true, "exit", 0 }, { outer:wait(5) })
+  end)
+
+  it("passes bytes through input and output filters, with a custom escape", function()
+    local outer = run_outer([[return p:interact{
+        escape = "\24",
+        input = function(s) return (s:gsub("x", "y")) end,
+        output = function(s) return s:upper() end}]])
+    outer:send("echo xxx\r")
+    outer:expect("YYY\r\n")
+    outer:send("\24")
+    outer:expect("BACK escape\r\n")
+    outer:expect("CONTINUED\r\n")
+  end)
+
+  it("returns 'eof' when the child ends, with the terminal restored", function()
+    local outer, before, after = run_outer("return p:interact()")
+    outer:send("exit\r")
+    outer:expect("BACK eof\r\n")
+    -- the script goes on: its later sendline fails as the shell is gone
+    outer:expect(pty.EOF)
+    same_modes(before, after)
+  end)
+
+  it("restores the terminal when a filter raises, and reports the error", function()
+    local outer, before, after = run_outer([[return p:interact{
+        input = function(s) if s:find("!") then error("filter failed") end return s end}]])
+    outer:send("echo fine\r")
+    outer:expect("fine\r\n")
+    outer:send("!")
+    outer:expect("filter failed")
+    local ok, how, code = outer:wait(5)
+    assert.same({ nil, "exit", 1 }, { ok, how, code })
+    same_modes(before, after)
+  end)
+
+  it("restores the terminal when ptyscript is killed by SIGTERM during interact", function()
+    local before = H.tmpname()
+    local path = H.script(string.format([[
+      os.execute("stty -g > %s")
+      print("TTY " .. io.popen("tty"):read("l"))
+      local p = pty.spawn{"cat"}
+      print("READY")
+      io.stdout:flush()
+      p:interact()
+    ]], before))
+    local outer = pty.spawn{ H.bin, path }
+    local tty = outer:expect("TTY (\\S+)\r\n")[1]
+    outer:expect("READY\r\n")
+    outer:send("sync\r")
+    outer:expect("sync")   -- raw mode is on (the echo comes from cat's tty)
+    outer:kill("TERM")
+    assert.same({ nil, "signal", 15 }, { outer:wait(5) })
+    local now = H.sh("stty -g < " .. tty).stdout
+    assert.equal(H.read(before), now)
+    outer:close()
+  end)
+
+  it("passes piped standard input through and returns at its end", function()
+    local path = H.script([[
+      local p = pty.spawn{"cat", echo = false}
+      print("why=" .. p:interact())
+      print("got=" .. p:expect("piped \\w+")[0])
+    ]])
+    local r = H.run({ path }, "piped line\n")
+    os.remove(path)
+    assert.equal(0, r.code, r.stderr)
+    assert.matches("why=stdin eof\n", r.stdout)
+    assert.matches("got=piped line\n", r.stdout)
+  end)
+end)
