@@ -216,18 +216,13 @@ end
     assert.truthy(r.stderr:find("no process yet", 1, true), r.stderr)
   end)
 
-  it("interact() is not yet implemented and says so", function()
-    local out, r = run_ok([[
-spawn("cat")
-local ok, e = pcall(interact)
-print(ok)
-print(tostring(e))
+  it("interact() acts on the current process (here: standard input at EOF)", function()
+    local out = run_ok([[
+local p = spawn("cat")
+print(interact())
+print(pty.current() == p)
 ]])
-    local first, second = out:match("^([^\n]*)\n(.*)$")
-    assert.equal("false", first)
-    assert.truthy(second:find("not yet implemented", 1, true), second)
-    assert.truthy(second:find("interact", 1, true), second)
-    assert.truthy(second:find(r.path .. ":2:", 1, true), second)
+    assert.equal("stdin eof\ntrue\n", out)
   end)
 
   describe("in tasks", function()
