@@ -503,6 +503,33 @@ proc_show(lua_State *L)
 	return 0;
 }
 
+/*
+ * proc:tap(on): keep a copy of every byte read from now on, for
+ * proc:tapped() (data callbacks, transcripts).  [-0, +0, -]
+ */
+static int
+proc_ltap(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+
+	p->tapped = lua_toboolean(L, 2) != 0;
+	if (!p->tapped)
+		buf_free(&p->tap);
+	return 0;
+}
+
+/* proc:tapped() -> the bytes read since the last call (maybe "")  */
+static int
+proc_ltapped(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+
+	lua_pushlstring(L, buf_head(&p->tap), buf_len(&p->tap));
+	buf_consume(&p->tap, buf_len(&p->tap));
+	buf_shrink(&p->tap);
+	return 1;
+}
+
 /* proc:close(): hang up, kill, reap, free; idempotent (also __gc). */
 static int
 proc__gc(lua_State *L)
@@ -536,6 +563,8 @@ static const luaL_Reg proc_meth[] = {
 	{ "eofchar", proc_eofchar },
 	{ "pause", proc_lpause },
 	{ "show", proc_show },
+	{ "tap", proc_ltap },
+	{ "tapped", proc_ltapped },
 	{ "close", proc__gc },
 	{ NULL, NULL }
 };
@@ -560,6 +589,8 @@ lcore_open_proc(lua_State *L)
 	lua_setfield(L, -3, "EXIT");
 	lua_pushinteger(L, PROC_DRAIN);
 	lua_setfield(L, -3, "DRAIN");
+	lua_pushinteger(L, PROC_TAP);
+	lua_setfield(L, -3, "TAP");
 	lua_pushinteger(L, PROC_LOW_WATER);
 	lua_setfield(L, -3, "LOW_WATER");
 }

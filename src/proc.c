@@ -45,6 +45,10 @@ proc_take(struct proc *p, const char *s, size_t n)
 		}
 	}
 	p->received += n;
+	if (p->tapped && buf_append(&p->tap, s, n) == 0) {
+		p->obj.armed |= PROC_TAP;	/* always reported */
+		loop_fire(p->lp, &p->obj, PROC_TAP);
+	}
 	if (n >= p->maxbuf) {	/* only the newest maxbuf bytes matter */
 		drop = buf_len(&p->in) + (n - p->maxbuf);
 		buf_consume(&p->in, buf_len(&p->in));
@@ -161,6 +165,7 @@ proc_start(struct proc *p, struct loop *lp, pid_t pid, int pidfd, int fd,
 	p->maxbuf = maxbuf > 0 ? maxbuf : 1;
 	buf_init(&p->in);
 	buf_init(&p->out);
+	buf_init(&p->tap);
 	p->obj.armed = PROC_EXIT;	/* the exit always reaches the Lua side */
 	ev_io_init(&p->rio, read_cb, fd, EV_READ);
 	ev_io_init(&p->wio, write_cb, fd, EV_WRITE);
@@ -391,6 +396,7 @@ proc_destroy(struct proc *p)
 	p->next = p->prev = NULL;
 	buf_free(&p->in);
 	buf_free(&p->out);
+	buf_free(&p->tap);
 }
 
 static double

@@ -18,7 +18,8 @@
 enum {
 	PROC_DATA = 1,	/* new bytes in `in`, or EOF */
 	PROC_EXIT = 2,	/* the child was reaped */
-	PROC_DRAIN = 4	/* the write queue fell below PROC_LOW_WATER */
+	PROC_DRAIN = 4,	/* the write queue fell below PROC_LOW_WATER */
+	PROC_TAP = 8	/* new bytes in `tap` */
 };
 
 #define PROC_LOW_WATER	(16 * 1024)
@@ -33,6 +34,7 @@ struct proc {
 	ev_io rio, wio, xio;
 	ev_timer xtm;		/* exit polling when there is no pidfd */
 	struct buf in, out;
+	struct buf tap;		/* a copy of every byte read, while tapped */
 	size_t maxbuf;
 	unsigned long long base;	/* stream offset of in's first byte */
 	unsigned long long received;	/* bytes read in all */
@@ -40,7 +42,7 @@ struct proc {
 	int termsig;
 	int read_errno;		/* a read error other than EIO, or 0 */
 	int write_errno;	/* why queued output could not be written */
-	unsigned exited:1, eof:1, paused:1, show:1;
+	unsigned exited:1, eof:1, paused:1, show:1, tapped:1;
 };
 
 void proc_start(struct proc *p, struct loop *lp, pid_t pid, int pidfd,

@@ -46,12 +46,30 @@ local function refresh(p)
   return kind, n
 end
 
--- The loop reports every exit: the fields are set as soon as the child
--- is reaped, whether or not anybody waits.
+local results   -- (defined below)
+
+-- The loop reports every exit, and every chunk read while data callbacks
+-- are registered: the exit fields are set as soon as the child is
+-- reaped, whether or not anybody waits, and p:on callbacks run (each as
+-- a task of its own, so it may wait; an error in one ends the script as
+-- an error in any task nobody waits for does).
 local owner = setmetatable({}, { __mode = "k" })   -- C object -> Process
-sched.on_exit = function(c)
+sched.on_event = function(c, bits)
   local p = owner[c]
-  if p then refresh(p) end
+  if not p then return end
+  if bits & core.TAP ~= 0 then
+    local data = c:tapped()
+    if data ~= "" then
+      for _, fn in ipairs(p._on_data or {}) do sched.go(fn, p, data) end
+    end
+  end
+  if bits & core.EXIT ~= 0 then
+    local kind, n = refresh(p)
+    if kind and p._on_exit and not p._exit_told then
+      p._exit_told = true
+      for _, fn in ipairs(p._on_exit) do sched.go(fn, p, results(kind, n)) end
+    end
+  end
 end
 
 function Process:__tostring()
@@ -209,7 +227,9 @@ local function check_open(p, what)
   if p._closed then raise(string.format("%s: %s was closed", what, p:_describe_state())) end
 end
 
--- p:send(data [, {secret = true}]) -> number of bytes
+-- p:send(data [, {secret = true, delay = s, human = true}]) -> bytes
+-- delay: type one character at a time, s seconds apart (Expect's send -s);
+-- human: with irregular, human-like pauses (send -h).
 function Process:send(data, opts)
   if self == nil or self._is ~= Process or self._closed then check_open(self, "send") end
   if type(data) ~= "string" then
@@ -218,6 +238,7 @@ function Process:send(data, opts)
   end
   if opts ~= nil then
     if type(opts) ~= "table" then raise("send: options must be a table such as {secret = true}") end
+    if opts.delay ~= nil or opts.human then return self:_type(data, opts) end
     if opts.secret then
       -- Remember it (without a line ending) to redact it from messages.
       local secret = data:gsub("[\r\n]+$", "")
@@ -246,12 +267,48 @@ function Process:send(data, opts)
   return #data
 end
 
+-- Type data one character (UTF-8 sequence) at a time, for send's delay
+-- and human options.
+function Process:_type(data, opts)
+  local delay = opts.delay
+  if delay ~= nil and (type(delay) ~= "number" or delay ~= delay or delay < 0 or delay > 3600) then
+    raise("send: delay must be a number of seconds from 0 to 3600, got " .. tostring(delay))
+  end
+  local plain = {}
+  for k, v in pairs(opts) do
+    if k ~= "delay" and k ~= "human" then plain[k] = v end
+  end
+  local n = 0
+  for ch in data:gmatch("[%z\1-\127\192-\255][\128-\191]*") do
+    if n > 0 then
+      local pause = delay or 0
+      if opts.human then
+        -- 40-160 ms a key, longer after a word, now and then a hesitation
+        pause = pause + 0.04 + math.random() * 0.12
+        if ch == " " then pause = pause + math.random() * 0.15 end
+        if math.random() < 0.05 then pause = pause + 0.3 end
+      end
+      if pause > 0 then sched.sleep(pause) end
+    end
+    self:send(ch, plain)
+    n = n + #ch
+  end
+  return n
+end
+
+-- p:sendline(line [, opts]): line .. "\r".  With {wait_echo = true} it
+-- then waits for the terminal's echo of the line and consumes it, so the
+-- next expect sees only the program's answer (needs echo on).
 function Process:sendline(line, opts)
   check_open(self, "sendline")
   line = line or ""
   if type(line) == "number" then line = tostring(line) end
   if type(line) ~= "string" then raise("sendline: expected a string, got " .. type(line)) end
-  return self:send(line .. "\r", opts)
+  local n = self:send(line .. "\r", opts)
+  if opts and opts.wait_echo then
+    expect.expect_literal(self, line .. "\r\n", opts.timeout)
+  end
+  return n
 end
 
 local control_extra = { ["@"] = 0, ["["] = 27, ["\\"] = 28, ["]"] = 29, ["^"] = 30,
@@ -308,7 +365,7 @@ function Process:readline(timeout)
 end
 
 -- os.execute-style results for a reaped child.
-local function results(kind, n)
+function results(kind, n)
   if kind == "exit" then
     if n == 0 then return true, "exit", 0 end
     return nil, "exit", n
@@ -545,7 +602,31 @@ function Process:interact(opts)
   if failure ~= nil then error(failure, 0) end
   return why
 end
-Process.on = later("on", "the real-world automation work")
+-- p:on("data", fn): fn(p, chunk) for every chunk the child writes, in
+-- order, from now on (the bytes stay in the buffer for expect as well).
+-- p:on("exit", fn): fn(p, ok, "exit"|"signal", n) once the child is
+-- reaped (at once if it already is).  Several callbacks run in order.
+function Process:on(event, fn)
+  check_self(self, "on")
+  if event ~= "data" and event ~= "exit" then
+    raise("on: the event must be \"data\" or \"exit\", got " .. tostring(event))
+  end
+  if type(fn) ~= "function" then raise("on: expected a function, got " .. type(fn)) end
+  local key = "_on_" .. event
+  self[key] = self[key] or {}
+  table.insert(self[key], fn)
+  if event == "data" then
+    self._c:tap(true)
+  else
+    local kind, n = refresh(self)
+    if kind and self._exit_told then sched.go(fn, self, results(kind, n)) end
+    if kind and not self._exit_told then
+      self._exit_told = true
+      sched.go(fn, self, results(kind, n))
+    end
+  end
+  return self
+end
 Process.write_fd = later("write_fd", "extra descriptors")
 Process.close_fd = later("close_fd", "extra descriptors")
 Process.screen = later("screen", "terminal emulation")

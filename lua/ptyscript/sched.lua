@@ -66,8 +66,8 @@ local function wake(w, obj)
   end
 end
 
-local EXIT = core.EXIT
-M.on_exit = nil   -- set by ptyscript.proc: called with a process's C object
+local HOOKED = core.EXIT | core.TAP
+M.on_event = nil  -- set by ptyscript.proc: (C object, bits) for exits and taps
 
 -- watch[obj] is the one waiter on obj (the common case), with the bits
 -- it waits for in bitsof[obj]; or, when several wait on the same object,
@@ -92,7 +92,7 @@ local function dispatch(obj, bits)
       end
     end
   end
-  if bits & EXIT ~= 0 and M.on_exit then M.on_exit(obj) end
+  if bits & HOOKED ~= 0 and M.on_event then M.on_event(obj, bits) end
 end
 M.dispatch = dispatch
 

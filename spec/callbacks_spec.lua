@@ -1,0 +1,93 @@
+-- Callbacks and typing (issue 5, item 7): p:on("data"/"exit"),
+-- send's delay and human options, sendline's wait_echo.
+local pty = require "ptyscript"
+
+describe("p:on", function()
+  it("calls data callbacks with every chunk, in order, and leaves it for expect", function()
+    local p = pty.sh("read x; printf 'one\\n'; sleep 0.05; printf 'two\\n'; read y", { echo = false })
+    local chunks = {}
+    p:on("data", function(pp, data)
+      assert.equal(p, pp)
+      chunks[#chunks + 1] = data
+    end)
+    p:sendline("go")
+    local m = p:expect("two\r\n", 5)
+    assert.equal("one\r\n", m.before)
+    assert.equal("one\r\ntwo\r\n", table.concat(chunks))
+    p:close()
+  end)
+
+  it("calls exit callbacks once with os.execute-style results", function()
+    local p = pty.sh("read x; exit 6")
+    local calls = {}
+    p:on("exit", function(pp, ok, how, n) calls[#calls + 1] = { pp == p, ok, how, n } end)
+    p:sendline("go")
+    p:wait(5)
+    pty.sleep(0.01)
+    assert.same({ { true, nil, "exit", 6 } }, calls)
+    -- registered after the exit: called at once
+    local late
+    p:on("exit", function(_, ok, how, n) late = { ok, how, n } end)
+    assert.same({ nil, "exit", 6 }, late)
+  end)
+
+  it("reports an exit by signal", function()
+    local p = pty.spawn("cat")
+    local got
+    p:on("exit", function(_, ok, how, n) got = { ok, how, n } end)
+    p:kill("KILL")
+    p:wait(5)
+    assert.same({ nil, "signal", 9 }, got)
+  end)
+
+  it("lets a callback wait (it runs as a task)", function()
+    local p = pty.spawn{ "cat", echo = false }
+    local q = pty.spawn{ "cat", echo = false }
+    p:on("data", function(_, data)
+      q:send(data)                       -- relay everything p prints to q
+    end)
+    p:sendline("relayed")
+    assert.equal("relayed", q:expect("(\\w+)\r\n", 5)[1])
+    p:close()
+    q:close()
+  end)
+
+  it("rejects unknown events and non-functions", function()
+    local p = pty.spawn("cat")
+    assert.has_error(function() p:on("output", function() end) end)
+    local ok, err = pcall(p.on, p, "data", 42)
+    assert.is_false(ok)
+    assert.matches("on: expected a function, got number", err)
+    p:close()
+  end)
+end)
+
+describe("typing", function()
+  it("sends one character at a time with a delay", function()
+    local p = pty.spawn{ "cat", echo = false }
+    local t0 = pty.now()
+    assert.equal(7, p:send("héllo\r", { delay = 0.03 }))   -- bytes; é is two
+    assert.equal("héllo", p:expect("(\\S+)\r\n", 5)[1])
+    assert.is_true(pty.now() - t0 >= 5 * 0.03 * 0.9)
+    assert.has_error(function() p:send("x", { delay = -1 }) end)
+    p:close()
+  end)
+
+  it("types like a human, slower than a plain send", function()
+    local p = pty.spawn{ "cat", echo = false }
+    local t0 = pty.now()
+    p:send("typed by hand\r", { human = true })
+    assert.equal("typed by hand", p:expect("(.+)\r\n", 10)[1])
+    assert.is_true(pty.now() - t0 >= 13 * 0.04)
+    p:close()
+  end)
+
+  it("waits for and consumes the echo with sendline{wait_echo = true}", function()
+    local p = pty.spawn("cat")                -- echo on: the line comes back twice
+    p:sendline("hello", { wait_echo = true })
+    local m = p:expect("hello\r\n", 5)        -- now cat's own copy
+    assert.equal("", m.before)
+    assert.equal(2, p:expect({ "hello", pty.TIMEOUT }, 0.1).index)   -- no third copy
+    p:close()
+  end)
+end)
