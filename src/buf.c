@@ -30,14 +30,14 @@ buf_free(struct buf *b)
  * average, however the queue is used.  Returns 0 or -1 (ENOMEM).
  */
 static int
-buf_room(struct buf *b, size_t n)
+buf_room(struct buf *b, size_t n, size_t limit)
 {
 	size_t len = buf_len(b), cap;
 	char *p;
 
 	if (b->cap - b->end >= n)
 		return 0;
-	if (b->start >= len && b->cap - len >= n) {
+	if ((b->start >= len || b->cap >= limit) && b->cap - len >= n) {
 		memmove(b->data, b->data + b->start, len);
 		b->start = 0;
 		b->end = len;
@@ -49,6 +49,8 @@ buf_room(struct buf *b, size_t n)
 	}
 	for (cap = b->cap ? b->cap : BUF_MIN; cap < 2 * (len + n); cap *= 2)
 		;
+	if (cap > limit && limit >= len + n)
+		cap = limit;
 	p = malloc(cap);
 	if (p == NULL)
 		return -1;
@@ -65,9 +67,20 @@ buf_room(struct buf *b, size_t n)
 int
 buf_append(struct buf *b, const void *p, size_t n)
 {
+	return buf_append_capped(b, p, n, (size_t)-1);
+}
+
+/*
+ * Append, keeping the allocation within limit bytes when the live bytes
+ * fit: past it the bytes are moved down instead of the buffer growing
+ * (for the input window, which is bounded by maxbuf anyway).
+ */
+int
+buf_append_capped(struct buf *b, const void *p, size_t n, size_t limit)
+{
 	if (n == 0)
 		return 0;
-	if (buf_room(b, n) == -1)
+	if (buf_room(b, n, limit) == -1)
 		return -1;
 	memcpy(b->data + b->end, p, n);
 	b->end += n;

@@ -21,6 +21,7 @@ struct buf {
 void buf_init(struct buf *b);
 void buf_free(struct buf *b);
 int buf_append(struct buf *b, const void *p, size_t n);
+int buf_append_capped(struct buf *b, const void *p, size_t n, size_t limit);
 void buf_consume(struct buf *b, size_t n);
 void buf_shrink(struct buf *b);
 

@@ -127,8 +127,16 @@ l_spawn(lua_State *L)
 		lua_pushinteger(L, err);
 		return 3;
 	}
-	if (pty_open(&pp, (int)rows, (int)cols, echo) == -1)
-		return fail(L, "openpty", errno);
+	if (pty_open(&pp, (int)rows, (int)cols, echo) == -1) {
+		if (errno != ENOSPC)
+			return fail(L, "openpty", errno);
+		luaL_pushfail(L);
+		lua_pushfstring(L, "no pseudo-terminal left (openpty: %s; the "
+		    "system's limit is /proc/sys/kernel/pty/max)",
+		    strerror(ENOSPC));
+		lua_pushinteger(L, ENOSPC);
+		return 3;
+	}
 	for (i = 0; i < 3; i++) {
 		fds[i].from = pp.slave;
 		fds[i].to = i;
@@ -190,12 +198,20 @@ proc_lsend(lua_State *L)
 	return 1;
 }
 
-/* proc:queued() -> bytes still to be written  [-0, +1, -] */
+/*
+ * proc:queued() -> bytes still to be written [, why queued bytes were
+ * dropped]  [-0, +1|2, -]
+ */
 static int
 proc_queued(lua_State *L)
 {
-	lua_pushinteger(L, (lua_Integer)buf_len(&check_proc(L)->out));
-	return 1;
+	struct proc *p = check_proc(L);
+
+	lua_pushinteger(L, (lua_Integer)buf_len(&p->out));
+	if (p->write_errno == 0)
+		return 1;
+	lua_pushstring(L, strerror(p->write_errno));
+	return 2;
 }
 
 /* Translate an absolute offset into the buffer, clamped. */

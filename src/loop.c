@@ -122,6 +122,8 @@ signal_handler(int sig)
 	struct loop *lp = signal_loop;
 	struct sigaction sa;
 
+	if (sig == SIGPIPE && lp != NULL && lp->signalled != 0)
+		return;		/* every later write to the pipe says it again */
 	if (lp == NULL || lp->signalled != 0) {
 		memset(&sa, 0, sizeof sa);
 		sa.sa_handler = SIG_DFL;
@@ -142,13 +144,15 @@ wake_cb(struct ev_loop *ev, ev_async *w, int revents)
 }
 
 /*
- * Catch SIGINT, SIGTERM and SIGHUP (the command only: a library must not
- * take its host's signals).
+ * Catch SIGINT, SIGTERM, SIGHUP and SIGPIPE (the command only: a library
+ * must not take its host's signals).  SIGPIPE comes from a write to a
+ * closed standard output (print, --show): like the others it ends the
+ * script with every child cleaned up, and ptyscript then dies of it.
  */
 int
 loop_catch_signals(struct loop *lp)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 	struct sigaction sa;
 	int i;
 
@@ -160,7 +164,7 @@ loop_catch_signals(struct loop *lp)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = signal_handler;
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 4; i++)
 		if (sigaction(sigs[i], &sa, NULL) == -1)
 			return -1;
 	return 0;

@@ -62,10 +62,29 @@ proc_take(struct proc *p, const char *s, size_t n)
 		buf_consume(&p->in, drop);
 		p->base += drop;
 	}
-	if (buf_append(&p->in, s, n) == -1) {
+	if (buf_append_capped(&p->in, s, n, p->maxbuf +
+	    (p->maxbuf / 4 > LOOP_SCRATCH ? p->maxbuf / 4 : LOOP_SCRATCH)) == -1) {
 		/* XXX: out of memory; the bytes are counted but not kept. */
 		p->base += n;
 	}
+}
+
+/*
+ * The terminal is gone (EOF): queued output can never be written (the
+ * master keeps answering EAGAIN, not an error), so drop it, remember why,
+ * and wake a send waiting for the queue to drain.
+ */
+static void
+proc_fail_writes(struct proc *p)
+{
+	if (buf_len(&p->out) == 0)
+		return;
+	if (p->write_errno == 0)
+		p->write_errno = EIO;
+	buf_consume(&p->out, buf_len(&p->out));
+	buf_shrink(&p->out);
+	ev_io_stop(p->lp->ev, &p->wio);
+	loop_fire(p->lp, &p->obj, PROC_DRAIN);
 }
 
 /* Read until EAGAIN, EOF or the budget; returns bytes read. */
@@ -92,6 +111,7 @@ proc_drain(struct proc *p)
 			p->read_errno = errno;
 		p->eof = 1;
 		ev_io_stop(p->lp->ev, &p->rio);
+		proc_fail_writes(p);
 	}
 	return total;
 }

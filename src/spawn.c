@@ -32,7 +32,6 @@
 
 #include "spawn.h"
 
-#define HIGH_FD 64	/* scratch descriptors are moved at or above this */
 
 static const char *const step_names[] = {
 	"ok", "setsid", "TIOCSCTTY", "dup2", "chdir",
@@ -180,21 +179,25 @@ slow:
 }
 
 /*
- * The child side.  Every descriptor the request names is first moved to
- * HIGH_FD or above, so that placing one onto 0..2 can never overwrite
- * another still to be placed (the parent may itself run with 0..2 closed,
- * so a master or pipe can sit on any low number).
+ * The child side.  Every descriptor the request names, and the error
+ * pipe, is first moved above the highest target, so that placing one
+ * onto 0..2 can never overwrite another still to be placed (the parent
+ * may itself run with 0..2 closed, so a master or pipe can sit on any
+ * low number).  Just above: a low open-file limit must still do.
  */
 static void
 child(const struct spawn_req *req, int errfd, const sigset_t *empty)
 {
-	int i, fd;
+	int i, fd, top = -1;
 	int moved[16];
 
 	reset_signals();
 
-	if (errfd < HIGH_FD) {
-		fd = fcntl(errfd, F_DUPFD_CLOEXEC, HIGH_FD);
+	for (i = 0; i < req->nfds && i < 16; i++)
+		if (req->fds[i].to > top)
+			top = req->fds[i].to;
+	if (errfd <= top) {
+		fd = fcntl(errfd, F_DUPFD_CLOEXEC, top + 1);
 		if (fd == -1)
 			child_fail(errfd, STEP_DUP);
 		errfd = fd;
@@ -204,8 +207,8 @@ child(const struct spawn_req *req, int errfd, const sigset_t *empty)
 	if (req->tty != -1 && ioctl(req->tty, TIOCSCTTY, 0) == -1)
 		child_fail(errfd, STEP_CTTY);
 	for (i = 0; i < req->nfds && i < 16; i++) {
-		moved[i] = fcntl(req->fds[i].from, F_DUPFD, HIGH_FD + 1);
-		if (moved[i] == -1 || moved[i] == errfd)
+		moved[i] = fcntl(req->fds[i].from, F_DUPFD, top + 1);
+		if (moved[i] == -1)
 			child_fail(errfd, STEP_DUP);
 	}
 	for (i = 0; i < req->nfds && i < 16; i++) {
@@ -213,11 +216,7 @@ child(const struct spawn_req *req, int errfd, const sigset_t *empty)
 			child_fail(errfd, STEP_DUP);
 	}
 	/* dup2 clears FD_CLOEXEC on the targets; everything else goes. */
-	fd = -1;
-	for (i = 0; i < req->nfds && i < 16; i++)
-		if (req->fds[i].to > fd)
-			fd = req->fds[i].to;
-	close_from(fd + 1, errfd);
+	close_from(top + 1, errfd);
 
 	if (req->set_ids) {
 		if (setgroups((size_t)req->ngroups, req->groups) == -1)

@@ -262,7 +262,12 @@ function Process:send(data, opts)
   end
   while q > HIGH_WATER do
     sched.wait_for(c, core.DRAIN, nil)
-    q = c:queued()
+    local err
+    q, err = c:queued()
+    if err then
+      raise(string.format("send to %s: the terminal closed before all was written (%s)",
+        self:_describe_state(), err))
+    end
   end
   return #data
 end
