@@ -10,7 +10,9 @@
  * bytes dropped from the front by maxbuf never shift a caller's place.
  */
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +88,9 @@ l_spawn(lua_State *L)
 	struct spawn_result res;
 	struct spawn_fd fds[3];
 	char path[PATH_MAX], **argv, **envp;
+	gid_t *groups = NULL, gid = 0;
+	uid_t uid = 0;
+	int set_ids = 0, ngroups = 0;
 	const char *pathvar, *cwd, *prog;
 	lua_Integer rows, cols, maxbuf;
 	int echo, rc, i;
@@ -109,6 +114,27 @@ l_spawn(lua_State *L)
 	cols = opt_int(L, 3, "cols", 80);
 	maxbuf = opt_int(L, 3, "maxbuf", 1024 * 1024);
 
+	/* privileges: made before the process object, which is returned */
+	lua_getfield(L, 3, "uid");
+	lua_getfield(L, 3, "gid");
+	if (!lua_isnil(L, -2) || !lua_isnil(L, -1)) {
+		lua_Integer n, k;
+
+		set_ids = 1;
+		uid = (uid_t)luaL_optinteger(L, -2, (lua_Integer)getuid());
+		gid = (gid_t)luaL_optinteger(L, -1, (lua_Integer)getgid());
+		lua_getfield(L, 3, "groups");
+		n = lua_istable(L, -1) ? luaL_len(L, -1) : 0;
+		if (n > 1024)
+			n = 1024;
+		groups = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *groups, 0);
+		for (k = 1; k <= n; k++) {
+			lua_rawgeti(L, -2, k);
+			groups[k - 1] = (gid_t)lua_tointeger(L, -1);
+			lua_pop(L, 1);
+		}
+		ngroups = (int)n;
+	}
 	p = lua_newuserdatauv(L, sizeof *p, 0);
 	memset(p, 0, sizeof *p);
 	p->pid = -1;
@@ -149,6 +175,11 @@ l_spawn(lua_State *L)
 	req.tty = pp.slave;
 	req.fds = fds;
 	req.nfds = 3;
+	req.set_ids = set_ids;
+	req.uid = uid;
+	req.gid = gid;
+	req.groups = groups;
+	req.ngroups = ngroups;
 	rc = spawn_exec(&req, &res);
 	close(pp.slave);
 	if (rc != 0) {
@@ -171,6 +202,77 @@ l_spawn(lua_State *L)
 	}
 	proc_start(p, lp, res.pid, res.pidfd, pp.master, (size_t)maxbuf);
 	lcore_track(L, p, -1);
+	return 1;
+}
+
+/*
+ * core.getpw(name|uid) -> {name, uid, gid, dir, shell} | nil, msg
+ * [-0, +1|2, m]  The password-file entry of a user.
+ */
+static int
+l_getpw(lua_State *L)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	if (lua_type(L, 1) == LUA_TNUMBER)
+		pw = getpwuid((uid_t)luaL_checkinteger(L, 1));
+	else
+		pw = getpwnam(luaL_checkstring(L, 1));
+	if (pw == NULL) {
+		luaL_pushfail(L);
+		lua_pushstring(L, errno ? strerror(errno) : "no such user");
+		return 2;
+	}
+	lua_createtable(L, 0, 5);
+	lua_pushstring(L, pw->pw_name);
+	lua_setfield(L, -2, "name");
+	lua_pushinteger(L, pw->pw_uid);
+	lua_setfield(L, -2, "uid");
+	lua_pushinteger(L, pw->pw_gid);
+	lua_setfield(L, -2, "gid");
+	lua_pushstring(L, pw->pw_dir);
+	lua_setfield(L, -2, "dir");
+	lua_pushstring(L, pw->pw_shell);
+	lua_setfield(L, -2, "shell");
+	return 1;
+}
+
+/* core.getgr(name|gid) -> gid | nil, msg  [-0, +1|2, m] */
+static int
+l_getgr(lua_State *L)
+{
+	struct group *gr;
+
+	errno = 0;
+	if (lua_type(L, 1) == LUA_TNUMBER)
+		gr = getgrgid((gid_t)luaL_checkinteger(L, 1));
+	else
+		gr = getgrnam(luaL_checkstring(L, 1));
+	if (gr == NULL) {
+		luaL_pushfail(L);
+		lua_pushstring(L, errno ? strerror(errno) : "no such group");
+		return 2;
+	}
+	lua_pushinteger(L, gr->gr_gid);
+	return 1;
+}
+
+/* core.grouplist(user, gid) -> {gid, ...}: the user's groups  [-0,+1,m] */
+static int
+l_grouplist(lua_State *L)
+{
+	const char *user = luaL_checkstring(L, 1);
+	gid_t gid = (gid_t)luaL_checkinteger(L, 2), list[256];
+	int n = 256, i;
+
+	if (getgrouplist(user, gid, list, &n) == -1)
+		n = 256;	/* more than fit: keep what did */
+	lua_createtable(L, n, 0);
+	for (i = 0; i < n; i++) {
+		lua_pushinteger(L, list[i]);
+		lua_rawseti(L, -2, i + 1);
+	}
 	return 1;
 }
 
@@ -599,6 +701,12 @@ lcore_open_proc(lua_State *L)
 	lua_pushvalue(L, -1);
 	lua_pushcclosure(L, l_spawn, 1);
 	lua_setfield(L, -3, "spawn");
+	lua_pushcfunction(L, l_getpw);
+	lua_setfield(L, -3, "getpw");
+	lua_pushcfunction(L, l_getgr);
+	lua_setfield(L, -3, "getgr");
+	lua_pushcfunction(L, l_grouplist);
+	lua_setfield(L, -3, "grouplist");
 	lua_pushinteger(L, PROC_DATA);
 	lua_setfield(L, -3, "DATA");
 	lua_pushinteger(L, PROC_EXIT);

@@ -134,8 +134,45 @@ end
 local known_opts = {
   env = true, clearenv = true, cwd = true, rows = true, cols = true, term = true,
   echo = true, timeout = true, show = true, name = true, maxbuf = true,
+  uid = true, gid = true,
 }
-local later_opts = { uid = true, gid = true, pty = true, fds = true }
+
+-- uid/gid options -> numeric uid, gid, supplementary groups, and the
+-- target user's passwd entry (for HOME, USER, LOGNAME); nil when unset.
+local function resolve_ids(opts, what)
+  if opts.uid == nil and opts.gid == nil then return nil end
+  local ids = {}
+  if opts.uid ~= nil then
+    if type(opts.uid) ~= "string" and math.type(opts.uid) ~= "integer" then
+      raise(what .. ": uid must be a user name or number, got " .. tostring(opts.uid))
+    end
+    local pw, err = core.getpw(opts.uid)
+    if not pw and type(opts.uid) == "string" then
+      raise(string.format("%s: unknown user %q (%s)", what, opts.uid, err))
+    end
+    ids.uid = pw and pw.uid or opts.uid
+    ids.pw = pw
+  end
+  if opts.gid ~= nil then
+    if type(opts.gid) ~= "string" and math.type(opts.gid) ~= "integer" then
+      raise(what .. ": gid must be a group name or number, got " .. tostring(opts.gid))
+    end
+    local gid, err = core.getgr(opts.gid)
+    if not gid and type(opts.gid) == "string" then
+      raise(string.format("%s: unknown group %q (%s)", what, opts.gid, err))
+    end
+    ids.gid = gid or opts.gid
+  elseif ids.pw then
+    ids.gid = ids.pw.gid
+  end
+  if ids.pw then
+    ids.groups = core.grouplist(ids.pw.name, ids.gid)
+  else
+    ids.groups = { ids.gid }
+  end
+  return ids
+end
+local later_opts = { pty = true, fds = true }
 
 local function check_int(v, what, name, lo, hi)
   if v == nil then return end
@@ -173,12 +210,31 @@ local function start(argv, opts, what)
   if opts.cwd ~= nil and type(opts.cwd) ~= "string" then raise(what .. ": cwd must be a string") end
   if opts.name ~= nil and type(opts.name) ~= "string" then raise(what .. ": name must be a string") end
   if opts.timeout ~= nil then expect.timeout_for({ timeout = opts.timeout }, nil, what) end
+  local ids = resolve_ids(opts, what)
+  if ids and ids.pw then
+    -- the target user's HOME, USER, LOGNAME, unless env says otherwise
+    local env = {}
+    for k, v in pairs(opts.env or {}) do env[k] = v end
+    for k, v in pairs{ HOME = ids.pw.dir, USER = ids.pw.name, LOGNAME = ids.pw.name } do
+      if env[k] == nil then env[k] = v end
+    end
+    local o = {}
+    for k, v in pairs(opts) do o[k] = v end
+    o.env = env
+    opts = o
+  end
   local envp, path = build_env(opts, what)
   local c, err = core.spawn(argv, envp, {
     path = path, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
     echo = opts.echo ~= false, maxbuf = opts.maxbuf,
+    uid = ids and ids.uid, gid = ids and ids.gid, groups = ids and ids.groups,
   })
-  if not c then raise(string.format("spawn %s: %s", argv[1], err)) end
+  if not c then
+    if ids and err:find("Operation not permitted", 1, true) then
+      err = err .. " (changing uid/gid needs root)"
+    end
+    raise(string.format("spawn %s: %s", argv[1], err))
+  end
   local show = opts.show
   if show == nil then show = M.config.show end
   c:show(show and true or false)

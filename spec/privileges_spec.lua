@@ -1,0 +1,69 @@
+-- uid/gid (issue 5, item 6): drop privileges in the child - the target
+-- user's supplementary groups, then gid, then uid - checked from inside
+-- the child.  Needs root; pending (with a message) otherwise.
+local pty = require "ptyscript"
+local H = require "helpers"
+
+local root = H.sh("id -u").stdout == "0\n"
+local it_root = root and it or pending
+
+describe("privileges", function()
+  it_root("runs id as nobody: uid, gid, groups, and the user's HOME/USER/LOGNAME", function()
+    local p = pty.spawn{ "sh", "-c", "id; echo \"$HOME|$USER|$LOGNAME\"; grep -E '^(Uid|Gid|Groups):' /proc/self/status",
+      uid = "nobody" }
+    local out = p:expect(pty.EOF, 5).before
+    assert.matches("uid=65534%(nobody%) gid=65534%(nogroup%) groups=65534%(nogroup%)", out)
+    assert.matches("/nonexistent|nobody|nobody", out, 1, true)
+    assert.matches("Uid:%s+65534%s+65534%s+65534%s+65534", out)    -- real, effective, saved, fs
+    assert.matches("Gid:%s+65534%s+65534%s+65534%s+65534", out)
+    assert.matches("Groups:%s+65534%s*\r\n", out)
+    assert.same({ true, "exit", 0 }, { p:wait(5) })
+  end)
+
+  it_root("leaves the child no way back to root", function()
+    local p = pty.spawn{ "/usr/bin/python3", "-c", [[
+import os
+for f in (lambda: os.setuid(0), lambda: os.seteuid(0), lambda: os.setgid(0), lambda: os.setgroups([0])):
+    try:
+        f(); print("REGAINED")
+    except PermissionError:
+        print("refused")
+]], uid = 65534, gid = 65534 }
+    local out = p:expect(pty.EOF, 10).before
+    local _, refused = out:gsub("refused", "")
+    assert.equal(4, refused, out)
+    assert.is_nil(out:find("REGAINED", 1, true))
+  end)
+
+  it_root("keeps the environment's word over the user's HOME", function()
+    local p = pty.spawn{ "sh", "-c", "echo \"$HOME\"", uid = "nobody", env = { HOME = "/tmp" } }
+    assert.equal("/tmp", p:expect("(\\S+)\r\n", 5)[1])
+  end)
+
+  it_root("takes a gid alone: the group becomes the only supplementary group", function()
+    local p = pty.spawn{ "sh", "-c", "id -u; id -g; id -G", gid = "nogroup" }
+    local out = p:expect(pty.EOF, 5).before
+    assert.equal("0\r\n65534\r\n65534\r\n", out)
+  end)
+
+  it("refuses unknown users and groups, and bad types, at spawn", function()
+    local ok, err = pcall(pty.spawn, { "true", uid = "no-such-user-xyz" })
+    assert.is_false(ok)
+    assert.matches('unknown user "no%-such%-user%-xyz"', err)
+    ok, err = pcall(pty.spawn, { "true", gid = "no-such-group-xyz" })
+    assert.is_false(ok)
+    assert.matches('unknown group "no%-such%-group%-xyz"', err)
+    ok, err = pcall(pty.spawn, { "true", uid = {} })
+    assert.is_false(ok)
+    assert.matches("uid must be a user name or number", err)
+  end)
+
+  it_root("raises at spawn when not permitted (ptyscript itself running as nobody)", function()
+    local path = H.script('pty.spawn{"id", uid = 0}')
+    os.execute("chmod 644 " .. H.q(path))
+    local r = H.sh("setpriv --reuid=65534 --regid=65534 --clear-groups " .. H.q(H.bin) .. " " .. H.q(path))
+    os.remove(path)
+    assert.equal(1, r.code)
+    assert.matches("spawn id: setgroups: Operation not permitted %(changing uid/gid needs root%)", r.stderr)
+  end)
+end)
