@@ -38,6 +38,7 @@ usage(FILE *f)
 	    "  --timeout SECONDS  default expect timeout (10)\n"
 	    "  --show             copy every session's output to stdout\n"
 	    "  --trace            print each expect/send decision to stderr\n"
+	    "  --log FILE         append every session's output to FILE\n"
 	    "  --version          print the version and exit\n"
 	    "  --help             print this help and exit\n"
 	    "See README.md and API.md for the Lua API.\n",
@@ -98,6 +99,7 @@ struct cmd {
 	const char *script;	/* file name, "-" or NULL with -e */
 	const char *code;	/* -e */
 	double timeout;
+	const char *log;	/* --log FILE, or NULL */
 	int show, trace;
 	int first_arg;		/* argv index of the script's first arg */
 	int script_idx;		/* argv index of script or code */
@@ -153,7 +155,11 @@ parse(struct cmd *c, int argc, char **argv)
 				return bad_usage("--timeout needs a number of "
 				    "seconds >= 0, not ", v);
 		} else if (strcmp(a, "--log") == 0 ||
-		    strcmp(a, "--record") == 0) {
+		    strncmp(a, "--log=", 6) == 0) {
+			c->log = a[5] == '=' ? a + 6 : argv[++i];
+			if (c->log == NULL || *c->log == '\0')
+				return bad_usage("--log needs a file name", "");
+		} else if (strcmp(a, "--record") == 0) {
 			return bad_usage("not implemented yet: ", a);
 		} else if (strcmp(a, "-e") == 0) {
 			if (i + 1 >= argc)
@@ -235,6 +241,10 @@ pmain(lua_State *L)
 	lua_setfield(L, -2, "show");
 	lua_pushboolean(L, c->trace);
 	lua_setfield(L, -2, "trace");
+	if (c->log != NULL) {
+		lua_pushstring(L, c->log);
+		lua_setfield(L, -2, "log");
+	}
 	for (i = c->first_arg; i < argc; i++)
 		lua_pushstring(L, argv[i]);
 	lua_call(L, 2 + argc - c->first_arg, 1);

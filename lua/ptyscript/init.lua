@@ -68,6 +68,15 @@ end
 function M._main(chunk, opts, ...)
   if opts.timeout then M.timeout = opts.timeout end
   M.show = opts.show or false
+  if opts.log then
+    local f, err = io.open(opts.log, "ab")
+    if not f then
+      io.stderr:write("ptyscript: --log: ", err, "\n")
+      return 2
+    end
+    f:setvbuf("no")
+    M.log = f
+  end
   expect.trace = opts.trace or false
   M.install_globals(_G)
   coroutine.resume = sched.resume

@@ -244,6 +244,7 @@ local function start(argv, opts, what)
     pid = c:pid(), name = opts.name or argv[1], timeout = opts.timeout,
   }, Process)
   owner[c] = p
+  if M.config.log then p:log(M.config.log) end
   sched.current_state().proc = p
   expect.trace_msg("spawn %s: pid %d", table.concat(argv, " "), p.pid)
   return p
@@ -315,6 +316,11 @@ function Process:send(data, opts)
   if expect.trace then
     expect.trace_msg("send to %s: \"%s\"", self.name,
       (opts and opts.secret) and "***" or expect.escape(data))
+  end
+  if self._log_sent then
+    local shown = data
+    if opts and opts.secret then shown = data:gsub("[^\r\n]+", "***") end
+    for _, fn in ipairs(self._log_sent) do fn(shown) end
   end
   while q > HIGH_WATER do
     sched.wait_for(c, core.DRAIN, nil)
@@ -542,6 +548,35 @@ end
 function Process:resume()
   check_self(self, "resume")
   self._c:pause(false)
+end
+
+-- p:log(target [, {sent = true}]): a transcript of everything the child
+-- prints from now on - to a file name (appended), an open file, or a
+-- function(data, kind) with kind "o" (output) or "i" (what was sent, with
+-- {sent = true}).  Secrets sent with {secret = true} are written as ***,
+-- also where the child echoes them.
+function Process:log(target, opts)
+  check_self(self, "log")
+  local write
+  if type(target) == "string" then
+    local f, err = io.open(target, "ab")
+    if not f then raise("log: " .. err) end
+    f:setvbuf("no")
+    write = function(data) f:write(data) end
+  elseif io.type(target) == "file" then
+    write = function(data) target:write(data) end
+  elseif type(target) == "function" then
+    write = target
+  else
+    raise("log: expected a file name, an open file or a function, got " .. type(target))
+  end
+  if opts ~= nil and type(opts) ~= "table" then raise("log: options must be a table such as {sent = true}") end
+  self:on("data", function(p, data) write(expect.redact(p, data), "o") end)
+  if opts and opts.sent then
+    self._log_sent = self._log_sent or {}
+    table.insert(self._log_sent, function(data) write(data, "i") end)
+  end
+  return self
 end
 
 local function later(name, issue)
