@@ -361,6 +361,7 @@ push_result(lua_State *L, struct proc *p, int full, size_t s, size_t e,
 
 /*
  * proc:match(regex, from [, take]) -> start, end, m | false, next, eof
+ *     | nil, PCRE2's message (matching failed, e.g. its match limit)
  * [-0, +3, m]
  * Search the unconsumed output from absolute offset `from` (see
  * push_result); m holds m[0] and the groups.
@@ -378,9 +379,11 @@ proc_match(lua_State *L)
 
 	rc = match_exec(re, buf_head(&p->in), buf_len(&p->in), from, p->eof,
 	    &s, &e);
-	if (rc < 0) {
+	if (rc < 0) {		/* e.g. PCRE2's match limit: the caller says where */
 		pcre2_get_error_message(rc, msg, sizeof msg);
-		return luaL_error(L, "matching failed: %s", (char *)msg);
+		luaL_pushfail(L);
+		lua_pushstring(L, (char *)msg);
+		return 2;
 	}
 	if (rc == MATCH_FULL)
 		lregex_push_match(L, re, buf_head(&p->in));

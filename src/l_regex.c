@@ -24,7 +24,7 @@ lregex_check(lua_State *L, int idx)
 /*
  * core.compile(text, flags) -> regex  [-0, +1, v]
  * flags: a string of i (caseless), m (multiline), s (dotall), x
- * (extended).  An invalid pattern raises with PCRE2's message and offset.
+ * (extended).  An invalid pattern returns nil, PCRE2's message, offset.
  */
 static int
 l_compile(lua_State *L)
@@ -53,10 +53,11 @@ l_compile(lua_State *L)
 	luaL_setmetatable(L, REGEX_MT);
 	if (match_compile(re, pat, len, opts, err, sizeof err, &erroff) == -1)
 	{
-		/* no position prefix: the Lua side names the script's line */
-		lua_pushfstring(L, "invalid pattern /%s/: %s at offset %d",
-		    pat, err, (int)erroff);
-		return lua_error(L);
+		/* the Lua side names the script's line and shows the pattern */
+		luaL_pushfail(L);
+		lua_pushstring(L, err);
+		lua_pushinteger(L, (lua_Integer)erroff);
+		return 3;
 	}
 	lua_pushvalue(L, 1);
 	lua_setiuservalue(L, -2, 1);	/* the source text, for messages */

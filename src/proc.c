@@ -223,6 +223,10 @@ proc_send(struct proc *p, const char *s, size_t n)
 		errno = p->write_errno;
 		return -1;
 	}
+	if (p->eof) {		/* no one can read the terminal any more */
+		errno = EIO;
+		return -1;
+	}
 	while (buf_len(&p->out) == 0 && n > 0) {
 		w = write(p->fd, s, n);
 		if (w > 0) {

@@ -48,8 +48,19 @@ local function cached(cache, key, make, ...)
   return v
 end
 
+
+-- Compile (once per text and flags); an invalid pattern raises with
+-- PCRE2's message and offset, the pattern's bytes escaped.
 local function compile(source, flags)
-  return cached(regexes, flags .. "/" .. source, core.compile, source, flags)
+  local key = flags .. "/" .. source
+  local re = regexes[key]
+  if re then return re end
+  local err, off
+  re, err, off = core.compile(source, flags)
+  if not re then
+    error(string.format("invalid pattern /%s/: %s at offset %d", show_pattern(source), err, off), 0)
+  end
+  return cached(regexes, key, function() return re end)
 end
 
 -- pty.re(text [, flags]): a regex with flags i, m, s, x.
@@ -73,19 +84,7 @@ function M.exact(source)
 end
 
 -- The script's file:line for messages: the first frame outside the library.
-function M.where()
-  for level = 2, 50 do
-    local info = debug.getinfo(level, "Sl")
-    if not info then break end
-    if info.what ~= "C" and not info.source:find("^@lua/ptyscript/") then
-      if info.currentline and info.currentline > 0 then
-        return info.short_src .. ":" .. info.currentline .. ": "
-      end
-      return info.short_src .. ": "
-    end
-  end
-  return ""
-end
+M.where = sched.where
 
 -- Raise msg at the script's line.
 function M.raise(msg)
@@ -223,6 +222,12 @@ local function trace(fmt, ...)
 end
 M.trace_msg = trace
 
+-- PCRE2 gave up (its match limit, say): say where, what and on whom.
+local function match_failed(p, pat, msg, what)
+  M.raise(string.format("%s: matching %s against the output of %s failed: %s", what,
+    tostring(pat), p:_describe_state(), msg))
+end
+
 -- One regex (re) or literal (lit): the common case, without the lists
 -- and per-pattern tables of the general loop below.  pat is the Pattern
 -- for messages (made on demand for a bare literal).
@@ -234,6 +239,7 @@ local function expect_one(p, re, lit, pat, timeout, what)
   while true do
     local s, e, m
     if re then s, e, m = c:match(re, from, true) else s, e, m = c:match_exact(lit, from, true) end
+    if s == nil then match_failed(p, pat or M.exact(lit), e, what) end
     if s then   -- matched, with m.before and m.index set, and consumed
       if M.trace then
         trace("%s: %s matched \"%s\"", p.name, tostring(pat or M.exact(lit)),
@@ -284,6 +290,7 @@ function M.expect(p, arg, timeout, what)
       local s, e, m
       if pat._re then
         s, e, m = c:match(pat._re, from[i])
+        if s == nil then match_failed(p, pat, e, what) end
       elseif pat._lit then
         s, e, m = c:match_exact(pat._lit, from[i])
       end

@@ -60,14 +60,14 @@ sched.on_event = function(c, bits)
   if bits & core.TAP ~= 0 then
     local data = c:tapped()
     if data ~= "" then
-      for _, fn in ipairs(p._on_data or {}) do sched.go(fn, p, data) end
+      for _, fn in ipairs(p._on_data or {}) do sched.spawn_task(fn, p, data) end
     end
   end
   if bits & core.EXIT ~= 0 then
     local kind, n = refresh(p)
     if kind and p._on_exit and not p._exit_told then
       p._exit_told = true
-      for _, fn in ipairs(p._on_exit) do sched.go(fn, p, results(kind, n)) end
+      for _, fn in ipairs(p._on_exit) do sched.spawn_task(fn, p, results(kind, n)) end
     end
   end
 end
@@ -89,9 +89,9 @@ end
 -- Instances carry _is = Process as a plain field: checking it costs no
 -- function call on the hot path (send, expect).
 local function check_self(p, what)
-  if p == nil or p._is ~= Process then
-    error(string.format("%s: expected a process (use p:%s(...), not p.%s(...))",
-      what, what, what), 3)
+  if type(p) ~= "table" or p._is ~= Process then
+    raise(string.format("%s: expected a process (use p:%s(...), not p.%s(...))",
+      what, what, what))
   end
 end
 
@@ -288,7 +288,7 @@ end
 -- delay: type one character at a time, s seconds apart (Expect's send -s);
 -- human: with irregular, human-like pauses (send -h).
 function Process:send(data, opts)
-  if self == nil or self._is ~= Process or self._closed then check_open(self, "send") end
+  if type(self) ~= "table" or self._is ~= Process or self._closed then check_open(self, "send") end
   if type(data) ~= "string" then
     if type(data) ~= "number" then raise("send: expected a string, got " .. type(data)) end
     data = tostring(data)
@@ -368,7 +368,7 @@ end
 -- next expect sees only the program's answer (needs echo on).
 function Process:sendline(line, opts)
   check_open(self, "sendline")
-  line = line or ""
+  if line == nil then line = "" end
   if type(line) == "number" then line = tostring(line) end
   if type(line) ~= "string" then raise("sendline: expected a string, got " .. type(line)) end
   local n = self:send(line .. "\r", opts)
@@ -668,13 +668,8 @@ function Process:interact(opts)
   end
 
   c:show(false)
-  local pending = c:take(math.maxinteger)   -- what arrived before: show it first
-  if pending ~= "" then
-    io.stdout:write(output and output(pending) or pending)
-    io.stdout:flush()
-  end
-  local raw_ok = tty and core.tty_raw(0)
-  local failure   -- an error in a pump (a filter's, say): re-raised here
+  local raw_ok
+  local failure   -- an error in a pump or a filter: re-raised at the end
   local function run(pump)
     return function()
       local ok, err = pcall(pump)
@@ -684,8 +679,17 @@ function Process:interact(opts)
       end
     end
   end
-  sched.go(run(pump_out))
   local ok, err = pcall(function()
+    local pending = c:take(math.maxinteger)   -- what arrived before: show it first
+    if pending ~= "" then
+      if output then pending = output(pending) end
+      if pending then
+        io.stdout:write(pending)
+        io.stdout:flush()
+      end
+    end
+    raw_ok = tty and core.tty_raw(0)
+    sched.go(run(pump_out))
     sched.go(run(pump_in))
     while not why do sched.wait_for(done, 1, nil, true) end
   end)

@@ -37,6 +37,21 @@ local main_rec = { proc = nil }                    -- the main thread's "task" s
 M.failure = nil                                    -- a task error nobody waited on
 M.on_signal = nil                                  -- set by the command
 
+-- The script's file:line for messages: the first frame outside the library.
+function M.where()
+  for level = 2, 50 do
+    local info = debug.getinfo(level, "Sl")
+    if not info then break end
+    if info.what ~= "C" and not info.source:find("^@lua/ptyscript/") then
+      if info.currentline and info.currentline > 0 then
+        return info.short_src .. ":" .. info.currentline .. ": "
+      end
+      return info.short_src .. ": "
+    end
+  end
+  return ""
+end
+
 local Task = {}
 Task.__index = Task
 Task.__name = "ptyscript.Task"
@@ -139,8 +154,18 @@ local resume_task
 -- in the queue for later.
 local spare = {}   -- the other of the two ready arrays, swapped per batch
 
+local function raise_failure()
+  local f = M.failure
+  M.failure = nil
+  M.last_failure = f
+  error(f.err, 0)
+end
+
 local function run_ready()
-  if nready == 0 then return end
+  if nready == 0 then
+    if M.failure then raise_failure() end
+    return
+  end
   local keep, nkeep = nil, 0
   while nready > 0 do
     local batch, n = ready, nready
@@ -158,12 +183,7 @@ local function run_ready()
     end
   end
   for i = 1, nkeep do push_ready(keep[i]) end
-  if M.failure then
-    local f = M.failure
-    M.failure = nil
-    M.last_failure = f
-    error(f.err, 0)
-  end
+  if M.failure then raise_failure() end
 end
 
 -- Run the loop until w has fired.
@@ -281,9 +301,21 @@ function M.go(fn, ...)
   return t
 end
 
+-- Start a task like go, but never raise here: an error, even before its
+-- first wait, is the task's own (fatal, with its traceback, unless
+-- somebody waits for it).  For callbacks run from inside the loop.
+function M.spawn_task(fn, ...)
+  local t = new_task(fn, M.current_state().proc)
+  resume_task(t, ...)
+  return t
+end
+
 -- t:wait([timeout]) -> the task's results, or its error re-raised;
 -- nil, "timeout" if it has not finished in time.
 function Task:wait(timeout)
+  if getmetatable(self) ~= Task then
+    error(M.where() .. "wait: expected a task (use t:wait(...), not t.wait(...))", 0)
+  end
   local deadline = M.deadline(timeout, "wait")
   while not self.done do
     if M.wait_for(self, 1, deadline, true) == "timeout" and not self.done then
@@ -322,6 +354,9 @@ M.now = core.now
 -- Like coroutine.resume, but a wait inside co suspends the task that runs
 -- us too (the scheduler's yields pass through).
 function M.resume(co, ...)
+  if type(co) ~= "thread" then
+    error(M.where() .. "resume: expected a coroutine, got " .. type(co), 0)
+  end
   local owner = current_task()
   if owner then nested[co] = owner end
   local r = pack(co_resume(co, ...))
@@ -333,6 +368,9 @@ end
 
 -- Like coroutine.wrap, with M.resume's pass-through.
 function M.wrap(fn)
+  if type(fn) ~= "function" then
+    error(M.where() .. "wrap: expected a function, got " .. type(fn), 0)
+  end
   local co = co_create(fn)
   return function(...)
     local r = pack(M.resume(co, ...))
