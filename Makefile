@@ -101,3 +101,102 @@ build/bench/%: scripts/bench/%.c
 
 bench: bench-build
 	python3 scripts/bench/run.py
+
+# --- Reliability (issue 4): sanitizers, valgrind, fuzzing.
+# `make check-asan` builds ptyscript with AddressSanitizer, UBSan and
+# LeakSanitizer into build/asan/ (the normal build is untouched) and runs
+# the whole spec suite inside it: busted runs as a ptyscript script, so the
+# specs' `require "ptyscript"` gets the instrumented library, and
+# PTYSCRIPT_BIN makes the specs that run the command use the same binary.
+# Every sanitizer report (of busted's process and of each command a spec
+# starts) goes to build/asan/log/; any report fails the target.  Then a
+# short fuzzing run (FUZZ_SECONDS_ASAN).  `make check-valgrind` runs a
+# representative subset under memcheck (VALGRIND_SPECS); `make fuzz` runs
+# each libFuzzer harness in fuzz/ for FUZZ_SECONDS.
+.PHONY: check-deps check-asan asan-build check-valgrind fuzz fuzz-build
+# clang: its UBSan shares ASan's runtime and honours log_path (gcc's
+# libubsan always writes to stderr).  ASAN_CC=gcc works too.
+ASAN_CC     ?= clang
+UBSAN_RECOVER ?= -fno-sanitize-recover=all
+ASAN_CFLAGS  = -std=c11 $(WARN) -O1 -g -fno-omit-frame-pointer \
+               -fsanitize=address,undefined $(UBSAN_RECOVER) \
+               $(LUA_CFLAGS) $(PCRE_CFLAGS) $(EV_CFLAGS)
+ASAN_OBJ     = $(LIB_SRC:src/%.c=build/asan/%.o) build/asan/embedded.o
+ASAN_LOG     = $(CURDIR)/build/asan/log
+# halt_on_error is the default for ASan; UBSan is made fatal at compile
+# time (-fno-sanitize-recover).  Reports go to files, not to the stderr
+# that specs inspect.  PTYSCRIPT_SANITIZER tells specs that measure memory
+# (RSS) that ASan's shadow and quarantine inflate it by design.
+ASAN_ENV     = PTYSCRIPT_SANITIZER=address ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:log_path=$(ASAN_LOG)/asan \
+               UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(ASAN_LOG)/ubsan
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SECONDS_ASAN ?= 25
+FUZZ_HARNESS = $(patsubst fuzz/%_fuzz.c,%,$(wildcard fuzz/*_fuzz.c))
+FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -Isrc -Wall -Wextra -O1 -g -fno-omit-frame-pointer \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+               $(PCRE_CFLAGS) $(EV_CFLAGS)
+VALGRIND     ?= valgrind
+VALGRIND_SPECS ?= spec/match_spec.lua spec/process_spec.lua spec/smoke_spec.lua \
+                  spec/lostoutput_spec.lua spec/concurrency_spec.lua
+
+check-deps:
+	@sh scripts/deps.sh check
+
+build/asan/%.o: src/%.c | build/.deps
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(CPPFLAGS) $(ASAN_CFLAGS) -MMD -MP -c -o $@ $<
+build/asan/embedded.o: build/embedded.c
+	@mkdir -p $(dir $@)
+	$(ASAN_CC) $(CPPFLAGS) $(ASAN_CFLAGS) -c -o $@ $<
+build/asan/ptyscript: build/asan/main.o $(ASAN_OBJ)
+	$(ASAN_CC) -fsanitize=address,undefined -o $@ $^ $(LUA_LIBS) $(PCRE_LIBS) $(EV_LIBS) -lm
+
+asan-build: build/asan/ptyscript
+
+check-asan: all check-deps build/asan/ptyscript fuzz-build
+	@sh scripts/deps.sh test
+	@rm -rf $(ASAN_LOG) && mkdir -p $(ASAN_LOG)
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS_ASAN)
+	@rc=0; $(ASAN_ENV) PTYSCRIPT_BIN=$(CURDIR)/build/asan/ptyscript \
+	  build/asan/ptyscript /usr/bin/busted | tee build/asan/specs.log || rc=$$?; \
+	[ "$$(tail -n 1 build/asan/specs.log | grep -c ' 0 failed')" = 1 ] || rc=1; \
+	if [ -n "$$(ls -A $(ASAN_LOG))" ]; then \
+	  cat $(ASAN_LOG)/*; echo "check-asan: sanitizer reports above (in $(ASAN_LOG))"; exit 1; \
+	fi; \
+	[ $$rc = 0 ] || { echo "check-asan: the specs failed under ASan"; exit 1; }; \
+	echo "check-asan: no sanitizer report; the specs under ASan+UBSan:"; \
+	tail -n 1 build/asan/specs.log
+
+-include $(ASAN_OBJ:.o=.d) build/asan/main.d
+
+# The harnesses link the engine's own C files (match.c; proc.c's buffer
+# code is #included by the harness for its static proc_take).
+FUZZ_LINK = src/match.c src/buf.c src/loop.c
+build/fuzz/%_fuzz: fuzz/%_fuzz.c $(FUZZ_LINK) src/proc.c src/proc.h src/match.h src/buf.h src/loop.h | build/.deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LINK) $(PCRE_LIBS) $(EV_LIBS)
+
+fuzz-build: check-deps $(FUZZ_HARNESS:%=build/fuzz/%_fuzz)
+
+# New inputs go to build/fuzz/corpus/NAME (the seeds in fuzz/corpus/NAME
+# are read, never written); crashes to build/fuzz/crash-*.
+fuzz: fuzz-build
+	@for h in $(FUZZ_HARNESS); do \
+	  mkdir -p build/fuzz/corpus/$$h fuzz/corpus/$$h; \
+	  echo "fuzz: $$h for $(FUZZ_SECONDS) s"; \
+	  build/fuzz/$${h}_fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/ build/fuzz/corpus/$$h fuzz/corpus/$$h \
+	    > build/fuzz/$$h.log 2>&1 || { tail -n 60 build/fuzz/$$h.log; \
+	    echo "fuzz: $$h FAILED (log: build/fuzz/$$h.log)"; exit 1; }; \
+	  grep -E "^stat::number_of_executed_units|^#[0-9]+.*DONE" build/fuzz/$$h.log | tail -n 2; \
+	done
+
+# Memcheck over the normal build: busted runs inside ./ptyscript, like
+# check-asan.  scripts/valgrind.supp says why each suppression is there.
+check-valgrind: all check-deps
+	@sh scripts/deps.sh test
+	$(VALGRIND) -q --error-exitcode=99 --leak-check=full \
+	  --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+	  --suppressions=scripts/valgrind.supp ./ptyscript /usr/bin/busted $(VALGRIND_SPECS)

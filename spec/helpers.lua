@@ -6,7 +6,7 @@ local pty = require "ptyscript"
 local H = {}
 
 H.root = os.getenv("PWD") or io.popen("pwd"):read("l")
-H.bin = H.root .. "/ptyscript"
+H.bin = os.getenv("PTYSCRIPT_BIN") or H.root .. "/ptyscript"   -- make check-asan: the ASan build
 H.fixtures = H.root .. "/spec/fixtures"
 
 -- Quote a string for /bin/sh.

@@ -828,6 +828,10 @@ describe("errors in tasks, callbacks and coroutines", function()
   end)
 
   it("an error in an on(\"data\") callback reaches the waiting caller; the data stays for expect", function()
+    -- Outside the command only: there (make check-asan runs busted inside
+    -- it) an error in a task nobody waits for ends the script by design,
+    -- which "script errors, run by the command" below checks.
+    if pty.in_command then return pending("plain Lua only: in the command this ends the script") end
     local p = pty.spawn{ "cat", echo = false }
     local line
     p:on("data", function(_, chunk)

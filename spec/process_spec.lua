@@ -538,7 +538,16 @@ describe("no leaks", function()
       for _, p in ipairs(dropped) do
         if io.open("/proc/" .. p .. "/stat") then alive = alive + 1 end
       end
-      print(string.format("fds %d %d kids %d %d alive %d", fd0, fds(), kids0, kids(), alive))
+      -- a busy machine can leave a descriptor of the last close in flight
+      -- for a moment: a real leak stays, so count again a few times
+      local fd1 = fds()
+      for _ = 1, 20 do
+        if fd1 == fd0 then break end
+        pty.sleep(0.05)
+        collectgarbage()
+        fd1 = fds()
+      end
+      print(string.format("fds %d %d kids %d %d alive %d", fd0, fd1, kids0, kids(), alive))
     ]])
     assert.equal(0, r.code, r.stderr)
     local f0, f1, k0, k1, alive = r.stdout:match("fds (%d+) (%d+) kids (%-?%d+) (%-?%d+) alive (%d+)")

@@ -58,6 +58,9 @@ local SINK = H.fixtures .. "/rel_sink.py"
 local SEED = tonumber(os.getenv("REL_SEED")) or os.time()
 math.randomseed(SEED)
 local MiB = 1024 * 1024
+-- Under AddressSanitizer (make check-asan) shadow memory and the freed-
+-- memory quarantine inflate RSS by design: memory bounds are not checked.
+local SANITIZED = os.getenv("PTYSCRIPT_SANITIZER") ~= nil
 local FLOOD_SLACK = 3 * MiB
 
 -- Fields of /proc/<pid>/status in bytes (VmRSS, VmHWM, ...).
@@ -198,7 +201,7 @@ io.write(string.format("after %.2f\n", pty.now() - t0)) io.read("l")
     assert.equal(0, before.kids)
     assert.equal(0, after.kids, "child processes (zombies included) after 5,000 cycles")
     local growth = after.mem.VmRSS - warm.mem.VmRSS
-    assert.is_true(growth < MiB, string.format("RSS grew by %d KiB over 4,500 cycles",
+    assert.is_true(SANITIZED or growth < MiB, string.format("RSS grew by %d KiB over 4,500 cycles",
       growth // 1024))
   end)
 end)
@@ -486,9 +489,9 @@ if mode == "eof" then print("status " .. table.concat({ tostring((p:wait(10))), 
       .. "%.1f MiB at the end (maxbuf %.0f MiB)", f.took, (peak - base) / MiB, (hwm - base) / MiB,
       maxbuf / MiB))
     assert.is_true(tonumber(f.took) < 30, "1 GiB took " .. f.took .. " s")
-    assert.is_true(peak - base <= maxbuf + FLOOD_SLACK,
+    assert.is_true(SANITIZED or peak - base <= maxbuf + FLOOD_SLACK,
       string.format("during the flood: %.1f MiB over the base", (peak - base) / MiB))
-    assert.is_true(hwm - base <= 2 * maxbuf + FLOOD_SLACK,
+    assert.is_true(SANITIZED or hwm - base <= 2 * maxbuf + FLOOD_SLACK,
       string.format("at the end: %.1f MiB over the base", (hwm - base) / MiB))
   end)
 
@@ -512,10 +515,10 @@ if mode == "eof" then print("status " .. table.concat({ tostring((p:wait(10))), 
     print(string.format("\n  2 s flood (%s bytes): memory over the base: %.1f MiB during, "
       .. "%.1f MiB at the end (maxbuf %.0f MiB)", f.received, (peak - base) / MiB,
       (hwm - base) / MiB, maxbuf / MiB))
-    assert.is_true(peak - base <= maxbuf + FLOOD_SLACK,
+    assert.is_true(SANITIZED or peak - base <= maxbuf + FLOOD_SLACK,
       string.format("during the flood: %.1f MiB over the base, maxbuf is %.0f MiB",
         (peak - base) / MiB, maxbuf / MiB))
-    assert.is_true(hwm - base <= 2 * maxbuf + FLOOD_SLACK,
+    assert.is_true(SANITIZED or hwm - base <= 2 * maxbuf + FLOOD_SLACK,
       string.format("at the end: %.1f MiB over the base, maxbuf is %.0f MiB",
         (hwm - base) / MiB, maxbuf / MiB))
   end)

@@ -16,7 +16,9 @@ struct buf {
 };
 
 #define buf_len(b)	((b)->end - (b)->start)
-#define buf_head(b)	((b)->data + (b)->start)
+/* (An empty, never-filled queue has no data: "" keeps NULL + 0 and a
+ * NULL argument to memchr/memmem away.) */
+#define buf_head(b)	((b)->data != NULL ? (b)->data + (b)->start : (char *)"")
 
 void buf_init(struct buf *b);
 void buf_free(struct buf *b);

@@ -137,6 +137,14 @@ static const luaL_Reg regex_metameth[] = {
 	{ NULL, NULL }
 };
 
+/* core.jit_usable() -> whether patterns are JIT-compiled here  [-0,+1,-] */
+static int
+l_jit_usable(lua_State *L)
+{
+	lua_pushboolean(L, match_jit_usable());
+	return 1;
+}
+
 /* Add core.compile; stack: module, loop (kept). */
 void
 lcore_open_regex(lua_State *L)
@@ -144,4 +152,6 @@ lcore_open_regex(lua_State *L)
 	lcore_newmeta(L, REGEX_MT, regex_meth, regex_metameth);
 	lua_pushcfunction(L, l_compile);
 	lua_setfield(L, -3, "compile");
+	lua_pushcfunction(L, l_jit_usable);
+	lua_setfield(L, -3, "jit_usable");
 }

@@ -10,9 +10,37 @@
  * short match, and scripts often build a pattern for a single use.
  * Literals (pty.exact) do not go through PCRE2 at all: match_literal.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "match.h"
+
+/*
+ * Whether to use PCRE2's JIT at all.  Up to 10.42 (Debian 12's), the JIT
+ * with PCRE2_MATCH_INVALID_UTF has bugs our fuzzer found: \S, \W, \D never
+ * match a non-ASCII character (PCRE2 issue 224), \b at the end of invalid
+ * UTF-8 reads a byte past the subject, a match never starts at a stray
+ * continuation byte (issue 944).  A pattern would change meaning once it
+ * is JIT-compiled, so older libraries interpret: for the patterns scripts
+ * use, PCRE2's start-of-match optimisations keep that about as fast.
+ * The answer depends only on the library, so it is cached.
+ */
+int
+match_jit_usable(void)
+{
+	static int usable = -1;
+	char v[64];
+	int major = 0, minor = 0;
+
+	if (usable == -1) {
+		if (pcre2_config(PCRE2_CONFIG_VERSION, v) > 0 &&
+		    sscanf(v, "%d.%d", &major, &minor) == 2)
+			usable = major > 10 || (major == 10 && minor >= 43);
+		else
+			usable = 0;
+	}
+	return usable;
+}
 
 /* Compile; on failure fill err/erroff with PCRE2's message and offset. */
 int
@@ -36,6 +64,7 @@ match_compile(struct match_re *re, const char *pat, size_t len,
 	pcre2_pattern_info(re->code, PCRE2_INFO_MAXLOOKBEHIND, &lb);
 	re->ncap = ncap;
 	re->lookbehind = lb;
+	re->jit_failed = !match_jit_usable();	/* never try, on a buggy JIT */
 	re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
 	if (re->md == NULL) {
 		pcre2_code_free(re->code);

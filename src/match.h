@@ -36,6 +36,7 @@ int match_exec(struct match_re *re, const char *subj, size_t len,
     size_t from, int final, size_t *start, size_t *end);
 int match_literal(const char *lit, size_t m, const char *subj, size_t len,
     size_t from, size_t *start, size_t *end);
+int match_jit_usable(void);
 const PCRE2_SIZE *match_ovector(const struct match_re *re);
 
 #endif

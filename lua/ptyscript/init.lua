@@ -66,6 +66,7 @@ end
 -- The command: run chunk as task 1 with the script's arguments.
 -- Returns the exit status; cleans up every child before it returns.
 function M._main(chunk, opts, ...)
+  M.in_command = true
   if opts.timeout then M.timeout = opts.timeout end
   M.show = opts.show or false
   if opts.log then

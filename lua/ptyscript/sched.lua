@@ -240,8 +240,10 @@ function M.wait_for(obj, bits, deadline, lua_obj)
   end
   -- The timer is left running: restarted by the next wait, and harmless
   -- if it fires meanwhile (w.fired is only looked at inside a wait).
+  local fired = w.fired
+  w.fired = nil   -- (a task's waiter lives on: keep no object alive)
   if not ok then error(err, 0) end
-  if timer and w.fired == timer then return "timeout" end
+  if timer and fired == timer then return "timeout" end
   return "event"
 end
 
