@@ -51,16 +51,18 @@ buf_room(struct buf *b, size_t n, size_t limit)
 		;
 	if (cap > limit && limit >= len + n)
 		cap = limit;
-	p = malloc(cap);
+	/* Live bytes to the front, then realloc: a large block grows in
+	 * place (mremap), never held twice at the peak. */
+	if (b->start > 0) {
+		memmove(b->data, b->data + b->start, len);
+		b->start = 0;
+		b->end = len;
+	}
+	p = realloc(b->data, cap);
 	if (p == NULL)
 		return -1;
-	if (len > 0)
-		memcpy(p, b->data + b->start, len);
-	free(b->data);
 	b->data = p;
 	b->cap = cap;
-	b->start = 0;
-	b->end = len;
 	return 0;
 }
 
