@@ -1,5 +1,7 @@
 -- embed.lua: write build/embedded.c holding every lua/ptyscript/*.lua file,
--- so the binary and the C module carry the Lua half of the library.
+-- compiled to Lua 5.4 bytecode, so the binary and the C module carry the
+-- Lua half of the library.  (Run by the same lua5.4 whose library the
+-- binary links: the bytecode format must match.)
 -- usage: lua5.4 scripts/embed.lua out.c lua/ptyscript/a.lua ...
 local out = assert(arg[1], "usage: embed.lua out.c files...")
 local parts = {
@@ -10,8 +12,12 @@ local entries = {}
 for i = 2, #arg do
   local path = arg[i]
   local f = assert(io.open(path, "rb"))
-  local src = f:read("a")
+  local text = f:read("a")
   f:close()
+  -- Precompiled (with debug info, so tracebacks still name the file and
+  -- line): loading bytecode at start-up is much cheaper than parsing.
+  local chunk = assert(load(text, "@" .. path))
+  local src = string.dump(chunk, false)
   local base = path:match("([^/]+)%.lua$")
   local name = base == "init" and "ptyscript" or "ptyscript." .. base
   local id = "src_" .. base

@@ -64,16 +64,7 @@ local function intact(p)
   p:close()
 end
 
--- Pids whose parent is this process, zombies included.
-local function children()
-  local r = H.sh("cat /proc/[0-9]*/stat 2>/dev/null")
-  local list = {}
-  for line in r.stdout:gmatch("[^\n]+") do
-    local pid, ppid = line:match("^(%d+) %b() %S+ (%d+)")
-    if pid and tonumber(ppid) == H.pid() then list[#list + 1] = tonumber(pid) end
-  end
-  return list
-end
+local children = H.children
 
 -- The process is gone: not running, not a zombie.
 local function gone(pid)

@@ -28,26 +28,9 @@ while True:
     signal.pause()
 ]]
 
--- Open descriptors of this process, counted without popen (whose pipe
--- would be counted, or not, depending on a race).
-local function nfds()
-  local r = H.sh("ls /proc/" .. H.pid() .. "/fd")
-  local n = 0
-  for _ in r.stdout:gmatch("%d+") do n = n + 1 end
-  return n
-end
+local nfds = H.nfds
 
--- Pids whose parent is this process, zombies included (as H.children,
--- but one cat for all of /proc: fast even with thousands of processes).
-local function children()
-  local r = H.sh("cat /proc/[0-9]*/stat 2>/dev/null")
-  local list = {}
-  for line in r.stdout:gmatch("[^\n]+") do
-    local pid, ppid = line:match("^(%d+) %b() %S+ (%d+)")
-    if pid and tonumber(ppid) == H.pid() then list[#list + 1] = tonumber(pid) end
-  end
-  return list
-end
+local children = H.children
 
 -- Live (not zombie) processes in session sid.
 local function session(sid)

@@ -29,27 +29,9 @@ local function raises(f, ...)
   return tostring(err)
 end
 
--- Open descriptors of this process.  (H.fds lists them through popen,
--- which races with popen closing its pipe's other end; system() opens
--- nothing here.)
-local function nfds()
-  local r = H.sh("ls /proc/" .. H.pid() .. "/fd")
-  local n = 0
-  for _ in r.stdout:gmatch("%d+") do n = n + 1 end
-  return n
-end
+local nfds = H.nfds
 
--- Pids whose parent is this process, zombies included (as H.children,
--- but one cat for all of /proc: fast even with thousands of processes).
-local function children()
-  local r = H.sh("cat /proc/[0-9]*/stat 2>/dev/null")
-  local list = {}
-  for line in r.stdout:gmatch("[^\n]+") do
-    local pid, ppid = line:match("^(%d+) %b() %S+ (%d+)")
-    if pid and tonumber(ppid) == H.pid() then list[#list + 1] = tonumber(pid) end
-  end
-  return list
-end
+local children = H.children
 
 local function tmpdir()
   local d = os.tmpname()
