@@ -30,7 +30,7 @@ endif
 
 LIB_SRC = src/buf.c src/match.c src/pty.c src/spawn.c src/loop.c src/proc.c \
           src/l_core.c src/l_loop.c src/l_proc.c src/l_regex.c src/l_tty.c \
-          src/preload.c
+          src/cast.c src/preload.c
 LUA_SRC = $(wildcard lua/ptyscript/*.lua)
 OBJ     = $(LIB_SRC:src/%.c=build/%.o) build/embedded.o
 PIC_OBJ = $(LIB_SRC:src/%.c=build/pic/%.o) build/pic/embedded.o
@@ -131,7 +131,7 @@ ASAN_ENV     = PTYSCRIPT_SANITIZER=address ASAN_OPTIONS=detect_leaks=1:strict_st
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(ASAN_LOG)/ubsan
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_SECONDS_ASAN ?= 25
+FUZZ_SECONDS_ASAN ?= 15
 FUZZ_HARNESS = $(patsubst fuzz/%_fuzz.c,%,$(wildcard fuzz/*_fuzz.c))
 FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -Isrc -Wall -Wextra -O1 -g -fno-omit-frame-pointer \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -172,7 +172,7 @@ check-asan: all check-deps build/asan/ptyscript fuzz-build
 
 # The harnesses link the engine's own C files (match.c; proc.c's buffer
 # code is #included by the harness for its static proc_take).
-FUZZ_LINK = src/match.c src/buf.c src/loop.c
+FUZZ_LINK = src/match.c src/buf.c src/loop.c src/cast.c
 build/fuzz/%_fuzz: fuzz/%_fuzz.c $(FUZZ_LINK) src/proc.c src/proc.h src/match.h src/buf.h src/loop.h | build/.deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LINK) $(PCRE_LIBS) $(EV_LIBS)

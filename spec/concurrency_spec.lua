@@ -141,6 +141,14 @@ describe("tasks", function()
     assert.equal(5, p.exitcode)
   end)
 
+  it("keeps a task nobody holds a reference to alive while it waits", function()
+    local done = false
+    pty.go(function() pty.sleep(0.05); done = true end)   -- the task object is dropped
+    collectgarbage()
+    collectgarbage()
+    assert.is_true(H.eventually(function() return done end, 3))
+  end)
+
   it("sleeps and tells monotonic time", function()
     local t0 = pty.now()
     assert.is_number(t0)

@@ -39,6 +39,7 @@ usage(FILE *f)
 	    "  --show             copy every session's output to stdout\n"
 	    "  --trace            print each expect/send decision to stderr\n"
 	    "  --log FILE         append every session's output to FILE\n"
+	    "  --record FILE.cast asciicast v2 recording of every session\n"
 	    "  --version          print the version and exit\n"
 	    "  --help             print this help and exit\n"
 	    "See README.md and API.md for the Lua API.\n",
@@ -100,6 +101,7 @@ struct cmd {
 	const char *code;	/* -e */
 	double timeout;
 	const char *log;	/* --log FILE, or NULL */
+	const char *record;	/* --record FILE.cast, or NULL */
 	int show, trace;
 	int first_arg;		/* argv index of the script's first arg */
 	int script_idx;		/* argv index of script or code */
@@ -159,8 +161,11 @@ parse(struct cmd *c, int argc, char **argv)
 			c->log = a[5] == '=' ? a + 6 : argv[++i];
 			if (c->log == NULL || *c->log == '\0')
 				return bad_usage("--log needs a file name", "");
-		} else if (strcmp(a, "--record") == 0) {
-			return bad_usage("not implemented yet: ", a);
+		} else if (strcmp(a, "--record") == 0 ||
+		    strncmp(a, "--record=", 9) == 0) {
+			c->record = a[8] == '=' ? a + 9 : argv[++i];
+			if (c->record == NULL || *c->record == '\0')
+				return bad_usage("--record needs a file name", "");
 		} else if (strcmp(a, "-e") == 0) {
 			if (i + 1 >= argc)
 				return bad_usage("-e needs Lua code", "");
@@ -244,6 +249,10 @@ pmain(lua_State *L)
 	if (c->log != NULL) {
 		lua_pushstring(L, c->log);
 		lua_setfield(L, -2, "log");
+	}
+	if (c->record != NULL) {
+		lua_pushstring(L, c->record);
+		lua_setfield(L, -2, "record");
 	}
 	for (i = c->first_arg; i < argc; i++)
 		lua_pushstring(L, argv[i]);

@@ -78,6 +78,7 @@ function M._main(chunk, opts, ...)
     f:setvbuf("no")
     M.log = f
   end
+  if opts.record then M.record = opts.record end
   expect.trace = opts.trace or false
   M.install_globals(_G)
   coroutine.resume = sched.resume

@@ -239,12 +239,14 @@ local function start(argv, opts, what)
   if show == nil then show = M.config.show end
   c:show(show and true or false)
   local p = setmetatable({
+    _argv = argv, _rows = opts.rows or 24, _cols = opts.cols or 80,
     _show = show and true or false,
     _c = c, _is = Process, _closed = false,
     pid = c:pid(), name = opts.name or argv[1], timeout = opts.timeout,
   }, Process)
   owner[c] = p
   if M.config.log then p:log(M.config.log) end
+  if M.config.record then p:record(M.config.record, { _auto = true }) end
   sched.current_state().proc = p
   expect.trace_msg("spawn %s: pid %d", table.concat(argv, " "), p.pid)
   return p
@@ -576,6 +578,50 @@ function Process:log(target, opts)
     self._log_sent = self._log_sent or {}
     table.insert(self._log_sent, function(data) write(data, "i") end)
   end
+  return self
+end
+
+-- Recordings made by --record: the first session gets the file name as
+-- given, the others name.N.cast beside it.
+local recorded = 0
+
+-- p:record(file.cast): an asciicast v2 recording (asciinema's format) of
+-- the session from now on: a header with the size, time and command,
+-- then [seconds, "o", output] and [seconds, "i", input] events.  Bytes
+-- that are not UTF-8 become U+FFFD, secrets are ***.
+function Process:record(path, opts)
+  check_self(self, "record")
+  if type(path) ~= "string" then raise("record: expected a file name, got " .. type(path)) end
+  if opts and opts._auto then
+    recorded = recorded + 1
+    if recorded > 1 then
+      local base = path:gsub("%.cast$", "")
+      path = string.format("%s.%d.cast", base, recorded)
+    end
+  end
+  local f, err = io.open(path, "wb")
+  if not f then raise("record: " .. err) end
+  f:setvbuf("no")
+  local esc = core.json_escape
+  local function str(s) return '"' .. (esc(s, true)) .. '"' end
+  local cmd = {}
+  for i, a in ipairs(self._argv or { self.name }) do cmd[i] = a end
+  f:write(string.format('{"version": 2, "width": %d, "height": %d, "timestamp": %d, '
+    .. '"command": %s, "title": %s, "env": {"TERM": %s}}\n',
+    self._cols, self._rows, os.time(), str(table.concat(cmd, " ")), str(self.name),
+    str(os.getenv("TERM") or "xterm")))
+  local t0 = sched.now()
+  local carry = { o = "", i = "" }
+  local function event(kind, data)
+    local text
+    text, carry[kind] = esc(carry[kind] .. data, false)
+    if text ~= "" then
+      f:write(string.format('[%.6f, "%s", "%s"]\n', sched.now() - t0, kind, text))
+    end
+  end
+  self:on("data", function(p, data) event("o", expect.redact(p, data)) end)
+  self._log_sent = self._log_sent or {}
+  table.insert(self._log_sent, function(data) event("i", data) end)
   return self
 end
 

@@ -28,7 +28,10 @@ M.SENTINEL = SENTINEL
 -- What a task's coroutine returns first when its function has returned.
 local DONE = setmetatable({}, { __name = "ptyscript.done" })
 
-local tasks = setmetatable({}, { __mode = "k" })   -- coroutine -> task
+-- coroutine -> task, for every task not yet finished: a strong table, so
+-- that a task nobody keeps a reference to (pty.go(fn) alone) is not
+-- collected, with its timer, while it waits.
+local tasks = {}
 local nested = setmetatable({}, { __mode = "k" })  -- script's coroutine -> owning task
 local ready, nready = {}, 0                        -- tasks to resume
 local watch = setmetatable({}, { __mode = "k" })   -- object -> waiter(s): see add_watch
@@ -250,6 +253,7 @@ end
 -- Finish task t with its function's results, or its error.
 local function finish(t, ok, ...)
   t.done = true
+  tasks[t.co] = nil
   if ok then
     t.results = pack(...)
   else

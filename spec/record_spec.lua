@@ -1,0 +1,68 @@
+-- Recording (issue 5, item 3): --record FILE.cast writes asciicast v2, one
+-- file per session; the JSON is checked with Python's json module.
+local H = require "helpers"
+
+-- Parse a .cast file with python3: prints the header fields, then each
+-- event as kind<TAB>repr(data).
+local function parse(path)
+  local r = H.sh(string.format([[python3 -c '
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n")
+assert lines[-1] == ""
+h = json.loads(lines[0])
+print(h["version"], h["width"], h["height"], type(h["timestamp"]).__name__, h["command"])
+last = 0.0
+for l in lines[1:-1]:
+    t, kind, data = json.loads(l)
+    assert t >= last, "times go forward"
+    last = t
+    print(kind + "\t" + json.dumps(data))
+' %s]], H.q(path)))
+  assert.equal(0, r.code, r.stderr)
+  return r.stdout
+end
+
+describe("--record", function()
+  it("writes valid asciicast v2 for each session, secrets as ***, bytes kept as UTF-8", function()
+    local base = H.tmpname()
+    local cast = base .. ".cast"
+    local path = H.script([[
+      local p = pty.spawn{"cat", rows = 30, cols = 100}
+      p:sendline("h\195\169llo \27[1mbold\255")
+      p:expect("bold")
+      p:expect("bold")
+      p:sendline("hunter22", {secret = true})
+      p:expect("hunter22\r\n.*hunter22\r\n")
+      local q = pty.sh("echo second")
+      q:expect(pty.EOF)
+    ]])
+    local r = H.run({ "--record", cast, path })
+    os.remove(path)
+    assert.equal(0, r.code, r.stderr)
+    local one = parse(cast)
+    local two = parse(base .. ".2.cast")
+    os.remove(cast)
+    os.remove(base .. ".2.cast")
+    assert.matches("^2 100 30 int cat\n", one)
+    assert.matches('\ni\t"h\\u00e9llo \\u001b%[1mbold\\ufffd\\r"\n', one)
+    local out = {}
+    for data in one:gmatch('\no\t"([^\n]*)"') do out[#out + 1] = data end
+    out = table.concat(out)
+    assert.matches("bold", out)
+    assert.is_nil(one:find("hunter", 1, true))
+    assert.matches('\ni\t"%*%*%*\\r"\n', one)
+    assert.matches("^2 80 24 int /bin/sh %-c echo second\no\t\"second\\r\\n\"\n$", two)
+  end)
+
+  it("p:record refuses a bad target", function()
+    local pty = require "ptyscript"
+    local p = pty.spawn("cat")
+    local ok, err = pcall(p.record, p, 5)
+    assert.is_false(ok)
+    assert.matches("record: expected a file name, got number", err)
+    ok, err = pcall(p.record, p, "/nonexistent-dir/x.cast")
+    assert.is_false(ok)
+    assert.matches("No such file or directory", err)
+    p:close()
+  end)
+end)
