@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cast.h"
 #include "lcore.h"
 
 struct match_re *
@@ -138,26 +137,6 @@ static const luaL_Reg regex_metameth[] = {
 	{ NULL, NULL }
 };
 
-/*
- * core.json_escape(s [, final]) -> escaped, rest  [-0, +2, m]
- * s as JSON string contents (cast.c); rest is a cut UTF-8 sequence at the
- * end, to put before the next chunk (empty when final).
- */
-static int
-l_json_escape(lua_State *L)
-{
-	size_t n, used, o;
-	const char *s = luaL_checklstring(L, 1, &n);
-	luaL_Buffer b;
-	char *out;
-
-	out = luaL_buffinitsize(L, &b, CAST_ESCAPED_MAX(n));
-	o = cast_escape(s, n, lua_toboolean(L, 2), out, &used);
-	luaL_pushresultsize(&b, o);
-	lua_pushlstring(L, s + used, n - used);
-	return 2;
-}
-
 /* core.jit_usable() -> whether patterns are JIT-compiled here  [-0,+1,-] */
 static int
 l_jit_usable(lua_State *L)
@@ -175,6 +154,4 @@ lcore_open_regex(lua_State *L)
 	lua_setfield(L, -3, "compile");
 	lua_pushcfunction(L, l_jit_usable);
 	lua_setfield(L, -3, "jit_usable");
-	lua_pushcfunction(L, l_json_escape);
-	lua_setfield(L, -3, "json_escape");
 }
