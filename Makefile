@@ -35,7 +35,7 @@ LUA_SRC = $(wildcard lua/ptyscript/*.lua)
 OBJ     = $(LIB_SRC:src/%.c=build/%.o) build/embedded.o
 PIC_OBJ = $(LIB_SRC:src/%.c=build/pic/%.o) build/pic/embedded.o
 
-.PHONY: all deps test demo bench clean install
+.PHONY: all deps test demo bench clean install install-rock uninstall
 all: ptyscript ptyscript.so
 
 deps build/.deps: scripts/deps.sh
@@ -72,6 +72,32 @@ demo: all
 test: all
 	@sh scripts/deps.sh test
 	@$(BUSTED)
+
+# The command, the C module (with the Lua half inside it), the Lua
+# sources for reading (not on Lua's path: the module is the .so), and the
+# man page.  LuaRocks (ptyscript-*.rockspec) sets BINDIR and LIBDIR.
+LUA_VERSION ?= 5.4
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib/lua/$(LUA_VERSION)
+SHARE    = $(PREFIX)/share/ptyscript/lua
+MANDIR  = $(PREFIX)/share/man/man1
+install: all
+	install -Dm755 ptyscript $(DESTDIR)$(BINDIR)/ptyscript
+	install -Dm755 ptyscript.so $(DESTDIR)$(LIBDIR)/ptyscript.so
+	install -d $(DESTDIR)$(SHARE)
+	install -m644 $(LUA_SRC) $(DESTDIR)$(SHARE)/
+	install -Dm644 doc/ptyscript.1 $(DESTDIR)$(MANDIR)/ptyscript.1
+
+# What LuaRocks installs: the module into its LIBDIR, the command into
+# its BINDIR.
+install-rock: all
+	install -Dm755 ptyscript.so $(LIBDIR)/ptyscript.so
+	install -Dm755 ptyscript $(BINDIR)/ptyscript
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ptyscript $(DESTDIR)$(LIBDIR)/ptyscript.so \
+	  $(DESTDIR)$(MANDIR)/ptyscript.1
+	rm -rf $(DESTDIR)$(SHARE)
 
 clean:
 	rm -rf build ptyscript ptyscript.so bench-results.md

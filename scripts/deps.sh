@@ -8,7 +8,7 @@
 set -eu
 want="gcc make pkg-config liblua5.4-dev lua5.4 libev-dev libpcre2-dev"
 case "${1:-build}" in
-  test)  want="$want lua-busted bc python3 procps" ;;
+  test)  want="$want lua-busted bc python3 procps luarocks" ;;
   bench) want="$want expect python3-pexpect bc" ;;
   check) want="$want lua-busted bc python3 procps clang libclang-rt-dev valgrind" ;;
 esac
