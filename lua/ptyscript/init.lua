@@ -33,6 +33,7 @@ M.now = sched.now
 M.wrap = sched.wrap
 M.resume = sched.resume
 M.Process = proc.Process
+M.repl = require("ptyscript.repl").repl
 
 -- The running task's most recent process, for the global shorthands.
 function M.current()
