@@ -460,6 +460,8 @@ describe("window size", function()
     p:setwinsize(12, 40)
     m = p:expect("winch (\\d+) (\\d+)")
     assert.same({ "12", "40" }, { m[1], m[2] })
+    assert.is_true(p:setwinsize(30.0, 100.0))        -- integral floats are integers
+    assert.same({ 30, 100 }, { p:getwinsize() })
     assert.is_false(pcall(p.setwinsize, p, 0, 80))
     assert.is_false(pcall(p.setwinsize, p, 24))
     p:close()

@@ -176,7 +176,7 @@ local later_opts = { pty = true, fds = true }
 
 local function check_int(v, what, name, lo, hi)
   if v == nil then return end
-  if math.type(v) ~= "integer" or v < lo or v > hi then
+  if type(v) ~= "number" or math.tointeger(v) == nil or v < lo or v > hi then
     raise(string.format("%s: %s must be an integer from %d to %d, got %s", what, name, lo, hi,
       tostring(v)))
   end
