@@ -103,6 +103,14 @@ function H.children()
   return list
 end
 
+-- A new empty directory.
+function H.tmpdir()
+  local d = os.tmpname()
+  os.remove(d)
+  assert(os.execute("mkdir " .. H.q(d)))
+  return d
+end
+
 function H.exists(pid)
   return io.open("/proc/" .. pid .. "/stat") ~= nil
 end

@@ -74,12 +74,7 @@ local function gone(pid)
   return false
 end
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir " .. H.q(d)))
-  return d
-end
+local tmpdir = H.tmpdir
 
 -- Run a script with the command (stdin given or /dev/null), bounded.
 local function run(src, stdin, bound)

@@ -33,12 +33,7 @@ local nfds = H.nfds
 
 local children = H.children
 
-local function tmpdir()
-  local d = os.tmpname()
-  os.remove(d)
-  assert(os.execute("mkdir " .. H.q(d)))
-  return d
-end
+local tmpdir = H.tmpdir
 
 -- The child's report about itself: sh is the spawned process, and it lists
 -- its own state ($$), so nothing the reporting tools open gets in the way.

@@ -241,14 +241,6 @@ l_environ(lua_State *L)
 	return 1;
 }
 
-/* core.strerror(errno) -> string  [-0, +1, -] */
-static int
-l_strerror(lua_State *L)
-{
-	lua_pushstring(L, strerror((int)luaL_checkinteger(L, 1)));
-	return 1;
-}
-
 /* core.reraise(sig): die of sig with its default action (after cleanup). */
 static int
 l_reraise(lua_State *L)
@@ -300,7 +292,6 @@ static const luaL_Reg funcs[] = {
 	{ "signalled", l_signalled },
 	{ "shutdown", l_shutdown },
 	{ "environ", l_environ },
-	{ "strerror", l_strerror },
 	{ "reraise", l_reraise },
 	{ NULL, NULL }
 };

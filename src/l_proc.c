@@ -484,26 +484,6 @@ proc_state(lua_State *L)
 	return 4;
 }
 
-/* proc:arm(bits): wake the waiting Lua side on these events.  [-0,+0,-] */
-static int
-proc_arm(lua_State *L)
-{
-	struct proc *p = check_proc(L);
-
-	p->obj.armed |= (unsigned)luaL_checkinteger(L, 2);
-	return 0;
-}
-
-/* proc:disarm(bits)  [-0, +0, -] */
-static int
-proc_disarm(lua_State *L)
-{
-	struct proc *p = check_proc(L);
-
-	p->obj.armed &= ~(unsigned)luaL_checkinteger(L, 2);
-	return 0;
-}
-
 /*
  * proc:status() -> nil (running) | "exit", code | "signal", signo
  * Polls the child without blocking (reaping it if it has exited).
@@ -673,8 +653,6 @@ static const luaL_Reg proc_meth[] = {
 	{ "take", proc_take },
 	{ "peek", proc_peek },
 	{ "state", proc_state },
-	{ "arm", proc_arm },
-	{ "disarm", proc_disarm },
 	{ "status", proc_status },
 	{ "kill", proc_kill },
 	{ "hangup", proc_lhangup },
@@ -718,6 +696,4 @@ lcore_open_proc(lua_State *L)
 	lua_setfield(L, -3, "DRAIN");
 	lua_pushinteger(L, PROC_TAP);
 	lua_setfield(L, -3, "TAP");
-	lua_pushinteger(L, PROC_LOW_WATER);
-	lua_setfield(L, -3, "LOW_WATER");
 }
