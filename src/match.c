@@ -49,7 +49,7 @@ match_compile(struct match_re *re, const char *pat, size_t len,
 {
 	int code;
 	PCRE2_SIZE off = 0;
-	uint32_t ncap = 0;
+	uint32_t lb = 0, ncap = 0;
 
 	memset(re, 0, sizeof *re);
 	options |= PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
@@ -61,7 +61,9 @@ match_compile(struct match_re *re, const char *pat, size_t len,
 		return -1;
 	}
 	pcre2_pattern_info(re->code, PCRE2_INFO_CAPTURECOUNT, &ncap);
+	pcre2_pattern_info(re->code, PCRE2_INFO_MAXLOOKBEHIND, &lb);
 	re->ncap = ncap;
+	re->lookbehind = lb;
 	re->jit_failed = !match_jit_usable();	/* never try, on a buggy JIT */
 	re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
 	if (re->md == NULL) {

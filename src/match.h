@@ -20,6 +20,7 @@ struct match_re {
 	pcre2_code *code;
 	pcre2_match_data *md;
 	unsigned ncap;		/* capture groups, not counting group 0 */
+	unsigned lookbehind;	/* PCRE2_INFO_MAXLOOKBEHIND (the fuzz harness) */
 	int jit;		/* JIT-compiled for complete and partial */
 	int jit_failed;		/* JIT unavailable: interpret */
 	unsigned uses;		/* scans of new bytes so far, until JIT */
