@@ -94,11 +94,14 @@ end
 -- Pids whose parent is this process, zombies included (one cat for all
 -- of /proc: fast even with thousands of processes on the machine).
 function H.children()
-  local r = H.sh("cat /proc/[0-9]*/stat 2>/dev/null")
+  local r = H.sh("echo $$; cat /proc/[0-9]*/stat 2>/dev/null")
+  local shell = tonumber(r.stdout:match("^(%d+)"))   -- the one running this query
   local list = {}
   for line in r.stdout:gmatch("[^\n]+") do
     local pid, ppid = line:match("^(%d+) %b() %S+ (%d+)")
-    if pid and tonumber(ppid) == H.pid() then list[#list + 1] = tonumber(pid) end
+    if pid and tonumber(ppid) == H.pid() and tonumber(pid) ~= shell then
+      list[#list + 1] = tonumber(pid)
+    end
   end
   return list
 end

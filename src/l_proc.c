@@ -10,10 +10,12 @@
  * bytes dropped from the front by maxbuf never shift a caller's place.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,11 +74,159 @@ string_array(lua_State *L, int idx)
 }
 
 /*
- * core.spawn(argv, envp, opts) -> proc | nil, msg, errno  [-0, +1|3, m]
+ * The descriptors of one spawn: what goes where in the child, and which
+ * of ours to close on every way out.  A pty puts its slave on 0, 1, 2; pipes
+ * mode and extra descriptors make a pipe each, whose child end is closed
+ * in the parent after the fork and whose parent end becomes a stream.
+ */
+struct plumbing {
+	struct spawn_fd fds[SPAWN_MAXFDS];
+	int nfds;
+	int child_end[SPAWN_MAXFDS];	/* closed in the parent after fork */
+	int nchild;
+	int parent_end[SPAWN_MAXFDS + 1];	/* closed on failure only */
+	int nparent;
+	int rfd, wfd;			/* the process's own read/write fds */
+	struct {
+		struct proc *s;
+		int rfd, wfd;
+	} stream[SPAWN_MAXFDS];
+	int nstreams;
+};
+
+static void
+plumbing_close(struct plumbing *pl, int parent_too)
+{
+	int i;
+
+	for (i = 0; i < pl->nchild; i++)
+		close(pl->child_end[i]);
+	pl->nchild = 0;
+	for (i = 0; parent_too && i < pl->nparent; i++)
+		close(pl->parent_end[i]);
+}
+
+/*
+ * A pipe for child fd `to`: the child reads it when child_reads (its
+ * stdin, a "w" descriptor), else writes it.  Our end is non-blocking.
+ * Returns our end, or -1 with errno.
+ */
+static int
+plumb_pipe(struct plumbing *pl, int to, int child_reads)
+{
+	int fd[2], ours, theirs;
+
+	if (pipe2(fd, O_CLOEXEC) == -1)
+		return -1;
+	ours = child_reads ? fd[1] : fd[0];
+	theirs = child_reads ? fd[0] : fd[1];
+	(void)fcntl(ours, F_SETFL, O_NONBLOCK);
+	pl->child_end[pl->nchild++] = theirs;
+	pl->parent_end[pl->nparent++] = ours;
+	pl->fds[pl->nfds].from = theirs;
+	pl->fds[pl->nfds++].to = to;
+	return ours;
+}
+
+/* A new inert process handle (no child yet) on the stack.  [-0, +1, m] */
+static struct proc *
+new_handle(lua_State *L)
+{
+	struct proc *p = lua_newuserdatauv(L, sizeof *p, 0);
+
+	memset(p, 0, sizeof *p);
+	p->pid = -1;
+	p->fd = p->wfd = p->pidfd = -1;
+	p->exited = 1;		/* inert until proc_start */
+	luaL_setmetatable(L, PROC_MT);
+	return p;
+}
+
+/*
+ * Add a stream for child fd `to` (handle stored in streams[to], the
+ * table at index st).  [-0, +0, m]
+ */
+static void
+add_stream(lua_State *L, struct plumbing *pl, int st, int to, int rfd,
+    int wfd)
+{
+	struct proc *s = new_handle(L);
+
+	lua_rawseti(L, st, to);
+	pl->stream[pl->nstreams].s = s;
+	pl->stream[pl->nstreams].rfd = rfd;
+	pl->stream[pl->nstreams++].wfd = wfd;
+}
+
+/*
+ * The extra descriptors: array at idx of {to = n, mode = "r"|"w"|"fd",
+ * fd = integer or Lua file} (checked by the Lua side).  Returns 0, or -1
+ * with a message pushed.  [-0, +0|1, m]
+ */
+static int
+plumb_extra(lua_State *L, struct plumbing *pl, int idx, int st)
+{
+	lua_Integer n = luaL_len(L, idx), i;
+	const char *mode;
+	luaL_Stream *f;
+	int to, fd;
+
+	for (i = 1; i <= n; i++) {
+		if (pl->nfds >= SPAWN_MAXFDS) {
+			lua_pushfstring(L, "fds: at most %d descriptors in all",
+			    SPAWN_MAXFDS);
+			return -1;
+		}
+		lua_rawgeti(L, idx, i);
+		to = (int)opt_int(L, -1, "to", -1);
+		lua_getfield(L, -1, "mode");
+		mode = luaL_checkstring(L, -1);
+		lua_getfield(L, -2, "fd");
+		if (mode[0] == 'r' || mode[0] == 'w') {
+			fd = plumb_pipe(pl, to, mode[0] == 'w');
+			if (fd == -1) {
+				lua_pushfstring(L, "fds[%d]: pipe: %s", to,
+				    strerror(errno));
+				return -1;
+			}
+			add_stream(L, pl, st, to, mode[0] == 'r' ? fd : -1,
+			    mode[0] == 'w' ? fd : -1);
+		} else {
+			if (lua_isinteger(L, -1)) {
+				fd = (int)lua_tointeger(L, -1);
+			} else {
+				f = luaL_checkudata(L, -1, LUA_FILEHANDLE);
+				if (f->closef == NULL) {
+					lua_pushfstring(L, "fds[%d]: the file "
+					    "is closed", to);
+					return -1;
+				}
+				(void)fflush(f->f);	/* its buffer first */
+				fd = fileno(f->f);
+			}
+			if (fd < 0 || fcntl(fd, F_GETFD) == -1) {
+				lua_pushfstring(L, "fds[%d]: descriptor %d is "
+				    "not open in ptyscript", to, fd);
+				return -1;
+			}
+			pl->fds[pl->nfds].from = fd;
+			pl->fds[pl->nfds++].to = to;
+		}
+		lua_pop(L, 3);
+	}
+	return 0;
+}
+
+/*
+ * core.spawn(argv, envp, opts) -> proc [, streams] | nil, msg, errno
+ * [-0, +1|2|3, m]
  * argv and envp are arrays of strings prepared by the Lua side; opts has
- * path (PATH for the program search), cwd, rows, cols, echo, maxbuf.
- * The userdata is made first (inert), so that no allocation can fail
- * between fork and the moment the child is owned by it.
+ * path (PATH for the program search), cwd, rows, cols, echo, maxbuf,
+ * uid/gid/groups, pipes (no terminal: stdin, stdout and stderr are pipes)
+ * and fds (extra descriptors, see plumb_extra).  streams maps child fds
+ * to the stream handles made for pipes (2 in pipes mode, "r"/"w" fds).
+ * Every userdata is made first (inert), so that no allocation can fail
+ * between fork and the moment the child is owned by them.
  */
 static int
 l_spawn(lua_State *L)
@@ -86,14 +236,14 @@ l_spawn(lua_State *L)
 	struct pty_pair pp;
 	struct spawn_req req;
 	struct spawn_result res;
-	struct spawn_fd fds[3];
+	struct plumbing pl;
 	char path[PATH_MAX], **argv, **envp;
 	gid_t *groups = NULL, gid = 0;
 	uid_t uid = 0;
 	int set_ids = 0, ngroups = 0;
 	const char *pathvar, *cwd, *prog;
 	lua_Integer rows, cols, maxbuf;
-	int echo, rc, i;
+	int echo, pipes, rc, i, st, err;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	luaL_checktype(L, 2, LUA_TTABLE);
@@ -109,7 +259,9 @@ l_spawn(lua_State *L)
 	cwd = lua_tostring(L, -1);
 	lua_getfield(L, 3, "echo");
 	echo = lua_isnil(L, -1) || lua_toboolean(L, -1);
-	lua_pop(L, 1);		/* path and cwd stay anchored on the stack */
+	lua_getfield(L, 3, "pipes");
+	pipes = lua_toboolean(L, -1);
+	lua_pop(L, 2);		/* path and cwd stay anchored on the stack */
 	rows = opt_int(L, 3, "rows", 24);
 	cols = opt_int(L, 3, "cols", 80);
 	maxbuf = opt_int(L, 3, "maxbuf", 1024 * 1024);
@@ -135,16 +287,13 @@ l_spawn(lua_State *L)
 		}
 		ngroups = (int)n;
 	}
-	p = lua_newuserdatauv(L, sizeof *p, 0);
-	memset(p, 0, sizeof *p);
-	p->pid = -1;
-	p->fd = p->pidfd = -1;
-	p->exited = 1;		/* inert until proc_start */
-	luaL_setmetatable(L, PROC_MT);
+	lua_getfield(L, 3, "fds");
+	lua_newtable(L);
+	st = lua_gettop(L);
+	p = new_handle(L);
 
 	if (spawn_find_program(prog, pathvar, path, sizeof path) == -1) {
-		int err = errno;
-
+		err = errno;
 		luaL_pushfail(L);
 		if (err == ENOENT && strchr(prog, '/') == NULL)
 			lua_pushfstring(L, "%s (not found in PATH)", strerror(err));
@@ -153,39 +302,59 @@ l_spawn(lua_State *L)
 		lua_pushinteger(L, err);
 		return 3;
 	}
-	if (pty_open(&pp, (int)rows, (int)cols, echo) == -1) {
-		if (errno != ENOSPC)
-			return fail(L, "openpty", errno);
-		luaL_pushfail(L);
-		lua_pushfstring(L, "no pseudo-terminal left (openpty: %s; the "
-		    "system's limit is /proc/sys/kernel/pty/max)",
-		    strerror(ENOSPC));
-		lua_pushinteger(L, ENOSPC);
-		return 3;
+	memset(&pl, 0, sizeof pl);
+	if (!pipes) {
+		if (pty_open(&pp, (int)rows, (int)cols, echo) == -1) {
+			if (errno != ENOSPC)
+				return fail(L, "openpty", errno);
+			luaL_pushfail(L);
+			lua_pushfstring(L, "no pseudo-terminal left (openpty: "
+			    "%s; the system's limit is /proc/sys/kernel/pty/max)",
+			    strerror(ENOSPC));
+			lua_pushinteger(L, ENOSPC);
+			return 3;
+		}
+		for (i = 0; i < 3; i++) {
+			pl.fds[i].from = pp.slave;
+			pl.fds[i].to = i;
+		}
+		pl.nfds = 3;
+		pl.child_end[pl.nchild++] = pp.slave;
+		pl.parent_end[pl.nparent++] = pp.master;
+		pl.rfd = pl.wfd = pp.master;
+	} else if ((pl.wfd = plumb_pipe(&pl, 0, 1)) == -1 ||
+	    (pl.rfd = plumb_pipe(&pl, 1, 0)) == -1 ||
+	    (i = plumb_pipe(&pl, 2, 0)) == -1) {
+		err = errno;
+		plumbing_close(&pl, 1);
+		return fail(L, "pipe", err);
+	} else {
+		add_stream(L, &pl, st, 2, i, -1);
 	}
-	for (i = 0; i < 3; i++) {
-		fds[i].from = pp.slave;
-		fds[i].to = i;
+	if (lua_istable(L, st - 1) && plumb_extra(L, &pl, st - 1, st) == -1) {
+		plumbing_close(&pl, 1);
+		luaL_pushfail(L);
+		lua_insert(L, -2);
+		lua_pushinteger(L, EINVAL);
+		return 3;
 	}
 	memset(&req, 0, sizeof req);
 	req.path = path;
 	req.argv = argv;
 	req.envp = envp;
 	req.cwd = cwd;
-	req.tty = pp.slave;
-	req.fds = fds;
-	req.nfds = 3;
+	req.tty = pipes ? -1 : pp.slave;
+	req.fds = pl.fds;
+	req.nfds = pl.nfds;
 	req.set_ids = set_ids;
 	req.uid = uid;
 	req.gid = gid;
 	req.groups = groups;
 	req.ngroups = ngroups;
 	rc = spawn_exec(&req, &res);
-	close(pp.slave);
+	plumbing_close(&pl, rc != 0);
 	if (rc != 0) {
-		int err = rc == -1 ? errno : res.err;
-
-		close(pp.master);
+		err = rc == -1 ? errno : res.err;
 		if (rc == -1)
 			return fail(L, "fork", err);
 		luaL_pushfail(L);
@@ -200,9 +369,23 @@ l_spawn(lua_State *L)
 		lua_pushinteger(L, err);
 		return 3;
 	}
-	proc_start(p, lp, res.pid, res.pidfd, pp.master, (size_t)maxbuf);
+	proc_start(p, lp, res.pid, res.pidfd, pl.rfd, pl.wfd, (size_t)maxbuf);
 	lcore_track(L, p, -1);
-	return 1;
+	for (i = 0; i < pl.nstreams; i++) {
+		proc_start(pl.stream[i].s, lp, 0, -1, pl.stream[i].rfd,
+		    pl.stream[i].wfd, (size_t)maxbuf);
+		proc_add_stream(p, pl.stream[i].s);
+	}
+	if (pl.nstreams == 0)
+		return 1;
+	/* track each stream: the loop finds its userdata by pointer */
+	lua_pushnil(L);
+	while (lua_next(L, st) != 0) {
+		lcore_track(L, lua_touserdata(L, -1), -1);
+		lua_pop(L, 1);
+	}
+	lua_pushvalue(L, st);
+	return 2;
 }
 
 /*
@@ -292,7 +475,7 @@ proc_lsend(lua_State *L)
 	size_t n;
 	const char *s = luaL_checklstring(L, 2, &n);
 
-	if (p->lp == NULL || p->fd == -1)
+	if (p->lp == NULL || p->wfd == -1 || p->closing)
 		return fail(L, "send", EBADF);
 	if (proc_send(p, s, n) == -1)
 		return fail(L, "send", errno);
@@ -588,6 +771,24 @@ proc_eofchar(lua_State *L)
 	return 1;
 }
 
+/*
+ * proc:close_write() -> true | nil, msg, errno  [-0, +1|3, m]
+ * Close the pipe to the child (its stdin, or a "w" descriptor) once the
+ * queued bytes are written: the child reads EOF.
+ */
+static int
+proc_close_write_l(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+
+	if (p->wfd == -1)
+		return fail(L, "close", EBADF);
+	if (proc_close_write(p) == -1)
+		return fail(L, "close", errno);
+	lua_pushboolean(L, 1);
+	return 1;
+}
+
 /* proc:pause(on): stop or restart reading the child  [-0, +0, -] */
 static int
 proc_lpause(lua_State *L)
@@ -661,6 +862,7 @@ static const luaL_Reg proc_meth[] = {
 	{ "getwinsize", proc_getwinsize },
 	{ "eofchar", proc_eofchar },
 	{ "pause", proc_lpause },
+	{ "close_write", proc_close_write_l },
 	{ "show", proc_show },
 	{ "tap", proc_ltap },
 	{ "tapped", proc_ltapped },

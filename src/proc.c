@@ -77,14 +77,62 @@ proc_take(struct proc *p, const char *s, size_t n)
 static void
 proc_fail_writes(struct proc *p)
 {
-	if (buf_len(&p->out) == 0)
-		return;
+	if (!p->tty || buf_len(&p->out) == 0)
+		return;		/* a pipe to stdin outlives stdout's EOF */
 	if (p->write_errno == 0)
 		p->write_errno = EIO;
 	buf_consume(&p->out, buf_len(&p->out));
 	buf_shrink(&p->out);
 	ev_io_stop(p->lp->ev, &p->wio);
 	loop_fire(p->lp, &p->obj, PROC_DRAIN);
+}
+
+/*
+ * write(2) that never raises SIGPIPE: a child that closed its end of a
+ * pipe must give EPIPE, not end the script (or kill the library's host).
+ * The signal is blocked around the write and one the write raised is
+ * taken back before unblocking.  A terminal never raises it: the master
+ * takes the plain path.
+ */
+static ssize_t
+proc_write(struct proc *p, const char *s, size_t n)
+{
+	static const struct timespec zero = { 0, 0 };
+	sigset_t pipe_set, old, pending;
+	ssize_t w;
+	int saved, was_pending;
+
+	if (p->tty)
+		return write(p->wfd, s, n);
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigemptyset(&pending);
+	(void)sigpending(&pending);
+	was_pending = sigismember(&pending, SIGPIPE);
+	(void)sigprocmask(SIG_BLOCK, &pipe_set, &old);
+	w = write(p->wfd, s, n);
+	saved = errno;
+	if (w == -1 && saved == EPIPE && !was_pending)
+		while (sigtimedwait(&pipe_set, NULL, &zero) == -1 &&
+		    errno == EINTR)
+			;
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = saved;
+	return w;
+}
+
+/* Close the write side (a pipe; the master is closed by hangup only). */
+static void
+proc_close_wfd(struct proc *p)
+{
+	if (p->tty || p->wfd == -1)
+		return;
+	if (p->lp != NULL)
+		ev_io_stop(p->lp->ev, &p->wio);
+	close(p->wfd);
+	p->wfd = -1;
+	p->closing = 0;
+	buf_free(&p->out);
 }
 
 /* Read until EAGAIN, EOF or the budget; returns bytes read. */
@@ -135,7 +183,7 @@ write_cb(struct ev_loop *ev, ev_io *w, int revents)
 
 	(void)revents;
 	while (buf_len(&p->out) > 0) {
-		n = write(p->fd, buf_head(&p->out), buf_len(&p->out));
+		n = proc_write(p, buf_head(&p->out), buf_len(&p->out));
 		if (n > 0) {
 			buf_consume(&p->out, (size_t)n);
 			continue;
@@ -151,6 +199,8 @@ write_cb(struct ev_loop *ev, ev_io *w, int revents)
 	if (buf_len(&p->out) == 0) {
 		ev_io_stop(ev, w);
 		buf_shrink(&p->out);
+		if (p->closing)
+			proc_close_wfd(p);
 	}
 	if (buf_len(&p->out) <= PROC_LOW_WATER)
 		loop_fire(p->lp, &p->obj, PROC_DRAIN);
@@ -172,25 +222,42 @@ exit_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
 	proc_poll_exit(w->data);
 }
 
-/* Take over a freshly spawned child: start reading and watching it. */
+/*
+ * Take over a freshly spawned child: start reading and watching it.  fd is
+ * read, wfd written (the same master for a pty; pipes, either maybe -1,
+ * otherwise).  A stream has pid 0: there is no exit to watch.
+ */
 void
 proc_start(struct proc *p, struct loop *lp, pid_t pid, int pidfd, int fd,
-    size_t maxbuf)
+    int wfd, size_t maxbuf)
 {
 	memset(p, 0, sizeof *p);
 	p->lp = lp;
 	p->pid = pid;
 	p->pidfd = pidfd;
 	p->fd = fd;
+	p->wfd = wfd;
+	p->tty = fd == wfd;
 	p->maxbuf = maxbuf > 0 ? maxbuf : 1;
 	buf_init(&p->in);
 	buf_init(&p->out);
 	buf_init(&p->tap);
-	p->obj.armed = PROC_EXIT;	/* the exit always reaches the Lua side */
 	ev_io_init(&p->rio, read_cb, fd, EV_READ);
-	ev_io_init(&p->wio, write_cb, fd, EV_WRITE);
+	ev_io_init(&p->wio, write_cb, wfd, EV_WRITE);
 	p->rio.data = p->wio.data = p;
-	ev_io_start(lp->ev, &p->rio);
+	if (fd != -1)
+		ev_io_start(lp->ev, &p->rio);
+	else
+		p->eof = 1;	/* nothing to read: a write-only stream */
+	p->next = lp->procs;
+	if (lp->procs != NULL)
+		lp->procs->prev = p;
+	lp->procs = p;
+	if (pid <= 0) {
+		p->exited = 1;
+		return;
+	}
+	p->obj.armed = PROC_EXIT;	/* the exit always reaches the Lua side */
 	if (pidfd != -1) {
 		ev_io_init(&p->xio, exit_cb, pidfd, EV_READ);
 		p->xio.data = p;
@@ -200,10 +267,33 @@ proc_start(struct proc *p, struct loop *lp, pid_t pid, int pidfd, int fd,
 		p->xtm.data = p;
 		ev_timer_start(lp->ev, &p->xtm);
 	}
-	p->next = lp->procs;
-	if (lp->procs != NULL)
-		lp->procs->prev = p;
-	lp->procs = p;
+}
+
+/* Make s (started with pid 0) a stream of process p. */
+void
+proc_add_stream(struct proc *p, struct proc *s)
+{
+	s->owner = p;
+	s->sibling = p->streams;
+	p->streams = s;
+}
+
+/*
+ * Close the pipe to the child once what is queued is written: EOF on its
+ * stdin (or extra descriptor).  Returns 0, or -1 with EINVAL for a pty.
+ */
+int
+proc_close_write(struct proc *p)
+{
+	if (p->tty) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (buf_len(&p->out) == 0)
+		proc_close_wfd(p);
+	else
+		p->closing = 1;
+	return 0;
 }
 
 /*
@@ -215,7 +305,7 @@ proc_send(struct proc *p, const char *s, size_t n)
 {
 	ssize_t w;
 
-	if (p->fd == -1) {
+	if (p->wfd == -1 || p->closing) {
 		errno = EBADF;
 		return -1;
 	}
@@ -223,12 +313,12 @@ proc_send(struct proc *p, const char *s, size_t n)
 		errno = p->write_errno;
 		return -1;
 	}
-	if (p->eof) {		/* no one can read the terminal any more */
+	if (p->eof && p->tty) {	/* no one can read the terminal any more */
 		errno = EIO;
 		return -1;
 	}
 	while (buf_len(&p->out) == 0 && n > 0) {
-		w = write(p->fd, s, n);
+		w = proc_write(p, s, n);
 		if (w > 0) {
 			s += w;
 			n -= (size_t)w;
@@ -333,14 +423,20 @@ proc_poll_exit(struct proc *p)
 {
 	unsigned bits = PROC_EXIT;
 
+	struct proc *s;
+
 	if (p->exited)
 		return 1;
 	if (!proc_waitid(p, WNOHANG))
 		return 0;
-	if (p->lp != NULL && !p->paused && (proc_drain(p) > 0 || p->eof))
+	if (p->lp == NULL)
+		return 1;
+	if (!p->paused && (proc_drain(p) > 0 || p->eof))
 		bits |= PROC_DATA;
-	if (p->lp != NULL)
-		loop_fire(p->lp, &p->obj, bits);
+	loop_fire(p->lp, &p->obj, bits);
+	for (s = p->streams; s != NULL; s = s->sibling)
+		if (!s->paused && s->fd != -1 && (proc_drain(s) > 0 || s->eof))
+			loop_fire(s->lp, &s->obj, PROC_DATA);
 	return 1;
 }
 
@@ -372,15 +468,23 @@ proc_signal_group(struct proc *p, int sig)
 void
 proc_hangup(struct proc *p)
 {
-	if (p->fd == -1)
+	struct proc *s;
+
+	for (s = p->streams; s != NULL; s = s->sibling)
+		proc_hangup(s);
+	if (p->fd == -1 && p->wfd == -1)
 		return;
 	if (p->lp != NULL) {
 		ev_io_stop(p->lp->ev, &p->rio);
 		ev_io_stop(p->lp->ev, &p->wio);
 	}
-	close(p->fd);
-	p->fd = -1;
+	if (p->fd != -1)
+		close(p->fd);
+	if (p->wfd != -1 && p->wfd != p->fd)
+		close(p->wfd);
+	p->fd = p->wfd = -1;
 	p->eof = 1;
+	p->closing = 0;
 	buf_free(&p->out);
 	if (p->pid > 0 && (!p->exited || group_alive(p))) {
 		(void)kill(-p->pid, SIGHUP);
@@ -405,8 +509,23 @@ proc_destroy(struct proc *p)
 {
 	struct loop *lp = p->lp;
 
+	struct proc **sp, *s;
+
 	proc_hangup(p);
 	proc_reap(p);
+	if (p->owner != NULL) {		/* a stream leaves its process */
+		for (sp = &p->owner->streams; *sp != NULL; sp = &(*sp)->sibling)
+			if (*sp == p) {
+				*sp = p->sibling;
+				break;
+			}
+		p->owner = NULL;
+	}
+	while ((s = p->streams) != NULL) {	/* a process leaves its streams */
+		p->streams = s->sibling;
+		s->owner = NULL;
+		s->sibling = NULL;
+	}
 	if (lp != NULL) {
 		loop_forget(lp, &p->obj);
 		if (p->prev != NULL)

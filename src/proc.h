@@ -5,6 +5,11 @@
  * `in`, bounded by maxbuf; writes queued in `out` go out as the master
  * accepts them, while reading goes on.  The exit is seen through a pidfd,
  * so only our own children are reaped.  No Lua in this file.
+ *
+ * With pipes instead of a terminal, a process reads the child's stdout on
+ * `fd` and writes its stdin on `wfd`; each further pipe (stderr, extra
+ * descriptors) is a stream: a struct proc without a process (pid 0), owned
+ * by the process, drained when it exits and hung up with it.
  */
 #ifndef PTYSCRIPT_PROC_H
 #define PTYSCRIPT_PROC_H
@@ -30,7 +35,11 @@ struct proc {
 	struct proc *next, *prev;
 	pid_t pid;
 	int pidfd;		/* -1 when the kernel has no pidfds */
-	int fd;			/* master; -1 once hung up */
+	int fd;			/* master or read pipe; -1 once hung up or none */
+	int wfd;		/* where sends go: fd (a pty), a pipe, or -1 */
+	struct proc *owner;	/* a stream's process, or NULL */
+	struct proc *streams;	/* a process's streams, through `sibling` */
+	struct proc *sibling;
 	ev_io rio, wio, xio;
 	ev_timer xtm;		/* exit polling when there is no pidfd */
 	struct buf in, out;
@@ -43,10 +52,14 @@ struct proc {
 	int read_errno;		/* a read error other than EIO, or 0 */
 	int write_errno;	/* why queued output could not be written */
 	unsigned exited:1, eof:1, paused:1, show:1, tapped:1;
+	unsigned closing:1;	/* close wfd once `out` is written */
+	unsigned tty:1;		/* fd == wfd is a pty master, not pipes */
 };
 
 void proc_start(struct proc *p, struct loop *lp, pid_t pid, int pidfd,
-    int fd, size_t maxbuf);
+    int fd, int wfd, size_t maxbuf);
+void proc_add_stream(struct proc *p, struct proc *s);
+int proc_close_write(struct proc *p);
 int proc_send(struct proc *p, const char *s, size_t n);
 void proc_consume(struct proc *p, size_t n);
 int proc_poll_exit(struct proc *p);

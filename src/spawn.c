@@ -189,11 +189,11 @@ static void
 child(const struct spawn_req *req, int errfd, const sigset_t *empty)
 {
 	int i, fd, top = -1;
-	int moved[16];
+	int moved[SPAWN_MAXFDS];
 
 	reset_signals();
 
-	for (i = 0; i < req->nfds && i < 16; i++)
+	for (i = 0; i < req->nfds && i < SPAWN_MAXFDS; i++)
 		if (req->fds[i].to > top)
 			top = req->fds[i].to;
 	if (errfd <= top) {
@@ -206,12 +206,12 @@ child(const struct spawn_req *req, int errfd, const sigset_t *empty)
 		child_fail(errfd, STEP_SETSID);
 	if (req->tty != -1 && ioctl(req->tty, TIOCSCTTY, 0) == -1)
 		child_fail(errfd, STEP_CTTY);
-	for (i = 0; i < req->nfds && i < 16; i++) {
+	for (i = 0; i < req->nfds && i < SPAWN_MAXFDS; i++) {
 		moved[i] = fcntl(req->fds[i].from, F_DUPFD, top + 1);
 		if (moved[i] == -1)
 			child_fail(errfd, STEP_DUP);
 	}
-	for (i = 0; i < req->nfds && i < 16; i++) {
+	for (i = 0; i < req->nfds && i < SPAWN_MAXFDS; i++) {
 		if (dup2(moved[i], req->fds[i].to) == -1)
 			child_fail(errfd, STEP_DUP);
 	}

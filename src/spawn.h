@@ -10,6 +10,9 @@
 
 #include <sys/types.h>
 
+/* At most this many descriptors are placed in a child (0, 1, 2 included). */
+#define SPAWN_MAXFDS	16
+
 /* One descriptor to place in the child: parent's fd `from` becomes `to`. */
 struct spawn_fd {
 	int from;

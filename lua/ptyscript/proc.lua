@@ -47,6 +47,7 @@ local function refresh(p)
 end
 
 local results   -- (defined below)
+local send_failure, drain, expect_exact
 
 -- The loop reports every exit, and every chunk read while data callbacks
 -- are registered: the exit fields are set as soon as the child is
@@ -134,8 +135,43 @@ end
 local known_opts = {
   env = true, clearenv = true, cwd = true, rows = true, cols = true, term = true,
   echo = true, timeout = true, show = true, name = true, maxbuf = true,
-  uid = true, gid = true,
+  uid = true, gid = true, pty = true, fds = true,
 }
+
+-- fds = {[3] = "r" | "w" | file | fd, ...} -> the list core.spawn takes:
+-- {to = 3, mode = "r"|"w"|"fd", fd = file or integer}.  "r": a pipe
+-- ptyscript reads (p:stream(3)); "w": a pipe it writes (p:write_fd(3,
+-- data)); a Lua file or a descriptor number: passed to the child as is.
+local function check_fds(fds, what)
+  if fds == nil then return nil end
+  if type(fds) ~= "table" then
+    raise(string.format("%s: fds must be a table such as {[3] = \"w\"}, got %s", what, type(fds)))
+  end
+  local list = {}
+  for to, v in pairs(fds) do
+    if math.type(to) ~= "integer" or to < 3 or to > 255 then
+      raise(string.format("%s: fds: child descriptor %s must be an integer from 3 to 255 "
+        .. "(0, 1 and 2 are the terminal, or the pipes with pty = false)", what, tostring(to)))
+    end
+    local e = { to = to }
+    if v == "r" or v == "w" then
+      e.mode = v
+    elseif math.type(v) == "integer" and v >= 0 then
+      e.mode, e.fd = "fd", v
+    elseif io.type(v) == "file" then
+      e.mode, e.fd = "fd", v
+    elseif io.type(v) == "closed file" then
+      raise(string.format("%s: fds[%d]: the file is closed", what, to))
+    else
+      raise(string.format("%s: fds[%d] must be \"r\", \"w\", an open Lua file or a "
+        .. "descriptor number, got %s", what, to, tostring(v)))
+    end
+    list[#list + 1] = e
+  end
+  table.sort(list, function(a, b) return a.to < b.to end)
+  if #list > 13 then raise(what .. ": fds: at most 13 extra descriptors") end
+  return list
+end
 
 -- uid/gid options -> numeric uid, gid, supplementary groups, and the
 -- target user's passwd entry (for HOME, USER, LOGNAME); nil when unset.
@@ -172,7 +208,6 @@ local function resolve_ids(opts, what)
   end
   return ids
 end
-local later_opts = { pty = true, fds = true }
 
 local function check_int(v, what, name, lo, hi)
   if v == nil then return end
@@ -185,12 +220,8 @@ end
 -- Spawn from argv (strings) and options; the one path behind every form.
 local function start(argv, opts, what)
   for k in pairs(opts) do
-    if type(k) ~= "number" then
-      if later_opts[k] then
-        raise(string.format("%s: option %q is not implemented yet", what, k))
-      elseif not known_opts[k] then
-        raise(string.format("%s: unknown option %q", what, tostring(k)))
-      end
+    if type(k) ~= "number" and not known_opts[k] then
+      raise(string.format("%s: unknown option %q", what, tostring(k)))
     end
   end
   if #argv == 0 then raise(what .. ": no program given") end
@@ -210,6 +241,11 @@ local function start(argv, opts, what)
   if opts.cwd ~= nil and type(opts.cwd) ~= "string" then raise(what .. ": cwd must be a string") end
   if opts.name ~= nil and type(opts.name) ~= "string" then raise(what .. ": name must be a string") end
   if opts.timeout ~= nil then expect.timeout_for({ timeout = opts.timeout }, nil, what) end
+  if opts.pty ~= nil and type(opts.pty) ~= "boolean" then
+    raise(string.format("%s: pty must be true or false, got %s", what, tostring(opts.pty)))
+  end
+  local pipes = opts.pty == false
+  local fds = check_fds(opts.fds, what)
   local ids = resolve_ids(opts, what)
   if ids and ids.pw then
     -- the target user's HOME, USER, LOGNAME, unless env says otherwise
@@ -228,6 +264,7 @@ local function start(argv, opts, what)
     path = path, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
     echo = opts.echo ~= false, maxbuf = opts.maxbuf,
     uid = ids and ids.uid, gid = ids and ids.gid, groups = ids and ids.groups,
+    pipes = pipes, fds = fds,
   })
   if not c then
     if ids and err:find("Operation not permitted", 1, true) then
@@ -241,10 +278,11 @@ local function start(argv, opts, what)
   local p = setmetatable({
     _argv = argv, _rows = opts.rows or 24, _cols = opts.cols or 80,
     _show = show and true or false,
-    _c = c, _is = Process, _closed = false,
+    _c = c, _is = Process, _closed = false, _pty = not pipes,
     pid = c:pid(), name = opts.name or argv[1], timeout = opts.timeout,
   }, Process)
   owner[c] = p
+  if fds or pipes then M.attach_streams(p, err, fds) end
   if M.config.log then p:log(M.config.log) end
   if M.config.record then p:record(M.config.record, { _auto = true }) end
   sched.current_state().proc = p
@@ -286,6 +324,32 @@ local function check_open(p, what)
   if p._closed then raise(string.format("%s: %s was closed", what, p:_describe_state())) end
 end
 
+-- Why a send to p (or to its child fd `fd`) failed, from the C message.
+function send_failure(p, fd, err, later)
+  local target = fd and string.format("fd %d of %s", fd, p:_describe_state())
+    or p:_describe_state()
+  if err:find("Input/output error", 1, true) then
+    err = "the terminal is closed (the process has exited)"
+  elseif err:find("Broken pipe", 1, true) then
+    err = "the child closed its end of the pipe (Broken pipe)"
+  elseif err:find("Bad file descriptor", 1, true) then
+    err = (p._pty and not fd) and "the terminal was closed"
+      or "the pipe was closed (sendeof or close_fd)"
+  end
+  if later then err = "not all was written: " .. err end
+  return string.format("send to %s: %s", target, err)
+end
+
+-- Wait while more than HIGH_WATER bytes are queued on c.
+function drain(p, c, q, fd)
+  while q > HIGH_WATER do
+    sched.wait_for(c, core.DRAIN, nil)
+    local err
+    q, err = c:queued()
+    if err then raise(send_failure(p, fd, err, true)) end
+  end
+end
+
 -- p:send(data [, {secret = true, delay = s, human = true}]) -> bytes
 -- delay: type one character at a time, s seconds apart (Expect's send -s);
 -- human: with irregular, human-like pauses (send -h).
@@ -309,12 +373,7 @@ function Process:send(data, opts)
   end
   local c = self._c
   local q, err = c:send(data)
-  if not q then
-    if err:find("Input/output error", 1, true) then
-      err = "the terminal is closed (the process has exited)"
-    end
-    raise(string.format("send to %s: %s", self:_describe_state(), err))
-  end
+  if not q then raise(send_failure(self, nil, err)) end
   if expect.trace then
     expect.trace_msg("send to %s: \"%s\"", self.name,
       (opts and opts.secret) and "***" or expect.escape(data))
@@ -324,15 +383,7 @@ function Process:send(data, opts)
     if opts and opts.secret then shown = data:gsub("[^\r\n]+", "***") end
     for _, fn in ipairs(self._log_sent) do fn(shown) end
   end
-  while q > HIGH_WATER do
-    sched.wait_for(c, core.DRAIN, nil)
-    local err
-    q, err = c:queued()
-    if err then
-      raise(string.format("send to %s: the terminal closed before all was written (%s)",
-        self:_describe_state(), err))
-    end
-  end
+  if q > HIGH_WATER then drain(self, c, q) end
   return #data
 end
 
@@ -373,8 +424,9 @@ function Process:sendline(line, opts)
   if line == nil then line = "" end
   if type(line) == "number" then line = tostring(line) end
   if type(line) ~= "string" then raise("sendline: expected a string, got " .. type(line)) end
-  local n = self:send(line .. "\r", opts)
+  local n = self:send(line .. (self._pty and "\r" or "\n"), opts)
   if opts and opts.wait_echo then
+    if not self._pty then raise("sendline: wait_echo needs a terminal (this process runs with pipes)") end
     expect.expect_literal(self, line .. "\r\n", opts.timeout)
   end
   return n
@@ -396,9 +448,14 @@ function Process:sendcontrol(ch)
   return self:send(string.char(code))
 end
 
--- p:sendeof(): the terminal's EOF character (normally ^D).
+-- p:sendeof(): the terminal's EOF character (normally ^D); with pipes,
+-- close the child's stdin once what was sent before is written.
 function Process:sendeof()
   check_open(self, "sendeof")
+  if not self._pty then
+    self._c:close_write()   -- already closed: nothing more to say
+    return 0
+  end
   return self:send(self._c:eofchar() or "\4")
 end
 
@@ -410,6 +467,10 @@ end
 -- p:expect_exact(text or {texts...} [, timeout])
 function Process:expect_exact(text, timeout)
   check_self(self, "expect_exact")
+  return expect_exact(self, text, timeout)
+end
+
+function expect_exact(self, text, timeout)
   if type(text) == "string" then return expect.expect_literal(self, text, timeout) end
   local list
   if type(text) == "table" and getmetatable(text) == nil then
@@ -524,8 +585,15 @@ function Process:__close()
   self:close()
 end
 
+local function check_tty(p, what)
+  if not p._pty then
+    raise(string.format("%s: %s runs with pipes (pty = false): it has no terminal", what, p.name))
+  end
+end
+
 function Process:setwinsize(rows, cols)
   check_open(self, "setwinsize")
+  check_tty(self, "setwinsize")
   check_int(rows, "setwinsize", "rows", 1, 65535)
   check_int(cols, "setwinsize", "cols", 1, 65535)
   if rows == nil or cols == nil then raise("setwinsize: expected rows and cols") end
@@ -536,6 +604,7 @@ end
 
 function Process:getwinsize()
   check_open(self, "getwinsize")
+  check_tty(self, "getwinsize")
   local r, c = self._c:getwinsize()
   if not r then raise("getwinsize " .. self.name .. ": " .. c) end
   return r, c
@@ -659,7 +728,7 @@ function Process:interact(opts)
   local c = self._c
   local tty = core.isatty(0)
   local function copy_size()
-    if not tty then return end
+    if not tty or not self._pty then return end
     local r, cols = core.winsize(0)
     if r and (r ~= self._rows or cols ~= self._cols) then
       self._rows, self._cols = r, cols
@@ -773,8 +842,162 @@ function Process:on(event, fn)
   end
   return self
 end
-Process.write_fd = later("write_fd", "extra descriptors")
-Process.close_fd = later("close_fd", "extra descriptors")
 Process.screen = later("screen", "terminal emulation")
+
+-- Streams: the pipes of a process besides its own output - stderr with
+-- pty = false, and the "r"/"w" descriptors of fds.  A stream reading the
+-- child has expect, expect_exact, read and readline, with the same engine
+-- and guarantees as the process (it is drained when the process exits);
+-- one writing to it has send and sendline.  p:stream(fd) returns it.
+local Stream = { __name = "ptyscript.Stream" }
+M.Stream = Stream
+Stream.__index = function(s, k)
+  local m = Stream[k]
+  if m ~= nil then return m end
+  if k == "timeout" or k == "_secrets" then return rawget(s, "_proc")[k] end
+end
+
+function Stream:__tostring()
+  return "ptyscript stream " .. self:_describe_state()
+end
+
+function Stream:_describe_state()
+  return self._what .. " of " .. self._proc:_describe_state()
+end
+
+local function check_stream(s, what, mode)
+  if type(s) ~= "table" or getmetatable(s) ~= Stream then
+    raise(string.format("%s: expected a stream (use s:%s(...), not s.%s(...))", what, what, what))
+  end
+  if mode and s._mode ~= mode then
+    raise(string.format("%s: %s is %s by ptyscript", what, s:_describe_state(),
+      s._mode == "r" and "read, not written" or "written, not read"))
+  end
+end
+
+function Stream:expect(patterns, timeout)
+  check_stream(self, "expect", "r")
+  return expect.expect(self, patterns, timeout, "expect")
+end
+
+function Stream:expect_exact(text, timeout)
+  check_stream(self, "expect_exact", "r")
+  return expect_exact(self, text, timeout)
+end
+
+function Stream:read(timeout)
+  check_stream(self, "read", "r")
+  return expect.read(self, timeout)
+end
+
+function Stream:readline(timeout)
+  check_stream(self, "readline", "r")
+  return expect.readline(self, timeout)
+end
+
+function Stream:send(data)
+  check_stream(self, "send", "w")
+  if type(data) == "number" then data = tostring(data) end
+  if type(data) ~= "string" then raise("send: expected a string, got " .. type(data)) end
+  local c = self._c
+  local q, err = c:send(data)
+  if not q then raise(send_failure(self._proc, self._fd, err)) end
+  if expect.trace then
+    expect.trace_msg("send to %s fd %d: \"%s\"", self._proc.name, self._fd, expect.escape(data))
+  end
+  if q > HIGH_WATER then drain(self._proc, c, q, self._fd) end
+  return #data
+end
+
+function Stream:sendline(line)
+  check_stream(self, "sendline", "w")
+  if type(line) == "number" then line = tostring(line) end
+  if type(line) ~= "string" then raise("sendline: expected a string, got " .. type(line)) end
+  return self:send(line .. "\n")
+end
+
+-- s:close(): "w": EOF for the child once the queue is written; "r": stop
+-- reading (the child then gets EPIPE/SIGPIPE writing it).  Idempotent.
+function Stream:close()
+  check_stream(self, "close")
+  if self._mode == "w" then self._c:close_write() else self._c:hangup() end
+end
+
+-- Make p's streams from core.spawn's map {[childfd] = handle}; remember
+-- which child fds are files or descriptors passed as they are.
+function M.attach_streams(p, handles, fds)
+  p._fds = {}
+  for fd, c in pairs(handles or {}) do
+    local mode = "w"
+    for _, e in ipairs(fds or {}) do
+      if e.to == fd then mode = e.mode end
+    end
+    if fd == 2 then mode = "r" end
+    local s = setmetatable({ _c = c, _proc = p, _fd = fd, _mode = mode,
+      _what = fd == 2 and "stderr" or ("fd " .. fd),
+      name = p.name .. (fd == 2 and " stderr" or (" fd " .. fd)) }, Stream)
+    p._fds[fd] = s
+  end
+  p.stderr = p._fds[2]
+  for _, e in ipairs(fds or {}) do
+    if e.mode == "fd" then p._fds[e.to] = "passed" end
+  end
+end
+
+-- The stream or "passed" for child fd `fd`, or a clear error.
+local function child_fd(p, fd, what)
+  if math.type(fd) ~= "integer" then
+    raise(string.format("%s: expected a child descriptor number, got %s", what, tostring(fd)))
+  end
+  local s = p._fds and p._fds[fd]
+  if s == nil and fd >= 0 and fd <= 2 and p._pty then
+    raise(string.format("%s: fd %d of %s is its terminal: use p:send, p:expect and p:sendeof "
+      .. "(or spawn with pty = false for pipes)", what, fd, p.name))
+  end
+  if s == nil and not (fd == 0 and not p._pty) then
+    raise(string.format("%s: fd %d of %s is not mapped (map it with spawn's fds = {[%d] = \"w\"})",
+      what, fd, p.name, fd))
+  end
+  return s
+end
+
+-- p:stream(fd) -> the stream for child fd `fd` (2 is p.stderr with pipes).
+function Process:stream(fd)
+  check_self(self, "stream")
+  local s = child_fd(self, fd, "stream")
+  if s == nil or s == "passed" then
+    raise(string.format("stream: fd %d of %s is %s", fd, self.name,
+      s and "the script's own file, passed as it is" or "the process's own stdin (p:send)"))
+  end
+  return s
+end
+
+-- p:write_fd(fd, data): send to the child's descriptor fd (a "w" pipe of
+-- fds, or 0 with pty = false), with backpressure like send.
+function Process:write_fd(fd, data)
+  check_open(self, "write_fd")
+  local s = child_fd(self, fd, "write_fd")
+  if s == nil then return self:send(data) end
+  if s == "passed" or s._mode ~= "w" then
+    raise(string.format("write_fd: fd %d of %s is %s", fd, self.name,
+      s == "passed" and "the script's own file, passed as it is: write to that file"
+      or "read by ptyscript (\"r\"), not written"))
+  end
+  return s:send(data)
+end
+
+-- p:close_fd(fd): close our end of the pipe for child fd `fd`: the child
+-- reads EOF there (after what was queued), or, for an "r" pipe, ptyscript
+-- stops reading it.  0 with pty = false is sendeof.
+function Process:close_fd(fd)
+  check_self(self, "close_fd")
+  local s = child_fd(self, fd, "close_fd")
+  if s == nil then return self:sendeof() end
+  if s == "passed" then
+    raise(string.format("close_fd: fd %d of %s is the script's own file, passed as it is: "
+      .. "close that file", fd, self.name))
+  end
+  s:close()
+end
 
 return M

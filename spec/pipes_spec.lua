@@ -1,0 +1,202 @@
+-- Pipes mode and extra descriptors (issue 5, items 4 and 5):
+-- pty.spawn{..., pty = false} with stdout and stderr kept apart, and
+-- fds = {[n] = "r" | "w" | file | fd} with p:write_fd, p:close_fd,
+-- p:stream.  Real programs, real pipes.
+local pty = require "ptyscript"
+local H = require "spec.helpers"
+
+describe("pty = false", function()
+  it("keeps stdout and stderr apart, each with expect", function()
+    local p = pty.spawn{ "sh", "-c",
+      "for i in 1 2 3; do echo out$i; echo err$i >&2; done; exit 4", pty = false }
+    local m = p:expect("out3\n", 5)
+    assert.equal("out1\nout2\n", m.before)
+    m = p.stderr:expect("err3\n", 5)
+    assert.equal("err1\nerr2\n", m.before)
+    assert.same({ nil, "exit", 4 }, { p:wait(5) })
+    assert.truthy(p:expect(pty.EOF, 5))
+    assert.same({ nil, "eof" }, { p.stderr:read(5) })
+  end)
+
+  it("gives the child no terminal", function()
+    local p = pty.sh("if test -t 0 || test -t 1; then echo tty; else echo no-tty; fi; "
+      .. "tty; exit 0", { pty = false })
+    local m = p:expect(pty.EOF, 5)
+    assert.matches("^no%-tty\nnot a tty\n$", m.before)
+    assert.is_true(p:wait(5))
+  end)
+
+  it("ends sendline with \\n and closes stdin on sendeof", function()
+    local p = pty.spawn{ "python3", "-u", "-c",
+      "import sys\nfor l in sys.stdin: print(l.strip().upper(), flush=True)\nprint('bye')",
+      pty = false }
+    for i = 1, 20 do
+      p:sendline("line " .. i)
+      assert.equal("LINE " .. i, p:readline(5))
+    end
+    p:sendeof()
+    assert.equal("bye", p:readline(5))
+    assert.same({ nil, "eof" }, { p:readline(5) })
+    assert.is_true(p:wait(5))
+  end)
+
+  it("writes everything queued before sendeof closes stdin", function()
+    -- wc starts reading late: the pipe fills and the rest waits in our queue
+    local p = pty.spawn{ "sh", "-c", "sleep 0.2; exec wc -c", pty = false }
+    p:send(string.rep("x", 100000))   -- 64 KiB fit in the pipe, the rest is queued
+    p:sendeof()
+    local m = p:expect("(\\d+)", 10)
+    assert.equal("100000", m[1])
+    assert.is_true(p:wait(5))
+    local ok, err = pcall(p.send, p, "more")
+    assert.is_false(ok)
+    assert.matches("the pipe was closed", err)
+  end)
+
+  it("loses no output on either pipe when the child exits at once", function()
+    for _ = 1, 30 do
+      local p = pty.spawn{ "sh", "-c", "head -c 65536 /dev/zero; head -c 70000 /dev/zero >&2",
+        pty = false }
+      assert.is_true(p:wait(5))
+      local out = p:expect(pty.EOF, 5).before
+      local err = p.stderr:expect(pty.EOF, 5).before
+      assert.equal(65536, #out)
+      assert.equal(70000, #err)
+      p:close()
+    end
+  end)
+
+  it("reports a child that closed its stdin as an error, not SIGPIPE", function()
+    local r = H.run_script([[
+      local p = pty.spawn{"sh", "-c", "exec 0<&-; sleep 5", pty = false}
+      pty.sleep(0.1)
+      local ok, err = pcall(p.send, p, "hello\n")
+      print(ok, err)
+      p:close()
+    ]])
+    assert.equal(0, r.code)
+    assert.matches("false\t.*send to sh %(pid %d+, running%): the child closed its end of the pipe",
+      r.stdout)
+  end)
+
+  it("refuses terminal operations with a clear error", function()
+    local p = pty.spawn{ "cat", pty = false }
+    for _, call in ipairs{
+      function() p:setwinsize(10, 20) end,
+      function() p:getwinsize() end,
+      function() p:sendline("x", { wait_echo = true }) end,
+    } do
+      local ok, err = pcall(call)
+      assert.is_false(ok)
+      assert.matches("pipes", err)
+    end
+    local ok, err = pcall(pty.spawn, { "cat", pty = "no" })
+    assert.is_false(ok)
+    assert.matches("pty must be true or false", err)
+    p:close()
+  end)
+
+  it("leaves no descriptor and no child behind", function()
+    local before = H.nfds()
+    for _ = 1, 100 do
+      local p = pty.spawn{ "sh", "-c", "echo hi; echo ho >&2; cat", pty = false,
+        fds = { [3] = "w", [4] = "r" } }
+      p:expect("hi", 5)
+      p:close()
+    end
+    collectgarbage()
+    collectgarbage()
+    assert.equal(before, H.nfds())
+    assert.same({}, H.children())
+  end)
+end)
+
+describe("fds", function()
+  it("passes only the mapped descriptors", function()
+    local p = pty.spawn{ "sh", "-c", "ls /proc/$$/fd", fds = { [3] = "w", [7] = "r" } }
+    local m = p:expect(pty.EOF, 5)
+    assert.same({ "0", "1", "2", "3", "7" }, (function()
+      local t = {}
+      for n in m.before:gmatch("%d+") do t[#t + 1] = n end
+      return t
+    end)())
+  end)
+
+  it("writes a \"w\" descriptor with write_fd; close_fd gives the child EOF", function()
+    local p = pty.spawn{ "sh", "-c", "while read l <&3; do echo \"got $l\"; done; echo end",
+      fds = { [3] = "w" }, echo = false }
+    p:write_fd(3, "one\n")
+    p:expect_exact("got one\r\n", 5)
+    p:write_fd(3, "two\n")
+    p:expect_exact("got two\r\n", 5)
+    p:close_fd(3)
+    p:expect_exact("end\r\n", 5)
+    assert.is_true(p:wait(5))
+    local ok, err = pcall(p.write_fd, p, 3, "three\n")
+    assert.is_false(ok)
+    assert.matches("send to fd 3 of sh .*the pipe was closed", err)
+  end)
+
+  it("reads an \"r\" descriptor as a stream with expect", function()
+    local p = pty.spawn{ "sh", "-c", "echo to-terminal; echo to-four >&4; echo more >&4",
+      fds = { [4] = "r" } }
+    local s = p:stream(4)
+    assert.equal("to-four", s:readline(5))
+    assert.equal("more\n", s:expect("more\n", 5)[0])
+    p:expect_exact("to-terminal", 5)
+    assert.is_true(p:wait(5))
+    assert.same({ nil, "eof" }, { s:read(5) })
+  end)
+
+  it("passes a Lua file and a descriptor number as they are", function()
+    local path = H.tmpname()
+    local f = assert(io.open(path, "w"))
+    f:write("written by the script first\n")   -- still buffered: flushed at spawn
+    local p = pty.spawn{ "sh", "-c", "echo written by the child >&5", fds = { [5] = f } }
+    assert.is_true(p:wait(5))
+    f:close()
+    assert.equal("written by the script first\nwritten by the child\n", H.read(path))
+    os.remove(path)
+    local r = H.run_script([[
+      local p = pty.spawn{"sh", "-c", "cat <&3", fds = {[3] = 0}}
+      p:expect("from stdin", 5)
+      print("seen")
+    ]], nil, "echo from stdin | ")
+    assert.equal("seen\n", r.stdout)
+  end)
+
+  it("says what is wrong with a mapping", function()
+    local cases = {
+      { { "true", fds = { [1] = "r" } }, "child descriptor 1 must be an integer from 3 to 255" },
+      { { "true", fds = { [3] = "x" } }, "fds%[3%] must be \"r\", \"w\", an open Lua file" },
+      { { "true", fds = { [3] = 250 } }, "fds%[3%]: descriptor 250 is not open" },
+      { { "true", fds = "w" }, "fds must be a table" },
+    }
+    local closed = assert(io.open("/dev/null"))
+    closed:close()
+    cases[#cases + 1] = { { "true", fds = { [3] = closed } }, "fds%[3%]: the file is closed" }
+    local many = {}
+    for i = 3, 20 do many[i] = "w" end
+    cases[#cases + 1] = { { "true", fds = many }, "at most 13 extra descriptors" }
+    for _, c in ipairs(cases) do
+      local ok, err = pcall(pty.spawn, c[1])
+      assert.is_false(ok)
+      assert.matches(c[2], err)
+    end
+    local p = pty.spawn{ "cat", fds = { [3] = "w", [4] = "r", [5] = io.stderr } }
+    for _, c in ipairs{
+      { function() p:write_fd(6, "x") end, "fd 6 of cat is not mapped" },
+      { function() p:write_fd(4, "x") end, "fd 4 of cat is read by ptyscript" },
+      { function() p:write_fd(5, "x") end, "the script's own file" },
+      { function() p:close_fd(5) end, "the script's own file" },
+      { function() p:write_fd(0, "x") end, "fd 0 of cat is its terminal" },
+      { function() p:stream(3):read() end, "is written, not read" },
+      { function() p:write_fd("3", "x") end, "expected a child descriptor number" },
+    } do
+      local ok, err = pcall(c[1])
+      assert.is_false(ok)
+      assert.matches(c[2], err, 1, true)
+    end
+    p:close()
+  end)
+end)
