@@ -34,6 +34,8 @@ local DONE = setmetatable({}, { __name = "ptyscript.done" })
 local tasks = {}
 local nested = setmetatable({}, { __mode = "k" })  -- script's coroutine -> owning task
 local ready, nready = {}, 0                        -- tasks to resume
+local ntasks = 0                                   -- tasks not yet finished
+local main_running = false                         -- M.main (the command) drives the tasks
 local watch = setmetatable({}, { __mode = "k" })   -- object -> waiter(s): see add_watch
 local fired = {}                                   -- reused core.poll output
 local main_rec = { proc = nil }                    -- the main thread's "task" state
@@ -136,7 +138,10 @@ end
 
 -- One loop iteration: wait for an event if block, then wake the waiters
 -- of every object that fired.
+local signal_seen = false   -- poll_solo saw a signal: the scheduler reports it
+
 local function poll(block)
+  if signal_seen then block, signal_seen = false, false end
   local n, alive = core.poll(block, fired)
   if block and n == 0 and not alive and not core.signalled() then
     error("ptyscript: every task is waiting and nothing can wake any of them "
@@ -148,6 +153,25 @@ local function poll(block)
   end
   local sig = core.signalled()
   if sig and M.on_signal then M.on_signal(sig) end
+end
+
+-- The lone task's wait, in the command (see wait_for): poll from inside
+-- it, without the switch to the scheduler and back, while nothing else is
+-- ready.  Only under M.main: anywhere else the main thread, further up,
+-- may itself be waiting or expect the task to yield at its first wait.  Returns
+-- when w has fired, or when the scheduler must take over: another task is
+-- ready, a failure or a signal is to be reported, or nothing is left to
+-- wait for (the scheduler's poll says so).
+local function poll_solo(w)
+  repeat
+    local n, alive = core.poll(true, fired)
+    for i = 1, 2 * n, 2 do
+      dispatch(fired[i], fired[i + 1])
+      fired[i], fired[i + 1] = nil, nil
+    end
+    if core.signalled() then signal_seen = true return end
+    if n == 0 and not alive then return end
+  until w.fired or nready > 0 or M.failure
 end
 
 local resume_task
@@ -234,6 +258,11 @@ function M.wait_for(obj, bits, deadline, lua_obj)
   core.arm(not lua_obj and obj or nil, bits, timer, left)
   local ok, err = true, nil
   if t then
+    if main_running and ntasks == 1 and nready == 0 and not M.failure then
+      w.task = nil        -- (wake must not queue the running task)
+      poll_solo(w)
+      w.task = t
+    end
     while not w.fired do co_yield(SENTINEL) end
   else
     ok, err = pcall(run_until, w)
@@ -254,6 +283,7 @@ end
 local function finish(t, ok, ...)
   t.done = true
   tasks[t.co] = nil
+  ntasks = ntasks - 1
   if ok then
     t.results = pack(...)
   else
@@ -290,6 +320,7 @@ local function new_task(fn, proc)
   t.co = co_create(function(...) return DONE, fn(...) end)
   t.waiter.task = t
   tasks[t.co] = t
+  ntasks = ntasks + 1
   return t
 end
 
@@ -390,6 +421,7 @@ end
 function M.main(fn, ...)
   local t = new_task(fn, nil)
   add_watch(t, {}, 0)   -- the command itself waits for task 1
+  main_running = true
   resume_task(t, ...)
   local ok, err = pcall(function()
     while not t.done do
@@ -399,6 +431,7 @@ function M.main(fn, ...)
     end
     run_ready()
   end)
+  main_running = false
   if not ok then return false, M.last_failure or { err = err, traceback = tostring(err) } end
   if t.err ~= nil then return false, { err = t.err, traceback = t.traceback } end
   return true
