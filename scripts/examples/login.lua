@@ -88,6 +88,8 @@ p:sendline(password, { secret = true })   -- never shown in --trace or --log
 
 -- ssh's refusal, or another prompt, means a wrong password; the first
 -- other output (a banner, a prompt, the command's output) means we are in.
+-- The refusal's line also starts with a non-space: listed first, it wins
+-- the tie.  "(?=\S)" consumes nothing of that output: interact shows it.
 local m = p:expect({
   "[^\r\n]*(Permission denied \\([^)\r\n]*\\)\\.)",
   "[Pp]assword: $",
@@ -113,7 +115,7 @@ else
   elseif how == "stdin eof" then
     -- Input came from a pipe or a file and has ended: so does the remote
     -- shell's (^D), and we show what it prints until it exits.
-    pcall(p.sendeof, p)
+    pcall(p.sendeof, p)   -- (pcall: the shell may have exited already)
     io.write(p:expect(pty.EOF, math.huge).before)
   end
 end
