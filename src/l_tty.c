@@ -1,6 +1,7 @@
 /*
- * l_tty.c - the user's own terminal, for interact: raw mode and its
- * restoration, window size, and a reader for standard input.
+ * l_tty.c - the user's own terminal, for interact and getpass: raw (or
+ * no-echo) mode and its restoration, window size, and a reader for
+ * standard input.
  *
  * The saved modes live in the loop (loop_tty_restore), so every way out
  * puts the terminal back: interact's own cleanup, core.shutdown at the
@@ -35,9 +36,10 @@ l_isatty(lua_State *L)
 }
 
 /*
- * core.tty_raw(fd) -> true | nil, msg  [-0, +1|2, m]
+ * core.tty_raw(fd [, "noecho"]) -> true | nil, msg  [-0, +1|2, m]
  * Save fd's terminal modes and switch it to raw mode (no echo, no line
- * editing, no signals from ^C, bytes through unchanged).
+ * editing, no signals from ^C, bytes through unchanged); with "noecho",
+ * only stop the echo (lines and ^C as usual: a password prompt).
  */
 static int
 l_tty_raw(lua_State *L)
@@ -54,7 +56,12 @@ l_tty_raw(lua_State *L)
 		return 2;
 	}
 	t = lp->tty_saved;
-	cfmakeraw(&t);
+	if (lua_isnoneornil(L, 2))
+		cfmakeraw(&t);
+	else if (strcmp(luaL_checkstring(L, 2), "noecho") == 0)
+		t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
+	else
+		return luaL_argerror(L, 2, "expected \"noecho\" or nothing");
 	if (tcsetattr(fd, TCSADRAIN, &t) == -1) {
 		luaL_pushfail(L);
 		lua_pushfstring(L, "tcsetattr: %s", strerror(errno));

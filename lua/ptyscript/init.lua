@@ -34,6 +34,7 @@ M.wrap = sched.wrap
 M.resume = sched.resume
 M.Process = proc.Process
 M.repl = require("ptyscript.repl").repl
+M.getpass = require("ptyscript.user").getpass
 
 -- The running task's most recent process, for the global shorthands.
 function M.current()
@@ -88,6 +89,9 @@ function M._main(chunk, opts, ...)
   os.exit = function(code, close)
     io.stdout:flush()
     core.shutdown(1)
+    -- a signal caught but not yet acted on still ends us, as it would have
+    local sig = core.signalled()
+    if sig then core.reraise(sig) end
     return real_exit(code, close)
   end
   local caught

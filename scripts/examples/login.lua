@@ -34,22 +34,6 @@ local function last_line(s)
   return last or "ssh ended without a word"
 end
 
--- Read one line from the terminal with echo off, as ssh itself would; the
--- terminal's modes are put back however the read ends (a line, ^D, ^C).
-local function ask_password(prompt)
-  local tty = io.open("/dev/tty", "r+")
-  if not tty then return nil, "no terminal to ask on: set SSH_PASSWORD" end
-  local saved = io.popen("stty -g </dev/tty"):read("l")
-  os.execute("stty -echo </dev/tty")   -- before the prompt: nothing typed is shown
-  tty:write(prompt)
-  tty:flush()
-  local line, err = tty:read("l")      -- nil, "Interrupted system call" on ^C
-  os.execute("stty " .. saved .. " </dev/tty")
-  tty:write("\n")
-  tty:close()
-  return line, err and "password prompt: " .. err or "no password given"
-end
-
 local argv = { "ssh",
   "-o", "NumberOfPasswordPrompts=1",   -- a wrong password ends ssh at once
   "-o", "PreferredAuthentications=keyboard-interactive,password" }
@@ -79,10 +63,15 @@ while true do
   end
 end
 
-local password, why = os.getenv("SSH_PASSWORD"), nil
+-- The password: from the environment, or typed at the terminal without
+-- echo (pty.getpass restores the terminal however the read ends; ^C ends
+-- the script as a signal does, with ssh hung up).
+local password = os.getenv("SSH_PASSWORD")
 if not password then
-  password, why = ask_password("Password for " .. target .. ": ")
-  if not password then fail(p, why) end
+  local ok, typed = pcall(pty.getpass, "Password for " .. target .. ": ")
+  if not ok then fail(p, "no terminal to ask on: set SSH_PASSWORD") end
+  if not typed then fail(p, "no password given") end
+  password = typed
 end
 p:sendline(password, { secret = true })   -- never shown in --trace or --log
 

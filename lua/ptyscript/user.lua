@@ -1,0 +1,57 @@
+-- ptyscript.user: asking the person at the terminal (Expect's
+-- "stty -echo; expect_user"): pty.getpass.
+local core = require "ptyscript.core"
+local sched = require "ptyscript.sched"
+local expect = require "ptyscript.expect"
+
+local M = {}
+
+-- pty.getpass([prompt]) -> the line typed on the terminal (standard
+-- input), without its newline and not echoed; nil, "eof" when input ends
+-- first (^D).  The prompt goes to standard error.  The wait goes through
+-- the loop, so other tasks run meanwhile and ^C ends the script as a
+-- signal does; the terminal's modes are restored on every way out.
+function M.getpass(prompt)
+  if prompt == nil then prompt = "Password: " end
+  if type(prompt) ~= "string" then
+    expect.raise("getpass: the prompt must be a string, got " .. type(prompt))
+  end
+  if not core.isatty(0) then
+    expect.raise("getpass: standard input is not a terminal (nobody to ask; "
+      .. "take the secret from the environment or a file instead)")
+  end
+  io.stdout:flush()
+  io.stderr:write(prompt)
+  io.stderr:flush()
+  local ok, err = core.tty_raw(0, "noecho")
+  if not ok then expect.raise("getpass: " .. err) end
+  local stdin = core.reader(0)
+  local parts, eof = {}, false
+  local done, failure = pcall(function()
+    while true do
+      local data = stdin:read()
+      if data == false then
+        sched.wait_for(stdin, core.DATA, nil)
+      elseif data == nil then
+        eof = true
+        return
+      else
+        -- canonical mode: one read returns at most one line
+        local nl = data:find("\n", 1, true)
+        if nl then
+          parts[#parts + 1] = data:sub(1, nl - 1)
+          return
+        end
+        parts[#parts + 1] = data
+      end
+    end
+  end)
+  core.tty_restore()
+  stdin:close()
+  io.stderr:write("\n")
+  if not done then error(failure, 0) end
+  if eof and #parts == 0 then return nil, "eof" end
+  return (table.concat(parts):gsub("\r$", ""))
+end
+
+return M

@@ -1,0 +1,57 @@
+-- pty.getpass: a line typed at the terminal, not echoed, the terminal's
+-- modes restored however the read ends.  ptyscript runs inside a pty.
+local pty = require "ptyscript"
+local H = require "spec.helpers"
+
+-- ptyscript -e src on a terminal; returns the process after the prompt.
+local function prompted(src)
+  local p = pty.spawn{ H.bin, "-e", src, timeout = 10 }
+  p:expect_exact("PW: ")
+  return p
+end
+
+describe("pty.getpass", function()
+  it("returns the typed line without echoing it, and puts echo back", function()
+    local p = prompted([[local pw, e = pty.getpass("PW: ")
+      print("got [" .. tostring(pw) .. "]", e)
+      os.execute("stty -a | grep -o -- ' -*echo '")]])
+    p:sendline("hunter2")
+    local out = p:expect(pty.EOF).before
+    assert.equal("\r\ngot [hunter2]\tnil\r\n echo \r\n", out)   -- typed: not shown
+    assert.same({ true, "exit", 0 }, { p:wait(5) })
+  end)
+
+  it("returns nil, \"eof\" on ^D", function()
+    local p = prompted([[print(pty.getpass("PW: "))]])
+    p:sendeof()
+    assert.equal("\r\nnil\teof\r\n", p:expect(pty.EOF).before)
+  end)
+
+  it("ends the script on ^C, with the terminal restored", function()
+    local p = prompted([[pty.getpass("PW: ") print("not reached")]])
+    p:send("abc")
+    p:sendcontrol("c")
+    local out = p:expect(pty.EOF).before
+    assert.is_nil(out:find("abc", 1, true))
+    assert.is_nil(out:find("not reached", 1, true))
+    assert.same({ nil, "signal", 2 }, { p:wait(5) })
+  end)
+
+  it("lets other tasks run while it waits", function()
+    local p = prompted([[
+      local t = pty.go(function() pty.sleep(0.05) print("tick") end)
+      print("[" .. pty.getpass("PW: ") .. "]")]])
+    p:expect_exact("tick")
+    p:sendline("late")
+    assert.matches("%[late%]", p:expect(pty.EOF).before)
+  end)
+
+  it("refuses without a terminal, and a prompt that is not a string", function()
+    local r = H.run({ "-e", 'pty.getpass("PW: ")' })
+    assert.equal(1, r.code)
+    assert.matches("getpass: standard input is not a terminal", r.stderr)
+    local ok, err = pcall(pty.getpass, 42)
+    assert.is_false(ok)
+    assert.matches("the prompt must be a string", err)
+  end)
+end)
