@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lcore.h"
@@ -244,6 +245,7 @@ l_spawn(lua_State *L)
 	const char *pathvar, *cwd, *prog;
 	lua_Integer rows, cols, maxbuf;
 	int echo, pipes, rc, i, st, err;
+	struct stat sb;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	luaL_checktype(L, 2, LUA_TTABLE);
@@ -358,7 +360,10 @@ l_spawn(lua_State *L)
 		if (rc == -1)
 			return fail(L, "fork", err);
 		luaL_pushfail(L);
-		if (res.step == STEP_EXEC)
+		if (res.step == STEP_EXEC && err == EACCES &&
+		    stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+			lua_pushfstring(L, "%s is a directory", path);
+		else if (res.step == STEP_EXEC)
 			lua_pushfstring(L, "%s", strerror(err));
 		else if (res.step == STEP_CHDIR)
 			lua_pushfstring(L, "cannot change directory to %s: %s",

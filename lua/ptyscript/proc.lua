@@ -542,6 +542,9 @@ end
 -- child's process group, each followed by a short wait.  true if it died.
 function Process:terminate(force)
   check_self(self, "terminate")
+  if force ~= nil and type(force) ~= "boolean" then
+    raise("terminate: force must be true or false, got " .. tostring(force))
+  end
   local c = self._c
   if refresh(self) then return true end
   c:kill(core.signals.HUP, true)
