@@ -57,7 +57,7 @@ describe("interact", function()
     outer:expect("24 80\r\n")
     outer:setwinsize(33, 99)
     local seen = false
-    for _ = 1, 40 do    -- interact notices within a quarter of a second
+    for _ = 1, 40 do    -- SIGWINCH reaches interact asynchronously: allow a moment
       outer:send("stty size\r")
       local m = outer:expect("(\\d+ \\d+)\r\n")
       if m[1] == "33 99" then seen = true break end

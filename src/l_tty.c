@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
@@ -184,6 +185,75 @@ reader_close(lua_State *L)
 	return 0;
 }
 
+/*
+ * A window-size watcher: fires bit 1 on every SIGWINCH while it exists
+ * (libev's signal watcher: the handler only wakes the loop).  Made by
+ * interact, closed when it returns; SIGWINCH's default is to ignore it,
+ * which ev_signal_stop puts back.
+ */
+struct winch {
+	struct loop_obj obj;
+	struct loop *lp;
+	ev_signal sig;
+	int on;
+};
+
+static void
+winch_cb(struct ev_loop *ev, ev_signal *w, int revents)
+{
+	struct winch *wc = w->data;
+
+	(void)ev;
+	(void)revents;
+	wc->obj.armed |= 1;	/* always reported: a change is never lost */
+	loop_fire(wc->lp, &wc->obj, 1);
+}
+
+/* core.winch() -> watcher of SIGWINCH  [-0, +1, m] */
+static int
+l_winch(lua_State *L)
+{
+	struct winch *wc = lua_newuserdatauv(L, sizeof *wc, 0);
+
+	memset(wc, 0, sizeof *wc);
+	wc->lp = lcore_loop(L);
+	ev_signal_init(&wc->sig, winch_cb, SIGWINCH);
+	wc->sig.data = wc;
+	luaL_setmetatable(L, WINCH_MT);
+	lcore_track(L, wc, -1);
+	if (wc->lp->ev != NULL) {
+		ev_signal_start(wc->lp->ev, &wc->sig);
+		ev_unref(wc->lp->ev);	/* it alone keeps no loop alive */
+		wc->on = 1;
+	}
+	return 1;
+}
+
+/* winch:close(): stop watching.  Also __gc.  [-0, +0, -] */
+static int
+winch_close(lua_State *L)
+{
+	struct winch *wc = lcore_checkself(L, WINCH_MT);
+
+	if (wc->on && wc->lp->ev != NULL) {
+		ev_ref(wc->lp->ev);
+		ev_signal_stop(wc->lp->ev, &wc->sig);
+		loop_forget(wc->lp, &wc->obj);
+	}
+	wc->on = 0;
+	return 0;
+}
+
+static const luaL_Reg winch_meth[] = {
+	{ "close", winch_close },
+	{ NULL, NULL }
+};
+
+static const luaL_Reg winch_metameth[] = {
+	{ "__gc", winch_close },
+	{ NULL, NULL }
+};
+
 static const luaL_Reg reader_meth[] = {
 	{ "read", reader_read },
 	{ "close", reader_close },
@@ -201,6 +271,7 @@ static const luaL_Reg funcs[] = {
 	{ "tty_restore", l_tty_restore },
 	{ "winsize", l_winsize },
 	{ "reader", l_reader },
+	{ "winch", l_winch },
 	{ NULL, NULL }
 };
 
@@ -209,6 +280,7 @@ void
 lcore_open_tty(lua_State *L)
 {
 	lcore_newmeta(L, READER_MT, reader_meth, reader_metameth);
+	lcore_newmeta(L, WINCH_MT, winch_meth, winch_metameth);
 	lua_pushvalue(L, -2);
 	lua_pushvalue(L, -2);
 	luaL_setfuncs(L, funcs, 1);

@@ -19,6 +19,7 @@
 #define TIMER_MT	"ptyscript.Timer"
 #define REGEX_MT	"ptyscript.Regex"
 #define READER_MT	"ptyscript.Reader"
+#define WINCH_MT	"ptyscript.Winch"
 
 struct loop;
 

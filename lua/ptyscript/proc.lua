@@ -708,8 +708,8 @@ end
 -- character is typed (default Ctrl-], false for none; returns "escape"),
 -- the child's output ends ("eof") or standard input does ("stdin eof").
 -- A terminal on standard input is put in raw mode and restored on every
--- way out; its window size is copied to the child at the start and
--- whenever it changes.  input(data) and output(data) may rewrite what
+-- way out; its window size is copied to the child at the start and on
+-- every SIGWINCH.  input(data) and output(data) may rewrite what
 -- passes (return the bytes to pass on, or nil to drop them).
 function Process:interact(opts)
   check_open(self, "interact")
@@ -766,13 +766,21 @@ function Process:interact(opts)
       end
     end
   end
+  -- the user's window size -> child, at the start and on every SIGWINCH
+  local winch = tty and self._pty and core.winch()
+  local function pump_size()
+    copy_size()
+    while not why do
+      sched.wait_for(winch, 1, nil, true)   -- (always armed: see l_tty.c)
+      copy_size()
+    end
+  end
   -- standard input -> child
   local function pump_in()
     while not why do
-      copy_size()
       local data, err = stdin:read()
       if data == false then
-        sched.wait_for(stdin, core.DATA, core.now() + 0.25)   -- and poll the size
+        sched.wait_for(stdin, core.DATA, nil)
       elseif not data then
         return finish("stdin " .. err)
       else
@@ -809,12 +817,17 @@ function Process:interact(opts)
     raw_ok = tty and core.tty_raw(0)
     sched.go(run(pump_out))
     sched.go(run(pump_in))
+    if winch then sched.go(run(pump_size)) end
     while not why do sched.wait_for(done, 1, nil, true) end
   end)
   if raw_ok then core.tty_restore() end
   sched.dispatch(c, core.DATA)       -- let both pumps see `why` and end
   sched.dispatch(stdin, core.DATA)
   stdin:close()
+  if winch then
+    sched.dispatch(winch, 1)
+    winch:close()
+  end
   c:show(self._show or false)
   if not ok then error(err, 0) end
   if failure ~= nil then error(failure, 0) end
