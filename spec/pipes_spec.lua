@@ -79,6 +79,36 @@ describe("pty = false", function()
       r.stdout)
   end)
 
+  it("shows stderr on stderr, and logs and calls back with both streams", function()
+    local log = H.tmpname()
+    local r = H.run_script(string.format([[
+      local p = pty.spawn{"sh", "-c", "echo out1; echo err1 >&2; sleep 0.1; echo out2; echo err2 >&2",
+        pty = false, show = true}
+      local got = {}
+      p:on("data", function(_, d, fd) got[#got + 1] = fd .. ":" .. d end)
+      p:log(%q)
+      p:wait(5)
+      p:expect(pty.EOF, 5)
+      p.stderr:expect(pty.EOF, 5)
+      pty.sleep(0.05)
+      io.stderr:write(table.concat(got))
+    ]], log))
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("out1\nout2\n", r.stdout)
+    -- each stream in order; the two pipes' relative order is the kernel's
+    local shown, calls = r.stderr:match("^(err1\nerr2\n)(.*)$")
+    assert.equal("err1\nerr2\n", shown, r.stderr)
+    local by_fd = { ["1"] = "", ["2"] = "" }
+    for fd, line in calls:gmatch("(%d):([^\n]*\n)") do by_fd[fd] = by_fd[fd] .. line end
+    assert.same({ ["1"] = "out1\nout2\n", ["2"] = "err1\nerr2\n" }, by_fd)
+    local lines = {}
+    for line in H.read(log):gmatch("[^\n]+") do lines[#lines + 1] = line end
+    assert.equal(4, #lines)   -- every line of both streams, once
+    table.sort(lines, function(a, b) return a:sub(-1) .. a < b:sub(-1) .. b end)
+    assert.same({ "err1", "out1", "err2", "out2" }, lines)
+    os.remove(log)
+  end)
+
   it("refuses terminal operations with a clear error", function()
     local p = pty.spawn{ "cat", pty = false }
     for _, call in ipairs{

@@ -802,11 +802,20 @@ proc_lpause(lua_State *L)
 	return 0;
 }
 
-/* proc:show(on): copy output to stdout as it arrives  [-0, +0, -] */
+/*
+ * proc:show(on [, fd]): copy output as it arrives to our stdout (fd 1,
+ * the default) or stderr (2).  [-0, +0, -]
+ */
 static int
 proc_show(lua_State *L)
 {
-	check_proc(L)->show = lua_toboolean(L, 2) != 0;
+	struct proc *p = check_proc(L);
+	lua_Integer fd = luaL_optinteger(L, 3, STDOUT_FILENO);
+
+	luaL_argcheck(L, fd == STDOUT_FILENO || fd == STDERR_FILENO, 3,
+	    "1 or 2");
+	p->show = lua_toboolean(L, 2) != 0;
+	p->showfd = (int)fd;
 	return 0;
 }
 

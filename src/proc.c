@@ -23,7 +23,10 @@
 #define READ_BUDGET	(1024 * 1024)	/* per callback, to stay fair */
 #define EXIT_POLL	0.02		/* seconds, without a pidfd only */
 
-/* Keep n new bytes: copy to stdout with --show, append, bound to maxbuf. */
+/*
+ * Keep n new bytes: copy to stdout (a stderr stream: stderr) with --show,
+ * append, bound to maxbuf.
+ */
 static void
 proc_take(struct proc *p, const char *s, size_t n)
 {
@@ -35,7 +38,7 @@ proc_take(struct proc *p, const char *s, size_t n)
 	if (p->show) {
 		fflush(stdout);	/* keep order with the script's own print */
 		while (left > 0) {
-			w = write(STDOUT_FILENO, q, left);
+			w = write(p->showfd, q, left);
 			if (w == -1 && errno == EINTR)
 				continue;
 			if (w <= 0)
@@ -238,6 +241,7 @@ proc_start(struct proc *p, struct loop *lp, pid_t pid, int pidfd, int fd,
 	p->fd = fd;
 	p->wfd = wfd;
 	p->tty = fd == wfd;
+	p->showfd = STDOUT_FILENO;
 	p->maxbuf = maxbuf > 0 ? maxbuf : 1;
 	buf_init(&p->in);
 	buf_init(&p->out);

@@ -50,6 +50,7 @@ struct proc {
 	int exitcode;		/* valid when exited and !termsig */
 	int termsig;
 	int read_errno;		/* a read error other than EIO, or 0 */
+	int showfd;		/* where `show` copies output: 1, or 2 (stderr) */
 	int write_errno;	/* why queued output could not be written */
 	unsigned exited:1, eof:1, paused:1, show:1, tapped:1;
 	unsigned closing:1;	/* close wfd once `out` is written */

@@ -55,13 +55,15 @@ local send_failure, drain, expect_exact
 -- a task of its own, so it may wait; an error in one ends the script as
 -- an error in any task nobody waits for does).
 local owner = setmetatable({}, { __mode = "k" })   -- C object -> Process
+local err_stream = setmetatable({}, { __mode = "k" })   -- C object of a p.stderr -> true
 sched.on_event = function(c, bits)
   local p = owner[c]
   if not p then return end
   if bits & core.TAP ~= 0 then
     local data = c:tapped()
     if data ~= "" then
-      for _, fn in ipairs(p._on_data or {}) do sched.spawn_task(fn, p, data) end
+      local fd = err_stream[c] and 2 or 1
+      for _, fn in ipairs(p._on_data or {}) do sched.spawn_task(fn, p, data, fd) end
     end
   end
   if bits & core.EXIT ~= 0 then
@@ -794,6 +796,7 @@ function Process:interact(opts)
   end
 
   c:show(false)
+  if self.stderr then self.stderr._c:show(true, 2) end   -- stderr passes straight through
   local raw_ok
   local failure   -- an error in a pump or a filter: re-raised at the end
   local function run(pump)
@@ -829,12 +832,14 @@ function Process:interact(opts)
     winch:close()
   end
   c:show(self._show or false)
+  if self.stderr then self.stderr._c:show(self._show or false, 2) end
   if not ok then error(err, 0) end
   if failure ~= nil then error(failure, 0) end
   return why
 end
--- p:on("data", fn): fn(p, chunk) for every chunk the child writes, in
--- order, from now on (the bytes stay in the buffer for expect as well).
+-- p:on("data", fn): fn(p, chunk, fd) for every chunk the child writes, in
+-- order, from now on (the bytes stay in the buffer for expect as well);
+-- fd is 1 (the terminal, or stdout) or 2 (stderr, with pty = false).
 -- p:on("exit", fn): fn(p, ok, "exit"|"signal", n) once the child is
 -- reaped (at once if it already is).  Several callbacks run in order.
 function Process:on(event, fn)
@@ -848,6 +853,7 @@ function Process:on(event, fn)
   table.insert(self[key], fn)
   if event == "data" then
     self._c:tap(true)
+    if self.stderr then self.stderr._c:tap(true) end
   else
     local kind, n = refresh(self)
     if kind and self._exit_told then sched.go(fn, self, results(kind, n)) end
@@ -955,6 +961,11 @@ function M.attach_streams(p, handles, fds)
     p._fds[fd] = s
   end
   p.stderr = p._fds[2]
+  if p.stderr then   -- what the child prints on stderr: shown, logged, recorded
+    local c = p.stderr._c
+    owner[c], err_stream[c] = p, true
+    c:show(p._show, 2)
+  end
   for _, e in ipairs(fds or {}) do
     if e.mode == "fd" then p._fds[e.to] = "passed" end
   end
