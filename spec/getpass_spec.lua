@@ -21,6 +21,15 @@ describe("pty.getpass", function()
     assert.same({ true, "exit", 0 }, { p:wait(5) })
   end)
 
+  it("never echoes what is typed as soon as the prompt shows", function()
+    for _ = 1, 20 do   -- the prompt comes only once echo is off
+      local p = prompted([[print(#pty.getpass("PW: "))]])
+      p:send("hunter2\n")
+      assert.equal("\r\n7\r\n", p:expect(pty.EOF).before)
+      p:close()
+    end
+  end)
+
   it("returns nil, \"eof\" on ^D", function()
     local p = prompted([[print(pty.getpass("PW: "))]])
     p:sendeof()

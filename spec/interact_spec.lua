@@ -68,6 +68,23 @@ describe("interact", function()
     outer:expect("CONTINUED\r\n")
   end)
 
+  it("leaves the terminal cooked for a child on pipes: lines, echo, ^D", function()
+    local outer, before, after = run_outer([[
+      local q = pty.spawn{"sh", "-c", "read x; echo got:$x; cat", pty = false}
+      local why = q:interact()
+      q:sendeof()
+      q:wait(5)
+      return why]])
+    outer:send("hello\r")          -- Enter; the user's own terminal echoes
+    outer:expect("hello\r\ngot:hello\r\n")
+    outer:send("more\r")
+    outer:expect("more\r\nmore\r\n")   -- the echo, then cat's copy
+    outer:send("\4")               -- ^D: end of standard input
+    outer:expect("BACK stdin eof\r\n")
+    outer:expect("CONTINUED\r\n")
+    same_modes(before, after)
+  end)
+
   it("sends what precedes the escape in the same read, and drops the rest", function()
     local outer = run_outer([[
       local why = p:interact()

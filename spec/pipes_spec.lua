@@ -150,9 +150,13 @@ end)
 
 describe("fds", function()
   it("passes only the mapped descriptors", function()
-    local p = pty.spawn{ "sh", "-c", "ls /proc/$$/fd", fds = { [3] = "w", [7] = "r" } }
+    -- a file of the script's own sits on a low descriptor, below the
+    -- highest target: it must not reach the child either
+    local mine = assert(io.open("/dev/null"))
+    local p = pty.spawn{ "sh", "-c", "ls /proc/$$/fd", fds = { [3] = "w", [200] = "r" } }
     local m = p:expect(pty.EOF, 5)
-    assert.same({ "0", "1", "2", "3", "7" }, (function()
+    mine:close()
+    assert.same({ "0", "1", "2", "200", "3" }, (function()   -- (ls sorts as text)
       local t = {}
       for n in m.before:gmatch("%d+") do t[#t + 1] = n end
       return t
@@ -207,6 +211,7 @@ describe("fds", function()
       { { "true", fds = { [1] = "r" } }, "child descriptor 1 must be an integer from 3 to 255" },
       { { "true", fds = { [3] = "x" } }, "fds%[3%] must be \"r\", \"w\", an open Lua file" },
       { { "true", fds = { [3] = 250 } }, "fds%[3%]: descriptor 250 is not open" },
+      { { "true", fds = { [3] = 4294967297 } }, "fds%[3%]: descriptor 4294967297 is not open" },
       { { "true", fds = "w" }, "fds must be a table" },
     }
     local closed = assert(io.open("/dev/null"))
@@ -227,6 +232,7 @@ describe("fds", function()
       { function() p:write_fd(5, "x") end, "the script's own file" },
       { function() p:close_fd(5) end, "the script's own file" },
       { function() p:write_fd(0, "x") end, "fd 0 of cat is its terminal" },
+      { function() pty.spawn{ "cat", pty = false }:write_fd(1, "x") end, "fd 1 of cat is its stdout" },
       { function() p:stream(3):read() end, "is written, not read" },
       { function() p:write_fd("3", "x") end, "expected a child descriptor number" },
     } do

@@ -41,6 +41,12 @@ l_poll(lua_State *L)
 	int alive;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
+	/*
+	 * Something fired outside the loop (an exit reaped by p:alive() or
+	 * p:wait's status poll, say): report it now, do not sleep first.
+	 */
+	if (lp->nfired > 0)
+		block = 0;
 	alive = ev_run(lp->ev, block ? EVRUN_ONCE : EVRUN_NOWAIT);
 	n = lp->nfired;
 	for (i = 0; i < n; i++) {

@@ -144,76 +144,114 @@ new_handle(lua_State *L)
 }
 
 /*
- * Add a stream for child fd `to` (handle stored in streams[to], the
- * table at index st).  [-0, +0, m]
+ * Make the stream handle for child fd `to` (stored in streams[to], the
+ * table at index st); its descriptors come later.  May raise (memory):
+ * called before any descriptor of the spawn is open.  [-0, +0, m]
  */
-static void
-add_stream(lua_State *L, struct plumbing *pl, int st, int to, int rfd,
+static int
+new_stream(lua_State *L, struct plumbing *pl, int st, int to, int rfd,
     int wfd)
 {
-	struct proc *s = new_handle(L);
+	int k = pl->nstreams++;
 
+	pl->stream[k].s = new_handle(L);
 	lua_rawseti(L, st, to);
-	pl->stream[pl->nstreams].s = s;
-	pl->stream[pl->nstreams].rfd = rfd;
-	pl->stream[pl->nstreams++].wfd = wfd;
+	pl->stream[k].rfd = rfd;
+	pl->stream[k].wfd = wfd;
+	return k;
+}
+
+/* What plumb_check found in one entry of fds, for plumb_extra. */
+struct extra {
+	int to;
+	int mode;	/* 'r', 'w', or 'f': a descriptor passed as it is */
+	int fd;		/* 'f': ours; 'r'/'w': -1 */
+	int k;		/* 'r'/'w': its index in pl->stream */
+};
+
+/*
+ * The extra descriptors, first pass: array at idx of {to = n, mode =
+ * "r"|"w"|"fd", fd = integer or Lua file} (the Lua side has checked it).
+ * Makes the stream handles and finds the passed descriptors, before any
+ * pipe exists.  Returns the number of entries, or -1 with a message
+ * pushed.  [-0, +0|1, m]
+ */
+static int
+plumb_check(lua_State *L, struct plumbing *pl, int idx, int st,
+    struct extra *ex, int max)
+{
+	lua_Integer n = luaL_len(L, idx), i, v;
+	const char *mode;
+	luaL_Stream *f;
+	int to;
+
+	if (n > max) {
+		lua_pushfstring(L, "fds: at most %d descriptors in all",
+		    SPAWN_MAXFDS);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		lua_rawgeti(L, idx, i + 1);
+		to = (int)opt_int(L, -1, "to", -1);
+		lua_getfield(L, -1, "mode");
+		mode = lua_tostring(L, -1);
+		lua_getfield(L, -2, "fd");
+		ex[i].to = to;
+		ex[i].fd = -1;
+		if (to < 3 || to > 255 || mode == NULL) {
+			lua_pushfstring(L, "fds: bad entry for %d", to);
+			return -1;
+		}
+		if (strcmp(mode, "r") == 0 || strcmp(mode, "w") == 0) {
+			ex[i].mode = mode[0];
+			ex[i].k = new_stream(L, pl, st, to, -1, -1);
+		} else if (lua_isinteger(L, -1)) {
+			v = lua_tointeger(L, -1);
+			ex[i].mode = 'f';
+			ex[i].fd = v >= 0 && v <= INT_MAX ? (int)v : -1;
+		} else if ((f = luaL_testudata(L, -1, LUA_FILEHANDLE)) != NULL &&
+		    f->closef != NULL) {
+			(void)fflush(f->f);	/* its buffer first */
+			ex[i].mode = 'f';
+			ex[i].fd = fileno(f->f);
+		} else {
+			lua_pushfstring(L, "fds[%d]: not \"r\", \"w\", an open "
+			    "Lua file or a descriptor number", to);
+			return -1;
+		}
+		if (ex[i].mode == 'f' &&
+		    (ex[i].fd < 0 || fcntl(ex[i].fd, F_GETFD) == -1)) {
+			lua_pushfstring(L, "fds[%d]: descriptor %I is not open "
+			    "in ptyscript", to, lua_tointeger(L, -1));
+			return -1;
+		}
+		lua_pop(L, 3);
+	}
+	return (int)n;
 }
 
 /*
- * The extra descriptors: array at idx of {to = n, mode = "r"|"w"|"fd",
- * fd = integer or Lua file} (checked by the Lua side).  Returns 0, or -1
- * with a message pushed.  [-0, +0|1, m]
+ * The extra descriptors, second pass: make the pipes.  Nothing here
+ * raises.  Returns 0, or -1 with errno.
  */
 static int
-plumb_extra(lua_State *L, struct plumbing *pl, int idx, int st)
+plumb_extra(struct plumbing *pl, const struct extra *ex, int n)
 {
-	lua_Integer n = luaL_len(L, idx), i;
-	const char *mode;
-	luaL_Stream *f;
-	int to, fd;
+	int i, fd;
 
-	for (i = 1; i <= n; i++) {
-		if (pl->nfds >= SPAWN_MAXFDS) {
-			lua_pushfstring(L, "fds: at most %d descriptors in all",
-			    SPAWN_MAXFDS);
+	for (i = 0; i < n; i++) {
+		if (ex[i].mode == 'f') {
+			pl->fds[pl->nfds].from = ex[i].fd;
+			pl->fds[pl->nfds++].to = ex[i].to;
+			continue;
+		}
+		fd = plumb_pipe(pl, ex[i].to, ex[i].mode == 'w');
+		if (fd == -1)
 			return -1;
-		}
-		lua_rawgeti(L, idx, i);
-		to = (int)opt_int(L, -1, "to", -1);
-		lua_getfield(L, -1, "mode");
-		mode = luaL_checkstring(L, -1);
-		lua_getfield(L, -2, "fd");
-		if (mode[0] == 'r' || mode[0] == 'w') {
-			fd = plumb_pipe(pl, to, mode[0] == 'w');
-			if (fd == -1) {
-				lua_pushfstring(L, "fds[%d]: pipe: %s", to,
-				    strerror(errno));
-				return -1;
-			}
-			add_stream(L, pl, st, to, mode[0] == 'r' ? fd : -1,
-			    mode[0] == 'w' ? fd : -1);
-		} else {
-			if (lua_isinteger(L, -1)) {
-				fd = (int)lua_tointeger(L, -1);
-			} else {
-				f = luaL_checkudata(L, -1, LUA_FILEHANDLE);
-				if (f->closef == NULL) {
-					lua_pushfstring(L, "fds[%d]: the file "
-					    "is closed", to);
-					return -1;
-				}
-				(void)fflush(f->f);	/* its buffer first */
-				fd = fileno(f->f);
-			}
-			if (fd < 0 || fcntl(fd, F_GETFD) == -1) {
-				lua_pushfstring(L, "fds[%d]: descriptor %d is "
-				    "not open in ptyscript", to, fd);
-				return -1;
-			}
-			pl->fds[pl->nfds].from = fd;
-			pl->fds[pl->nfds++].to = to;
-		}
-		lua_pop(L, 3);
+		if (ex[i].mode == 'r')
+			pl->stream[ex[i].k].rfd = fd;
+		else
+			pl->stream[ex[i].k].wfd = fd;
 	}
 	return 0;
 }
@@ -244,7 +282,8 @@ l_spawn(lua_State *L)
 	int set_ids = 0, ngroups = 0;
 	const char *pathvar, *cwd, *prog;
 	lua_Integer rows, cols, maxbuf;
-	int echo, pipes, rc, i, st, err;
+	struct extra extra[SPAWN_MAXFDS];
+	int echo, pipes, rc, i, st, err, err_k, nextra;
 	struct stat sb;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
@@ -304,7 +343,17 @@ l_spawn(lua_State *L)
 		lua_pushinteger(L, err);
 		return 3;
 	}
+	/* every handle first: nothing may raise once descriptors are open */
 	memset(&pl, 0, sizeof pl);
+	err_k = pipes ? new_stream(L, &pl, st, 2, -1, -1) : -1;
+	nextra = 0;
+	if (lua_istable(L, st - 1) && (nextra = plumb_check(L, &pl, st - 1, st,
+	    extra, SPAWN_MAXFDS - 3)) == -1) {
+		luaL_pushfail(L);
+		lua_insert(L, -2);
+		lua_pushinteger(L, EINVAL);
+		return 3;
+	}
 	if (!pipes) {
 		if (pty_open(&pp, (int)rows, (int)cols, echo) == -1) {
 			if (errno != ENOSPC)
@@ -326,19 +375,15 @@ l_spawn(lua_State *L)
 		pl.rfd = pl.wfd = pp.master;
 	} else if ((pl.wfd = plumb_pipe(&pl, 0, 1)) == -1 ||
 	    (pl.rfd = plumb_pipe(&pl, 1, 0)) == -1 ||
-	    (i = plumb_pipe(&pl, 2, 0)) == -1) {
+	    (pl.stream[err_k].rfd = plumb_pipe(&pl, 2, 0)) == -1) {
 		err = errno;
 		plumbing_close(&pl, 1);
 		return fail(L, "pipe", err);
-	} else {
-		add_stream(L, &pl, st, 2, i, -1);
 	}
-	if (lua_istable(L, st - 1) && plumb_extra(L, &pl, st - 1, st) == -1) {
+	if (plumb_extra(&pl, extra, nextra) == -1) {
+		err = errno;
 		plumbing_close(&pl, 1);
-		luaL_pushfail(L);
-		lua_insert(L, -2);
-		lua_pushinteger(L, EINVAL);
-		return 3;
+		return fail(L, "pipe", err);
 	}
 	memset(&req, 0, sizeof req);
 	req.path = path;
@@ -362,7 +407,7 @@ l_spawn(lua_State *L)
 		luaL_pushfail(L);
 		if (res.step == STEP_EXEC && err == EACCES &&
 		    stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-			lua_pushfstring(L, "%s is a directory", path);
+			lua_pushstring(L, strerror(EISDIR));
 		else if (res.step == STEP_EXEC)
 			lua_pushfstring(L, "%s", strerror(err));
 		else if (res.step == STEP_CHDIR)

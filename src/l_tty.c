@@ -49,8 +49,12 @@ l_tty_raw(lua_State *L)
 	int fd = (int)luaL_checkinteger(L, 1);
 	struct termios t;
 
-	if (lp->tty_fd != -1)
-		return luaL_error(L, "the terminal is already in raw mode");
+	if (lp->tty_fd != -1) {
+		luaL_pushfail(L);
+		lua_pushliteral(L, "the terminal is in use (by interact or "
+		    "getpass) already");
+		return 2;
+	}
 	if (tcgetattr(fd, &lp->tty_saved) == -1) {
 		luaL_pushfail(L);
 		lua_pushfstring(L, "tcgetattr: %s", strerror(errno));

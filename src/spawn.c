@@ -189,11 +189,12 @@ static void
 child(const struct spawn_req *req, int errfd, const sigset_t *empty)
 {
 	int i, fd, top = -1;
+	int n = req->nfds < SPAWN_MAXFDS ? req->nfds : SPAWN_MAXFDS;
 	int moved[SPAWN_MAXFDS];
 
 	reset_signals();
 
-	for (i = 0; i < req->nfds && i < SPAWN_MAXFDS; i++)
+	for (i = 0; i < n; i++)
 		if (req->fds[i].to > top)
 			top = req->fds[i].to;
 	if (errfd <= top) {
@@ -206,17 +207,27 @@ child(const struct spawn_req *req, int errfd, const sigset_t *empty)
 		child_fail(errfd, STEP_SETSID);
 	if (req->tty != -1 && ioctl(req->tty, TIOCSCTTY, 0) == -1)
 		child_fail(errfd, STEP_CTTY);
-	for (i = 0; i < req->nfds && i < SPAWN_MAXFDS; i++) {
+	for (i = 0; i < n; i++) {
 		moved[i] = fcntl(req->fds[i].from, F_DUPFD, top + 1);
 		if (moved[i] == -1)
 			child_fail(errfd, STEP_DUP);
 	}
-	for (i = 0; i < req->nfds && i < SPAWN_MAXFDS; i++) {
+	for (i = 0; i < n; i++) {
 		if (dup2(moved[i], req->fds[i].to) == -1)
 			child_fail(errfd, STEP_DUP);
 	}
-	/* dup2 clears FD_CLOEXEC on the targets; everything else goes. */
+	/*
+	 * dup2 clears FD_CLOEXEC on the targets; everything else goes: all
+	 * above the highest target, and below it what is not a target (a
+	 * script's open file on 5 must not reach a child given fds = {[10]}).
+	 */
 	close_from(top + 1, errfd);
+	for (fd = 0; fd < top; fd++) {
+		for (i = 0; i < n && req->fds[i].to != fd; i++)
+			;
+		if (i == n)
+			close(fd);
+	}
 
 	if (req->set_ids) {
 		if (setgroups((size_t)req->ngroups, req->groups) == -1)

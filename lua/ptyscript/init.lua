@@ -109,6 +109,7 @@ function M._main(chunk, opts, ...)
   end
   io.stdout:flush()
   core.shutdown(1)
+  caught = caught or core.signalled()   -- (one that came with the last event)
   if caught then core.reraise(caught) end
   return status
 end

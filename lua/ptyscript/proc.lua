@@ -817,7 +817,13 @@ function Process:interact(opts)
         io.stdout:flush()
       end
     end
-    raw_ok = tty and core.tty_raw(0)
+    -- raw mode passes every key to the child's terminal; with pipes there
+    -- is none: the user's terminal stays as it is (echo, lines, ^D)
+    if tty and self._pty then
+      local why_not
+      raw_ok, why_not = core.tty_raw(0)
+      if not raw_ok then raise("interact: " .. why_not) end
+    end
     sched.go(run(pump_out))
     sched.go(run(pump_in))
     if winch then sched.go(run(pump_size)) end
@@ -980,6 +986,10 @@ local function child_fd(p, fd, what)
   if s == nil and fd >= 0 and fd <= 2 and p._pty then
     raise(string.format("%s: fd %d of %s is its terminal: use p:send, p:expect and p:sendeof "
       .. "(or spawn with pty = false for pipes)", what, fd, p.name))
+  end
+  if s == nil and (fd == 1 or fd == 2) and not p._pty then
+    raise(string.format("%s: fd %d of %s is its %s: read it with %s", what, fd, p.name,
+      fd == 1 and "stdout" or "stderr", fd == 1 and "p:expect or p:read" or "p.stderr"))
   end
   if s == nil and not (fd == 0 and not p._pty) then
     raise(string.format("%s: fd %d of %s is not mapped (map it with spawn's fds = {[%d] = \"w\"})",

@@ -258,10 +258,12 @@ function M.wait_for(obj, bits, deadline, lua_obj)
   core.arm(not lua_obj and obj or nil, bits, timer, left)
   local ok, err = true, nil
   if t then
-    if main_running and ntasks == 1 and nready == 0 and not M.failure then
+    if main_running and ntasks == 1 and nready == 0 and not M.failure and not signal_seen then
       w.task = nil        -- (wake must not queue the running task)
       poll_solo(w)
       w.task = t
+      -- a signal came with the event: the scheduler must report it now
+      if signal_seen then co_yield(SENTINEL) end
     end
     while not w.fired do co_yield(SENTINEL) end
   else
@@ -342,7 +344,10 @@ end
 -- first wait, is the task's own (fatal, with its traceback, unless
 -- somebody waits for it).  For callbacks run from inside the loop.
 function M.spawn_task(fn, ...)
-  local t = new_task(fn, M.current_state().proc)
+  -- the callback's process (its first argument) is its current one,
+  -- whichever task happens to be running when the loop reports
+  local proc = ...
+  local t = new_task(fn, proc)
   resume_task(t, ...)
   return t
 end

@@ -20,11 +20,12 @@ function M.getpass(prompt)
     expect.raise("getpass: standard input is not a terminal (nobody to ask; "
       .. "take the secret from the environment or a file instead)")
   end
+  -- echo off before the prompt: nothing typed once it shows is echoed
+  local ok, err = core.tty_raw(0, "noecho")
+  if not ok then expect.raise("getpass: " .. err) end
   io.stdout:flush()
   io.stderr:write(prompt)
   io.stderr:flush()
-  local ok, err = core.tty_raw(0, "noecho")
-  if not ok then expect.raise("getpass: " .. err) end
   local stdin = core.reader(0)
   local parts, eof = {}, false
   local done, failure = pcall(function()

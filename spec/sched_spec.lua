@@ -1,0 +1,56 @@
+-- The scheduler's corners: the command's lone-task fast path (a signal
+-- that comes with the awaited event, the current process of callbacks)
+-- and wake-ups for exits reaped outside the loop.  Found by review.
+local pty = require "ptyscript"
+local H = require "spec.helpers"
+
+describe("the scheduler", function()
+  it("acts on a signal that arrives together with the awaited output", function()
+    -- The child prints, then signals ptyscript at once; the script busies
+    -- itself first so that both are seen in the same pass of the loop.
+    local t0 = pty.now()
+    local r = H.run_script([[
+      local p = pty.spawn{"sh", "-c", "sleep 0.2; echo x; kill -INT $PPID; sleep 30"}
+      local t = os.clock() while os.clock() - t < 0.6 do end
+      p:expect("x")
+      p:wait()
+      print("not reached")
+    ]])
+    assert.equal(130, r.code, r.stdout .. r.stderr)   -- died of SIGINT
+    assert.is_nil(r.stdout:find("not reached", 1, true))
+    assert.is_true(pty.now() - t0 < 10, "not after the child's 30 s sleep")
+  end)
+
+  it("gives callbacks their own process as the current one, with or without other tasks", function()
+    for _, other in ipairs{ "", "pty.go(function() pty.sleep(5) end)" } do
+      local r = H.run_script([[
+        local p = pty.spawn{"sh", "-c", "sleep 0.1; echo one; sleep 0.1; echo two", name = "P"}
+        pty.spawn{"true", name = "latest"}
+        ]] .. other .. [[
+        local seen = {}
+        p:on("data", function() seen[#seen + 1] = pty.current().name end)
+        p:expect("two")
+        print(table.concat(seen, ","))
+        os.exit(0)
+      ]])
+      assert.equal(0, r.code, r.stderr)
+      assert.matches("^P[,P]*\n$", r.stdout)
+    end
+  end)
+
+  it("wakes a wait at once for an exit another task reaped", function()
+    for _, pipes in ipairs{ false, true } do
+      local p = pty.spawn{ "sh", "-c", "sleep 0.2; exit 0", pty = not pipes }
+      local t0 = pty.now()
+      local a = pty.go(function() p:wait(10) return pty.now() - t0 end)
+      local b = pty.go(function()
+        local t = os.clock() while os.clock() - t < 0.5 do end   -- busy while the child exits
+        assert.is_false(p:alive())   -- reaps it here, outside the loop
+        pty.sleep(3)
+      end)
+      local waited = a:wait(10)
+      assert.is_true(waited < 2, "woke after " .. waited .. " s")
+      b:wait(10)
+    end
+  end)
+end)
