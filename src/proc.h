@@ -24,6 +24,18 @@ enum {
 
 #define PROC_LOW_WATER	(16 * 1024)
 
+/*
+ * Somebody else's view of the output (the screen emulator, l_screen.c):
+ * feed gets every byte read, in order, as it arrives; resize follows
+ * setwinsize; free is called once, when the process is destroyed.
+ */
+struct proc_sink {
+	void (*feed)(void *ctx, const char *s, size_t n);
+	void (*resize)(void *ctx, int rows, int cols);
+	void (*free)(void *ctx);
+	void *ctx;
+};
+
 struct proc {
 	struct loop_obj obj;	/* first: the loop's view of us */
 	struct loop *lp;	/* NULL once shut down with the loop */
@@ -42,6 +54,7 @@ struct proc {
 	int termsig;
 	int read_errno;		/* a read error other than EIO, or 0 */
 	int write_errno;	/* why queued output could not be written */
+	struct proc_sink sink;	/* feed == NULL: none */
 	unsigned exited:1, eof:1, paused:1, show:1, tapped:1;
 };
 

@@ -182,6 +182,8 @@ local function check_int(v, what, name, lo, hi)
   end
 end
 
+known_opts.screen = true   -- (ptyscript.screen, installed at the end)
+
 -- Spawn from argv (strings) and options; the one path behind every form.
 local function start(argv, opts, what)
   for k in pairs(opts) do
@@ -223,6 +225,7 @@ local function start(argv, opts, what)
     o.env = env
     opts = o
   end
+  opts = M._screen.spawn_opts(opts, what)
   local envp, path = build_env(opts, what)
   local c, err = core.spawn(argv, envp, {
     path = path, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
@@ -245,6 +248,7 @@ local function start(argv, opts, what)
     pid = c:pid(), name = opts.name or argv[1], timeout = opts.timeout,
   }, Process)
   owner[c] = p
+  if opts.screen then M._screen.attach(p) end
   if M.config.log then p:log(M.config.log) end
   if M.config.record then p:record(M.config.record, { _auto = true }) end
   sched.current_state().proc = p
@@ -776,5 +780,9 @@ end
 Process.write_fd = later("write_fd", "extra descriptors")
 Process.close_fd = later("close_fd", "extra descriptors")
 Process.screen = later("screen", "terminal emulation")
+
+-- p:screen(), p:expect_screen(), p:wait_stable() and spawn's screen
+-- option (this replaces the placeholder above)
+M._screen = require("ptyscript.screen").install(Process)
 
 return M
