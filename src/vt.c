@@ -17,7 +17,7 @@
  * pen, charset or margins) is cut at a CR after which at least 2 x rows
  * LFs follow and a printable byte comes next: the bytes before the cut
  * are dropped and a CR is fed in their place (column 0, pending wrap
- * cleared, as after the real CR).  This holds only without scroll
+ * cleared, as after the real CR, or CR LF).  This holds only without scroll
  * margins (DECSTBM, DECSLRM), so a small tracker of the escape-sequence
  * grammar follows the stream to know where sequences end and whether a
  * margin may be set; when in doubt it does not skip.  vt_set_fastpath(v,
@@ -342,9 +342,9 @@ scan(struct vt *v, const unsigned char *s, size_t n)
 }
 
 /*
- * Where the fast path may resume in s[q, n): just after a CR that is
- * followed by a printable ASCII byte and by at least 2 x rows LFs; or
- * q when it may not skip.
+ * Where the fast path may resume in s[q, n): at a printable ASCII byte
+ * just after a CR or a CR LF, followed by at least 2 x rows LFs; or q
+ * when it may not skip.
  */
 static size_t
 cut(const struct vt *v, const unsigned char *s, size_t q, size_t n)
@@ -358,10 +358,11 @@ cut(const struct vt *v, const unsigned char *s, size_t q, size_t n)
 			lf++;
 	if (lf < need)
 		return q;
+	/* i + 1 must start a line: after "\r" or "\r\n" (column 0) */
 	while (i > q) {
 		i--;
-		if (s[i] == '\r' && i + 1 < n && s[i + 1] >= 0x20 &&
-		    s[i + 1] < 0x7f)
+		if (i + 1 < n && s[i + 1] >= 0x20 && s[i + 1] < 0x7f &&
+		    (s[i] == '\r' || (s[i] == '\n' && i > q && s[i - 1] == '\r')))
 			return i + 1;
 	}
 	return q;

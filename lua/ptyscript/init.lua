@@ -7,6 +7,8 @@
 --   ptyscript.sched   tasks and waiting
 --   ptyscript.expect  patterns and matching
 --   ptyscript.proc    the process object
+--   ptyscript.screen  terminal screen emulation (libvterm)
+--   ptyscript.busted  screen assertions for busted
 local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
 local expect = require "ptyscript.expect"
@@ -34,6 +36,7 @@ M.wrap = sched.wrap
 M.resume = sched.resume
 M.Process = proc.Process
 M.repl = require("ptyscript.repl").repl
+M.screen = require("ptyscript.screen").new
 
 -- The running task's most recent process, for the global shorthands.
 function M.current()

@@ -76,7 +76,9 @@ function Screen:find(pat)
   if not p then
     raise("find: expected a pattern (a string regex, pty.re() or pty.exact()), got " .. type(pat))
   end
-  return self:_find(p._re or p._lit)
+  local r, c, text = self:_find(p._re or p._lit)
+  if r then return r, c, text end
+  return nil
 end
 
 -- s:contains(text) -> whether the literal text is on the screen
@@ -274,6 +276,18 @@ end
 ---------------------------------------------------------------- processes
 
 M._probe = core.screen(1, 1)   -- for the metatable check
+
+-- pty.screen(rows, cols): a screen of its own, fed with s:feed(bytes)
+-- (recorded output, say); s:feed returns what the terminal would answer.
+function M.new(rows, cols)
+  local what = "screen"
+  for _, v in ipairs{ { rows, "rows" }, { cols, "cols" } } do
+    if type(v[1]) ~= "number" or math.tointeger(v[1]) == nil or v[1] < 1 or v[1] > 1000 then
+      raise(string.format("%s: %s must be an integer from 1 to 1000, got %s", what, v[2], tostring(v[1])))
+    end
+  end
+  return core.screen(math.tointeger(rows), math.tointeger(cols))
+end
 
 -- spawn{..., screen = true}: TERM defaults to xterm-256color (what the
 -- emulator understands) unless the term option or env.TERM says otherwise.
