@@ -355,6 +355,11 @@ describe("the fast path", function()
       function(i) return "中文 " .. i .. "\r\n" end,
       function() return "\27[5;5H\27[K" end,
       function() return "\tb\bc\r\n" end,
+      function(i) return string.rep(string.char(97 + i % 26), 200 + i % 977) end,   -- wraps
+      function() return "\27[?7l" end,            -- no autowrap: no wrap cut either
+      function() return "\27[?7h" end,
+      function() return "\27[4h" end,             -- insert mode
+      function() return "\27[4l" end,
     }
     for round = 1, 6 do
       local a, b = pty.screen(10, 40), pty.screen(10, 40)
@@ -362,7 +367,7 @@ describe("the fast path", function()
       local parts = {}
       for i = 1, 3000 do
         local k = math.random(#pieces)
-        if math.random() < 0.7 then k = math.random(2) == 1 and 1 or 5 end   -- mostly floods
+        if math.random() < 0.7 then k = ({ 1, 5, 14 })[math.random(3)] end   -- mostly floods
         if round % 2 == 0 and k == 5 then k = 1 end
         parts[#parts + 1] = pieces[k](i)
       end
@@ -386,6 +391,11 @@ describe("the fast path", function()
     s:feed(table.concat(lines, "\r\n") .. "\r\n")
     assert.is_true(s:_fastpath() > 100000)
     assert.are.equal("plain line 20000", s:row(23))
+    s = pty.screen(24, 80)
+    s:feed(string.rep("0123456789", 50000) .. "!")
+    assert.is_true(s:_fastpath() > 400000)
+    assert.are.equal(string.rep("0123456789", 8), s:row(23))
+    assert.are.equal("!", s:row(24))
   end)
 end)
 

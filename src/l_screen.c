@@ -88,6 +88,7 @@ check_screen(lua_State *L)
 {
 	struct screen **box = lcore_checkself(L, SCREEN_MT);
 
+	vt_flush((*box)->vt);	/* feed what the fast path held back */
 	return *box;
 }
 

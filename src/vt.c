@@ -20,7 +20,10 @@
  * cleared, as after the real CR, or CR LF).  This holds only without scroll
  * margins (DECSTBM, DECSLRM), so a small tracker of the escape-sequence
  * grammar follows the stream to know where sequences end and whether a
- * margin may be set; when in doubt it does not skip.  vt_set_fastpath(v,
+ * margin may be set; when in doubt it does not skip.  Plain bytes are held
+ * back (up to PEND_MAX) until more come or the screen is read, so that
+ * the cut works across reads; text that wraps without line ends is cut
+ * in whole lines (wrapcut).  vt_set_fastpath(v,
  * 0) turns it off (the specs compare both ways).
  */
 #include <stdlib.h>
@@ -55,8 +58,14 @@ struct vt {
 	int margins;			/* 1 full (default), 2 full given
 					   explicitly, 0 maybe not full */
 	int lr_margins;			/* DECLRMM was turned on: unknown */
+	int nowrap;			/* DECAWM was turned off */
 	unsigned long long skipped;
+	char *pend;			/* plain bytes not fed yet */
+	size_t npend, cappend;
+	int pend_cut;			/* feed a CR before them: a cut */
 };
+
+#define PEND_MAX	(64 * 1024)	/* fed at once past this */
 
 /* Bytes that change nothing but the text and the cursor (see above). */
 static unsigned char plain[256];
@@ -200,6 +209,7 @@ vt_free(struct vt *v)
 	if (v == NULL)
 		return;
 	vterm_free(v->term);
+	free(v->pend);
 	free(v->title);
 	free(v->reply);
 	free(v);
@@ -239,6 +249,8 @@ csi_done(struct vt *v, int final)
 			n = strtol(q, &q, 10);
 			if (n == 69 && final == 'h')
 				v->lr_margins = 1;	/* DECLRMM */
+			if (n == 7)
+				v->nowrap = final == 'l';	/* DECAWM */
 			if (q >= end || *q != ';')
 				break;
 			q++;
@@ -277,6 +289,7 @@ again:
 		} else if (c == 'c') {			/* RIS */
 			v->margins = 1;
 			v->lr_margins = 0;
+			v->nowrap = 0;
 			v->g = G_GROUND;
 		} else if (c >= 0x30 && c <= 0x7e) {
 			v->g = G_GROUND;
@@ -368,26 +381,111 @@ cut(const struct vt *v, const unsigned char *s, size_t q, size_t n)
 	return q;
 }
 
-/* Feed the child's bytes to the emulator (replies queue up). */
+/*
+ * Feed the plain bytes held back (vt_feed), so the screen is up to date.
+ * They were counted as a change when they came.
+ */
+void
+vt_flush(struct vt *v)
+{
+	unsigned long long changes = v->changes;
+
+	if (v->npend == 0)
+		return;
+	if (v->pend_cut)
+		vterm_input_write(v->term, "\r", 1);
+	vterm_input_write(v->term, v->pend, v->npend);
+	vterm_screen_flush_damage(v->screen);
+	v->npend = 0;
+	v->pend_cut = 0;
+	v->changes = changes;
+}
+
+/*
+ * Text with no line ends at all wraps instead: in a trailing run of
+ * printable ASCII (one column a byte), whole lines' worth (cols bytes)
+ * may go from its front as long as 2 x rows lines' worth stay, for every
+ * byte after them lands in the same column as before, and on the final
+ * screen only lines the rest wrote wholly show.  Needs autowrap on.
+ * Returns how many bytes to drop at *at.
+ */
+static size_t
+wrapcut(const struct vt *v, const unsigned char *s, size_t n, size_t *at)
+{
+	size_t t = n, keep = 2 * (size_t)v->rows * (size_t)v->cols, k;
+
+	if (v->margins == 0 || v->lr_margins || v->nowrap || n < keep * 2)
+		return 0;
+	while (t > 0 && s[t - 1] >= 0x20 && s[t - 1] < 0x7f)
+		t--;
+	if (n - t < keep + (size_t)v->cols)
+		return 0;
+	k = (n - t - keep) / (size_t)v->cols;
+	*at = t;
+	return k * (size_t)v->cols;
+}
+
+/* Hold plain bytes back, cut what cannot show; 0, or -1 (no memory). */
+static int
+pend_add(struct vt *v, const char *s, size_t n)
+{
+	size_t cap, p, at = 0;
+	char *np;
+
+	if (v->npend + n > v->cappend) {
+		cap = v->cappend ? v->cappend : 4096;
+		while (cap < v->npend + n)
+			cap *= 2;
+		if ((np = realloc(v->pend, cap)) == NULL)
+			return -1;
+		v->pend = np;
+		v->cappend = cap;
+	}
+	memcpy(v->pend + v->npend, s, n);
+	v->npend += n;
+	p = cut(v, (const unsigned char *)v->pend, 0, v->npend);
+	if (p > 0) {
+		memmove(v->pend, v->pend + p, v->npend - p);
+		v->npend -= p;
+		v->pend_cut = 1;
+		v->skipped += p;
+	}
+	if ((p = wrapcut(v, (const unsigned char *)v->pend, v->npend,
+	    &at)) > 0) {
+		memmove(v->pend + at, v->pend + at + p, v->npend - at - p);
+		v->npend -= p;
+		v->skipped += p;
+	}
+	touch(v);
+	if (v->npend > PEND_MAX)
+		vt_flush(v);
+	return 0;
+}
+
+/*
+ * Feed the child's bytes to the emulator (replies queue up).  A trailing
+ * run of plain bytes is held back, to be cut when enough lines follow
+ * (see the top of the file); reading the screen feeds it (vt_flush).
+ */
 void
 vt_feed(struct vt *v, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	unsigned long long before = v->changes;
-	size_t q, p;
+	size_t q;
 
 	if (n == 0)
 		return;
 	q = scan(v, u, n);	/* always: the tracker must stay in step */
-	p = v->fast && q < n ? cut(v, u, q, n) : q;
-	if (p > q) {
-		if (q > 0)
-			vterm_input_write(v->term, s, q);
-		vterm_input_write(v->term, "\r", 1);
-		vterm_input_write(v->term, s + p, n - p);
-		v->skipped += p - q;
-	} else {
-		vterm_input_write(v->term, s, n);
+	if (!v->fast)
+		q = n;
+	if (q > 0) {
+		vt_flush(v);	/* what came first goes first */
+		vterm_input_write(v->term, s, q);
+	}
+	if (q < n && pend_add(v, s + q, n - q) == -1) {
+		vt_flush(v);
+		vterm_input_write(v->term, s + q, n - q);
 	}
 	vterm_screen_flush_damage(v->screen);
 	if (v->changes != before)
@@ -399,6 +497,7 @@ vt_resize(struct vt *v, int rows, int cols)
 {
 	if (rows == v->rows && cols == v->cols)
 		return;
+	vt_flush(v);
 	vterm_set_size(v->term, rows, cols);
 	vterm_screen_flush_damage(v->screen);
 	v->rows = rows;
@@ -594,6 +693,7 @@ vt_replies_clear(struct vt *v)
 void
 vt_set_fastpath(struct vt *v, int on)
 {
+	vt_flush(v);
 	v->fast = on != 0;
 }
 

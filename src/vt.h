@@ -30,6 +30,7 @@ struct vt_cell {
 struct vt *vt_new(int rows, int cols);
 void vt_free(struct vt *v);
 void vt_feed(struct vt *v, const char *s, size_t n);
+void vt_flush(struct vt *v);
 void vt_resize(struct vt *v, int rows, int cols);
 void vt_size(const struct vt *v, int *rows, int *cols);
 size_t vt_row_text(const struct vt *v, int row, char *out, size_t cap,
