@@ -47,6 +47,9 @@ describe("the screen object", function()
     assert.are.same({ 2, 5, "rgb" }, { s:find(pty.exact("rgb")) })
     assert.are.same({ 2, 1, "red" }, { s:find(pty.re("RED", "i")) })
     assert.is_nil(s:find("absent"))
+    -- a string pattern is multiline: ^ and $ at each row
+    assert.are.same({ 4, 1, "  X" }, { s:find("^ +X$") })
+    assert.is_nil(s:find(pty.re("^ +X$")))   -- pty.re: the flags it was given
     assert.is_true(s:contains("wide"))
     p:close()
   end)

@@ -56,8 +56,19 @@ function Screen:cell(r, c)
 end
 
 -- A Pattern (expect.lua) from a string (PCRE2), pty.re() or pty.exact().
+-- A string is multiline: ^ and $ match at the start and end of each row.
+local multiline, nmultiline = {}, 0
 local function to_pattern(pat, what)
-  if type(pat) == "string" or getmetatable(pat) == getmetatable(expect.EOF) then
+  if type(pat) == "string" then
+    local p = multiline[pat]
+    if p then return p end
+    local ok, r = pcall(expect.re, pat, "m")
+    if not ok then raise(what .. ": " .. tostring(r):gsub("^.-re: ", "", 1)) end
+    if nmultiline >= 500 then multiline, nmultiline = {}, 0 end
+    multiline[pat], nmultiline = r, nmultiline + 1
+    return r
+  end
+  if getmetatable(pat) == getmetatable(expect.EOF) then
     local list = expect.patterns(pat, what)
     local p = list[1]
     if not (p._re or p._lit) then
@@ -182,6 +193,11 @@ function Screen:svg()
   for r = 1, rows do
     for _, run in ipairs(rs[r]) do
       local text = table.concat(run.text)
+      local ncells = run.ncells
+      if not run.paint then   -- trailing blanks need no glyphs
+        local trimmed = text:gsub(" +$", "")
+        ncells, text = ncells - (#text - #trimmed), trimmed
+      end
       if text:find("[^ ]") then
         local a = run.a
         local attrs = { string.format('x="%g" y="%g"', (run.col - 1) * CW, (r - 1) * CH + FS - 1) }
@@ -194,7 +210,7 @@ function Screen:svg()
         if a.strike then deco[#deco + 1] = "line-through" end
         if #deco > 0 then attrs[#attrs + 1] = 'text-decoration="' .. table.concat(deco, " ") .. '"' end
         attrs[#attrs + 1] = string.format('textLength="%g" lengthAdjust="spacingAndGlyphs"',
-          run.ncells * CW)
+          ncells * CW)
         o[#o + 1] = "<text " .. table.concat(attrs, " ") .. ">" .. xml_escape(text) .. "</text>\n"
       end
     end
@@ -319,7 +335,7 @@ M.attach = screen_of
 
 local function describe(what)
   if type(what) == "function" then return "a condition (function)" end
-  return tostring(what)
+  return tostring(what)   -- a Pattern, or a string already shown as one
 end
 
 -- Raise the framed-screen error object for a timeout or EOF.
@@ -377,7 +393,11 @@ end
 function M.expect_screen(p, what, timeout, fname)
   fname = fname or "expect_screen"
   local test, pat = condition(what, fname)
-  what = pat or what
+  if type(what) == "string" then
+    what = tostring(pat):gsub("m$", "")   -- shown as given: /text/
+  elseif pat then
+    what = pat
+  end
   timeout = expect.timeout_for(p, timeout, fname)
   local s = screen_of(p)
   local c = p._c
