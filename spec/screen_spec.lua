@@ -363,14 +363,24 @@ describe("the fast path", function()
       function() return "\27[?7h" end,
       function() return "\27[4h" end,             -- insert mode
       function() return "\27[4l" end,
+      function() return "\27[41m" end,
+      function() return "\27[m" end,
+      function() return "\27[1;3r" end,
+      function() return "\27[?69h\27[2;10s" end,
+      function() return "\27c" end,
+      function() return "\r\n\r\n\r\n" end,
     }
-    for round = 1, 6 do
-      local a, b = pty.screen(10, 40), pty.screen(10, 40)
+    for round = 1, 16 do
+      local R, C = 10, 40
+      if round > 6 then R, C = math.random(2, 30), math.random(5, 100) end
+      local a, b = pty.screen(R, C), pty.screen(R, C)
       b:_fastpath(false)
       local parts = {}
       for i = 1, 3000 do
         local k = math.random(#pieces)
-        if math.random() < 0.7 then k = ({ 1, 5, 14 })[math.random(3)] end   -- mostly floods
+        if math.random() < (round > 11 and 0.97 or 0.7) then   -- mostly floods
+          k = ({ 1, 5, 14, 3, 4, #pieces })[math.random(6)]
+        end
         if round % 2 == 0 and k == 5 then k = 1 end
         parts[#parts + 1] = pieces[k](i)
       end
@@ -387,9 +397,34 @@ describe("the fast path", function()
       assert.are.equal(b:title(), a:title())
       assert.are.equal(b:alt(), a:alt())
     end
+    -- streams made to catch a fast path that does not stand back
+    local lines = {}
+    for i = 1, 300 do lines[i] = "flood line " .. i end
+    local flood = table.concat(lines, "\r\n") .. "\r\n"
+    local nums = {}
+    for i = 1, 1500 do nums[i] = tostring(i) end
+    local long = table.concat(nums, ",")   -- no period: a cut would show
+    for _, case in ipairs{
+      { "\27[2;5r" .. flood, "flood line 1" },       -- margins: row 1 written once
+      { "\27[?7l" .. long .. "!\r\n", long:sub(1, 39) .. "!" },   -- no autowrap
+      { "\27]2;a title" .. flood .. "\7" .. flood, "flood line 300" },   -- inside an OSC
+      { "\27]2;b title\27\\" .. flood, "flood line 300", "b title" },
+      { "\27[?69h\27[5;20s" .. flood, "flood line 300" },
+    } do
+      local a, b = pty.screen(10, 40), pty.screen(10, 40)
+      b:_fastpath(false)
+      for at = 1, #case[1], 1000 do
+        a:feed(case[1]:sub(at, at + 999))
+        b:feed(case[1]:sub(at, at + 999))
+      end
+      assert.is_truthy(b:find(pty.exact(case[2])))
+      same(a, b)
+      assert.are.equal(b:title(), a:title())
+      if case[3] then assert.are.equal(case[3], a:title()) end
+    end
     -- and it does skip, on a flood of lines
     local s = pty.screen(24, 80)
-    local lines = {}
+    lines = {}
     for i = 1, 20000 do lines[i] = "plain line " .. i end
     s:feed(table.concat(lines, "\r\n") .. "\r\n")
     assert.is_true(s:_fastpath() > 100000)
