@@ -407,6 +407,8 @@ describe("the fast path", function()
     for _, case in ipairs{
       { "\27[2;5r" .. flood, "flood line 1" },       -- margins: row 1 written once
       { "\27[?7l" .. long .. "!\r\n", long:sub(1, 39) .. "!" },   -- no autowrap
+      { "\27[2;5r" .. long .. "!", long:sub(1, 40) },   -- margins, text that wraps
+      { "start\r\n" .. long:gsub(",", "\n"), "1500" },   -- bare LFs: columns carry over
       { "\27]2;a title" .. flood .. "\7" .. flood, "flood line 300" },   -- inside an OSC
       { "\27]2;b title\27\\" .. flood, "flood line 300", "b title" },
       { "\27[?69h\27[5;20s" .. flood, "flood line 300" },

@@ -83,13 +83,23 @@ sink_free(void *ctx)
 	screen_unref(sc);
 }
 
+/* The screen at index 1, as last fed (maybe with text held back). */
 static struct screen *
-check_screen(lua_State *L)
+check_raw(lua_State *L)
 {
 	struct screen **box = lcore_checkself(L, SCREEN_MT);
 
-	vt_flush((*box)->vt);	/* feed what the fast path held back */
 	return *box;
+}
+
+/* The screen at index 1, up to date: for every method that reads it. */
+static struct screen *
+check_screen(lua_State *L)
+{
+	struct screen *sc = check_raw(L);
+
+	vt_flush(sc->vt);	/* feed what the fast path held back */
+	return sc;
 }
 
 /* A size argument: an integral number in 1..hi.  [-0, +0, v] */
@@ -420,7 +430,7 @@ screen_find(lua_State *L)
 static int
 screen_feed(lua_State *L)
 {
-	struct screen *sc = check_screen(L);
+	struct screen *sc = check_raw(L);
 	size_t n, rn;
 	const char *s = luaL_checklstring(L, 2, &n), *r;
 
@@ -451,7 +461,7 @@ screen_resize(lua_State *L)
 static int
 screen_changes(lua_State *L)
 {
-	lua_pushinteger(L, (lua_Integer)vt_changes(check_screen(L)->vt));
+	lua_pushinteger(L, (lua_Integer)vt_changes(check_raw(L)->vt));
 	return 1;
 }
 
@@ -459,7 +469,7 @@ screen_changes(lua_State *L)
 static int
 screen_idle(lua_State *L)
 {
-	lua_pushnumber(L, vt_idle(check_screen(L)->vt));
+	lua_pushnumber(L, vt_idle(check_raw(L)->vt));
 	return 1;
 }
 
@@ -467,7 +477,7 @@ screen_idle(lua_State *L)
 static int
 screen_attached(lua_State *L)
 {
-	lua_pushboolean(L, check_screen(L)->proc != NULL);
+	lua_pushboolean(L, check_raw(L)->proc != NULL);
 	return 1;
 }
 
@@ -478,7 +488,7 @@ screen_attached(lua_State *L)
 static int
 screen_fastpath(lua_State *L)
 {
-	struct screen *sc = check_screen(L);
+	struct screen *sc = check_raw(L);
 
 	if (!lua_isnoneornil(L, 2))
 		vt_set_fastpath(sc->vt, lua_toboolean(L, 2));
