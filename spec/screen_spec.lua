@@ -491,8 +491,15 @@ describe("full-screen programs", function()
     assert.is_truthy(s:find("Deploy"))
     assert.is_truthy(s:find("<\\s*Yes\\s*>"))
     assert.is_truthy(s:find("<\\s*No\\s*>"))
+    -- the chosen button is drawn bold on blue (dialog's default colours)
+    local function chosen(sc, label)
+      local r, c = sc:find("<\\s*" .. label)
+      local _, a = sc:cell(r, c + 2)
+      return a.bold and a.bg == 4
+    end
+    assert.is_true(chosen(s, "Yes"))
     p:send("\t")        -- to No
-    p:wait_stable(0.1, T)
+    p:expect_screen(function(sc) return chosen(sc, "No") and not chosen(sc, "Yes") end, T)
     p:send("\r")
     assert.are.same({ nil, "exit", 1 }, { p:wait(T) })
     p:close()
