@@ -16,6 +16,13 @@
 
 struct vt;
 
+/*
+ * vt_feed may hold plain text back (the fast path, see vt.c): the
+ * functions that read the screen see what was fed up to the last
+ * vt_flush, so call it before reading.  vt_changes and vt_idle count the
+ * held-back text already.
+ */
+
 /* One cell, as s:cell() shows it. */
 struct vt_cell {
 	char text[32];		/* UTF-8, NUL-terminated; "" for a blank */

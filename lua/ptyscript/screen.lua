@@ -292,6 +292,7 @@ end
 ---------------------------------------------------------------- processes
 
 M._probe = core.screen(1, 1)   -- for the metatable check
+getmetatable(M._probe).__tostring = function(s) return s:framed() end   -- print(p:screen())
 
 -- pty.screen(rows, cols): a screen of its own, fed with s:feed(bytes)
 -- (recorded output, say); s:feed returns what the terminal would answer.
