@@ -366,33 +366,18 @@ screen_find(lua_State *L)
 {
 	struct screen *sc = check_screen(L);
 	struct match_re *re = NULL;
-	const char *lit = NULL, *hit;
-	size_t litlen = 0, cap, len = 0, s = 0, e = 0, n;
-	int rows, cols, r, rc, *colof, *rowof;
-	char *text;
+	const char *lit = NULL, *hit, *text, *nl;
+	size_t litlen = 0, len, s = 0, e = 0, start = 0, n, cap;
+	int rows, cols, row = 0, rc, *colof;
+	char *line;
 
 	if (lua_type(L, 2) == LUA_TSTRING)
 		lit = lua_tolstring(L, 2, &litlen);
 	else
 		re = lregex_check(L, 2);
 	vt_size(sc->vt, &rows, &cols);
-	cap = (size_t)rows * ((size_t)cols * 24 + 1);
-	text = lua_newuserdatauv(L, cap, 0);
-	colof = lua_newuserdatauv(L, cap * sizeof *colof, 0);
-	rowof = lua_newuserdatauv(L, cap * sizeof *rowof, 0);
-	for (r = 0; r < rows; r++) {
-		if (r > 0) {	/* a newline is at the end of its row */
-			colof[len] = len > 0 && text[len - 1] != '\n' ?
-			    colof[len - 1] + 1 : 0;
-			rowof[len] = r - 1;
-			text[len++] = '\n';
-		}
-		n = vt_row_text(sc->vt, r, text + len, (size_t)cols * 24,
-		    colof + len);
-		for (s = len; s < len + n; s++)
-			rowof[s] = r;
-		len += n;
-	}
+	screen_text(L);		/* the subject, at the top of the stack */
+	text = lua_tolstring(L, -1, &len);
 	if (lit != NULL) {
 		hit = litlen == 0 ? text : memmem(text, len, lit, litlen);
 		if (hit == NULL)
@@ -411,14 +396,20 @@ screen_find(lua_State *L)
 		if (rc != MATCH_FULL)
 			return 0;
 	}
-	if (s >= len) {		/* an empty match at the very end */
-		lua_pushinteger(L, rows);
-		lua_pushinteger(L, len > 0 && text[len - 1] != '\n' ?
-		    colof[len - 1] + 2 : 1);
-	} else {
-		lua_pushinteger(L, rowof[s] + 1);
-		lua_pushinteger(L, colof[s] + 1);
+	/* the row: newlines before s; the column: that row's cells again */
+	while ((nl = memchr(text + start, '\n', s - start)) != NULL) {
+		start = (size_t)(nl - text) + 1;
+		row++;
 	}
+	cap = (size_t)cols * 24;
+	line = lua_newuserdatauv(L, cap, 0);
+	colof = lua_newuserdatauv(L, cap * sizeof *colof, 0);
+	n = vt_row_text(sc->vt, row, line, cap, colof);
+	lua_pushinteger(L, row + 1);
+	if (s - start < n)
+		lua_pushinteger(L, colof[s - start] + 1);
+	else		/* at the end of the row (a newline, or nothing) */
+		lua_pushinteger(L, n > 0 ? colof[n - 1] + 2 : 1);
 	lua_pushlstring(L, text + s, e - s);
 	return 3;
 }
