@@ -306,6 +306,31 @@ p = P(); p.feed(open(sys.argv[1]).read()); assert not p.stack, p.stack
   end)
 end)
 
+describe("--record", function()
+  it("also keeps each session's final screen as a picture, secrets as ***", function()
+    local base = H.tmpname()
+    local path = H.script([[
+      local p = pty.spawn{"cat", rows = 5, cols = 30}
+      p:sendline("hello \27[1mbold")
+      p:expect("bold") p:expect("bold")
+      p:sendline("hunter22", {secret = true})
+      p:expect("hunter22\r\n.*hunter22\r\n")
+      local q = pty.sh("echo second")
+      q:expect(pty.EOF)
+      q:close()
+    ]])
+    local r = H.run({ "--record", base .. ".cast", path })
+    os.remove(path)
+    assert.are.equal(0, r.code, r.stderr)
+    local first, second = H.read(base .. ".svg"), H.read(base .. ".2.svg")
+    assert.matches(">bold</text>", first, 1, true)
+    assert.matches(">***</text>", first, 1, true)
+    assert.is_nil(first:find("hunter22", 1, true))
+    assert.matches(">second</text>", second, 1, true)
+    for _, f in ipairs{ ".cast", ".svg", ".2.cast", ".2.svg" } do os.remove(base .. f) end
+  end)
+end)
+
 describe("busted helpers", function()
   it("assert.screen_contains and screen_matches wait for the screen and show it on failure", function()
     local p = pty.spawn{ "sh", "-c", "sleep 0.1; printf 'ready: 42 items'; exec cat", screen = true, rows = 4, cols = 30 }

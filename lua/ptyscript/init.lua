@@ -90,6 +90,7 @@ function M._main(chunk, opts, ...)
   local real_exit = os.exit
   os.exit = function(code, close)
     io.stdout:flush()
+    require("ptyscript.screen").finish()   -- --record's pictures
     core.shutdown(1)
     return real_exit(code, close)
   end
@@ -107,6 +108,7 @@ function M._main(chunk, opts, ...)
     status = 1
   end
   io.stdout:flush()
+  require("ptyscript.screen").finish()   -- --record's pictures
   core.shutdown(1)
   if caught then core.reraise(caught) end
   return status

@@ -131,7 +131,8 @@ local function xml_escape(s)
 end
 
 -- Runs of cells with the same look, per row: {col, text, ncells, fg, bg, a}.
-local function runs(s)
+-- redact (optional) rewrites each run's text (secrets as ***).
+local function runs(s, redact)
   local rows, cols = s:size()
   local cr, cc, cvis = s:cursor()
   local out = {}
@@ -156,6 +157,16 @@ local function runs(s)
         cur.ncells = cur.ncells + a.width
       end
     end
+    if redact then
+      for _, run in ipairs(list) do
+        local text = table.concat(run.text)
+        local red = redact(text)
+        if red ~= text then
+          run.text = {}
+          for ch in red:gmatch(utf8.charpattern) do run.text[#run.text + 1] = ch end
+        end
+      end
+    end
     out[r] = list
   end
   return out, rows, cols, { row = cr, col = cc, visible = cvis },
@@ -165,9 +176,9 @@ end
 local CW, CH, FS = 8.4, 17, 14   -- cell width, height, font size (px)
 
 -- s:svg() -> an SVG picture of the screen (colours, attributes, cursor)
-function Screen:svg()
+function Screen:svg(redact)
   check_screen(self, "svg")
-  local rs, rows, cols, cursor, dfg, dbg = runs(self)
+  local rs, rows, cols, cursor, dfg, dbg = runs(self, redact)
   local W, H = cols * CW, rows * CH
   local o = {}
   o[#o + 1] = string.format('<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -220,9 +231,9 @@ function Screen:svg()
 end
 
 -- s:html() -> an HTML page showing the screen in a <pre>
-function Screen:html()
+function Screen:html(redact)
   check_screen(self, "html")
-  local rs, rows, _, cursor, dfg, dbg = runs(self)
+  local rs, rows, _, cursor, dfg, dbg = runs(self, redact)
   local o = { string.format('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>%s</title>'
     .. '</head>\n<body style="margin:0;background:%s">\n<pre class="screen" style="margin:0;'
     .. 'padding:4px;color:%s;background:%s;font:14px/17px \'DejaVu Sans Mono\',Menlo,Consolas,'
@@ -272,7 +283,7 @@ end
 
 -- s:snapshot(path [, format]) -> path: the screen as a picture, SVG or
 -- HTML (from the format, else the file's extension).
-function Screen:snapshot(path, format)
+function Screen:snapshot(path, format, redact)
   check_screen(self, "snapshot")
   if type(path) ~= "string" then raise("snapshot: expected a file name, got " .. type(path)) end
   format = format or path:match("%.(%w+)$")
@@ -281,7 +292,7 @@ function Screen:snapshot(path, format)
   if format ~= "svg" and format ~= "html" then
     raise(string.format("snapshot: unknown format %s (use a .svg or .html file name)", tostring(format)))
   end
-  local data = format == "svg" and self:svg() or self:html()
+  local data = format == "svg" and self:svg(redact) or self:html(redact)
   local f, err = io.open(path, "wb")
   if not f then raise("snapshot: " .. err) end
   f:write(data)
@@ -457,8 +468,51 @@ function M.wait_stable(p, quiet, timeout)
   end
 end
 
+-- --record FILE.cast also keeps the final screen of every session as a
+-- picture beside it: FILE.svg (FILE.2.svg, ... for the sessions after
+-- the first, as the recordings are numbered), written when the process
+-- is closed, or at the end of the script.
+local pictures = {}    -- screen -> {path, process}, until written
+local npictures = 0
+
+local function picture(s)
+  local pic = pictures[s]
+  if not pic then return end
+  pictures[s] = nil
+  local p = pic.process
+  local ok, err = pcall(s.snapshot, s, pic.path, nil, function(t) return expect.redact(p, t) end)
+  if not ok then io.stderr:write("ptyscript: --record: ", tostring(err), "\n") end
+end
+
+-- The end of the script (the command calls it before hanging up).
+function M.finish()
+  for s in pairs(pictures) do picture(s) end
+end
+
 -- Add the methods to the Process class (ptyscript.proc).
 function M.install(Process)
+  local record, close = Process.record, Process.close
+  function Process:record(path, opts)
+    local r = record(self, path, opts)
+    if opts and opts._auto and type(path) == "string" then
+      npictures = npictures + 1
+      local base = path:gsub("%.cast$", "")
+      local s = screen_of(self)
+      pictures[s] = { process = self,
+        path = npictures == 1 and base .. ".svg" or string.format("%s.%d.svg", base, npictures) }
+      self._picture = s
+    end
+    return r
+  end
+  function Process:close(opts)
+    if type(self) == "table" and self._picture then
+      local s = self._picture
+      self._picture = nil
+      picture(s)
+    end
+    return close(self, opts)
+  end
+
   function Process:screen()
     if type(self) ~= "table" or self._is ~= Process then
       raise("screen: expected a process (use p:screen(), not p.screen())")
