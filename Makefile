@@ -15,13 +15,17 @@ LUA_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(LUA_PC))
 LUA_LIBS    = $(shell $(PKG_CONFIG) --libs $(LUA_PC))
 PCRE_CFLAGS = $(shell $(PKG_CONFIG) --cflags libpcre2-8)
 PCRE_LIBS   = $(shell $(PKG_CONFIG) --libs libpcre2-8)
+# libvterm (the screen emulator, src/vt.c): Debian's libvterm-dev has a
+# vterm.pc; fall back to -lvterm where it has none.
+VTERM_CFLAGS = $(shell $(PKG_CONFIG) --cflags vterm 2>/dev/null)
+VTERM_LIBS   = $(shell $(PKG_CONFIG) --libs vterm 2>/dev/null || echo -lvterm)
 
 WARN = -Wall -Wextra -Wshadow -Wundef -Wwrite-strings -Wstrict-prototypes \
        -Wmissing-prototypes -Wold-style-definition -Wformat=2 \
        $(if $(WERROR),-Werror)
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -Isrc -Ibuild
-ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(LUA_CFLAGS) $(PCRE_CFLAGS) $(EV_CFLAGS)
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(LUA_CFLAGS) $(PCRE_CFLAGS) $(EV_CFLAGS) $(VTERM_CFLAGS)
 # Uncomment, or pass SANITIZE=1, for AddressSanitizer + UBSan builds.
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -30,7 +34,7 @@ endif
 
 LIB_SRC = src/buf.c src/match.c src/pty.c src/spawn.c src/loop.c src/proc.c \
           src/l_core.c src/l_loop.c src/l_proc.c src/l_regex.c src/l_tty.c \
-          src/cast.c src/l_cast.c src/preload.c
+          src/cast.c src/l_cast.c src/vt.c src/l_screen.c src/preload.c
 LUA_SRC = $(wildcard lua/ptyscript/*.lua)
 OBJ     = $(LIB_SRC:src/%.c=build/%.o) build/embedded.o
 PIC_OBJ = $(LIB_SRC:src/%.c=build/pic/%.o) build/pic/embedded.o
@@ -44,11 +48,11 @@ deps build/.deps: scripts/deps.sh
 	@touch build/.deps
 
 ptyscript: build/main.o $(OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(PCRE_LIBS) $(EV_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(PCRE_LIBS) $(EV_LIBS) $(VTERM_LIBS) -lm
 
 # The module takes Lua's symbols from the interpreter that loads it.
 ptyscript.so: $(PIC_OBJ)
-	$(CC) $(LDFLAGS) -shared -o $@ $^ $(PCRE_LIBS) $(EV_LIBS)
+	$(CC) $(LDFLAGS) -shared -o $@ $^ $(PCRE_LIBS) $(EV_LIBS) $(VTERM_LIBS)
 
 build/embedded.c: scripts/embed.lua $(LUA_SRC) | build/.deps
 	$(LUA) scripts/embed.lua $@ $(LUA_SRC)
@@ -146,7 +150,7 @@ ASAN_CC     ?= clang
 UBSAN_RECOVER ?= -fno-sanitize-recover=all
 ASAN_CFLAGS  = -std=c11 $(WARN) -O1 -g -fno-omit-frame-pointer \
                -fsanitize=address,undefined $(UBSAN_RECOVER) \
-               $(LUA_CFLAGS) $(PCRE_CFLAGS) $(EV_CFLAGS)
+               $(LUA_CFLAGS) $(PCRE_CFLAGS) $(EV_CFLAGS) $(VTERM_CFLAGS)
 ASAN_OBJ     = $(LIB_SRC:src/%.c=build/asan/%.o) build/asan/embedded.o
 ASAN_LOG     = $(CURDIR)/build/asan/log
 # halt_on_error is the default for ASan; UBSan is made fatal at compile
@@ -176,7 +180,7 @@ build/asan/embedded.o: build/embedded.c
 	@mkdir -p $(dir $@)
 	$(ASAN_CC) $(CPPFLAGS) $(ASAN_CFLAGS) -c -o $@ $<
 build/asan/ptyscript: build/asan/main.o $(ASAN_OBJ)
-	$(ASAN_CC) -fsanitize=address,undefined -o $@ $^ $(LUA_LIBS) $(PCRE_LIBS) $(EV_LIBS) -lm
+	$(ASAN_CC) -fsanitize=address,undefined -o $@ $^ $(LUA_LIBS) $(PCRE_LIBS) $(EV_LIBS) $(VTERM_LIBS) -lm
 
 asan-build: build/asan/ptyscript
 

@@ -21,6 +21,7 @@ dependencies = {
 external_dependencies = {
   LIBEV = { header = "ev.h" },
   PCRE2 = { header = "pcre2.h" },
+  VTERM = { header = "vterm.h" },   -- libvterm: the screen (Debian: libvterm-dev)
 }
 build = {
   type = "make",

@@ -30,6 +30,17 @@ describe("examples", function()
     assert.matches("30 bc sessions, sum of squares = 9455 %(expected 9455%)", r.stdout)
   end)
 
+  it("screen.lua finds a word in less through the screen, and draws it", function()
+    local svg = H.tmpname() .. ".svg"
+    local r = example("screen.lua", { "needle", svg })
+    assert.equal(0, r.code, r.stderr)
+    assert.matches('"needle" is on row 1, column 20', r.stdout, 1, true)
+    assert.matches("|line 321 hides the needle here", r.stdout, 1, true)
+    assert.matches(">line 321 hides the</text>", H.read(svg), 1, true)
+    assert.matches(">needle</text>", H.read(svg), 1, true)
+    os.remove(svg)
+  end)
+
   it("timeout.lua shows an explanatory timeout error", function()
     local r = example("timeout.lua")
     assert.equal(0, r.code)

@@ -115,6 +115,8 @@ describe("pty = false", function()
       function() p:setwinsize(10, 20) end,
       function() p:getwinsize() end,
       function() p:sendline("x", { wait_echo = true }) end,
+      function() p:screen() end,
+      function() pty.spawn{ "cat", pty = false, screen = true } end,
     } do
       local ok, err = pcall(call)
       assert.is_false(ok)

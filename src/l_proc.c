@@ -786,6 +786,8 @@ proc_setwinsize(lua_State *L)
 		return fail(L, "setwinsize", EBADF);
 	if (pty_setwinsize(p->fd, (int)r, (int)c) == -1)
 		return fail(L, "setwinsize", errno);
+	if (p->sink.resize != NULL)	/* the screen follows the terminal */
+		p->sink.resize(p->sink.ctx, (int)r, (int)c);
 	lua_pushboolean(L, 1);
 	return 1;
 }

@@ -38,6 +38,7 @@ void lcore_open_regex(lua_State *L);
 void lcore_open_arm(lua_State *L);
 void lcore_open_tty(lua_State *L);
 void lcore_open_cast(lua_State *L);
+void lcore_open_screen(lua_State *L);
 
 struct match_re *lregex_check(lua_State *L, int idx);
 void lregex_push_match(lua_State *L, struct match_re *re, const char *subj);

@@ -48,6 +48,8 @@ proc_take(struct proc *p, const char *s, size_t n)
 		}
 	}
 	p->received += n;
+	if (p->sink.feed != NULL)
+		p->sink.feed(p->sink.ctx, s, n);
 	if (p->tapped && buf_append(&p->tap, s, n) == 0) {
 		p->obj.armed |= PROC_TAP;	/* always reported */
 		loop_fire(p->lp, &p->obj, PROC_TAP);
@@ -541,6 +543,9 @@ proc_destroy(struct proc *p)
 		p->lp = NULL;
 	}
 	p->next = p->prev = NULL;
+	if (p->sink.free != NULL)
+		p->sink.free(p->sink.ctx);
+	memset(&p->sink, 0, sizeof p->sink);
 	buf_free(&p->in);
 	buf_free(&p->out);
 	buf_free(&p->tap);

@@ -29,6 +29,18 @@ enum {
 
 #define PROC_LOW_WATER	(16 * 1024)
 
+/*
+ * Somebody else's view of the output (the screen emulator, l_screen.c):
+ * feed gets every byte read, in order, as it arrives; resize follows
+ * setwinsize; free is called once, when the process is destroyed.
+ */
+struct proc_sink {
+	void (*feed)(void *ctx, const char *s, size_t n);
+	void (*resize)(void *ctx, int rows, int cols);
+	void (*free)(void *ctx);
+	void *ctx;
+};
+
 struct proc {
 	struct loop_obj obj;	/* first: the loop's view of us */
 	struct loop *lp;	/* NULL once shut down with the loop */
@@ -52,6 +64,7 @@ struct proc {
 	int read_errno;		/* a read error other than EIO, or 0 */
 	int showfd;		/* where `show` copies output: 1, or 2 (stderr) */
 	int write_errno;	/* why queued output could not be written */
+	struct proc_sink sink;	/* feed == NULL: none */
 	unsigned exited:1, eof:1, paused:1, show:1, tapped:1;
 	unsigned closing:1;	/* close wfd once `out` is written */
 	unsigned tty:1;		/* fd == wfd is a pty master, not pipes */

@@ -7,6 +7,8 @@
 --   ptyscript.sched   tasks and waiting
 --   ptyscript.expect  patterns and matching
 --   ptyscript.proc    the process object
+--   ptyscript.screen  terminal screen emulation (libvterm)
+--   ptyscript.busted  screen assertions for busted
 local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
 local expect = require "ptyscript.expect"
@@ -35,6 +37,7 @@ M.resume = sched.resume
 M.Process = proc.Process
 M.repl = require("ptyscript.repl").repl
 M.getpass = require("ptyscript.user").getpass
+M.screen = require("ptyscript.screen").new
 
 -- The running task's most recent process, for the global shorthands.
 function M.current()
@@ -88,6 +91,7 @@ function M._main(chunk, opts, ...)
   local real_exit = os.exit
   os.exit = function(code, close)
     io.stdout:flush()
+    require("ptyscript.screen").finish()   -- --record's pictures
     core.shutdown(1)
     -- a signal caught but not yet acted on still ends us, as it would have
     local sig = core.signalled()
@@ -108,6 +112,7 @@ function M._main(chunk, opts, ...)
     status = 1
   end
   io.stdout:flush()
+  require("ptyscript.screen").finish()   -- --record's pictures
   core.shutdown(1)
   caught = caught or core.signalled()   -- (one that came with the last event)
   if caught then core.reraise(caught) end

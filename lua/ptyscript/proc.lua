@@ -219,6 +219,8 @@ local function check_int(v, what, name, lo, hi)
   end
 end
 
+known_opts.screen = true   -- (ptyscript.screen, installed at the end)
+
 -- Spawn from argv (strings) and options; the one path behind every form.
 local function start(argv, opts, what)
   for k in pairs(opts) do
@@ -247,6 +249,9 @@ local function start(argv, opts, what)
     raise(string.format("%s: pty must be true or false, got %s", what, tostring(opts.pty)))
   end
   local pipes = opts.pty == false
+  if pipes and opts.screen then
+    raise(what .. ": screen = true needs a terminal (pty = false runs the child on pipes)")
+  end
   local fds = check_fds(opts.fds, what)
   local ids = resolve_ids(opts, what)
   if ids and ids.pw then
@@ -261,6 +266,7 @@ local function start(argv, opts, what)
     o.env = env
     opts = o
   end
+  opts = M._screen.spawn_opts(opts, what)
   local envp, path = build_env(opts, what)
   local c, err = core.spawn(argv, envp, {
     path = path, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
@@ -285,6 +291,7 @@ local function start(argv, opts, what)
   }, Process)
   owner[c] = p
   if fds or pipes then M.attach_streams(p, err, fds) end
+  if opts.screen then M._screen.attach(p) end
   if M.config.log then p:log(M.config.log) end
   if M.config.record then p:record(M.config.record, { _auto = true }) end
   sched.current_state().proc = p
@@ -699,11 +706,6 @@ function Process:record(path, opts)
   return self
 end
 
-local function later(name, issue)
-  return function()
-    raise(string.format("%s: not yet implemented (coming with %s)", name, issue))
-  end
-end
 -- p:interact([{escape = "\29", input = fn, output = fn}]) -> why
 -- Connect the user's terminal to the child: standard input goes to the
 -- child, the child's output to standard output, until the escape
@@ -870,8 +872,6 @@ function Process:on(event, fn)
   end
   return self
 end
-Process.screen = later("screen", "terminal emulation")
-
 -- Streams: the pipes of a process besides its own output - stderr with
 -- pty = false, and the "r"/"w" descriptors of fds.  A stream reading the
 -- child has expect, expect_exact, read and readline, with the same engine
@@ -1036,5 +1036,8 @@ function Process:close_fd(fd)
   end
   s:close()
 end
+-- p:screen(), p:expect_screen(), p:wait_stable() and spawn's screen
+-- option
+M._screen = require("ptyscript.screen").install(Process)
 
 return M

@@ -3,6 +3,8 @@
  *   emit fill L      L bytes of text with no newline and no "DONE", then
  *                    "DONE42" in a write of its own; exit 0
  *   emit records N   N records "%015d|" (16 bytes each) in one write; exit 0
+ *   emit lines L     L bytes of numbered 80-byte text lines (T8), in 64 KiB
+ *                    writes, then "DONE42" in a write of its own; exit 0
  */
 #include <errno.h>
 #include <stdio.h>
@@ -42,6 +44,24 @@ main(int argc, char **argv)
 			chunk[i] = text[i % (sizeof text - 1)];
 		while (n > 0) {
 			len = n < sizeof chunk ? n : sizeof chunk;
+			put(chunk, len);
+			n -= len;
+		}
+		put("DONE42", 6);
+		return 0;
+	}
+	if (strcmp(argv[1], "lines") == 0) {
+		size_t line = 0;
+
+		while (n > 0) {
+			len = 0;
+			while (len + 80 <= sizeof chunk) {
+				snprintf(chunk + len, 81, "%010zu %-68.68s\n",
+				    line++, text);
+				len += 80;
+			}
+			if (len > n)
+				len = n;
 			put(chunk, len);
 			n -= len;
 		}

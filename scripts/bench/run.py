@@ -53,7 +53,10 @@ OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "bench-results.md"))
 MiB = 1 << 20
 ROUNDS_T4 = 50          # round trips per session in T4
 TOOL_NAMES = {"ref": "C reference", "ptyscript": "ptyscript", "expect": "Expect",
-              "pexpect": "pexpect", "lua": "lua5.4 (baseline)"}
+              "pexpect": "pexpect", "lua": "lua5.4 (baseline)",
+              "screen": "ptyscript screen=true",
+              "screen-nofast": "screen=true, no fast path"}
+T8_TARGET = 3.0         # screen=true costs at most this many times without
 
 
 def log(msg):
@@ -318,6 +321,17 @@ def plan():
             tools.append(("pexpect", [PEXPECT_PY, "-c", "import pexpect"]))
         runs = max(5, 3 * int(RUNS_ENV)) if RUNS_ENV else (5 if QUICK else 21)
         cases.append(Case("T6", "start-up", 1, tools, 60, runs, require_bench=False))
+    if want("T8") and AVAILABLE["ptyscript"]:
+        # The same output with and without the screen emulator: 80-byte
+        # lines, and text with no line end at all (every row wraps).
+        mb = 20 if QUICK else 100
+        for mode in ("lines", "fill"):
+            base = [PTYSCRIPT, os.path.join(BENCH, "ptyscript", "t8.lua"), EMIT, mode,
+                    str(mb * 10 ** 6)]
+            cases.append(Case("T8", "%s %d MB" % (mode, mb), mb * 10 ** 6,
+                              [("ptyscript", base + ["0"]), ("screen", base + ["1"]),
+                               ("screen-nofast", base + ["2"])],
+                              300, runs_for(3), max_runs={"screen-nofast": 1}))
     if want("T7"):
         n = 50 if QUICK else 200
         cases.append(Case("T7", "%d×64 KiB" % n, n, tools_for("t7", EMIT, n), 300, runs_for(3)))
@@ -510,6 +524,17 @@ def build_report(cases, elapsed, started):
                     ok = r <= 2
                     target = "%s %.2f× lua5.4 ≤ 2×" % (mark(ok), r)
                     targets.append(("T6", "T6 start-up ≤ 2× lua5.4", ok, "%.2f×" % r))
+            elif case.task == "T8":
+                rate = fmt_rate(case.work / med / 1e6, "MB/s")
+                plain = case.median_wall("ptyscript")
+                if tool == "screen-nofast" and plain:
+                    target = "(%.2f× without: libvterm alone)" % (med / plain)
+                if tool == "screen" and plain:
+                    r = med / plain
+                    ok = r <= T8_TARGET
+                    target = "%s %.2f× without ≤ %g×" % (mark(ok), r, T8_TARGET)
+                    targets.append(("T8", "T8 %s: screen=true ≤ %g× without" % (
+                        case.size, T8_TARGET), ok, "%.2f×" % r))
             elif case.task == "T7":
                 lost = sum(int(r.fields.get("lost", 0)) for r in case.results[tool])
                 total = sum(int(r.fields.get("runs", 0)) for r in case.results[tool])
@@ -561,7 +586,7 @@ def build_report(cases, elapsed, started):
     lines.append("")
     lines.append("| Target | Result | Measured |")
     lines.append("|---|---|---|")
-    order = ["T1", "T2", "T3", "T4", "T5", "T6", "T7"]
+    order = ["T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8"]
     for task, desc, ok, val in sorted(targets, key=lambda x: order.index(x[0])):
         lines.append("| %s | %s | %s |" % (
             desc, "not measured ⚠️" if ok is None else "met ✅" if ok else "missed ❌", val))
@@ -592,6 +617,12 @@ def build_report(cases, elapsed, started):
                  "close otherwise).")
     lines.append("- ptyscript: defaults (maxbuf 1 MiB) with explicit timeouts on the long "
                  "expects.")
+    lines.append("- T8: build/bench/emit writes L bytes (lines: numbered 80-byte lines; fill: "
+                 "text with no line end, so every row wraps) then \"DONE42\"; ptyscript "
+                 "expects /DONE[0-9]+/ and EOF, with and without screen = true (then it also "
+                 "checks the final screen); the target compares the two. The third row, run "
+                 "once, turns the emulator's fast path off (every byte through libvterm, which "
+                 "moves the whole screen in memory for each scrolled row).")
     lines.append("- T5 child: build/bench/emit writes L bytes of text (no newline, no \"DONE\") "
                  "then \"DONE42\" in a write of its own; T7 child: emit writes 4096 records "
                  "\"%%015d|\" in one write and exits at once. The C reference counts the T1 "
@@ -705,7 +736,8 @@ def main():
         f.write(report)
     sys.stdout.write(report)
     log("run.py: wrote %s" % OUT)
-    failed = [c for c in cases if c.failed.get("ref") or c.failed.get("ptyscript")]
+    failed = [c for c in cases if c.failed.get("ref") or c.failed.get("ptyscript")
+              or c.failed.get("screen")]
     if failed:
         log("run.py: FAILED runs of the C reference or ptyscript: %s" % ", ".join(
             "%s %s" % (c.task, c.size) for c in failed))

@@ -1,0 +1,541 @@
+-- ptyscript.screen: a terminal screen kept in sync with a process, and
+-- waiting on it.
+--
+-- The emulator is C (src/vt.c on libvterm, bound in src/l_screen.c): the
+-- process feeds it every byte as it reads it, whether or not anybody
+-- waits, and it answers the child's terminal queries.  Here: the Screen
+-- methods that need no C (find with any pattern, pictures), the waits
+-- (expect_screen, wait_stable, through sched.wait_for on the process's
+-- DATA events), and the error objects of a timeout, which show the
+-- screen in a frame.
+local core = require "ptyscript.core"
+local sched = require "ptyscript.sched"
+local expect = require "ptyscript.expect"
+
+local M = {}
+local Screen = core.Screen   -- the C methods table: extended here
+M.Screen = Screen
+
+local SETTLE = 0.05          -- quiet time before the screen is looked at
+local MAX_UNSETTLED = 0.5    -- ...but look at least this often during a redraw
+M.DEFAULT_TERM = "xterm-256color"
+
+local raise = expect.raise
+
+local function check_screen(s, what)
+  if getmetatable(s) ~= getmetatable(M._probe) then
+    raise(string.format("%s: expected a screen (use s:%s(...), not s.%s(...))", what, what, what))
+  end
+end
+
+local function check_index(v, what, name, hi)
+  if math.type(v) ~= "integer" and not (type(v) == "number" and math.tointeger(v)) then
+    raise(string.format("%s: %s must be an integer, got %s", what, name, tostring(v)))
+  end
+  v = math.tointeger(v)
+  if v < 1 or v > hi then
+    raise(string.format("%s: %s %d out of range 1..%d", what, name, v, hi))
+  end
+  return v
+end
+
+local c_row, c_cell = Screen.row, Screen.cell
+
+-- s:row(n) -> the text of row n (1-based), trailing blanks trimmed
+function Screen:row(n)
+  check_screen(self, "row")
+  local rows = self:size()
+  return c_row(self, check_index(n, "row", "row", rows))
+end
+
+-- s:cell(row, col) -> char, attrs (see l_screen.c)
+function Screen:cell(r, c)
+  check_screen(self, "cell")
+  local rows, cols = self:size()
+  return c_cell(self, check_index(r, "cell", "row", rows), check_index(c, "cell", "column", cols))
+end
+
+-- A Pattern (expect.lua) from a string (PCRE2), pty.re() or pty.exact().
+-- A string is multiline: ^ and $ match at the start and end of each row.
+local multiline, nmultiline = {}, 0
+local function to_pattern(pat, what)
+  if type(pat) == "string" then
+    local p = multiline[pat]
+    if p then return p end
+    local ok, r = pcall(expect.re, pat, "m")
+    if not ok then raise(what .. ": " .. tostring(r):gsub("^.-re: ", "", 1)) end
+    if nmultiline >= 500 then multiline, nmultiline = {}, 0 end
+    multiline[pat], nmultiline = r, nmultiline + 1
+    return r
+  end
+  if getmetatable(pat) == getmetatable(expect.EOF) then
+    local list = expect.patterns(pat, what)
+    local p = list[1]
+    if not (p._re or p._lit) then
+      raise(what .. ": pty.EOF and pty.TIMEOUT are not screen patterns")
+    end
+    return p
+  end
+  return nil
+end
+
+-- s:find(pattern) -> row, col, text of the first match on the screen's
+-- text (rows trimmed, joined by "\n"), or nil.
+function Screen:find(pat)
+  check_screen(self, "find")
+  local p = to_pattern(pat, "find")
+  if not p then
+    raise("find: expected a pattern (a string regex, pty.re() or pty.exact()), got " .. type(pat))
+  end
+  local r, c, text = self:_find(p._re or p._lit)
+  if r then return r, c, text end
+  return nil
+end
+
+-- s:contains(text) -> whether the literal text is on the screen
+function Screen:contains(text)
+  check_screen(self, "contains")
+  if type(text) ~= "string" then raise("contains: expected a string, got " .. type(text)) end
+  return self:_find(text) ~= nil
+end
+
+-- The screen as a framed block of text, for messages.
+function Screen:framed(indent, redact)
+  indent = indent or ""
+  local rows, cols = self:size()
+  local r, c, visible = self:cursor()
+  local head = string.format("%sscreen %dx%d, cursor at row %d, col %d%s%s%s", indent, rows, cols,
+    r, c, visible and "" or " (hidden)", self:alt() and ", alternate screen" or "",
+    self:title() ~= "" and string.format(", title %q", self:title()) or "")
+  local bar = indent .. "+" .. string.rep("-", cols) .. "+"
+  local out = { head, bar }
+  for i = 1, rows do
+    local line = c_row(self, i)
+    if redact then line = redact(line) end
+    local w = utf8.len(line) or #line
+    out[#out + 1] = indent .. "|" .. line .. string.rep(" ", math.max(0, cols - w)) .. "|"
+  end
+  out[#out + 1] = bar
+  return table.concat(out, "\n")
+end
+
+---------------------------------------------------------------- pictures
+
+local function xml_escape(s)
+  s = s:gsub("[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;",
+    ['"'] = "&quot;", ["'"] = "&#39;" })
+  -- code points XML 1.0 does not allow: U+FFFD
+  s = s:gsub("[%z\1-\8\11\12\14-\31]", "\u{FFFD}")
+  s = s:gsub("\239\191[\190\191]", "\u{FFFD}")   -- U+FFFE, U+FFFF
+  return s
+end
+
+-- Runs of cells with the same look, per row: {col, text, ncells, fg, bg, a}.
+-- redact (optional) rewrites each run's text (secrets as ***).
+local function runs(s, redact)
+  local rows, cols = s:size()
+  local cr, cc, cvis = s:cursor()
+  local out = {}
+  local dfg, dbg
+  for r = 1, rows do
+    local list, cur = {}, nil
+    for c = 1, cols do
+      local ch, a = c_cell(s, r, c)
+      if a.width ~= 0 then
+        if a.fg == nil and not dfg then dfg = a.fg_rgb end
+        if a.bg == nil and not dbg then dbg = a.bg_rgb end
+        local fg, bg = a.fg_rgb, a.bg_rgb
+        if a.reverse then fg, bg = bg, fg end
+        local key = table.concat({ fg, bg, tostring(a.bold), tostring(a.italic),
+          tostring(a.underline), tostring(a.strike), tostring(a.bg ~= nil or a.reverse) }, "/")
+        if a.width == 2 or not cur or cur.key ~= key or cur.wide then
+          cur = { col = c, text = {}, ncells = 0, fg = fg, bg = bg, a = a, key = key,
+            wide = a.width == 2, paint = a.bg ~= nil or a.reverse }
+          list[#list + 1] = cur
+        end
+        cur.text[#cur.text + 1] = ch
+        cur.ncells = cur.ncells + a.width
+      end
+    end
+    if redact then
+      for _, run in ipairs(list) do
+        local text = table.concat(run.text)
+        local red = redact(text)
+        if red ~= text then
+          run.text = {}
+          for ch in red:gmatch(utf8.charpattern) do run.text[#run.text + 1] = ch end
+        end
+      end
+    end
+    out[r] = list
+  end
+  return out, rows, cols, { row = cr, col = cc, visible = cvis },
+    dfg or "#f0f0f0", dbg or "#000000"
+end
+
+local CW, CH, FS = 8.4, 17, 14   -- cell width, height, font size (px)
+
+-- s:svg() -> an SVG picture of the screen (colours, attributes, cursor)
+function Screen:svg(redact)
+  check_screen(self, "svg")
+  local rs, rows, cols, cursor, dfg, dbg = runs(self, redact)
+  local W, H = cols * CW, rows * CH
+  local o = {}
+  o[#o + 1] = string.format('<?xml version="1.0" encoding="UTF-8"?>\n'
+    .. '<svg xmlns="http://www.w3.org/2000/svg" width="%g" height="%g" viewBox="0 0 %g %g" '
+    .. 'font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="%d">\n',
+    W, H, W, H, FS)
+  local title = self:title()
+  if title ~= "" then o[#o + 1] = "<title>" .. xml_escape(title) .. "</title>\n" end
+  o[#o + 1] = string.format('<rect width="100%%" height="100%%" fill="%s"/>\n', dbg)
+  for r = 1, rows do
+    for _, run in ipairs(rs[r]) do
+      if run.paint then
+        o[#o + 1] = string.format('<rect x="%g" y="%g" width="%g" height="%g" fill="%s"/>\n',
+          (run.col - 1) * CW, (r - 1) * CH, run.ncells * CW, CH, run.bg)
+      end
+    end
+  end
+  if cursor.visible then
+    o[#o + 1] = string.format('<rect class="cursor" x="%g" y="%g" width="%g" height="%g" '
+      .. 'fill="%s" fill-opacity="0.6"/>\n', (cursor.col - 1) * CW, (cursor.row - 1) * CH, CW, CH, dfg)
+  end
+  o[#o + 1] = '<g xml:space="preserve">\n'
+  for r = 1, rows do
+    for _, run in ipairs(rs[r]) do
+      local text = table.concat(run.text)
+      local ncells = run.ncells
+      if not run.paint then   -- trailing blanks need no glyphs
+        local trimmed = text:gsub(" +$", "")
+        ncells, text = ncells - (#text - #trimmed), trimmed
+      end
+      if text:find("[^ ]") then
+        local a = run.a
+        local attrs = { string.format('x="%g" y="%g"', (run.col - 1) * CW, (r - 1) * CH + FS - 1) }
+        if run.fg ~= dfg then attrs[#attrs + 1] = string.format('fill="%s"', run.fg)
+        else attrs[#attrs + 1] = string.format('fill="%s"', dfg) end
+        if a.bold then attrs[#attrs + 1] = 'font-weight="bold"' end
+        if a.italic then attrs[#attrs + 1] = 'font-style="italic"' end
+        local deco = {}
+        if a.underline then deco[#deco + 1] = "underline" end
+        if a.strike then deco[#deco + 1] = "line-through" end
+        if #deco > 0 then attrs[#attrs + 1] = 'text-decoration="' .. table.concat(deco, " ") .. '"' end
+        attrs[#attrs + 1] = string.format('textLength="%g" lengthAdjust="spacingAndGlyphs"',
+          ncells * CW)
+        o[#o + 1] = "<text " .. table.concat(attrs, " ") .. ">" .. xml_escape(text) .. "</text>\n"
+      end
+    end
+  end
+  o[#o + 1] = "</g>\n</svg>\n"
+  return table.concat(o)
+end
+
+-- s:html() -> an HTML page showing the screen in a <pre>
+function Screen:html(redact)
+  check_screen(self, "html")
+  local rs, rows, _, cursor, dfg, dbg = runs(self, redact)
+  local o = { string.format('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>%s</title>'
+    .. '</head>\n<body style="margin:0;background:%s">\n<pre class="screen" style="margin:0;'
+    .. 'padding:4px;color:%s;background:%s;font:14px/17px \'DejaVu Sans Mono\',Menlo,Consolas,'
+    .. 'monospace">', xml_escape(self:title() ~= "" and self:title() or "ptyscript screen"),
+    dbg, dfg, dbg) }
+  for r = 1, rows do
+    for _, run in ipairs(rs[r]) do
+      local a = run.a
+      local style = {}
+      if run.fg ~= dfg then style[#style + 1] = "color:" .. run.fg end
+      if run.paint then style[#style + 1] = "background:" .. run.bg end
+      if a.bold then style[#style + 1] = "font-weight:bold" end
+      if a.italic then style[#style + 1] = "font-style:italic" end
+      local deco = {}
+      if a.underline then deco[#deco + 1] = "underline" end
+      if a.strike then deco[#deco + 1] = "line-through" end
+      if #deco > 0 then style[#style + 1] = "text-decoration:" .. table.concat(deco, " ") end
+      -- the cursor: its cell in reverse video
+      local pieces = { { run.col, run.text } }
+      if cursor.visible and cursor.row == r and cursor.col >= run.col
+        and cursor.col < run.col + run.ncells and not run.wide then
+        local k = cursor.col - run.col + 1
+        pieces = { { run.col, { table.unpack(run.text, 1, k - 1) } },
+          { cursor.col, { run.text[k] }, true },
+          { cursor.col + 1, { table.unpack(run.text, k + 1) } } }
+      end
+      for _, pc in ipairs(pieces) do
+        local text = table.concat(pc[2])
+        if text ~= "" then
+          local st = table.concat(style, ";")
+          if pc[3] then
+            st = string.format("color:%s;background:%s", run.paint and run.bg or dbg, run.fg)
+            o[#o + 1] = '<span class="cursor" style="' .. st .. '">' .. xml_escape(text) .. "</span>"
+          elseif st ~= "" then
+            o[#o + 1] = '<span style="' .. st .. '">' .. xml_escape(text) .. "</span>"
+          else
+            o[#o + 1] = xml_escape(text)
+          end
+        end
+      end
+    end
+    if r < rows then o[#o + 1] = "\n" end
+  end
+  o[#o + 1] = "</pre>\n</body></html>\n"
+  return table.concat(o)
+end
+
+-- s:snapshot(path [, format]) -> path: the screen as a picture, SVG or
+-- HTML (from the format, else the file's extension).
+function Screen:snapshot(path, format, redact)
+  check_screen(self, "snapshot")
+  if type(path) ~= "string" then raise("snapshot: expected a file name, got " .. type(path)) end
+  format = format or path:match("%.(%w+)$")
+  format = format and format:lower()
+  if format == "htm" then format = "html" end
+  if format ~= "svg" and format ~= "html" then
+    raise(string.format("snapshot: unknown format %s (use a .svg or .html file name)", tostring(format)))
+  end
+  local data = format == "svg" and self:svg(redact) or self:html(redact)
+  local f, err = io.open(path, "wb")
+  if not f then raise("snapshot: " .. err) end
+  f:write(data)
+  f:close()
+  return path
+end
+
+---------------------------------------------------------------- processes
+
+M._probe = core.screen(1, 1)   -- for the metatable check
+getmetatable(M._probe).__tostring = function(s) return s:framed() end   -- print(p:screen())
+
+-- pty.screen(rows, cols): a screen of its own, fed with s:feed(bytes)
+-- (recorded output, say); s:feed returns what the terminal would answer.
+function M.new(rows, cols)
+  local what = "screen"
+  for _, v in ipairs{ { rows, "rows" }, { cols, "cols" } } do
+    if type(v[1]) ~= "number" or math.tointeger(v[1]) == nil or v[1] < 1 or v[1] > 1000 then
+      raise(string.format("%s: %s must be an integer from 1 to 1000, got %s", what, v[2], tostring(v[1])))
+    end
+  end
+  return core.screen(math.tointeger(rows), math.tointeger(cols))
+end
+
+-- spawn{..., screen = true}: TERM defaults to xterm-256color (what the
+-- emulator understands) unless the term option or env.TERM says otherwise.
+function M.spawn_opts(opts, what)
+  if opts.screen ~= nil and type(opts.screen) ~= "boolean" then
+    raise(string.format("%s: screen must be true or false, got %s", what, tostring(opts.screen)))
+  end
+  if not opts.screen or opts.term ~= nil or (opts.env and opts.env.TERM ~= nil) then return opts end
+  local o = {}
+  for k, v in pairs(opts) do o[k] = v end
+  o.term = M.DEFAULT_TERM
+  return o
+end
+
+-- p:screen() -> the process's screen; turned on (from the next byte
+-- read) if it was off.
+local function screen_of(p)
+  local s = p._screen
+  if s then return s end
+  if p._closed then raise(string.format("screen: %s was closed", p:_describe_state())) end
+  if p._pty == false then
+    raise(string.format("screen: %s runs with pipes (pty = false): it has no terminal to emulate",
+      p:_describe_state()))
+  end
+  local rows, cols = p._c:getwinsize()
+  s = core.screen(rows or p._rows or 24, cols or p._cols or 80)
+  local ok, err = core.screen_attach(p._c, s)
+  if not ok then raise(string.format("screen: %s: %s", p:_describe_state(), err)) end
+  p._screen = s
+  return s
+end
+M.attach = screen_of
+
+local function describe(what)
+  if type(what) == "function" then return "a condition (function)" end
+  return tostring(what)   -- a Pattern, or a string already shown as one
+end
+
+-- Raise the framed-screen error object for a timeout or EOF.
+local function fail(kind, p, s, what, timeout, head)
+  local Err = expect.Error
+  if kind == "eof" and p._c:status() == nil then
+    -- the exit is often reaped a moment after EOF: give its status
+    sched.wait_for(p._c, core.EXIT, core.now() + 0.2)
+  end
+  local state = p:_describe_state()
+  local msg
+  if kind == "timeout" then
+    msg = string.format("timeout (%s) waiting for %s on the screen of %s",
+      timeout == math.huge and "no limit" or string.format("%gs", timeout), head or describe(what), state)
+  else
+    msg = string.format("end of output (EOF) waiting for %s on the screen of %s",
+      head or describe(what), state)
+  end
+  local text = s:text()
+  local e = setmetatable({
+    kind = kind, process = p, patterns = { what }, timeout = timeout,
+    before = p._c:peek(), screen = text,
+  }, Err)
+  e.message = expect.where() .. msg .. "\n" .. s:framed("  ", function(l) return expect.redact(p, l) end)
+  error(e, 0)
+end
+M.fail = fail
+
+-- Check what: a pattern, or a function of the screen.
+local function condition(what, fname)
+  if type(what) == "function" then
+    return function(s)
+      local r = table.pack(what(s))
+      if r[1] then return r end
+    end
+  end
+  local pat = to_pattern(what, fname)
+  if not pat then
+    raise(string.format("%s: expected a pattern (a string regex, pty.re(), pty.exact()) "
+      .. "or a function of the screen, got %s", fname, type(what)))
+  end
+  local arg = pat._re or pat._lit
+  return function(s)
+    local r, c, text = s:_find(arg)
+    if r then return table.pack(r, c, text) end
+  end, pat
+end
+
+-- p:expect_screen(pattern or function [, timeout]) -> row, col, text of
+-- the match (or the function's results).  The screen is looked at once
+-- the child has drawn nothing for SETTLE seconds (and at least every
+-- MAX_UNSETTLED seconds while it keeps drawing), and again after every
+-- change; a timeout, or the end of the output with no match, raises an
+-- error object that shows the screen.
+function M.expect_screen(p, what, timeout, fname)
+  fname = fname or "expect_screen"
+  local test, pat = condition(what, fname)
+  if type(what) == "string" then
+    what = tostring(pat):gsub("m$", "")   -- shown as given: /text/
+  elseif pat then
+    what = pat
+  end
+  timeout = expect.timeout_for(p, timeout, fname)
+  local s = screen_of(p)
+  local c = p._c
+  local now = core.now
+  local deadline = timeout ~= math.huge and now() + timeout or nil
+  local seen, last_look = -1, -math.huge
+  while true do
+    local changes, idle = s:changes(), s:idle()
+    local _, _, eof = c:state()
+    local t = now()
+    if changes ~= seen and (idle >= SETTLE or eof or t - last_look >= MAX_UNSETTLED
+        or timeout == 0 or (deadline and t >= deadline)) then
+      seen, last_look = changes, t
+      local r = test(s)
+      if r then
+        expect.trace_msg("%s: %s on the screen", p.name, describe(what))
+        return table.unpack(r, 1, r.n)
+      end
+    end
+    if changes == seen then
+      if eof then fail("eof", p, s, what, timeout) end
+      if timeout == 0 or (deadline and t >= deadline) then fail("timeout", p, s, what, timeout) end
+    end
+    local wake = deadline
+    if changes ~= seen then
+      local w = t + math.max(SETTLE - idle, 0.002)
+      if not wake or w < wake then wake = w end
+    end
+    sched.wait_for(c, core.DATA, wake)
+  end
+end
+
+-- p:wait_stable(seconds [, timeout]) -> the screen, once nothing has
+-- been drawn for `seconds` (counted from the later of the last change
+-- and this call), or at the end of the output.
+function M.wait_stable(p, quiet, timeout)
+  if type(quiet) ~= "number" or quiet ~= quiet or quiet < 0 or quiet == math.huge then
+    raise("wait_stable: expected a number of seconds >= 0, got " .. tostring(quiet))
+  end
+  timeout = expect.timeout_for(p, timeout, "wait_stable")
+  local s = screen_of(p)
+  local c = p._c
+  local now = core.now
+  local start = now()
+  local deadline = timeout ~= math.huge and start + timeout or nil
+  local what = string.format("the screen to be still for %gs", quiet)
+  while true do
+    local t = now()
+    local idle = math.min(s:idle(), t - start)
+    local _, _, eof = c:state()
+    if idle >= quiet or eof then return s end
+    if deadline and t >= deadline then fail("timeout", p, s, what, timeout, what) end
+    local wake = t + (quiet - idle)
+    if deadline and deadline < wake then wake = deadline end
+    sched.wait_for(c, core.DATA, wake)
+  end
+end
+
+-- --record FILE.cast also keeps the final screen of every session as a
+-- picture beside it: FILE.svg (FILE.2.svg, ... for the sessions after
+-- the first, as the recordings are numbered), written when the process
+-- is closed, or at the end of the script.
+local pictures = {}    -- screen -> {path, process}, until written
+local npictures = 0
+
+local function picture(s)
+  local pic = pictures[s]
+  if not pic then return end
+  pictures[s] = nil
+  local p = pic.process
+  local ok, err = pcall(s.snapshot, s, pic.path, nil, function(t) return expect.redact(p, t) end)
+  if not ok then io.stderr:write("ptyscript: --record: ", tostring(err), "\n") end
+end
+
+-- The end of the script (the command calls it before hanging up).
+function M.finish()
+  for s in pairs(pictures) do picture(s) end
+end
+
+-- Add the methods to the Process class (ptyscript.proc).
+function M.install(Process)
+  local record, close = Process.record, Process.close
+  function Process:record(path, opts)
+    local r = record(self, path, opts)
+    if opts and opts._auto and type(path) == "string" and self._pty ~= false then
+      npictures = npictures + 1
+      local base = path:gsub("%.cast$", "")
+      local s = screen_of(self)
+      pictures[s] = { process = self,
+        path = npictures == 1 and base .. ".svg" or string.format("%s.%d.svg", base, npictures) }
+      self._picture = s
+    end
+    return r
+  end
+  function Process:close(opts)
+    if type(self) == "table" and self._picture then
+      local s = self._picture
+      self._picture = nil
+      picture(s)
+    end
+    return close(self, opts)
+  end
+
+  function Process:screen()
+    if type(self) ~= "table" or self._is ~= Process then
+      raise("screen: expected a process (use p:screen(), not p.screen())")
+    end
+    return screen_of(self)
+  end
+  function Process:expect_screen(what, timeout)
+    if type(self) ~= "table" or self._is ~= Process then
+      raise("expect_screen: expected a process (use p:expect_screen(...), not p.expect_screen(...))")
+    end
+    return M.expect_screen(self, what, timeout)
+  end
+  function Process:wait_stable(quiet, timeout)
+    if type(self) ~= "table" or self._is ~= Process then
+      raise("wait_stable: expected a process (use p:wait_stable(...), not p.wait_stable(...))")
+    end
+    return M.wait_stable(self, quiet, timeout)
+  end
+  return M
+end
+
+return M

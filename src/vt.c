@@ -1,0 +1,705 @@
+/*
+ * vt.c - the screen emulator: libvterm behind a small interface.
+ *
+ * Why libvterm: it is the terminal emulator neovim and vim's :terminal
+ * are built on, a plain C library that Debian ships and keeps (0.1.4 in
+ * bookworm), with no I/O of its own.  It answers the queries a program
+ * sends its terminal (DSR 5n and 6n, DA c and >c) through its output
+ * callback, which we collect in `reply` for the owner to send.
+ *
+ * The fast path.  libvterm moves the whole screen in memory for every
+ * line that scrolls (75% of its time on `seq`-like output), so a flood
+ * of plain lines costs ~0.1 us a byte.  Yet plain text that is followed
+ * by 2 x rows more line feeds of plain text cannot show on the final
+ * screen: everything on the screen before it, and everything it draws,
+ * scrolls off.  So a trailing run of plain bytes (printable, UTF-8, CR,
+ * LF, TAB, BS, BEL, NUL, DEL: nothing that changes the emulator's modes,
+ * pen, charset or margins) is cut at a CR after which at least 2 x rows
+ * LFs follow and a printable byte comes next: the bytes before the cut
+ * are dropped and a CR is fed in their place (column 0, pending wrap
+ * cleared, as after the real CR, or CR LF).  This holds only without scroll
+ * margins (DECSTBM, DECSLRM), so a small tracker of the escape-sequence
+ * grammar follows the stream to know where sequences end and whether a
+ * margin may be set; when in doubt it does not skip.  Plain bytes are held
+ * back (up to PEND_MAX) until more come or the screen is read, so that
+ * the cut works across reads; text that wraps without line ends is cut
+ * in whole lines (wrapcut).  vt_set_fastpath(v,
+ * 0) turns it off (the specs compare both ways).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <vterm.h>
+
+#include "vt.h"
+
+enum { G_GROUND, G_ESC, G_ESC_INT, G_CSI, G_STR, G_STR_ESC };
+
+#define CSI_MAX	32		/* parameter bytes kept of one CSI */
+
+struct vt {
+	VTerm *term;
+	VTermScreen *screen;
+	VTermState *state;
+	int rows, cols;
+	char *title;
+	int alt, cursor_visible;
+	unsigned long long changes;
+	struct timespec last;		/* of the last change */
+	char *reply;			/* the emulator's answers, to send */
+	size_t nreply, capreply;
+	/* the fast path's view of the stream */
+	int fast;
+	int g;				/* G_* */
+	char csi[CSI_MAX + 1];
+	size_t ncsi;
+	int csi_inter;			/* an intermediate byte was seen */
+	int margins;			/* 1 full (default), 2 full given
+					   explicitly, 0 maybe not full */
+	int lr_margins;			/* DECLRMM was turned on: unknown */
+	int nowrap;			/* DECAWM was turned off */
+	unsigned long long skipped;
+	char *pend;			/* plain bytes not fed yet */
+	size_t npend, cappend;
+	int pend_cut;			/* feed a CR before them: a cut */
+};
+
+#define PEND_MAX	(64 * 1024)	/* fed at once past this */
+
+/* Bytes that change nothing but the text and the cursor (see above). */
+static unsigned char plain[256];
+
+static void
+init_plain(void)
+{
+	int c;
+
+	if (plain['a'])
+		return;
+	for (c = 0x20; c < 256; c++)
+		plain[c] = 1;
+	plain[0] = plain['\a'] = plain['\b'] = plain['\t'] = 1;
+	plain['\n'] = plain['\r'] = 1;
+}
+
+static void
+touch(struct vt *v)
+{
+	v->changes++;
+}
+
+static int
+cb_damage(VTermRect rect, void *user)
+{
+	(void)rect;
+	touch(user);
+	return 1;
+}
+
+static int
+cb_moverect(VTermRect dest, VTermRect src, void *user)
+{
+	(void)dest;
+	(void)src;
+	touch(user);
+	return 1;
+}
+
+static int
+cb_movecursor(VTermPos pos, VTermPos oldpos, int visible, void *user)
+{
+	(void)pos;
+	(void)oldpos;
+	(void)visible;
+	touch(user);
+	return 1;
+}
+
+static int
+cb_settermprop(VTermProp prop, VTermValue *val, void *user)
+{
+	struct vt *v = user;
+	char *t;
+
+	switch (prop) {
+	case VTERM_PROP_TITLE:
+		/* 0.1.x gives the whole title, NUL-terminated */
+		if (val->string != NULL && (t = strdup(val->string)) != NULL) {
+			free(v->title);
+			v->title = t;
+		}
+		break;
+	case VTERM_PROP_ALTSCREEN:
+		v->alt = val->boolean != 0;
+		break;
+	case VTERM_PROP_CURSORVISIBLE:
+		v->cursor_visible = val->boolean != 0;
+		break;
+	default:
+		break;
+	}
+	touch(v);
+	return 1;
+}
+
+static const VTermScreenCallbacks callbacks = {
+	.damage = cb_damage,
+	.moverect = cb_moverect,
+	.movecursor = cb_movecursor,
+	.settermprop = cb_settermprop,
+};
+
+/* libvterm's answer to a query: queue it (never sent from here). */
+static void
+cb_output(const char *s, size_t n, void *user)
+{
+	struct vt *v = user;
+	size_t cap;
+	char *r;
+
+	if (v->nreply + n > v->capreply) {
+		cap = v->capreply ? v->capreply : 64;
+		while (cap < v->nreply + n)
+			cap *= 2;
+		if (cap > 64 * 1024 || (r = realloc(v->reply, cap)) == NULL)
+			return;		/* a flood of queries: answer what fits */
+		v->reply = r;
+		v->capreply = cap;
+	}
+	memcpy(v->reply + v->nreply, s, n);
+	v->nreply += n;
+}
+
+/* A new screen of rows x cols, or NULL (out of memory). */
+struct vt *
+vt_new(int rows, int cols)
+{
+	struct vt *v = calloc(1, sizeof *v);
+
+	if (v == NULL)
+		return NULL;
+	init_plain();
+	v->term = vterm_new(rows, cols);
+	if (v->term == NULL) {
+		free(v);
+		return NULL;
+	}
+	v->rows = rows;
+	v->cols = cols;
+	v->cursor_visible = 1;
+	v->fast = 1;
+	v->margins = 1;
+	vterm_set_utf8(v->term, 1);
+	vterm_output_set_callback(v->term, cb_output, v);
+	v->state = vterm_obtain_state(v->term);
+	v->screen = vterm_obtain_screen(v->term);
+	vterm_screen_set_callbacks(v->screen, &callbacks, v);
+	vterm_screen_enable_altscreen(v->screen, 1);
+	/* one damage report per feed, not one per cell */
+	vterm_screen_set_damage_merge(v->screen, VTERM_DAMAGE_SCROLL);
+	vterm_screen_reset(v->screen, 1);
+	clock_gettime(CLOCK_MONOTONIC, &v->last);
+	return v;
+}
+
+void
+vt_free(struct vt *v)
+{
+	if (v == NULL)
+		return;
+	vterm_free(v->term);
+	free(v->pend);
+	free(v->title);
+	free(v->reply);
+	free(v);
+}
+
+/* The fast path's tracker: a CSI sequence ended with `final`. */
+static void
+csi_done(struct vt *v, int final)
+{
+	long top = -1, bottom = -1, n;
+	const char *p = v->csi, *end = v->csi + v->ncsi;
+	int leader = v->ncsi > 0 && (v->csi[0] < '0' || v->csi[0] > ';');
+
+	if (v->csi_inter)
+		return;		/* e.g. DECSTR (CSI ! p): margins left as known */
+	v->csi[v->ncsi] = '\0';	/* for strtol */
+	if (final == 'r' && !leader) {			/* DECSTBM */
+		if (p < end && *p != ';')
+			top = strtol(p, NULL, 10);
+		p = memchr(p, ';', (size_t)(end - p));
+		if (p != NULL && p + 1 < end && p[1] >= '0' && p[1] <= '9')
+			bottom = strtol(p + 1, NULL, 10);
+		if (top <= 1 && bottom == -1)
+			v->margins = 1;
+		else if (top <= 1 && bottom >= v->rows)
+			v->margins = 2;
+		else
+			v->margins = 0;
+		if (v->ncsi >= CSI_MAX)
+			v->margins = 0;	/* cut short: unknown */
+		return;
+	}
+	if ((final == 'h' || final == 'l') && leader && v->csi[0] == '?') {
+		char *q = v->csi + 1;
+
+		while (q < end) {
+			n = strtol(q, &q, 10);
+			if (n == 69 && final == 'h')
+				v->lr_margins = 1;	/* DECLRMM */
+			if (n == 7)
+				v->nowrap = final == 'l';	/* DECAWM */
+			if (q >= end || *q != ';')
+				break;
+			q++;
+		}
+	}
+}
+
+/*
+ * Follow one byte of escape-sequence grammar (ECMA-48 as libvterm
+ * parses it: C0 controls inside a sequence are executed, ESC starts a
+ * new one, CAN and SUB cancel).
+ */
+static void
+track(struct vt *v, unsigned char c)
+{
+again:
+	if (c == 0x18 || c == 0x1a) {
+		v->g = G_GROUND;
+		return;
+	}
+	switch (v->g) {
+	case G_GROUND:
+		if (c == 0x1b)
+			v->g = G_ESC;
+		break;
+	case G_ESC:
+		if (c == '[') {
+			v->g = G_CSI;
+			v->ncsi = 0;
+			v->csi_inter = 0;
+		} else if (c == ']' || c == 'P' || c == 'X' || c == '^' ||
+		    c == '_') {
+			v->g = G_STR;
+		} else if (c >= 0x20 && c <= 0x2f) {
+			v->g = G_ESC_INT;
+		} else if (c == 'c') {			/* RIS */
+			v->margins = 1;
+			v->lr_margins = 0;
+			v->nowrap = 0;
+			v->g = G_GROUND;
+		} else if (c >= 0x30 && c <= 0x7e) {
+			v->g = G_GROUND;
+		}		/* ESC, C0 and others: still in ESC */
+		break;
+	case G_ESC_INT:
+		if (c == 0x1b)
+			v->g = G_ESC;
+		else if (c >= 0x30 && c <= 0x7e)
+			v->g = G_GROUND;
+		break;
+	case G_CSI:
+		if (c == 0x1b) {
+			v->g = G_ESC;
+		} else if (c >= 0x30 && c <= 0x3f) {
+			if (v->ncsi < CSI_MAX)
+				v->csi[v->ncsi++] = (char)c;
+		} else if (c >= 0x20 && c <= 0x2f) {
+			v->csi_inter = 1;
+		} else if (c >= 0x40 && c <= 0x7e) {
+			csi_done(v, c);
+			v->g = G_GROUND;
+		}
+		break;
+	case G_STR:
+		if (c == 0x07)
+			v->g = G_GROUND;
+		else if (c == 0x1b)
+			v->g = G_STR_ESC;
+		break;
+	case G_STR_ESC:
+		if (c == '\\') {
+			v->g = G_GROUND;
+		} else {
+			v->g = G_ESC;
+			goto again;
+		}
+		break;
+	}
+}
+
+/*
+ * Follow s[0, n) with the tracker; return where the trailing run of
+ * plain bytes read in the ground state starts, or n if there is none.
+ */
+static size_t
+scan(struct vt *v, const unsigned char *s, size_t n)
+{
+	size_t i = 0, run = n;
+
+	while (i < n) {
+		if (v->g == G_GROUND && plain[s[i]]) {
+			if (run == n)
+				run = i;
+			while (++i < n && plain[s[i]])
+				;
+			continue;
+		}
+		run = n;
+		track(v, s[i++]);
+	}
+	return run;
+}
+
+/*
+ * Where the fast path may resume in s[q, n): at a printable ASCII byte
+ * just after a CR or a CR LF, followed by at least 2 x rows LFs; or q
+ * when it may not skip.
+ */
+static size_t
+cut(const struct vt *v, const unsigned char *s, size_t q, size_t n)
+{
+	size_t i = n, lf = 0, need = 2 * (size_t)v->rows;
+
+	if (v->margins == 0 || v->lr_margins || n - q < need * 2)
+		return q;
+	while (i > q && lf < need)
+		if (s[--i] == '\n')
+			lf++;
+	if (lf < need)
+		return q;
+	/* i + 1 must start a line: after "\r" or "\r\n" (column 0) */
+	while (i > q) {
+		i--;
+		if (i + 1 < n && s[i + 1] >= 0x20 && s[i + 1] < 0x7f &&
+		    (s[i] == '\r' || (s[i] == '\n' && i > q && s[i - 1] == '\r')))
+			return i + 1;
+	}
+	return q;
+}
+
+/*
+ * Feed the plain bytes held back (vt_feed), so the screen is up to date.
+ * They were counted as a change when they came.
+ */
+void
+vt_flush(struct vt *v)
+{
+	unsigned long long changes = v->changes;
+
+	if (v->npend == 0)
+		return;
+	if (v->pend_cut)
+		vterm_input_write(v->term, "\r", 1);
+	vterm_input_write(v->term, v->pend, v->npend);
+	vterm_screen_flush_damage(v->screen);
+	v->npend = 0;
+	v->pend_cut = 0;
+	v->changes = changes;
+}
+
+/*
+ * Text with no line ends at all wraps instead: in a trailing run of
+ * printable ASCII (one column a byte), whole lines' worth (cols bytes)
+ * may go from its front as long as 2 x rows lines' worth stay, for every
+ * byte after them lands in the same column as before, and on the final
+ * screen only lines the rest wrote wholly show.  Needs autowrap on.
+ * Returns how many bytes to drop at *at.
+ */
+static size_t
+wrapcut(const struct vt *v, const unsigned char *s, size_t n, size_t *at)
+{
+	size_t t = n, keep = 2 * (size_t)v->rows * (size_t)v->cols, k;
+
+	if (v->margins == 0 || v->lr_margins || v->nowrap || n < keep * 2)
+		return 0;
+	while (t > 0 && s[t - 1] >= 0x20 && s[t - 1] < 0x7f)
+		t--;
+	if (n - t < keep + (size_t)v->cols)
+		return 0;
+	k = (n - t - keep) / (size_t)v->cols;
+	*at = t;
+	return k * (size_t)v->cols;
+}
+
+/* Hold plain bytes back, cut what cannot show; 0, or -1 (no memory). */
+static int
+pend_add(struct vt *v, const char *s, size_t n)
+{
+	size_t cap, p, at = 0;
+	char *np;
+
+	if (v->npend + n > v->cappend) {
+		cap = v->cappend ? v->cappend : 4096;
+		while (cap < v->npend + n)
+			cap *= 2;
+		if ((np = realloc(v->pend, cap)) == NULL)
+			return -1;
+		v->pend = np;
+		v->cappend = cap;
+	}
+	memcpy(v->pend + v->npend, s, n);
+	v->npend += n;
+	p = cut(v, (const unsigned char *)v->pend, 0, v->npend);
+	if (p > 0) {
+		memmove(v->pend, v->pend + p, v->npend - p);
+		v->npend -= p;
+		v->pend_cut = 1;
+		v->skipped += p;
+	}
+	if ((p = wrapcut(v, (const unsigned char *)v->pend, v->npend,
+	    &at)) > 0) {
+		memmove(v->pend + at, v->pend + at + p, v->npend - at - p);
+		v->npend -= p;
+		v->skipped += p;
+	}
+	touch(v);
+	if (v->npend > PEND_MAX)
+		vt_flush(v);
+	return 0;
+}
+
+/*
+ * Feed the child's bytes to the emulator (replies queue up).  A trailing
+ * run of plain bytes is held back, to be cut when enough lines follow
+ * (see the top of the file); reading the screen feeds it (vt_flush).
+ */
+void
+vt_feed(struct vt *v, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned long long before = v->changes;
+	size_t q;
+
+	if (n == 0)
+		return;
+	q = scan(v, u, n);	/* always: the tracker must stay in step */
+	if (!v->fast)
+		q = n;
+	if (q > 0) {
+		vt_flush(v);	/* what came first goes first */
+		vterm_input_write(v->term, s, q);
+	}
+	if (q < n && pend_add(v, s + q, n - q) == -1) {
+		vt_flush(v);
+		vterm_input_write(v->term, s + q, n - q);
+	}
+	vterm_screen_flush_damage(v->screen);
+	if (v->changes != before)
+		clock_gettime(CLOCK_MONOTONIC, &v->last);
+}
+
+void
+vt_resize(struct vt *v, int rows, int cols)
+{
+	if (rows == v->rows && cols == v->cols)
+		return;
+	vt_flush(v);
+	vterm_set_size(v->term, rows, cols);
+	vterm_screen_flush_damage(v->screen);
+	v->rows = rows;
+	v->cols = cols;
+	if (v->margins == 2)
+		v->margins = 0;	/* an explicit bottom may no longer be the last row */
+	touch(v);
+	clock_gettime(CLOCK_MONOTONIC, &v->last);
+}
+
+void
+vt_size(const struct vt *v, int *rows, int *cols)
+{
+	*rows = v->rows;
+	*cols = v->cols;
+}
+
+/* Append code point c as UTF-8; returns bytes written (<= 4). */
+static size_t
+utf8(char *out, uint32_t c)
+{
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xc0 | (c >> 6));
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c > 0x10ffff || (c >= 0xd800 && c < 0xe000))
+		c = 0xfffd;
+	if (c < 0x10000) {
+		out[0] = (char)(0xe0 | (c >> 12));
+		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (c >> 18));
+	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
+}
+
+/*
+ * The text of row (0-based) as UTF-8, trailing blanks trimmed; blank
+ * cells are spaces, a wide character is written once.  out needs
+ * cols * 24 bytes; colof, if not NULL, gets the 0-based column of the
+ * cell each byte comes from.  Returns the length.
+ */
+size_t
+vt_row_text(const struct vt *v, int row, char *out, size_t cap, int *colof)
+{
+	VTermScreenCell cell;
+	VTermPos pos;
+	size_t n = 0, keep = 0, k, i;
+	int j;
+	char tmp[VTERM_MAX_CHARS_PER_CELL * 4];
+
+	if (row < 0 || row >= v->rows)
+		return 0;
+	pos.row = row;
+	for (pos.col = 0; pos.col < v->cols; pos.col++) {
+		if (!vterm_screen_get_cell(v->screen, pos, &cell))
+			break;
+		if (cell.chars[0] == (uint32_t)-1)
+			continue;	/* the right half of a wide character */
+		k = 0;
+		if (cell.chars[0] == 0)
+			tmp[k++] = ' ';
+		for (j = 0; j < VTERM_MAX_CHARS_PER_CELL && cell.chars[j]; j++)
+			k += utf8(tmp + k, cell.chars[j]);
+		if (n + k > cap)
+			break;
+		memcpy(out + n, tmp, k);
+		if (colof != NULL)
+			for (i = 0; i < k; i++)
+				colof[n + i] = pos.col;
+		n += k;
+		if (cell.chars[0] != 0 && cell.chars[0] != ' ')
+			keep = n;
+	}
+	return keep;
+}
+
+static uint32_t
+rgb_of(const struct vt *v, VTermColor col)
+{
+	vterm_screen_convert_color_to_rgb(v->screen, &col);
+	return ((uint32_t)col.rgb.red << 16) | ((uint32_t)col.rgb.green << 8) |
+	    col.rgb.blue;
+}
+
+/* The cell at row, col (0-based); 0 if out of range. */
+int
+vt_cell(const struct vt *v, int row, int col, struct vt_cell *c)
+{
+	VTermScreenCell cell;
+	VTermPos pos;
+	size_t k = 0;
+	int j;
+
+	memset(c, 0, sizeof *c);
+	if (row < 0 || row >= v->rows || col < 0 || col >= v->cols)
+		return 0;
+	pos.row = row;
+	pos.col = col;
+	if (!vterm_screen_get_cell(v->screen, pos, &cell))
+		return 0;
+	if (cell.chars[0] == (uint32_t)-1) {
+		c->width = 0;
+	} else {
+		c->width = cell.width;
+		for (j = 0; j < VTERM_MAX_CHARS_PER_CELL && cell.chars[j] &&
+		    k + 4 < sizeof c->text; j++)
+			k += utf8(c->text + k, cell.chars[j]);
+	}
+	c->text[k] = '\0';
+	c->bold = cell.attrs.bold;
+	c->italic = cell.attrs.italic;
+	c->blink = cell.attrs.blink;
+	c->reverse = cell.attrs.reverse;
+	c->strike = cell.attrs.strike;
+	c->underline = cell.attrs.underline;
+	c->fg_default = VTERM_COLOR_IS_DEFAULT_FG(&cell.fg);
+	c->bg_default = VTERM_COLOR_IS_DEFAULT_BG(&cell.bg);
+	c->fg_index = VTERM_COLOR_IS_INDEXED(&cell.fg) && !c->fg_default ?
+	    cell.fg.indexed.idx : -1;
+	c->bg_index = VTERM_COLOR_IS_INDEXED(&cell.bg) && !c->bg_default ?
+	    cell.bg.indexed.idx : -1;
+	c->fg_rgb = rgb_of(v, cell.fg);
+	c->bg_rgb = rgb_of(v, cell.bg);
+	return 1;
+}
+
+/* The cursor, 0-based, and whether the program shows it. */
+void
+vt_cursor(const struct vt *v, int *row, int *col, int *visible)
+{
+	VTermPos pos;
+
+	vterm_state_get_cursorpos(v->state, &pos);
+	*row = pos.row;
+	*col = pos.col;
+	*visible = v->cursor_visible;
+}
+
+const char *
+vt_title(const struct vt *v)
+{
+	return v->title != NULL ? v->title : "";
+}
+
+int
+vt_alt(const struct vt *v)
+{
+	return v->alt;
+}
+
+/* A count that moves whenever anything is drawn (text, cursor, modes). */
+unsigned long long
+vt_changes(const struct vt *v)
+{
+	return v->changes;
+}
+
+/* Seconds since anything was last drawn (or since the screen was made). */
+double
+vt_idle(const struct vt *v)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - v->last.tv_sec) +
+	    (double)(now.tv_nsec - v->last.tv_nsec) / 1e9;
+}
+
+/* The queued answers to the program's queries (not NUL-terminated). */
+const char *
+vt_replies(const struct vt *v, size_t *n)
+{
+	*n = v->nreply;
+	return v->reply;
+}
+
+void
+vt_replies_clear(struct vt *v)
+{
+	v->nreply = 0;
+}
+
+void
+vt_set_fastpath(struct vt *v, int on)
+{
+	vt_flush(v);
+	v->fast = on != 0;
+}
+
+/* Bytes the fast path has not needed to feed, in all. */
+unsigned long long
+vt_skipped(const struct vt *v)
+{
+	return v->skipped;
+}
