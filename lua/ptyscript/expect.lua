@@ -174,21 +174,25 @@ local function fmt_seconds(t)
   return string.format("%gs", t)
 end
 
--- Raise the error object for an unlisted timeout or EOF.
-local function fail(kind, p, list, timeout, before)
+-- The headline of a timeout or EOF message: "timeout (10s) waiting for
+-- <what> from <process and its state>" (`from` may say otherwise, such as
+-- "on the screen of").  At EOF the exit, which is often reaped a moment
+-- after the terminal closed, is waited for briefly so the state has it.
+function M.failure_head(kind, p, what, timeout, from)
   if kind == "eof" and p._c:status() == nil then
-    -- EOF (the child closed the terminal) often comes a moment before
-    -- the exit can be reaped: give the message its exit status.
     sched.wait_for(p._c, core.EXIT, core.now() + 0.2)
   end
   local state = p:_describe_state()
-  local head
   if kind == "timeout" then
-    head = string.format("timeout (%s) waiting for %s from %s", fmt_seconds(timeout),
-      describe(list), state)
-  else
-    head = string.format("end of output (EOF) waiting for %s from %s", describe(list), state)
+    return string.format("timeout (%s) waiting for %s %s %s", fmt_seconds(timeout), what,
+      from or "from", state)
   end
+  return string.format("end of output (EOF) waiting for %s %s %s", what, from or "from", state)
+end
+
+-- Raise the error object for an unlisted timeout or EOF.
+local function fail(kind, p, list, timeout, before)
+  local head = M.failure_head(kind, p, describe(list), timeout)
   local e = setmetatable({
     kind = kind, process = p, patterns = list, timeout = timeout, before = before,
   }, Err)

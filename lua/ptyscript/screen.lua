@@ -357,19 +357,7 @@ end
 -- Raise the framed-screen error object for a timeout or EOF.
 local function fail(kind, p, s, what, timeout, head)
   local Err = expect.Error
-  if kind == "eof" and p._c:status() == nil then
-    -- the exit is often reaped a moment after EOF: give its status
-    sched.wait_for(p._c, core.EXIT, core.now() + 0.2)
-  end
-  local state = p:_describe_state()
-  local msg
-  if kind == "timeout" then
-    msg = string.format("timeout (%s) waiting for %s on the screen of %s",
-      timeout == math.huge and "no limit" or string.format("%gs", timeout), head or describe(what), state)
-  else
-    msg = string.format("end of output (EOF) waiting for %s on the screen of %s",
-      head or describe(what), state)
-  end
+  local msg = expect.failure_head(kind, p, head or describe(what), timeout, "on the screen of")
   local text = s:text()
   local e = setmetatable({
     kind = kind, process = p, patterns = { what }, timeout = timeout,
