@@ -306,7 +306,39 @@ p = P(); p.feed(open(sys.argv[1]).read()); assert not p.stack, p.stack
   end)
 end)
 
+describe("pictures of hostile screens", function()
+  it("stay well-formed with a title that is not UTF-8", function()
+    local s = pty.screen(3, 20)
+    s:feed("\27]2;bad \255\254 <t>\7ok")
+    local path = H.tmpname() .. ".svg"
+    s:snapshot(path)
+    local r = H.sh(PY .. " -c " .. H.q("import sys, xml.etree.ElementTree as E; "
+      .. "t = E.parse(sys.argv[1]).getroot().find('{http://www.w3.org/2000/svg}title').text; "
+      .. "assert t == 'bad \\ufffd\\ufffd <t>', repr(t)") .. " " .. H.q(path))
+    assert.is_true(r.ok, r.stderr)
+    os.remove(path)
+    assert.is_nil(s:html():find("\255", 1, true))
+  end)
+end)
+
 describe("--record", function()
+  it("redacts a secret of wide characters from the pictures", function()
+    local base = H.tmpname()
+    local path = H.script([[
+      local p = pty.spawn{"cat", rows = 5, cols = 30}
+      p:sendline("pw \u{5BC6}\u{7801}9", {secret = true})
+      p:expect("9\r\n.*9\r\n")
+    ]])
+    local r = H.run({ "--record", base .. ".cast", path })
+    os.remove(path)
+    assert.are.equal(0, r.code, r.stderr)
+    local svg = H.read(base .. ".svg")
+    assert.matches("***", svg, 1, true)
+    assert.is_nil(svg:find("\u{5BC6}", 1, true), svg)
+    assert.is_nil(svg:find("\u{7801}", 1, true), svg)
+    for _, f in ipairs{ ".cast", ".svg" } do os.remove(base .. f) end
+  end)
+
   it("also keeps each session's final screen as a picture, secrets as ***", function()
     local base = H.tmpname()
     local path = H.script([[
@@ -332,6 +364,24 @@ describe("--record", function()
 end)
 
 describe("busted helpers", function()
+  it("look at a screen that keeps redrawing, at least twice a second", function()
+    local p = pty.spawn{ "sh", "-c", "i=0; while :; do i=$((i+1)); printf '\\rtick %d ' $i; sleep 0.005; done",
+      screen = true, rows = 3, cols = 20 }
+    local t0 = pty.now()
+    assert.screen_contains(p, "tick", 10)
+    assert.is_true(pty.now() - t0 < 5, "seen only after " .. (pty.now() - t0) .. " s")
+    p:close()
+  end)
+
+  it("refuse sizes the emulator cannot take before the child starts", function()
+    for _, o in ipairs{ { rows = 2000 }, { cols = 1 } } do
+      o[1], o.screen = "true", true
+      local ok, err = pcall(pty.spawn, o)
+      assert.is_false(ok)
+      assert.matches("rows must be 1 to 1000 and cols 2 to 1000", err)
+    end
+  end)
+
   it("assert.screen_contains and screen_matches wait for the screen and show it on failure", function()
     local p = pty.spawn{ "sh", "-c", "sleep 0.1; printf 'ready: 42 items'; exec cat", screen = true, rows = 4, cols = 30 }
     assert.screen_contains(p, "ready: 42")

@@ -15,8 +15,6 @@ local say = require "say"
 local luassert = require "luassert"
 local screen = require "ptyscript.screen"
 local expect = require "ptyscript.expect"
-local sched = require "ptyscript.sched"
-local core = require "ptyscript.core"
 
 local M = {}
 
@@ -24,25 +22,14 @@ local function is_screen(x)
   return getmetatable(x) ~= nil and getmetatable(x) == getmetatable(screen._probe)
 end
 
--- Wait until present(s) == want on a settled screen, or the timeout.
+-- Wait until present(s) == want on a settled screen (as expect_screen
+-- does), or the timeout; returns what present gave last.
 local function settle_on(p, s, present, want, timeout)
   timeout = expect.timeout_for(p, timeout, "screen assertion")
-  local deadline = core.now() + timeout
-  local c = p._c
-  local seen = -1
-  while true do
-    local changes, idle = s:changes(), s:idle()
-    local _, _, eof = c:state()
-    if changes ~= seen and (idle >= 0.05 or eof) then
-      seen = changes
-      if present(s) == want then return want end
-    end
-    local t = core.now()
-    if changes == seen and (eof or t >= deadline) then return not want end
-    local wake = deadline
-    if changes ~= seen then wake = math.min(wake, t + math.max(0.05 - idle, 0.002)) end
-    sched.wait_for(c, core.DATA, wake)
+  if screen.await(p, s, function(sc) return present(sc) == want end, timeout) then
+    return want
   end
+  return not want
 end
 
 local function make(name, fmt, finder)

@@ -121,7 +121,25 @@ end
 
 ---------------------------------------------------------------- pictures
 
+-- s with every byte that is not part of valid UTF-8 as U+FFFD.
+local function valid_utf8(s)
+  if utf8.len(s) then return s end
+  local out, i = {}, 1
+  while i <= #s do
+    local ok, bad = utf8.len(s, i)
+    if ok then
+      out[#out + 1] = s:sub(i)
+      break
+    end
+    out[#out + 1] = s:sub(i, bad - 1)
+    out[#out + 1] = "\u{FFFD}"
+    i = bad + 1
+  end
+  return table.concat(out)
+end
+
 local function xml_escape(s)
+  s = valid_utf8(s)   -- a title holds whatever bytes the program sent
   s = s:gsub("[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;",
     ['"'] = "&quot;", ["'"] = "&#39;" })
   -- code points XML 1.0 does not allow: U+FFFD
@@ -158,13 +176,21 @@ local function runs(s, redact)
       end
     end
     if redact then
-      for _, run in ipairs(list) do
-        local text = table.concat(run.text)
-        local red = redact(text)
-        if red ~= text then
-          run.text = {}
-          for ch in red:gmatch(utf8.charpattern) do run.text[#run.text + 1] = ch end
+      -- A secret can span runs (a colour change, every wide character is
+      -- a run of its own): look at the whole row, and a row that shows one
+      -- becomes a single run of its redacted text.
+      local parts = {}
+      for i, run in ipairs(list) do parts[i] = table.concat(run.text) end
+      local text = table.concat(parts)
+      local red = redact(text)
+      if red ~= text and #list > 0 then
+        local first = list[1]
+        first.text, first.wide, first.ncells = {}, false, 0
+        for ch in red:gmatch(utf8.charpattern) do
+          first.text[#first.text + 1] = ch
+          first.ncells = first.ncells + 1
         end
+        list = { first }
       end
     end
     out[r] = list
@@ -186,6 +212,7 @@ function Screen:svg(redact)
     .. 'font-family="DejaVu Sans Mono, Menlo, Consolas, monospace" font-size="%d">\n',
     W, H, W, H, FS)
   local title = self:title()
+  if redact then title = redact(title) end
   if title ~= "" then o[#o + 1] = "<title>" .. xml_escape(title) .. "</title>\n" end
   o[#o + 1] = string.format('<rect width="100%%" height="100%%" fill="%s"/>\n', dbg)
   for r = 1, rows do
@@ -234,10 +261,12 @@ end
 function Screen:html(redact)
   check_screen(self, "html")
   local rs, rows, _, cursor, dfg, dbg = runs(self, redact)
+  local title = self:title()
+  if redact then title = redact(title) end
   local o = { string.format('<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>%s</title>'
     .. '</head>\n<body style="margin:0;background:%s">\n<pre class="screen" style="margin:0;'
     .. 'padding:4px;color:%s;background:%s;font:14px/17px \'DejaVu Sans Mono\',Menlo,Consolas,'
-    .. 'monospace">', xml_escape(self:title() ~= "" and self:title() or "ptyscript screen"),
+    .. 'monospace">', xml_escape(title ~= "" and title or "ptyscript screen"),
     dbg, dfg, dbg) }
   for r = 1, rows do
     for _, run in ipairs(rs[r]) do
@@ -323,6 +352,11 @@ function M.spawn_opts(opts, what)
   if opts.screen ~= nil and type(opts.screen) ~= "boolean" then
     raise(string.format("%s: screen must be true or false, got %s", what, tostring(opts.screen)))
   end
+  -- the emulator's limits, checked before the child starts
+  if opts.screen and ((opts.rows or 24) > 1000 or (opts.cols or 80) > 1000 or (opts.cols or 80) < 2) then
+    raise(string.format("%s: with screen = true, rows must be 1 to 1000 and cols 2 to 1000 "
+      .. "(got %sx%s)", what, tostring(opts.rows or 24), tostring(opts.cols or 80)))
+  end
   if not opts.screen or opts.term ~= nil or (opts.env and opts.env.TERM ~= nil) then return opts end
   local o = {}
   for k, v in pairs(opts) do o[k] = v end
@@ -388,22 +422,12 @@ local function condition(what, fname)
   end, pat
 end
 
--- p:expect_screen(pattern or function [, timeout]) -> row, col, text of
--- the match (or the function's results).  The screen is looked at once
--- the child has drawn nothing for SETTLE seconds (and at least every
--- MAX_UNSETTLED seconds while it keeps drawing), and again after every
--- change; a timeout, or the end of the output with no match, raises an
--- error object that shows the screen.
-function M.expect_screen(p, what, timeout, fname)
-  fname = fname or "expect_screen"
-  local test, pat = condition(what, fname)
-  if type(what) == "string" then
-    what = tostring(pat):gsub("m$", "")   -- shown as given: /text/
-  elseif pat then
-    what = pat
-  end
-  timeout = expect.timeout_for(p, timeout, fname)
-  local s = screen_of(p)
+-- Look at the screen each time it has settled - the child has drawn
+-- nothing for SETTLE seconds, or MAX_UNSETTLED seconds have passed while
+-- it keeps drawing, or its output has ended, or the deadline has come -
+-- until test(s) returns a true value.  Returns that value, or nil and
+-- "eof" | "timeout".  (expect_screen and the busted assertions.)
+function M.await(p, s, test, timeout)
   local c = p._c
   local now = core.now
   local deadline = timeout ~= math.huge and now() + timeout or nil
@@ -416,22 +440,40 @@ function M.expect_screen(p, what, timeout, fname)
         or timeout == 0 or (deadline and t >= deadline)) then
       seen, last_look = changes, t
       local r = test(s)
-      if r then
-        expect.trace_msg("%s: %s on the screen", p.name, describe(what))
-        return table.unpack(r, 1, r.n)
-      end
+      if r then return r end
     end
     if changes == seen then
-      if eof then fail("eof", p, s, what, timeout) end
-      if timeout == 0 or (deadline and t >= deadline) then fail("timeout", p, s, what, timeout) end
+      if eof then return nil, "eof" end
+      if timeout == 0 or (deadline and t >= deadline) then return nil, "timeout" end
     end
     local wake = deadline
     if changes ~= seen then
-      local w = t + math.max(SETTLE - idle, 0.002)
+      -- settled, or time for a look during a redraw, whichever comes first
+      local w = t + math.max(math.min(SETTLE - idle, MAX_UNSETTLED - (t - last_look)), 0.002)
       if not wake or w < wake then wake = w end
     end
     sched.wait_for(c, core.DATA, wake)
   end
+end
+
+-- p:expect_screen(pattern or function [, timeout]) -> row, col, text of
+-- the match (or the function's results), on a settled screen (M.await);
+-- a timeout, or the end of the output with no match, raises an error
+-- object that shows the screen.
+function M.expect_screen(p, what, timeout, fname)
+  fname = fname or "expect_screen"
+  local test, pat = condition(what, fname)
+  if type(what) == "string" then
+    what = tostring(pat):gsub("m$", "")   -- shown as given: /text/
+  elseif pat then
+    what = pat
+  end
+  timeout = expect.timeout_for(p, timeout, fname)
+  local s = screen_of(p)
+  local r, kind = M.await(p, s, test, timeout)
+  if not r then fail(kind, p, s, what, timeout) end
+  expect.trace_msg("%s: %s on the screen", p.name, describe(what))
+  return table.unpack(r, 1, r.n)
 end
 
 -- p:wait_stable(seconds [, timeout]) -> the screen, once nothing has
