@@ -307,6 +307,13 @@ p = P(); p.feed(open(sys.argv[1]).read()); assert not p.stack, p.stack
 end)
 
 describe("pictures of hostile screens", function()
+  it("frame wide and combining characters by the columns they take", function()
+    local s = pty.screen(2, 6)
+    s:feed("a\u{4E2D}b\r\ne\u{301}x")
+    assert.are.equal("screen 2x6, cursor at row 2, col 3\n+------+\n|a\u{4E2D}b  |\n"
+      .. "|e\u{301}x    |\n+------+", s:framed())
+  end)
+
   it("stay well-formed with a title that is not UTF-8", function()
     local s = pty.screen(3, 20)
     s:feed("\27]2;bad \255\254 <t>\7ok")

@@ -104,15 +104,28 @@ function Screen:framed(indent, redact)
   indent = indent or ""
   local rows, cols = self:size()
   local r, c, visible = self:cursor()
+  local title = self:title()
+  if redact then title = redact(title) end
   local head = string.format("%sscreen %dx%d, cursor at row %d, col %d%s%s%s", indent, rows, cols,
     r, c, visible and "" or " (hidden)", self:alt() and ", alternate screen" or "",
-    self:title() ~= "" and string.format(", title %q", self:title()) or "")
+    title ~= "" and string.format(", title %q", title) or "")
   local bar = indent .. "+" .. string.rep("-", cols) .. "+"
   local out = { head, bar }
   for i = 1, rows do
     local line = c_row(self, i)
-    if redact then line = redact(line) end
-    local w = utf8.len(line) or #line
+    local shown = redact and redact(line) or line
+    local w
+    if shown == line then
+      -- columns the text takes: wide characters take two, combining none
+      w = 0
+      for col = 1, cols do
+        local ch, a = c_cell(self, i, col)
+        if a.width ~= 0 and ch ~= "" and ch ~= " " then w = col + a.width - 1 end
+      end
+    else
+      w = utf8.len(shown) or #shown
+    end
+    line = shown
     out[#out + 1] = indent .. "|" .. line .. string.rep(" ", math.max(0, cols - w)) .. "|"
   end
   out[#out + 1] = bar
