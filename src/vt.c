@@ -180,6 +180,8 @@ vt_new(int rows, int cols)
 	if (v == NULL)
 		return NULL;
 	init_plain();
+	rows = rows < 1 ? 1 : rows;
+	cols = cols < VT_MIN_COLS ? VT_MIN_COLS : cols;
 	v->term = vterm_new(rows, cols);
 	if (v->term == NULL) {
 		free(v);
@@ -495,6 +497,8 @@ vt_feed(struct vt *v, const char *s, size_t n)
 void
 vt_resize(struct vt *v, int rows, int cols)
 {
+	rows = rows < 1 ? 1 : rows;
+	cols = cols < VT_MIN_COLS ? VT_MIN_COLS : cols;
 	if (rows == v->rows && cols == v->cols)
 		return;
 	vt_flush(v);

@@ -16,6 +16,9 @@
 
 struct vt;
 
+/* Fewer columns than this are made this many: a wide character needs 2. */
+#define VT_MIN_COLS	2
+
 /*
  * vt_feed may hold plain text back (the fast path, see vt.c): the
  * functions that read the screen see what was fed up to the last
