@@ -47,6 +47,46 @@ local function check(rows, cols, pieces)
 end
 
 describe("the screen's fast path", function()
+  it("survives C1 characters in UTF-8 (C2 80..9F), which libvterm gives width -1", function()
+    -- each of these crashed inside libvterm (an erase at a negative column)
+    for _, pieces in ipairs{
+      { "\xc2\x85\xc2\x85\xc2\x85\27[K" },
+      { "\xc2\x80\xc2\x80\xc2\x80\27[6n", "AB\27[K\27[3P\27[2@\27[2X\27[1K\27[J" },
+      { string.rep("\xc2\x85", 200) .. "\27[6n", "\27[K\27[5P\27[5@XYZ\27[1K\27[2K" },
+      { "\27[4h" .. string.rep("\xc2\x85", 50) .. "q\27[4l" },
+      { "\xc2\r\x85\27[K" },                  -- the decoder waits across a CR
+      { "\xc2\27[m\x85\27[3X" },                -- and across a sequence
+      { "\27N\xc2\x85\27[K" },                  -- and after a single shift
+      { "ab\xc2", "\x85\27[K" },                 -- split between two feeds
+      { "ab\xc2", "\xa9\27[K" },                 -- U+00A9, split
+    } do
+      local a, b = check(3, 10, pieces)
+      local _, col = a:cursor()
+      assert.is_true(col >= 1)
+      assert.is_truthy(a:row(1):find("\u{fffd}") or a:row(1):find("\u{a9}") or a:row(1) == "")
+    end
+    local a = check(3, 10, { "ab\xc2", "\xa9\27[K" })
+    assert.are.equal("ab\u{a9}", a:row(1))
+    -- a process's screen too
+    local p = pty.spawn{ "printf", "\\302\\205\\302\\205\\033[K", screen = true }
+    assert.are.same({ true, "exit", 0 }, { p:wait(T) })
+    assert.are.equal("\u{fffd}\u{fffd}", p:screen():row(1))
+    p:close()
+  end)
+
+  it("keeps a UTF-8 character split between two reads whole", function()
+    -- libvterm 0.1.4 shows U+FFFD for "ab\xc3" then "\xa9"
+    for _, case in ipairs{
+      { { "ab\xc3", "\xa9" }, "abé" },
+      { { "\27[mab\xe4\xb8", "\xadx" }, "ab中x" },
+      { { "ab\xf0\x9f", "\x98", "\x80!" }, "ab\u{1f600}!" },
+      { { "ab\xe4\xb8", "x" }, "ab\u{fffd}x" },      -- never completed
+    } do
+      local a = check(3, 10, case[1])
+      assert.are.equal(case[2], a:row(1))
+    end
+  end)
+
   it("makes a 1-column screen 2 columns wide, for wide characters", function()
     local s = pty.screen(5, 1)                  -- a wide character crashed here
     assert.are.same({ 5, 2 }, { s:size() })

@@ -63,6 +63,8 @@ struct vt {
 	char *pend;			/* plain bytes not fed yet */
 	size_t npend, cappend;
 	int pend_cut;			/* feed a CR before them: a cut */
+	char carry[8];			/* a UTF-8 sequence not whole yet */
+	size_t ncarry;
 };
 
 #define PEND_MAX	(64 * 1024)	/* fed at once past this */
@@ -465,12 +467,12 @@ pend_add(struct vt *v, const char *s, size_t n)
 }
 
 /*
- * Feed the child's bytes to the emulator (replies queue up).  A trailing
- * run of plain bytes is held back, to be cut when enough lines follow
- * (see the top of the file); reading the screen feeds it (vt_flush).
+ * Feed bytes to the emulator (replies queue up).  A trailing run of
+ * plain bytes is held back, to be cut when enough lines follow (see the
+ * top of the file); reading the screen feeds it (vt_flush).
  */
-void
-vt_feed(struct vt *v, const char *s, size_t n)
+static void
+feed_one(struct vt *v, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	unsigned long long before = v->changes;
@@ -492,6 +494,91 @@ vt_feed(struct vt *v, const char *s, size_t n)
 	vterm_screen_flush_damage(v->screen);
 	if (v->changes != before)
 		clock_gettime(CLOCK_MONOTONIC, &v->last);
+}
+
+static const char fffd[] = "\xef\xbf\xbd";	/* U+FFFD */
+
+/*
+ * Feed s[0, n) with its C2 bytes made safe.  libvterm 0.1.4 decodes
+ * C2 80..C2 9F as the C1 characters U+0080..U+009F and gives them width
+ * -1: the cursor goes to negative columns, and the next erase or insert
+ * crashes inside libvterm.  Its decoder also waits for the continuation
+ * byte across controls and escape sequences ("C2 CR 85" is U+0085 too).
+ * So a C2 reaches it only right before its continuation byte A0..BF; any
+ * other C2 (with the 80..9F after it, if there is one) becomes U+FFFD.
+ * Other forms of U+0080..U+009F are overlong: libvterm makes them U+FFFD.
+ */
+static void
+feed_c1safe(struct vt *v, const char *s, size_t n)
+{
+	const unsigned char *u;
+	size_t i = 0, from = 0;
+
+	while (i < n && (u = memchr(s + i, 0xc2, n - i)) != NULL) {
+		i = (size_t)(u - (const unsigned char *)s);
+		if (i + 1 < n && u[1] >= 0xa0 && u[1] <= 0xbf) {
+			i += 2;		/* U+00A0..U+00BF */
+			continue;
+		}
+		feed_one(v, s + from, i - from);
+		feed_one(v, fffd, 3);
+		i += i + 1 < n && u[1] >= 0x80 && u[1] <= 0x9f ? 2 : 1;
+		from = i;
+	}
+	feed_one(v, s + from, n - from);
+}
+
+/* How many bytes a UTF-8 sequence led by c has (libvterm's view), or 0. */
+static int
+seqlen(unsigned char c)
+{
+	return c < 0xc0 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf8 ? 4 :
+	    c < 0xfc ? 5 : c < 0xfe ? 6 : 0;
+}
+
+/*
+ * Feed the child's bytes.  A UTF-8 sequence that a read cut in two
+ * waits for the rest (v->carry): libvterm 0.1.4 decodes one split across
+ * two writes wrongly when the second starts a run of text ("ab\xc3" then
+ * "\xa9" shows "ab\uFFFD"), and a C2 must be seen with its next byte (see
+ * feed_c1safe).  A sequence the next read does not complete is fed as
+ * U+FFFD, so that libvterm's decoder is never left waiting by it.
+ */
+void
+vt_feed(struct vt *v, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, t, j;
+	int len;
+
+	if (n == 0)
+		return;
+	if (v->ncarry > 0) {
+		len = seqlen(v->carry[0]);
+		while (i < n && v->ncarry < (size_t)len && (u[i] & 0xc0) == 0x80)
+			v->carry[v->ncarry++] = (char)u[i++];
+		if (v->ncarry < (size_t)len && i == n)
+			return;		/* still not whole */
+		if (v->ncarry == (size_t)len)
+			feed_c1safe(v, v->carry, v->ncarry);
+		else
+			feed_one(v, fffd, 3);
+		v->ncarry = 0;
+	}
+	/* a sequence not whole at the end waits */
+	t = n;
+	for (j = n; j > i && n - j < 6; j--) {
+		if ((u[j - 1] & 0xc0) == 0x80)
+			continue;
+		len = seqlen(u[j - 1]);
+		if (len > 0 && n - (j - 1) < (size_t)len) {
+			t = j - 1;
+			memcpy(v->carry, s + t, n - t);
+			v->ncarry = n - t;
+		}
+		break;
+	}
+	feed_c1safe(v, s + i, t - i);
 }
 
 void
