@@ -87,6 +87,24 @@ describe("the screen's fast path", function()
     end
   end)
 
+  it("does not count NUL, BEL or DEL as a change", function()
+    local a, b = pair(3, 10)
+    feed(a, b, "x")
+    local ca, cb = a:changes(), b:changes()
+    feed(a, b, { "\0", "\a", "\127", "\0\a\127" })
+    assert.are.equal(cb, b:changes())
+    assert.are.equal(ca, a:changes())
+    feed(a, b, "y")
+    assert.is_true(a:changes() > ca)
+    same(a, b)
+    -- so a program that beeps every 20 ms lets the screen settle
+    local p = pty.spawn{ "sh", "-c", "printf x; while :; do printf '\\0\\a'; sleep 0.02; done",
+      screen = true }
+    p:expect_screen("x", T)
+    p:wait_stable(0.3, T)
+    p:close()
+  end)
+
   it("makes a 1-column screen 2 columns wide, for wide characters", function()
     local s = pty.screen(5, 1)                  -- a wide character crashed here
     assert.are.same({ 5, 2 }, { s:size() })

@@ -429,6 +429,22 @@ wrapcut(const struct vt *v, const unsigned char *s, size_t n, size_t *at)
 	return k * (size_t)v->cols;
 }
 
+/*
+ * Whether plain bytes draw or move the cursor: all but NUL, BEL and DEL
+ * do (libvterm ignores NUL and DEL, and has no bell to ring), so a
+ * program that only beeps, or pads with NULs, lets the screen settle.
+ */
+static int
+draws(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != '\0' && s[i] != '\a' && s[i] != 0x7f)
+			return 1;
+	return 0;
+}
+
 /* Hold plain bytes back, cut what cannot show; 0, or -1 (no memory). */
 static int
 pend_add(struct vt *v, const char *s, size_t n)
@@ -460,7 +476,8 @@ pend_add(struct vt *v, const char *s, size_t n)
 		v->npend -= p;
 		v->skipped += p;
 	}
-	touch(v);
+	if (draws(s, n))
+		touch(v);
 	if (v->npend > PEND_MAX)
 		vt_flush(v);
 	return 0;
