@@ -105,6 +105,37 @@ describe("the screen's fast path", function()
     p:close()
   end)
 
+  it("does not cut after sequences its tracker cannot read exactly", function()
+    -- margins set by a DECSTBM the tracker took for "no margins": the
+    -- cursor is below them, where lines do not scroll, so the first stays
+    local body = "ABCDEFGHIJ\r\n" .. string.rep("x\r\n", 20) .. "y"
+    for _, stbm in ipairs{ "\27[1;3r", "\27[1:3r", "\27[1;2147483651r", "\27[1;0000000003r" } do
+      local a = check(6, 20, stbm .. "\27[5;1H" .. body)
+      assert.are.equal("ABCDEFGHIJ", a:row(5))
+    end
+    -- modes hidden behind more than CSI_MAX (32) parameter bytes
+    local text = string.rep("abcdefghijklmnopqrstuvwxyz", 40) .. "!"
+    local zeros = string.rep("0", 40)
+    check(4, 10, "\27[?" .. zeros .. "7l" .. text)                 -- no autowrap
+    local flood = "ABCDEFGHIJ\r\n" .. string.rep("x\r\n", 30) .. "y"
+    check(6, 10, "\27[?" .. zeros .. "69h\27[3;6s" .. flood)      -- left/right margins
+    check(6, 10, { "\27[?" .. zeros, "69h\27[3;6s", flood })
+    -- double-width lines (ESC # 6), and the cursor report after them
+    local dwl = string.rep("a\r\n", 20) .. "\r" .. string.rep("X", 9) .. string.rep("\n", 10)
+    check(4, 10, { "\27#6", dwl .. "Y" })
+    check(4, 10, { "\27#6", dwl, "\27[6n" })
+    check(4, 10, { "\27#3\27#4", dwl, "\27[6n" })
+    -- until a reset: then it cuts again
+    local a, b = pair(24, 80)
+    local lines = {}
+    for i = 1, 2000 do lines[i] = "plain line " .. i end
+    feed(a, b, { "\27#6", table.concat(lines, "\r\n") .. "\r\n" })
+    assert.are.equal(0, a:_fastpath())
+    feed(a, b, { "\27c", table.concat(lines, "\r\n") .. "\r\n" })
+    assert.is_true(a:_fastpath() > 10000)
+    same(a, b)
+  end)
+
   it("makes a 1-column screen 2 columns wide, for wide characters", function()
     local s = pty.screen(5, 1)                  -- a wide character crashed here
     assert.are.same({ 5, 2 }, { s:size() })

@@ -20,11 +20,16 @@
  * cleared, as after the real CR, or CR LF).  This holds only without scroll
  * margins (DECSTBM, DECSLRM), so a small tracker of the escape-sequence
  * grammar follows the stream to know where sequences end and whether a
- * margin may be set; when in doubt it does not skip.  Plain bytes are held
- * back (up to PEND_MAX) until more come or the screen is read, so that
- * the cut works across reads; text that wraps without line ends is cut
- * in whole lines (wrapcut).  vt_set_fastpath(v,
- * 0) turns it off (the specs compare both ways).
+ * margin may be set; when in doubt it does not skip.  What it does not
+ * model exactly turns the cut off until RIS (ESC c) resets the terminal
+ * (v->unsure): any ESC # (double-width and double-height lines change
+ * where text lands), and a DECSTBM or mode set/reset whose parameters are
+ * cut short at CSI_MAX, have a ':' or a number of more than 6 digits
+ * (libvterm reads 1:3 as 1;3 and keeps 31 bits of 2147483651).  Plain
+ * bytes are held back (up to PEND_MAX) until more come or the screen is
+ * read, so that the cut works across reads; text that wraps without line
+ * ends is cut in whole lines (wrapcut).  vt_set_fastpath(v, 0) turns it
+ * off (the specs compare both ways).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +64,8 @@ struct vt {
 					   explicitly, 0 maybe not full */
 	int lr_margins;			/* DECLRMM was turned on: unknown */
 	int nowrap;			/* DECAWM was turned off */
+	int unsure;			/* the tracker met what it does not
+					   model: no cut until RIS */
 	unsigned long long skipped;
 	char *pend;			/* plain bytes not fed yet */
 	size_t npend, cappend;
@@ -219,6 +226,29 @@ vt_free(struct vt *v)
 	free(v);
 }
 
+/*
+ * Whether a CSI's parameters are beyond the tracker: cut short at
+ * CSI_MAX, with a sub-parameter (libvterm reads 1:3 much as 1;3), or with
+ * a number so long that libvterm's may differ from strtol's (libvterm
+ * keeps the low 31 bits: 2147483651 is 3).
+ */
+static int
+odd_params(const struct vt *v)
+{
+	size_t i, digits = 0;
+
+	if (v->ncsi >= CSI_MAX)
+		return 1;
+	for (i = 0; i < v->ncsi; i++) {
+		if (v->csi[i] == ':')
+			return 1;
+		digits = v->csi[i] >= '0' && v->csi[i] <= '9' ? digits + 1 : 0;
+		if (digits > 6)
+			return 1;
+	}
+	return 0;
+}
+
 /* The fast path's tracker: a CSI sequence ended with `final`. */
 static void
 csi_done(struct vt *v, int final)
@@ -230,6 +260,10 @@ csi_done(struct vt *v, int final)
 	if (v->csi_inter)
 		return;		/* e.g. DECSTR (CSI ! p): margins left as known */
 	v->csi[v->ncsi] = '\0';	/* for strtol */
+	if ((final == 'r' || final == 'h' || final == 'l') && odd_params(v)) {
+		v->unsure = 1;
+		return;
+	}
 	if (final == 'r' && !leader) {			/* DECSTBM */
 		if (p < end && *p != ';')
 			top = strtol(p, NULL, 10);
@@ -289,11 +323,14 @@ again:
 		    c == '_') {
 			v->g = G_STR;
 		} else if (c >= 0x20 && c <= 0x2f) {
+			if (c == '#')
+				v->unsure = 1;	/* DECDHL, DECDWL, DECALN */
 			v->g = G_ESC_INT;
 		} else if (c == 'c') {			/* RIS */
 			v->margins = 1;
 			v->lr_margins = 0;
 			v->nowrap = 0;
+			v->unsure = 0;
 			v->g = G_GROUND;
 		} else if (c >= 0x30 && c <= 0x7e) {
 			v->g = G_GROUND;
@@ -368,7 +405,7 @@ cut(const struct vt *v, const unsigned char *s, size_t q, size_t n)
 {
 	size_t i = n, lf = 0, need = 2 * (size_t)v->rows;
 
-	if (v->margins == 0 || v->lr_margins || n - q < need * 2)
+	if (v->margins == 0 || v->lr_margins || v->unsure || n - q < need * 2)
 		return q;
 	while (i > q && lf < need)
 		if (s[--i] == '\n')
@@ -418,7 +455,8 @@ wrapcut(const struct vt *v, const unsigned char *s, size_t n, size_t *at)
 {
 	size_t t = n, keep = 2 * (size_t)v->rows * (size_t)v->cols, k;
 
-	if (v->margins == 0 || v->lr_margins || v->nowrap || n < keep * 2)
+	if (v->margins == 0 || v->lr_margins || v->nowrap || v->unsure ||
+	    n < keep * 2)
 		return 0;
 	while (t > 0 && s[t - 1] >= 0x20 && s[t - 1] < 0x7f)
 		t--;
