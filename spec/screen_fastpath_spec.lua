@@ -136,6 +136,26 @@ describe("the screen's fast path", function()
     same(a, b)
   end)
 
+  it("does not cut where the dropped bytes would leave libvterm's UTF-8 decoder otherwise", function()
+    -- libvterm 0.1.4 waits for a continuation byte across CR, LF and
+    -- lines of ASCII: without the fast path "\xe2" ... "\x82\xac" is a €
+    local a_lines, b_lines = string.rep("a\r\n", 20), string.rep("b\r\n", 10)
+    check(4, 10, a_lines .. "\xe2\r\n" .. b_lines .. "\x82\xac")
+    check(4, 10, a_lines .. "\xe2\r\n" .. b_lines .. "\xc3\xa9")
+    check(4, 10, { a_lines .. "\xe2\r\n", b_lines, "\x82\xac" })
+    check(4, 10, a_lines .. "\x82\r\n" .. b_lines .. "\xc3\xa9")     -- a stray continuation
+    -- the decoder already waits where the plain text starts: a whole
+    -- character in the dropped part ends its wait, only without the cut
+    local e_lines = string.rep("\xc3\xa9\r\n", 20)
+    check(4, 10, "\xe2\27[m" .. e_lines .. b_lines .. "\x82\xac")
+    check(4, 10, { "\xe2\27[m", e_lines, b_lines, "\x82\xac" })
+    -- whole characters are cut as usual
+    local a, b = pair(4, 10)
+    feed(a, b, string.rep("x中文 \xc3\xa9\r\n", 40) .. "end")
+    assert.is_true(a:_fastpath() > 100)
+    same(a, b)
+  end)
+
   it("makes a 1-column screen 2 columns wide, for wide characters", function()
     local s = pty.screen(5, 1)                  -- a wide character crashed here
     assert.are.same({ 5, 2 }, { s:size() })

@@ -25,8 +25,10 @@
  * (v->unsure): any ESC # (double-width and double-height lines change
  * where text lands), and a DECSTBM or mode set/reset whose parameters are
  * cut short at CSI_MAX, have a ':' or a number of more than 6 digits
- * (libvterm reads 1:3 as 1;3 and keeps 31 bits of 2147483651).  Plain
- * bytes are held back (up to PEND_MAX) until more come or the screen is
+ * (libvterm reads 1:3 as 1;3 and keeps 31 bits of 2147483651).  Nor
+ * does it cut where the dropped bytes are not whole UTF-8 sequences:
+ * libvterm's decoder waits for a continuation byte across lines of ASCII
+ * (u8check).  Plain bytes are held back (up to PEND_MAX) until more come or the screen is
  * read, so that the cut works across reads; text that wraps without line
  * ends is cut in whole lines (wrapcut).  vt_set_fastpath(v, 0) turns it
  * off (the specs compare both ways).
@@ -70,11 +72,18 @@ struct vt {
 	char *pend;			/* plain bytes not fed yet */
 	size_t npend, cappend;
 	int pend_cut;			/* feed a CR before them: a cut */
+	int u8need;			/* continuation bytes libvterm's UTF-8
+					   decoder waits for (a model) */
+	int pend_u8;			/* u8need where pend starts */
+	size_t u8scan;			/* pend[0, u8scan) checked (u8check) */
+	size_t u8bad;			/* the first byte in pend not in a
+					   whole UTF-8 sequence, or NONE */
 	char carry[8];			/* a UTF-8 sequence not whole yet */
 	size_t ncarry;
 };
 
 #define PEND_MAX	(64 * 1024)	/* fed at once past this */
+#define NONE	((size_t)-1)
 
 /* Bytes that change nothing but the text and the cursor (see above). */
 static unsigned char plain[256];
@@ -201,6 +210,7 @@ vt_new(int rows, int cols)
 	v->cursor_visible = 1;
 	v->fast = 1;
 	v->margins = 1;
+	v->u8bad = NONE;
 	vterm_set_utf8(v->term, 1);
 	vterm_output_set_callback(v->term, cb_output, v);
 	v->state = vterm_obtain_state(v->term);
@@ -372,27 +382,102 @@ again:
 	}
 }
 
+/* How many bytes a UTF-8 sequence led by c has (libvterm's view), or 0. */
+static int
+seqlen(unsigned char c)
+{
+	return c < 0xc0 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf8 ? 4 :
+	    c < 0xfc ? 5 : c < 0xfe ? 6 : 0;
+}
+
+/*
+ * libvterm's UTF-8 decoder after byte c of text, in a model: *need is
+ * how many continuation bytes it waits for.  It keeps waiting across
+ * controls, escape sequences and some ASCII, and FE and FF leave it be.
+ * The model never says 0 where libvterm waits (libvterm also stops
+ * waiting at some ASCII, which the model does not follow).
+ */
+static void
+u8step(int *need, unsigned char c)
+{
+	if (c < 0xc0) {
+		if (*need > 0)
+			(*need)--;
+	} else if (c < 0xfe) {
+		*need = seqlen(c) - 1;
+	}
+}
+
 /*
  * Follow s[0, n) with the tracker; return where the trailing run of
- * plain bytes read in the ground state starts, or n if there is none.
+ * plain bytes read in the ground state starts, or n if there is none,
+ * and in *run_u8 the decoder model (u8need) where it starts.
  */
 static size_t
-scan(struct vt *v, const unsigned char *s, size_t n)
+scan(struct vt *v, const unsigned char *s, size_t n, int *run_u8)
 {
 	size_t i = 0, run = n;
 
 	while (i < n) {
 		if (v->g == G_GROUND && plain[s[i]]) {
-			if (run == n)
-				run = i;
-			while (++i < n && plain[s[i]])
-				;
+			run = i;
+			*run_u8 = v->u8need;
+			for (; i < n && plain[s[i]]; i++)
+				if (s[i] >= 0x80)
+					u8step(&v->u8need, s[i]);
 			continue;
 		}
 		run = n;
 		track(v, s[i++]);
 	}
 	return run;
+}
+
+/*
+ * Find the first byte of pend that a cut may not drop (v->u8bad), from
+ * where the last look stopped: the bytes before a cut must be whole
+ * UTF-8 sequences (no stray continuation byte, no lead byte without all
+ * of its continuation bytes), and ASCII only if libvterm's decoder was
+ * waiting where pend starts, for a dropped sequence would end its wait
+ * with the slow path and not with the fast one.  Either way the decoder
+ * is left as the fast path leaves it, which skips the bytes.
+ */
+static void
+u8check(struct vt *v)
+{
+	const unsigned char *s = (const unsigned char *)v->pend;
+	size_t i = v->u8scan, n = v->npend, len, k;
+
+	while (i < n && v->u8bad == NONE) {
+		if (s[i] < 0x80) {
+			i++;
+			continue;
+		}
+		len = (size_t)seqlen(s[i]);
+		if (v->pend_u8 != 0 || len == 0) {
+			v->u8bad = i;
+			break;
+		}
+		if (n - i < len)
+			break;		/* not whole yet: look again later */
+		for (k = 1; k < len && (s[i + k] & 0xc0) == 0x80; k++)
+			;
+		if (k < len) {
+			v->u8bad = i;
+			break;
+		}
+		i += len;
+	}
+	v->u8scan = i;
+}
+
+/* pend lost bytes [at, at + k): move a position in it to match. */
+static size_t
+shift(size_t pos, size_t at, size_t k)
+{
+	if (pos == NONE || pos <= at)
+		return pos;
+	return pos >= at + k ? pos - k : at;
 }
 
 /*
@@ -412,7 +497,10 @@ cut(const struct vt *v, const unsigned char *s, size_t q, size_t n)
 			lf++;
 	if (lf < need)
 		return q;
-	/* i + 1 must start a line: after "\r" or "\r\n" (column 0) */
+	/* i + 1 must start a line: after "\r" or "\r\n" (column 0), and
+	 * no further than where a cut may not drop bytes (u8check) */
+	if (v->u8bad != NONE && v->u8bad < i)
+		i = v->u8bad;
 	while (i > q) {
 		i--;
 		if (i + 1 < n && s[i + 1] >= 0x20 && s[i + 1] < 0x7f &&
@@ -439,6 +527,8 @@ vt_flush(struct vt *v)
 	vterm_screen_flush_damage(v->screen);
 	v->npend = 0;
 	v->pend_cut = 0;
+	v->u8scan = 0;
+	v->u8bad = NONE;
 	v->changes = changes;
 }
 
@@ -501,18 +591,23 @@ pend_add(struct vt *v, const char *s, size_t n)
 	}
 	memcpy(v->pend + v->npend, s, n);
 	v->npend += n;
+	u8check(v);
 	p = cut(v, (const unsigned char *)v->pend, 0, v->npend);
 	if (p > 0) {
 		memmove(v->pend, v->pend + p, v->npend - p);
 		v->npend -= p;
 		v->pend_cut = 1;
 		v->skipped += p;
+		v->u8scan = shift(v->u8scan, 0, p);
+		v->u8bad = shift(v->u8bad, 0, p);
 	}
 	if ((p = wrapcut(v, (const unsigned char *)v->pend, v->npend,
 	    &at)) > 0) {
 		memmove(v->pend + at, v->pend + at + p, v->npend - at - p);
 		v->npend -= p;
 		v->skipped += p;
+		v->u8scan = shift(v->u8scan, at, p);
+		v->u8bad = shift(v->u8bad, at, p);
 	}
 	if (draws(s, n))
 		touch(v);
@@ -532,16 +627,19 @@ feed_one(struct vt *v, const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 	unsigned long long before = v->changes;
 	size_t q;
+	int run_u8 = 0;
 
 	if (n == 0)
 		return;
-	q = scan(v, u, n);	/* always: the tracker must stay in step */
+	q = scan(v, u, n, &run_u8);	/* always: the tracker must keep up */
 	if (!v->fast)
 		q = n;
 	if (q > 0) {
 		vt_flush(v);	/* what came first goes first */
 		vterm_input_write(v->term, s, q);
 	}
+	if (v->npend == 0)
+		v->pend_u8 = run_u8;
 	if (q < n && pend_add(v, s + q, n - q) == -1) {
 		vt_flush(v);
 		vterm_input_write(v->term, s + q, n - q);
@@ -581,14 +679,6 @@ feed_c1safe(struct vt *v, const char *s, size_t n)
 		from = i;
 	}
 	feed_one(v, s + from, n - from);
-}
-
-/* How many bytes a UTF-8 sequence led by c has (libvterm's view), or 0. */
-static int
-seqlen(unsigned char c)
-{
-	return c < 0xc0 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf8 ? 4 :
-	    c < 0xfc ? 5 : c < 0xfe ? 6 : 0;
 }
 
 /*
