@@ -156,6 +156,51 @@ describe("the screen's fast path", function()
     same(a, b)
   end)
 
+  it("gives the same screen however small the reads (and still skips)", function()
+    -- the patterns that took quadratic time: each read looked at all the
+    -- text held back (no time is measured here: the results must agree)
+    local function pieces(n, f)
+      local t, total, i = {}, 0, 0
+      while total < n do
+        i = i + 1
+        t[i] = f(i)
+        total = total + #t[i]
+      end
+      return t
+    end
+    local text = "abcdefghijklmnopqrstuvwxyz\r\n"
+    local wrap = "0123456789abcdefghijklmnopqrstuvwxyz"
+    for _, case in ipairs{
+      { "progress", pieces(60000, function(i)
+        return string.format("\r[%-10s] %5d", string.rep("#", i % 10), i) end), false },
+      { "LF-only lines", pieces(60000, function(i) return string.format("line %012d\n", i) end), false },
+      { "CRLF lines, 1 byte a read", pieces(60000, function(i)
+        local k = i % #text + 1
+        return text:sub(k, k) end), true },
+      { "wrapping text, 1 byte a read", pieces(60000, function(i)
+        local k = i % #wrap + 1
+        return wrap:sub(k, k) end), true },
+      { "wrapping text, reads of 7", pieces(60000, function(i)
+        return (wrap .. wrap):sub(i % #wrap + 1, i % #wrap + 7) end), true },
+      { "lines of UTF-8, 3 bytes a read", pieces(60000, function(i)
+        return ("x中é\r\n"):rep(3):sub((i - 1) % 8 * 3 + 1, (i - 1) % 8 * 3 + 3) end), true },
+    } do
+      for _, size in ipairs{ { 24, 80 }, { 3, 7 } } do
+        local a, b = pair(size[1], size[2])
+        feed(a, b, case[2])
+        same(a, b)
+        if case[3] then assert.is_true(a:_fastpath() > 10000, case[1]) end
+        -- read the screen (a flush) between reads, then go on
+        for i = 1, 200 do
+          a:feed(case[2][i])
+          b:feed(case[2][i])
+          if i % 37 == 0 then same(a, b) end
+        end
+        same(a, b)
+      end
+    end
+  end)
+
   it("makes a 1-column screen 2 columns wide, for wide characters", function()
     local s = pty.screen(5, 1)                  -- a wide character crashed here
     assert.are.same({ 5, 2 }, { s:size() })

@@ -28,10 +28,12 @@
  * (libvterm reads 1:3 as 1;3 and keeps 31 bits of 2147483651).  Nor
  * does it cut where the dropped bytes are not whole UTF-8 sequences:
  * libvterm's decoder waits for a continuation byte across lines of ASCII
- * (u8check).  Plain bytes are held back (up to PEND_MAX) until more come or the screen is
- * read, so that the cut works across reads; text that wraps without line
- * ends is cut in whole lines (wrapcut).  vt_set_fastpath(v, 0) turns it
- * off (the specs compare both ways).
+ * (u8check).  Plain bytes are held back (up to PEND_MAX) until more
+ * come or the screen is read, so that the cut works across reads; text
+ * that wraps without line ends is cut in whole lines (wrapcut).  Each
+ * byte held back is looked at a bounded number of times however small
+ * the reads (cutlow, tail).  vt_set_fastpath(v, 0) turns it off (the
+ * specs compare both ways).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,8 @@ struct vt {
 	size_t u8scan;			/* pend[0, u8scan) checked (u8check) */
 	size_t u8bad;			/* the first byte in pend not in a
 					   whole UTF-8 sequence, or NONE */
+	size_t cutlow;			/* no cut below: looked at (cut) */
+	size_t tail;			/* printable ASCII bytes ending pend */
 	char carry[8];			/* a UTF-8 sequence not whole yet */
 	size_t ncarry;
 };
@@ -481,33 +485,39 @@ shift(size_t pos, size_t at, size_t k)
 }
 
 /*
- * Where the fast path may resume in s[q, n): at a printable ASCII byte
- * just after a CR or a CR LF, followed by at least 2 x rows LFs; or q
- * when it may not skip.
+ * Where the fast path may resume in pend: at a printable ASCII byte just
+ * after a CR or a CR LF, followed by at least 2 x rows LFs, and not past
+ * u8bad; or 0 when it may not skip.  The places below v->cutlow were
+ * looked at before and found wanting: whether one will do depends only on
+ * the bytes around it and on enough LFs after it, which more bytes do not
+ * undo; so each byte is looked at once, however small the reads.
  */
 static size_t
-cut(const struct vt *v, const unsigned char *s, size_t q, size_t n)
+cut(struct vt *v)
 {
-	size_t i = n, lf = 0, need = 2 * (size_t)v->rows;
+	const unsigned char *s = (const unsigned char *)v->pend, *p;
+	size_t n = v->npend, i = n, lf = 0, need = 2 * (size_t)v->rows, thr;
 
-	if (v->margins == 0 || v->lr_margins || v->unsure || n - q < need * 2)
-		return q;
-	while (i > q && lf < need)
-		if (s[--i] == '\n')
-			lf++;
+	if (v->margins == 0 || v->lr_margins || v->unsure || n < need * 2)
+		return 0;
+	while (lf < need && (p = memrchr(s, '\n', i)) != NULL) {
+		i = (size_t)(p - s);
+		lf++;
+	}
 	if (lf < need)
-		return q;
-	/* i + 1 must start a line: after "\r" or "\r\n" (column 0), and
-	 * no further than where a cut may not drop bytes (u8check) */
+		return 0;
+	thr = i;
 	if (v->u8bad != NONE && v->u8bad < i)
 		i = v->u8bad;
-	while (i > q) {
+	/* i + 1 must start a line: after "\r" or "\r\n" (column 0) */
+	while (i > v->cutlow) {
 		i--;
-		if (i + 1 < n && s[i + 1] >= 0x20 && s[i + 1] < 0x7f &&
-		    (s[i] == '\r' || (s[i] == '\n' && i > q && s[i - 1] == '\r')))
+		if (s[i + 1] >= 0x20 && s[i + 1] < 0x7f &&
+		    (s[i] == '\r' || (s[i] == '\n' && i > 0 && s[i - 1] == '\r')))
 			return i + 1;
 	}
-	return q;
+	v->cutlow = thr;
+	return 0;
 }
 
 /*
@@ -529,27 +539,28 @@ vt_flush(struct vt *v)
 	v->pend_cut = 0;
 	v->u8scan = 0;
 	v->u8bad = NONE;
+	v->cutlow = 0;
+	v->tail = 0;
 	v->changes = changes;
 }
 
 /*
  * Text with no line ends at all wraps instead: in a trailing run of
- * printable ASCII (one column a byte), whole lines' worth (cols bytes)
+ * printable ASCII (v->tail bytes, one column each), whole lines' worth (cols bytes)
  * may go from its front as long as 2 x rows lines' worth stay, for every
  * byte after them lands in the same column as before, and on the final
  * screen only lines the rest wrote wholly show.  Needs autowrap on.
  * Returns how many bytes to drop at *at.
  */
 static size_t
-wrapcut(const struct vt *v, const unsigned char *s, size_t n, size_t *at)
+wrapcut(const struct vt *v, size_t n, size_t *at)
 {
-	size_t t = n, keep = 2 * (size_t)v->rows * (size_t)v->cols, k;
+	size_t t = n - v->tail, keep = 2 * (size_t)v->rows * (size_t)v->cols;
+	size_t k;
 
 	if (v->margins == 0 || v->lr_margins || v->nowrap || v->unsure ||
-	    n < keep * 2)
+	    n < keep * 2 || v->tail > n)
 		return 0;
-	while (t > 0 && s[t - 1] >= 0x20 && s[t - 1] < 0x7f)
-		t--;
 	if (n - t < keep + (size_t)v->cols)
 		return 0;
 	k = (n - t - keep) / (size_t)v->cols;
@@ -577,7 +588,7 @@ draws(const char *s, size_t n)
 static int
 pend_add(struct vt *v, const char *s, size_t n)
 {
-	size_t cap, p, at = 0;
+	size_t cap, p, at = 0, k;
 	char *np;
 
 	if (v->npend + n > v->cappend) {
@@ -591,23 +602,29 @@ pend_add(struct vt *v, const char *s, size_t n)
 	}
 	memcpy(v->pend + v->npend, s, n);
 	v->npend += n;
+	for (k = n; k > 0 && s[k - 1] >= 0x20 && s[k - 1] < 0x7f; k--)
+		;
+	v->tail = k == 0 ? v->tail + n : n - k;
 	u8check(v);
-	p = cut(v, (const unsigned char *)v->pend, 0, v->npend);
-	if (p > 0) {
+	/* no new LF, no new place to cut at */
+	if (memchr(s, '\n', n) != NULL && (p = cut(v)) > 0) {
 		memmove(v->pend, v->pend + p, v->npend - p);
 		v->npend -= p;
 		v->pend_cut = 1;
 		v->skipped += p;
 		v->u8scan = shift(v->u8scan, 0, p);
 		v->u8bad = shift(v->u8bad, 0, p);
+		v->cutlow = 0;
+		if (v->tail > v->npend)
+			v->tail = v->npend;
 	}
-	if ((p = wrapcut(v, (const unsigned char *)v->pend, v->npend,
-	    &at)) > 0) {
+	if ((p = wrapcut(v, v->npend, &at)) > 0) {
 		memmove(v->pend + at, v->pend + at + p, v->npend - at - p);
 		v->npend -= p;
 		v->skipped += p;
 		v->u8scan = shift(v->u8scan, at, p);
 		v->u8bad = shift(v->u8bad, at, p);
+		v->tail -= p;
 	}
 	if (draws(s, n))
 		touch(v);
