@@ -439,12 +439,12 @@ scan(struct vt *v, const unsigned char *s, size_t n, int *run_u8)
 
 /*
  * Find the first byte of pend that a cut may not drop (v->u8bad), from
- * where the last look stopped: the bytes before a cut must be whole
+ * where the last look stopped.  The bytes before a cut must be whole
  * UTF-8 sequences (no stray continuation byte, no lead byte without all
- * of its continuation bytes), and ASCII only if libvterm's decoder was
- * waiting where pend starts, for a dropped sequence would end its wait
- * with the slow path and not with the fast one.  Either way the decoder
- * is left as the fast path leaves it, which skips the bytes.
+ * of its continuation bytes); and only ASCII if libvterm's decoder was
+ * already waiting where pend starts (pend_u8), for a dropped sequence
+ * would end that wait without the fast path and not with it.  So the
+ * dropped bytes leave the decoder as they found it, as skipping does.
  */
 static void
 u8check(struct vt *v)
@@ -546,10 +546,11 @@ vt_flush(struct vt *v)
 
 /*
  * Text with no line ends at all wraps instead: in a trailing run of
- * printable ASCII (v->tail bytes, one column each), whole lines' worth (cols bytes)
- * may go from its front as long as 2 x rows lines' worth stay, for every
- * byte after them lands in the same column as before, and on the final
- * screen only lines the rest wrote wholly show.  Needs autowrap on.
+ * printable ASCII (v->tail bytes, one column each), whole lines' worth
+ * (cols bytes) may go from its front as long as 2 x rows lines' worth
+ * stay, for every byte after them lands in the same column as before,
+ * and on the final screen only lines the rest wrote wholly show.  Needs
+ * autowrap on.
  * Returns how many bytes to drop at *at.
  */
 static size_t
