@@ -201,6 +201,21 @@ describe("the screen's fast path", function()
     end
   end)
 
+  it("survives a resize to fewer rows than its scroll margins", function()
+    -- libvterm 0.1.4 kept a top margin below the new last row and
+    -- crashed at the next scroll
+    for _, stbm in ipairs{ "\27[4r", "\27[4;9r", "\27[4:9r", "\27[6;7r" } do
+      local a, b = pair(8, 32)
+      feed(a, b, stbm .. "\27[3;5Hab")
+      a:resize(2, 18)
+      b:resize(2, 18)
+      assert.are.same({ 2, 7, true }, { a:cursor() })      -- kept (row 3 is now the last)
+      feed(a, b, string.rep("w", 100) .. "\r\n\r\nend")
+      same(a, b)
+      assert.are.equal("end", a:row(2))
+    end
+  end)
+
   it("makes a 1-column screen 2 columns wide, for wide characters", function()
     local s = pty.screen(5, 1)                  -- a wide character crashed here
     assert.are.same({ 5, 2 }, { s:size() })

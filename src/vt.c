@@ -35,6 +35,7 @@
  * the reads (cutlow, tail).  vt_set_fastpath(v, 0) turns it off (the
  * specs compare both ways).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -744,6 +745,28 @@ vt_feed(struct vt *v, const char *s, size_t n)
 	feed_c1safe(v, s + i, t - i);
 }
 
+/*
+ * libvterm 0.1.4 keeps the scroll margins when the screen gets fewer
+ * rows: a top margin below the new last row crashes it (a negative
+ * memmove) at the next scroll.  So before such a resize, margins that may
+ * be set are reset (DECSTBM with no parameters, as xterm resets them on
+ * any resize) and the cursor, which that homes, is put back.  Only
+ * between sequences: written in the middle of one, it would end it.
+ */
+static void
+unset_margins(struct vt *v)
+{
+	VTermPos pos;
+	char cup[32];
+	int n;
+
+	vterm_state_get_cursorpos(v->state, &pos);
+	vterm_input_write(v->term, "\033[r", 3);
+	n = snprintf(cup, sizeof cup, "\033[%d;%dH", pos.row + 1, pos.col + 1);
+	vterm_input_write(v->term, cup, (size_t)n);
+	v->margins = 1;
+}
+
 void
 vt_resize(struct vt *v, int rows, int cols)
 {
@@ -752,6 +775,9 @@ vt_resize(struct vt *v, int rows, int cols)
 	if (rows == v->rows && cols == v->cols)
 		return;
 	vt_flush(v);
+	if (rows < v->rows && (v->margins != 1 || v->unsure) &&
+	    v->g == G_GROUND)
+		unset_margins(v);
 	vterm_set_size(v->term, rows, cols);
 	vterm_screen_flush_damage(v->screen);
 	v->rows = rows;
