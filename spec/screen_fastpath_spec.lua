@@ -216,6 +216,19 @@ describe("the screen's fast path", function()
     end
   end)
 
+  it("survives a resize that takes the cursor's line off the top", function()
+    -- libvterm 0.1.4 keeps the bottom text in view and moved the cursor
+    -- to row -1: the next character (in insert mode) crashed it
+    local a, b = pair(12, 28)
+    feed(a, b, "\n" .. string.rep("w", 85) .. "\27[H\27[4h")
+    a:resize(4, 6)
+    b:resize(4, 6)
+    assert.are.same({ 1, 1, true }, { a:cursor() })
+    feed(a, b, "xyz")
+    same(a, b)
+    assert.are.equal("xyz", a:row(1):sub(1, 3))
+  end)
+
   it("makes a 1-column screen 2 columns wide, for wide characters", function()
     local s = pty.screen(5, 1)                  -- a wide character crashed here
     assert.are.same({ 5, 2 }, { s:size() })

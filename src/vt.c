@@ -767,9 +767,20 @@ unset_margins(struct vt *v)
 	v->margins = 1;
 }
 
+/*
+ * Resize the screen (flushing what is held back first).  When libvterm
+ * 0.1.4 keeps the text at the bottom in view, it moves the cursor up with
+ * it, to a negative row if the cursor's line goes off the top, and the
+ * next character crashed it: the cursor goes to the top row then (only
+ * between sequences, as in unset_margins).
+ */
 void
 vt_resize(struct vt *v, int rows, int cols)
 {
+	VTermPos pos;
+	char cup[32];
+	int n;
+
 	rows = rows < 1 ? 1 : rows;
 	cols = cols < VT_MIN_COLS ? VT_MIN_COLS : cols;
 	if (rows == v->rows && cols == v->cols)
@@ -779,6 +790,12 @@ vt_resize(struct vt *v, int rows, int cols)
 	    v->g == G_GROUND)
 		unset_margins(v);
 	vterm_set_size(v->term, rows, cols);
+	vterm_state_get_cursorpos(v->state, &pos);
+	if (pos.row < 0 && v->g == G_GROUND) {
+		/* libvterm 0.1.4 moved it up with the text, off the top */
+		n = snprintf(cup, sizeof cup, "\033[1;%dH", pos.col + 1);
+		vterm_input_write(v->term, cup, (size_t)n);
+	}
 	vterm_screen_flush_damage(v->screen);
 	v->rows = rows;
 	v->cols = cols;
