@@ -229,6 +229,19 @@ describe("the screen's fast path", function()
     assert.are.equal("xyz", a:row(1):sub(1, 3))
   end)
 
+  it("survives ESC # after a saved cursor was restored off a smaller screen", function()
+    -- libvterm 0.1.4 restores a saved cursor outside the screen; ESC #
+    -- then wrote the line attributes out of bounds
+    for _, seq in ipairs{ "\27#6x", "\27#5", "\27#8", "\27#3\27#4ab" } do
+      local a, b = pair(9, 20)
+      feed(a, b, "\27[5;18H\0277")
+      a:resize(3, 10)
+      b:resize(3, 10)
+      feed(a, b, { "\0278" .. seq, "\r\nend" })
+      same(a, b)
+    end
+  end)
+
   it("makes a 1-column screen 2 columns wide, for wide characters", function()
     local s = pty.screen(5, 1)                  -- a wide character crashed here
     assert.are.same({ 5, 2 }, { s:size() })

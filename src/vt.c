@@ -671,6 +671,45 @@ feed_one(struct vt *v, const char *s, size_t n)
 static const char fffd[] = "\xef\xbf\xbd";	/* U+FFFD */
 
 /*
+ * Feed s[0, n) with the cursor put back on the screen before each ESC #
+ * (DECDHL, DECDWL, DECSWL, DECALN).  libvterm 0.1.4 does not move a saved
+ * cursor into a screen made smaller, so DECRC can leave it off the screen,
+ * and ESC # then writes the line's attributes out of bounds (a crash).
+ * Only where the tracker is between sequences, and not when ESC and #
+ * come in different feeds.
+ */
+static void
+feed_guarded(struct vt *v, const char *s, size_t n)
+{
+	const char *e;
+	VTermPos pos;
+	char cup[32];
+	int k;
+
+	while ((e = memmem(s, n, "\033#", 2)) != NULL) {
+		feed_one(v, s, (size_t)(e - s));
+		n -= (size_t)(e - s);
+		s = e;
+		vt_flush(v);
+		vterm_state_get_cursorpos(v->state, &pos);
+		if (v->g == G_GROUND && (pos.row < 0 || pos.row >= v->rows ||
+		    pos.col < 0 || pos.col >= v->cols)) {
+			pos.row = pos.row < 0 ? 0 : pos.row >= v->rows ?
+			    v->rows - 1 : pos.row;
+			pos.col = pos.col < 0 ? 0 : pos.col >= v->cols ?
+			    v->cols - 1 : pos.col;
+			k = snprintf(cup, sizeof cup, "\033[%d;%dH",
+			    pos.row + 1, pos.col + 1);
+			vterm_input_write(v->term, cup, (size_t)k);
+		}
+		feed_one(v, s, 2);
+		s += 2;
+		n -= 2;
+	}
+	feed_one(v, s, n);
+}
+
+/*
  * Feed s[0, n) with its C2 bytes made safe.  libvterm 0.1.4 decodes
  * C2 80..C2 9F as the C1 characters U+0080..U+009F and gives them width
  * -1: the cursor goes to negative columns, and the next erase or insert
@@ -692,12 +731,12 @@ feed_c1safe(struct vt *v, const char *s, size_t n)
 			i += 2;		/* U+00A0..U+00BF */
 			continue;
 		}
-		feed_one(v, s + from, i - from);
+		feed_guarded(v, s + from, i - from);
 		feed_one(v, fffd, 3);
 		i += i + 1 < n && u[1] >= 0x80 && u[1] <= 0x9f ? 2 : 1;
 		from = i;
 	}
-	feed_one(v, s + from, n - from);
+	feed_guarded(v, s + from, n - from);
 }
 
 /*
