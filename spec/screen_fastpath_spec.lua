@@ -214,6 +214,19 @@ describe("the screen's fast path", function()
       same(a, b)
       assert.are.equal("end", a:row(2))
     end
+    -- also when the resize comes in the middle of a sequence: it waits
+    -- for the sequence's end (the margins are reset between sequences)
+    local a, b = pair(9, 33)
+    feed(a, b, "\27[5r\n\27")
+    a:resize(2, 34)
+    b:resize(2, 34)
+    assert.are.same({ 9, 33 }, { a:size() })
+    feed(a, b, { "[1mX", "\r\nend" })
+    assert.are.same({ 2, 34 }, { a:size() })
+    same(a, b)
+    assert.are.equal("X", a:row(1))                     -- the sequence was not broken
+    assert.is_true(select(2, a:cell(1, 1)).bold)
+    assert.are.equal("end", a:row(2))
   end)
 
   it("survives a resize that takes the cursor's line off the top", function()

@@ -85,6 +85,8 @@ struct vt {
 	size_t tail;			/* printable ASCII bytes ending pend */
 	char carry[8];			/* a UTF-8 sequence not whole yet */
 	size_t ncarry;
+	int want_rows, want_cols;	/* a resize waiting for the end of a
+					   sequence (vt_resize), or 0 */
 };
 
 #define PEND_MAX	(64 * 1024)	/* fed at once past this */
@@ -645,11 +647,27 @@ feed_one(struct vt *v, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	unsigned long long before = v->changes;
-	size_t q;
-	int run_u8 = 0;
+	size_t q, j;
+	int run_u8 = 0, rows, cols;
+	struct vt t;
 
 	if (n == 0)
 		return;
+	if (v->want_rows > 0) {
+		/* feed up to the end of the sequence, then resize */
+		t = *v;
+		for (j = 0; j < n && t.g != G_GROUND; j++)
+			track(&t, u[j]);
+		if (t.g == G_GROUND) {
+			rows = v->want_rows;
+			cols = v->want_cols;
+			v->want_rows = 0;
+			feed_one(v, s, j);
+			vt_resize(v, rows, cols);
+			feed_one(v, s + j, n - j);
+			return;
+		}
+	}
 	q = scan(v, u, n, &run_u8);	/* always: the tracker must keep up */
 	if (!v->fast)
 		q = n;
@@ -790,7 +808,7 @@ vt_feed(struct vt *v, const char *s, size_t n)
  * memmove) at the next scroll.  So before such a resize, margins that may
  * be set are reset (DECSTBM with no parameters, as xterm resets them on
  * any resize) and the cursor, which that homes, is put back.  Only
- * between sequences: written in the middle of one, it would end it.
+ * between sequences (see vt_resize): in the middle of one, it would end it.
  */
 static void
 unset_margins(struct vt *v)
@@ -810,8 +828,10 @@ unset_margins(struct vt *v)
  * Resize the screen (flushing what is held back first).  When libvterm
  * 0.1.4 keeps the text at the bottom in view, it moves the cursor up with
  * it, to a negative row if the cursor's line goes off the top, and the
- * next character crashed it: the cursor goes to the top row then (only
- * between sequences, as in unset_margins).
+ * next character crashed it: the cursor goes to the top row then.  These
+ * repairs are written between sequences only, so a resize to fewer rows
+ * that comes in the middle of one waits for its end (v->want_rows, see
+ * feed_one); the screen keeps its size until then.
  */
 void
 vt_resize(struct vt *v, int rows, int cols)
@@ -822,15 +842,20 @@ vt_resize(struct vt *v, int rows, int cols)
 
 	rows = rows < 1 ? 1 : rows;
 	cols = cols < VT_MIN_COLS ? VT_MIN_COLS : cols;
+	v->want_rows = 0;
 	if (rows == v->rows && cols == v->cols)
 		return;
+	if (rows < v->rows && v->g != G_GROUND) {
+		v->want_rows = rows;
+		v->want_cols = cols;
+		return;
+	}
 	vt_flush(v);
-	if (rows < v->rows && (v->margins != 1 || v->unsure) &&
-	    v->g == G_GROUND)
+	if (rows < v->rows && (v->margins != 1 || v->unsure))
 		unset_margins(v);
 	vterm_set_size(v->term, rows, cols);
 	vterm_state_get_cursorpos(v->state, &pos);
-	if (pos.row < 0 && v->g == G_GROUND) {
+	if (pos.row < 0) {
 		/* libvterm 0.1.4 moved it up with the text, off the top */
 		n = snprintf(cup, sizeof cup, "\033[1;%dH", pos.col + 1);
 		vterm_input_write(v->term, cup, (size_t)n);
