@@ -389,6 +389,26 @@ again:
 	}
 }
 
+/*
+ * How many of s[0, n) are printable ASCII from the start, give or take
+ * the last 7: whole words of 8 bytes at a time, for the loops over long
+ * runs of text (no byte has the top bit set or is below 0x20).
+ */
+static size_t
+ascii_words(const unsigned char *s, size_t n)
+{
+	const uint64_t hi = 0x8080808080808080u, sp = 0x2020202020202020u;
+	uint64_t w;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if ((w & hi) != 0 || ((w - sp) & ~w & hi) != 0)
+			break;
+	}
+	return i;
+}
+
 /* How many bytes a UTF-8 sequence led by c has (libvterm's view), or 0. */
 static int
 seqlen(unsigned char c)
@@ -429,6 +449,7 @@ scan(struct vt *v, const unsigned char *s, size_t n, int *run_u8)
 		if (v->g == G_GROUND && plain[s[i]]) {
 			run = i;
 			*run_u8 = v->u8need;
+			i += ascii_words(s + i, n - i);
 			for (; i < n && plain[s[i]]; i++)
 				if (s[i] >= 0x80)
 					u8step(&v->u8need, s[i]);
@@ -458,6 +479,7 @@ u8check(struct vt *v)
 	while (i < n && v->u8bad == NONE) {
 		if (s[i] < 0x80) {
 			i++;
+			i += ascii_words(s + i, n - i);
 			continue;
 		}
 		len = (size_t)seqlen(s[i]);
