@@ -255,6 +255,25 @@ describe("the screen's fast path", function()
     end
   end)
 
+  it("keeps the cursor on the screen when a saved one is restored after a resize", function()
+    -- libvterm 0.1.4 restored it outside the smaller screen, where line
+    -- feeds and characters read and wrote out of bounds
+    for _, restore in ipairs{ { "\0278" }, { "\27", "8" }, { "\27[u" }, { "\27[?1049l" },
+                              { "\27[?10", "49l" } } do
+      local a, b = pair(9, 20)
+      local save = restore[1] == "\27[u" and "\27[s" or restore[1]:find("1049") and "\27[?1049h"
+        or (restore[2] or ""):find("49") and "\27[?1049h" or "\0277"
+      feed(a, b, "\27[8;18H" .. save)
+      a:resize(3, 10)
+      b:resize(3, 10)
+      feed(a, b, restore)
+      local row, col = a:cursor()
+      assert.is_true(row <= 3 and col <= 10, table.concat(restore))
+      feed(a, b, "abc\n\n\n\27[Lxyz\27[M\r\nend")
+      same(a, b)
+    end
+  end)
+
   it("makes a 1-column screen 2 columns wide, for wide characters", function()
     local s = pty.screen(5, 1)                  -- a wide character crashed here
     assert.are.same({ 5, 2 }, { s:size() })

@@ -710,41 +710,88 @@ feed_one(struct vt *v, const char *s, size_t n)
 
 static const char fffd[] = "\xef\xbf\xbd";	/* U+FFFD */
 
-/*
- * Feed s[0, n) with the cursor put back on the screen before each ESC #
- * (DECDHL, DECDWL, DECSWL, DECALN).  libvterm 0.1.4 does not move a saved
- * cursor into a screen made smaller, so DECRC can leave it off the screen,
- * and ESC # then writes the line's attributes out of bounds (a crash).
- * Only where the tracker is between sequences, and not when ESC and #
- * come in different feeds.
- */
+/* Put libvterm's cursor back on the screen if it is off (see below). */
 static void
-feed_guarded(struct vt *v, const char *s, size_t n)
+cursor_onscreen(struct vt *v)
 {
-	const char *e;
 	VTermPos pos;
 	char cup[32];
 	int k;
 
-	while ((e = memmem(s, n, "\033#", 2)) != NULL) {
-		feed_one(v, s, (size_t)(e - s));
-		n -= (size_t)(e - s);
-		s = e;
-		vt_flush(v);
-		vterm_state_get_cursorpos(v->state, &pos);
-		if (v->g == G_GROUND && (pos.row < 0 || pos.row >= v->rows ||
-		    pos.col < 0 || pos.col >= v->cols)) {
-			pos.row = pos.row < 0 ? 0 : pos.row >= v->rows ?
-			    v->rows - 1 : pos.row;
-			pos.col = pos.col < 0 ? 0 : pos.col >= v->cols ?
-			    v->cols - 1 : pos.col;
-			k = snprintf(cup, sizeof cup, "\033[%d;%dH",
-			    pos.row + 1, pos.col + 1);
-			vterm_input_write(v->term, cup, (size_t)k);
+	vt_flush(v);
+	vterm_state_get_cursorpos(v->state, &pos);
+	if (v->g != G_GROUND || (pos.row >= 0 && pos.row < v->rows &&
+	    pos.col >= 0 && pos.col < v->cols))
+		return;
+	pos.row = pos.row < 0 ? 0 : pos.row >= v->rows ? v->rows - 1 : pos.row;
+	pos.col = pos.col < 0 ? 0 : pos.col >= v->cols ? v->cols - 1 : pos.col;
+	k = snprintf(cup, sizeof cup, "\033[%d;%dH", pos.row + 1, pos.col + 1);
+	vterm_input_write(v->term, cup, (size_t)k);
+}
+
+/*
+ * libvterm 0.1.4 does not move a saved cursor into a screen made smaller,
+ * so restoring it (DECRC, SCORC, leaving the alternate screen) can leave
+ * the cursor off the screen, where the next line feed, character or ESC #
+ * reads and writes out of bounds (crashes).  So the cursor is put back on
+ * the screen after each of these sequences, and before each ESC #, and
+ * after any sequence split between feeds (these spellings, or others).
+ */
+static const struct {
+	const char *s;
+	size_t n;
+	int after;		/* check after it, or before */
+} guards[] = {
+	{ "\033#", 2, 0 },
+	{ "\0338", 2, 1 },
+	{ "\033[u", 3, 1 },
+	{ "\033[?1048l", 8, 1 },
+	{ "\033[?1049l", 8, 1 },
+};
+#define NGUARDS	(sizeof guards / sizeof guards[0])
+
+/* Feed s[0, n) with the cursor checked around the sequences above. */
+static void
+feed_guarded(struct vt *v, const char *s, size_t n)
+{
+	const char *at[NGUARDS];
+	size_t k, best, len;
+	struct vt t;
+
+	if (v->g != G_GROUND) {
+		/* a sequence split between feeds: check after its end */
+		t = *v;
+		for (len = 0; len < n && t.g != G_GROUND; len++)
+			track(&t, (unsigned char)s[len]);
+		feed_one(v, s, len);
+		cursor_onscreen(v);
+		s += len;
+		n -= len;
+	}
+	for (k = 0; k < NGUARDS; k++)
+		at[k] = memmem(s, n, guards[k].s, guards[k].n);
+	for (;;) {
+		best = NGUARDS;
+		for (k = 0; k < NGUARDS; k++)
+			if (at[k] != NULL && (best == NGUARDS || at[k] < at[best]))
+				best = k;
+		if (best == NGUARDS)
+			break;
+		len = (size_t)(at[best] - s);
+		if (guards[best].after)
+			len += guards[best].n;
+		feed_one(v, s, len);
+		cursor_onscreen(v);
+		s += len;
+		n -= len;
+		if (!guards[best].after) {
+			feed_one(v, s, guards[best].n);
+			s += guards[best].n;
+			n -= guards[best].n;
 		}
-		feed_one(v, s, 2);
-		s += 2;
-		n -= 2;
+		for (k = 0; k < NGUARDS; k++)
+			if (at[k] != NULL && at[k] < s)
+				at[k] = memmem(s, n, guards[k].s, guards[k].n);
 	}
 	feed_one(v, s, n);
 }
