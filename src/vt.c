@@ -768,6 +768,10 @@ feed_guarded(struct vt *v, const char *s, size_t n)
 		s += len;
 		n -= len;
 	}
+	if (memchr(s, '\033', n) == NULL) {
+		feed_one(v, s, n);	/* text: one pass, not one a guard */
+		return;
+	}
 	for (k = 0; k < NGUARDS; k++)
 		at[k] = memmem(s, n, guards[k].s, guards[k].n);
 	for (;;) {
