@@ -24,7 +24,7 @@
 
 #define SCREEN_MT	"ptyscript.Screen"
 #define MAX_ROWS	1000		/* bigger sizes are clamped: memory */
-#define MAX_COLS	1000
+#define MAX_COLS	1000		/* and 1 column is made 2 (VT_MIN_COLS) */
 
 struct screen {
 	struct vt *vt;
@@ -61,9 +61,9 @@ sink_feed(void *ctx, const char *s, size_t n)
 }
 
 static int
-clamp(int v, int hi)
+clamp(int v, int lo, int hi)
 {
-	return v < 1 ? 1 : v > hi ? hi : v;
+	return v < lo ? lo : v > hi ? hi : v;
 }
 
 static void
@@ -71,7 +71,8 @@ sink_resize(void *ctx, int rows, int cols)
 {
 	struct screen *sc = ctx;
 
-	vt_resize(sc->vt, clamp(rows, MAX_ROWS), clamp(cols, MAX_COLS));
+	vt_resize(sc->vt, clamp(rows, 1, MAX_ROWS),
+	    clamp(cols, VT_MIN_COLS, MAX_COLS));
 }
 
 static void
@@ -133,6 +134,7 @@ l_screen(lua_State *L)
 	int cols = check_size(L, 2, "cols", MAX_COLS);
 	struct screen **box, *sc;
 
+	cols = clamp(cols, VT_MIN_COLS, MAX_COLS);	/* a wide character needs 2 */
 	box = lua_newuserdatauv(L, sizeof *box, 0);
 	*box = NULL;
 	sc = calloc(1, sizeof *sc);
@@ -444,7 +446,8 @@ screen_resize(lua_State *L)
 
 	if (sc->proc != NULL)
 		return luaL_error(L, "resize: use the process's setwinsize");
-	vt_resize(sc->vt, clamp(rows, MAX_ROWS), clamp(cols, MAX_COLS));
+	vt_resize(sc->vt, clamp(rows, 1, MAX_ROWS),
+	    clamp(cols, VT_MIN_COLS, MAX_COLS));
 	return 0;
 }
 

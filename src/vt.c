@@ -20,12 +20,22 @@
  * cleared, as after the real CR, or CR LF).  This holds only without scroll
  * margins (DECSTBM, DECSLRM), so a small tracker of the escape-sequence
  * grammar follows the stream to know where sequences end and whether a
- * margin may be set; when in doubt it does not skip.  Plain bytes are held
- * back (up to PEND_MAX) until more come or the screen is read, so that
- * the cut works across reads; text that wraps without line ends is cut
- * in whole lines (wrapcut).  vt_set_fastpath(v,
- * 0) turns it off (the specs compare both ways).
+ * margin may be set; when in doubt it does not skip.  What it does not
+ * model exactly turns the cut off until RIS (ESC c) resets the terminal
+ * (v->unsure): any ESC # (double-width and double-height lines change
+ * where text lands), and a DECSTBM or mode set/reset whose parameters are
+ * cut short at CSI_MAX, have a ':' or a number of more than 6 digits
+ * (libvterm reads 1:3 as 1;3 and keeps 31 bits of 2147483651).  Nor
+ * does it cut where the dropped bytes are not whole UTF-8 sequences:
+ * libvterm's decoder waits for a continuation byte across lines of ASCII
+ * (u8check).  Plain bytes are held back (up to PEND_MAX) until more
+ * come or the screen is read, so that the cut works across reads; text
+ * that wraps without line ends is cut in whole lines (wrapcut).  Each
+ * byte held back is looked at a bounded number of times however small
+ * the reads (cutlow, tail).  vt_set_fastpath(v, 0) turns it off (the
+ * specs compare both ways).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -59,13 +69,28 @@ struct vt {
 					   explicitly, 0 maybe not full */
 	int lr_margins;			/* DECLRMM was turned on: unknown */
 	int nowrap;			/* DECAWM was turned off */
+	int unsure;			/* the tracker met what it does not
+					   model: no cut until RIS */
 	unsigned long long skipped;
 	char *pend;			/* plain bytes not fed yet */
 	size_t npend, cappend;
 	int pend_cut;			/* feed a CR before them: a cut */
+	int u8need;			/* continuation bytes libvterm's UTF-8
+					   decoder waits for (a model) */
+	int pend_u8;			/* u8need where pend starts */
+	size_t u8scan;			/* pend[0, u8scan) checked (u8check) */
+	size_t u8bad;			/* the first byte in pend not in a
+					   whole UTF-8 sequence, or NONE */
+	size_t cutlow;			/* no cut below: looked at (cut) */
+	size_t tail;			/* printable ASCII bytes ending pend */
+	char carry[8];			/* a UTF-8 sequence not whole yet */
+	size_t ncarry;
+	int want_rows, want_cols;	/* a resize waiting for the end of a
+					   sequence (vt_resize), or 0 */
 };
 
 #define PEND_MAX	(64 * 1024)	/* fed at once past this */
+#define NONE	((size_t)-1)
 
 /* Bytes that change nothing but the text and the cursor (see above). */
 static unsigned char plain[256];
@@ -180,6 +205,8 @@ vt_new(int rows, int cols)
 	if (v == NULL)
 		return NULL;
 	init_plain();
+	rows = rows < 1 ? 1 : rows;
+	cols = cols < VT_MIN_COLS ? VT_MIN_COLS : cols;
 	v->term = vterm_new(rows, cols);
 	if (v->term == NULL) {
 		free(v);
@@ -190,6 +217,7 @@ vt_new(int rows, int cols)
 	v->cursor_visible = 1;
 	v->fast = 1;
 	v->margins = 1;
+	v->u8bad = NONE;
 	vterm_set_utf8(v->term, 1);
 	vterm_output_set_callback(v->term, cb_output, v);
 	v->state = vterm_obtain_state(v->term);
@@ -215,6 +243,29 @@ vt_free(struct vt *v)
 	free(v);
 }
 
+/*
+ * Whether a CSI's parameters are beyond the tracker: cut short at
+ * CSI_MAX, with a sub-parameter (libvterm reads 1:3 much as 1;3), or with
+ * a number so long that libvterm's may differ from strtol's (libvterm
+ * keeps the low 31 bits: 2147483651 is 3).
+ */
+static int
+odd_params(const struct vt *v)
+{
+	size_t i, digits = 0;
+
+	if (v->ncsi >= CSI_MAX)
+		return 1;
+	for (i = 0; i < v->ncsi; i++) {
+		if (v->csi[i] == ':')
+			return 1;
+		digits = v->csi[i] >= '0' && v->csi[i] <= '9' ? digits + 1 : 0;
+		if (digits > 6)
+			return 1;
+	}
+	return 0;
+}
+
 /* The fast path's tracker: a CSI sequence ended with `final`. */
 static void
 csi_done(struct vt *v, int final)
@@ -226,6 +277,10 @@ csi_done(struct vt *v, int final)
 	if (v->csi_inter)
 		return;		/* e.g. DECSTR (CSI ! p): margins left as known */
 	v->csi[v->ncsi] = '\0';	/* for strtol */
+	if ((final == 'r' || final == 'h' || final == 'l') && odd_params(v)) {
+		v->unsure = 1;
+		return;
+	}
 	if (final == 'r' && !leader) {			/* DECSTBM */
 		if (p < end && *p != ';')
 			top = strtol(p, NULL, 10);
@@ -285,11 +340,14 @@ again:
 		    c == '_') {
 			v->g = G_STR;
 		} else if (c >= 0x20 && c <= 0x2f) {
+			if (c == '#')
+				v->unsure = 1;	/* DECDHL, DECDWL, DECALN */
 			v->g = G_ESC_INT;
 		} else if (c == 'c') {			/* RIS */
 			v->margins = 1;
 			v->lr_margins = 0;
 			v->nowrap = 0;
+			v->unsure = 0;
 			v->g = G_GROUND;
 		} else if (c >= 0x30 && c <= 0x7e) {
 			v->g = G_GROUND;
@@ -332,20 +390,69 @@ again:
 }
 
 /*
- * Follow s[0, n) with the tracker; return where the trailing run of
- * plain bytes read in the ground state starts, or n if there is none.
+ * How many of s[0, n) are printable ASCII from the start, give or take
+ * the last 7: whole words of 8 bytes at a time, for the loops over long
+ * runs of text (no byte has the top bit set or is below 0x20).
  */
 static size_t
-scan(struct vt *v, const unsigned char *s, size_t n)
+ascii_words(const unsigned char *s, size_t n)
+{
+	const uint64_t hi = 0x8080808080808080u, sp = 0x2020202020202020u;
+	uint64_t w;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if ((w & hi) != 0 || ((w - sp) & ~w & hi) != 0)
+			break;
+	}
+	return i;
+}
+
+/* How many bytes a UTF-8 sequence led by c has (libvterm's view), or 0. */
+static int
+seqlen(unsigned char c)
+{
+	return c < 0xc0 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf8 ? 4 :
+	    c < 0xfc ? 5 : c < 0xfe ? 6 : 0;
+}
+
+/*
+ * libvterm's UTF-8 decoder after byte c of text, in a model: *need is
+ * how many continuation bytes it waits for.  It keeps waiting across
+ * controls, escape sequences and some ASCII, and FE and FF leave it be.
+ * The model never says 0 where libvterm waits (libvterm also stops
+ * waiting at some ASCII, which the model does not follow).
+ */
+static void
+u8step(int *need, unsigned char c)
+{
+	if (c < 0xc0) {
+		if (*need > 0)
+			(*need)--;
+	} else if (c < 0xfe) {
+		*need = seqlen(c) - 1;
+	}
+}
+
+/*
+ * Follow s[0, n) with the tracker; return where the trailing run of
+ * plain bytes read in the ground state starts, or n if there is none,
+ * and in *run_u8 the decoder model (u8need) where it starts.
+ */
+static size_t
+scan(struct vt *v, const unsigned char *s, size_t n, int *run_u8)
 {
 	size_t i = 0, run = n;
 
 	while (i < n) {
 		if (v->g == G_GROUND && plain[s[i]]) {
-			if (run == n)
-				run = i;
-			while (++i < n && plain[s[i]])
-				;
+			run = i;
+			*run_u8 = v->u8need;
+			i += ascii_words(s + i, n - i);
+			for (; i < n && plain[s[i]]; i++)
+				if (s[i] >= 0x80)
+					u8step(&v->u8need, s[i]);
 			continue;
 		}
 		run = n;
@@ -355,30 +462,87 @@ scan(struct vt *v, const unsigned char *s, size_t n)
 }
 
 /*
- * Where the fast path may resume in s[q, n): at a printable ASCII byte
- * just after a CR or a CR LF, followed by at least 2 x rows LFs; or q
- * when it may not skip.
+ * Find the first byte of pend that a cut may not drop (v->u8bad), from
+ * where the last look stopped.  The bytes before a cut must be whole
+ * UTF-8 sequences (no stray continuation byte, no lead byte without all
+ * of its continuation bytes); and only ASCII if libvterm's decoder was
+ * already waiting where pend starts (pend_u8), for a dropped sequence
+ * would end that wait without the fast path and not with it.  So the
+ * dropped bytes leave the decoder as they found it, as skipping does.
+ */
+static void
+u8check(struct vt *v)
+{
+	const unsigned char *s = (const unsigned char *)v->pend;
+	size_t i = v->u8scan, n = v->npend, len, k;
+
+	while (i < n && v->u8bad == NONE) {
+		if (s[i] < 0x80) {
+			i++;
+			i += ascii_words(s + i, n - i);
+			continue;
+		}
+		len = (size_t)seqlen(s[i]);
+		if (v->pend_u8 != 0 || len == 0) {
+			v->u8bad = i;
+			break;
+		}
+		if (n - i < len)
+			break;		/* not whole yet: look again later */
+		for (k = 1; k < len && (s[i + k] & 0xc0) == 0x80; k++)
+			;
+		if (k < len) {
+			v->u8bad = i;
+			break;
+		}
+		i += len;
+	}
+	v->u8scan = i;
+}
+
+/* pend lost bytes [at, at + k): move a position in it to match. */
+static size_t
+shift(size_t pos, size_t at, size_t k)
+{
+	if (pos == NONE || pos <= at)
+		return pos;
+	return pos >= at + k ? pos - k : at;
+}
+
+/*
+ * Where the fast path may resume in pend: at a printable ASCII byte just
+ * after a CR or a CR LF, followed by at least 2 x rows LFs, and not past
+ * u8bad; or 0 when it may not skip.  The places below v->cutlow were
+ * looked at before and found wanting: whether one will do depends only on
+ * the bytes around it and on enough LFs after it, which more bytes do not
+ * undo; so each byte is looked at once, however small the reads.
  */
 static size_t
-cut(const struct vt *v, const unsigned char *s, size_t q, size_t n)
+cut(struct vt *v)
 {
-	size_t i = n, lf = 0, need = 2 * (size_t)v->rows;
+	const unsigned char *s = (const unsigned char *)v->pend, *p;
+	size_t n = v->npend, i = n, lf = 0, need = 2 * (size_t)v->rows, thr;
 
-	if (v->margins == 0 || v->lr_margins || n - q < need * 2)
-		return q;
-	while (i > q && lf < need)
-		if (s[--i] == '\n')
-			lf++;
+	if (v->margins == 0 || v->lr_margins || v->unsure || n < need * 2)
+		return 0;
+	while (lf < need && (p = memrchr(s, '\n', i)) != NULL) {
+		i = (size_t)(p - s);
+		lf++;
+	}
 	if (lf < need)
-		return q;
+		return 0;
+	thr = i;
+	if (v->u8bad != NONE && v->u8bad < i)
+		i = v->u8bad;
 	/* i + 1 must start a line: after "\r" or "\r\n" (column 0) */
-	while (i > q) {
+	while (i > v->cutlow) {
 		i--;
-		if (i + 1 < n && s[i + 1] >= 0x20 && s[i + 1] < 0x7f &&
-		    (s[i] == '\r' || (s[i] == '\n' && i > q && s[i - 1] == '\r')))
+		if (s[i + 1] >= 0x20 && s[i + 1] < 0x7f &&
+		    (s[i] == '\r' || (s[i] == '\n' && i > 0 && s[i - 1] == '\r')))
 			return i + 1;
 	}
-	return q;
+	v->cutlow = thr;
+	return 0;
 }
 
 /*
@@ -398,26 +562,31 @@ vt_flush(struct vt *v)
 	vterm_screen_flush_damage(v->screen);
 	v->npend = 0;
 	v->pend_cut = 0;
+	v->u8scan = 0;
+	v->u8bad = NONE;
+	v->cutlow = 0;
+	v->tail = 0;
 	v->changes = changes;
 }
 
 /*
  * Text with no line ends at all wraps instead: in a trailing run of
- * printable ASCII (one column a byte), whole lines' worth (cols bytes)
- * may go from its front as long as 2 x rows lines' worth stay, for every
- * byte after them lands in the same column as before, and on the final
- * screen only lines the rest wrote wholly show.  Needs autowrap on.
+ * printable ASCII (v->tail bytes, one column each), whole lines' worth
+ * (cols bytes) may go from its front as long as 2 x rows lines' worth
+ * stay, for every byte after them lands in the same column as before,
+ * and on the final screen only lines the rest wrote wholly show.  Needs
+ * autowrap on.
  * Returns how many bytes to drop at *at.
  */
 static size_t
-wrapcut(const struct vt *v, const unsigned char *s, size_t n, size_t *at)
+wrapcut(const struct vt *v, size_t n, size_t *at)
 {
-	size_t t = n, keep = 2 * (size_t)v->rows * (size_t)v->cols, k;
+	size_t t = n - v->tail, keep = 2 * (size_t)v->rows * (size_t)v->cols;
+	size_t k;
 
-	if (v->margins == 0 || v->lr_margins || v->nowrap || n < keep * 2)
+	if (v->margins == 0 || v->lr_margins || v->nowrap || v->unsure ||
+	    n < keep * 2 || v->tail > n)
 		return 0;
-	while (t > 0 && s[t - 1] >= 0x20 && s[t - 1] < 0x7f)
-		t--;
 	if (n - t < keep + (size_t)v->cols)
 		return 0;
 	k = (n - t - keep) / (size_t)v->cols;
@@ -425,11 +594,27 @@ wrapcut(const struct vt *v, const unsigned char *s, size_t n, size_t *at)
 	return k * (size_t)v->cols;
 }
 
+/*
+ * Whether plain bytes draw or move the cursor: all but NUL, BEL and DEL
+ * do (libvterm ignores NUL and DEL, and has no bell to ring), so a
+ * program that only beeps, or pads with NULs, lets the screen settle.
+ */
+static int
+draws(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != '\0' && s[i] != '\a' && s[i] != 0x7f)
+			return 1;
+	return 0;
+}
+
 /* Hold plain bytes back, cut what cannot show; 0, or -1 (no memory). */
 static int
 pend_add(struct vt *v, const char *s, size_t n)
 {
-	size_t cap, p, at = 0;
+	size_t cap, p, at = 0, k;
 	char *np;
 
 	if (v->npend + n > v->cappend) {
@@ -443,46 +628,77 @@ pend_add(struct vt *v, const char *s, size_t n)
 	}
 	memcpy(v->pend + v->npend, s, n);
 	v->npend += n;
-	p = cut(v, (const unsigned char *)v->pend, 0, v->npend);
-	if (p > 0) {
+	for (k = n; k > 0 && s[k - 1] >= 0x20 && s[k - 1] < 0x7f; k--)
+		;
+	v->tail = k == 0 ? v->tail + n : n - k;
+	u8check(v);
+	/* no new LF, no new place to cut at */
+	if (memchr(s, '\n', n) != NULL && (p = cut(v)) > 0) {
 		memmove(v->pend, v->pend + p, v->npend - p);
 		v->npend -= p;
 		v->pend_cut = 1;
 		v->skipped += p;
+		v->u8scan = shift(v->u8scan, 0, p);
+		v->u8bad = shift(v->u8bad, 0, p);
+		v->cutlow = 0;
+		if (v->tail > v->npend)
+			v->tail = v->npend;
 	}
-	if ((p = wrapcut(v, (const unsigned char *)v->pend, v->npend,
-	    &at)) > 0) {
+	if ((p = wrapcut(v, v->npend, &at)) > 0) {
 		memmove(v->pend + at, v->pend + at + p, v->npend - at - p);
 		v->npend -= p;
 		v->skipped += p;
+		v->u8scan = shift(v->u8scan, at, p);
+		v->u8bad = shift(v->u8bad, at, p);
+		v->tail -= p;
 	}
-	touch(v);
+	if (draws(s, n))
+		touch(v);
 	if (v->npend > PEND_MAX)
 		vt_flush(v);
 	return 0;
 }
 
 /*
- * Feed the child's bytes to the emulator (replies queue up).  A trailing
- * run of plain bytes is held back, to be cut when enough lines follow
- * (see the top of the file); reading the screen feeds it (vt_flush).
+ * Feed bytes to the emulator (replies queue up).  A trailing run of
+ * plain bytes is held back, to be cut when enough lines follow (see the
+ * top of the file); reading the screen feeds it (vt_flush).
  */
-void
-vt_feed(struct vt *v, const char *s, size_t n)
+static void
+feed_one(struct vt *v, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	unsigned long long before = v->changes;
-	size_t q;
+	size_t q, j;
+	int run_u8 = 0, rows, cols;
+	struct vt t;
 
 	if (n == 0)
 		return;
-	q = scan(v, u, n);	/* always: the tracker must stay in step */
+	if (v->want_rows > 0) {
+		/* feed up to the end of the sequence, then resize */
+		t = *v;
+		for (j = 0; j < n && t.g != G_GROUND; j++)
+			track(&t, u[j]);
+		if (t.g == G_GROUND) {
+			rows = v->want_rows;
+			cols = v->want_cols;
+			v->want_rows = 0;
+			feed_one(v, s, j);
+			vt_resize(v, rows, cols);
+			feed_one(v, s + j, n - j);
+			return;
+		}
+	}
+	q = scan(v, u, n, &run_u8);	/* always: the tracker must keep up */
 	if (!v->fast)
 		q = n;
 	if (q > 0) {
 		vt_flush(v);	/* what came first goes first */
 		vterm_input_write(v->term, s, q);
 	}
+	if (v->npend == 0)
+		v->pend_u8 = run_u8;
 	if (q < n && pend_add(v, s + q, n - q) == -1) {
 		vt_flush(v);
 		vterm_input_write(v->term, s + q, n - q);
@@ -492,13 +708,231 @@ vt_feed(struct vt *v, const char *s, size_t n)
 		clock_gettime(CLOCK_MONOTONIC, &v->last);
 }
 
+static const char fffd[] = "\xef\xbf\xbd";	/* U+FFFD */
+
+/* Put libvterm's cursor back on the screen if it is off (see below). */
+static void
+cursor_onscreen(struct vt *v)
+{
+	VTermPos pos;
+	char cup[32];
+	int k;
+
+	vt_flush(v);
+	vterm_state_get_cursorpos(v->state, &pos);
+	if (v->g != G_GROUND || (pos.row >= 0 && pos.row < v->rows &&
+	    pos.col >= 0 && pos.col < v->cols))
+		return;
+	pos.row = pos.row < 0 ? 0 : pos.row >= v->rows ? v->rows - 1 : pos.row;
+	pos.col = pos.col < 0 ? 0 : pos.col >= v->cols ? v->cols - 1 : pos.col;
+	k = snprintf(cup, sizeof cup, "\033[%d;%dH", pos.row + 1, pos.col + 1);
+	vterm_input_write(v->term, cup, (size_t)k);
+}
+
+/*
+ * libvterm 0.1.4 does not move a saved cursor into a screen made smaller,
+ * so restoring it (DECRC, SCORC, leaving the alternate screen) can leave
+ * the cursor off the screen, where the next line feed, character or ESC #
+ * reads and writes out of bounds (crashes).  So the cursor is put back on
+ * the screen after each of these sequences, and before each ESC #, and
+ * after any sequence split between feeds (these spellings, or others).
+ */
+static const struct {
+	const char *s;
+	size_t n;
+	int after;		/* check after it, or before */
+} guards[] = {
+	{ "\033#", 2, 0 },
+	{ "\0338", 2, 1 },
+	{ "\033[u", 3, 1 },
+	{ "\033[?1048l", 8, 1 },
+	{ "\033[?1049l", 8, 1 },
+};
+#define NGUARDS	(sizeof guards / sizeof guards[0])
+
+/* Feed s[0, n) with the cursor checked around the sequences above. */
+static void
+feed_guarded(struct vt *v, const char *s, size_t n)
+{
+	const char *at[NGUARDS];
+	size_t k, best, len;
+	struct vt t;
+
+	if (v->g != G_GROUND) {
+		/* a sequence split between feeds: check after its end */
+		t = *v;
+		for (len = 0; len < n && t.g != G_GROUND; len++)
+			track(&t, (unsigned char)s[len]);
+		feed_one(v, s, len);
+		cursor_onscreen(v);
+		s += len;
+		n -= len;
+	}
+	if (memchr(s, '\033', n) == NULL) {
+		feed_one(v, s, n);	/* text: one pass, not one a guard */
+		return;
+	}
+	for (k = 0; k < NGUARDS; k++)
+		at[k] = memmem(s, n, guards[k].s, guards[k].n);
+	for (;;) {
+		best = NGUARDS;
+		for (k = 0; k < NGUARDS; k++)
+			if (at[k] != NULL && (best == NGUARDS || at[k] < at[best]))
+				best = k;
+		if (best == NGUARDS)
+			break;
+		len = (size_t)(at[best] - s);
+		if (guards[best].after)
+			len += guards[best].n;
+		feed_one(v, s, len);
+		cursor_onscreen(v);
+		s += len;
+		n -= len;
+		if (!guards[best].after) {
+			feed_one(v, s, guards[best].n);
+			s += guards[best].n;
+			n -= guards[best].n;
+		}
+		for (k = 0; k < NGUARDS; k++)
+			if (at[k] != NULL && at[k] < s)
+				at[k] = memmem(s, n, guards[k].s, guards[k].n);
+	}
+	feed_one(v, s, n);
+}
+
+/*
+ * Feed s[0, n) with its C2 bytes made safe.  libvterm 0.1.4 decodes
+ * C2 80..C2 9F as the C1 characters U+0080..U+009F and gives them width
+ * -1: the cursor goes to negative columns, and the next erase or insert
+ * crashes inside libvterm.  Its decoder also waits for the continuation
+ * byte across controls and escape sequences ("C2 CR 85" is U+0085 too).
+ * So a C2 reaches it only right before its continuation byte A0..BF; any
+ * other C2 (with the 80..9F after it, if there is one) becomes U+FFFD.
+ * Other forms of U+0080..U+009F are overlong: libvterm makes them U+FFFD.
+ */
+static void
+feed_c1safe(struct vt *v, const char *s, size_t n)
+{
+	const unsigned char *u;
+	size_t i = 0, from = 0;
+
+	while (i < n && (u = memchr(s + i, 0xc2, n - i)) != NULL) {
+		i = (size_t)(u - (const unsigned char *)s);
+		if (i + 1 < n && u[1] >= 0xa0 && u[1] <= 0xbf) {
+			i += 2;		/* U+00A0..U+00BF */
+			continue;
+		}
+		feed_guarded(v, s + from, i - from);
+		feed_one(v, fffd, 3);
+		i += i + 1 < n && u[1] >= 0x80 && u[1] <= 0x9f ? 2 : 1;
+		from = i;
+	}
+	feed_guarded(v, s + from, n - from);
+}
+
+/*
+ * Feed the child's bytes.  A UTF-8 sequence that a read cut in two
+ * waits for the rest (v->carry): libvterm 0.1.4 decodes one split across
+ * two writes wrongly when the second starts a run of text ("ab\xc3" then
+ * "\xa9" shows "ab\uFFFD"), and a C2 must be seen with its next byte (see
+ * feed_c1safe).  A sequence the next read does not complete is fed as
+ * U+FFFD, so that libvterm's decoder is never left waiting by it.
+ */
+void
+vt_feed(struct vt *v, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, t, j;
+	int len;
+
+	if (n == 0)
+		return;
+	if (v->ncarry > 0) {
+		len = seqlen(v->carry[0]);
+		while (i < n && v->ncarry < (size_t)len && (u[i] & 0xc0) == 0x80)
+			v->carry[v->ncarry++] = (char)u[i++];
+		if (v->ncarry < (size_t)len && i == n)
+			return;		/* still not whole */
+		if (v->ncarry == (size_t)len)
+			feed_c1safe(v, v->carry, v->ncarry);
+		else
+			feed_one(v, fffd, 3);
+		v->ncarry = 0;
+	}
+	/* a sequence not whole at the end waits */
+	t = n;
+	for (j = n; j > i && n - j < 6; j--) {
+		if ((u[j - 1] & 0xc0) == 0x80)
+			continue;
+		len = seqlen(u[j - 1]);
+		if (len > 0 && n - (j - 1) < (size_t)len) {
+			t = j - 1;
+			memcpy(v->carry, s + t, n - t);
+			v->ncarry = n - t;
+		}
+		break;
+	}
+	feed_c1safe(v, s + i, t - i);
+}
+
+/*
+ * libvterm 0.1.4 keeps the scroll margins when the screen gets fewer
+ * rows: a top margin below the new last row crashes it (a negative
+ * memmove) at the next scroll.  So before such a resize, margins that may
+ * be set are reset (DECSTBM with no parameters, as xterm resets them on
+ * any resize) and the cursor, which that homes, is put back.  Only
+ * between sequences (see vt_resize): in the middle of one, it would end it.
+ */
+static void
+unset_margins(struct vt *v)
+{
+	VTermPos pos;
+	char cup[32];
+	int n;
+
+	vterm_state_get_cursorpos(v->state, &pos);
+	vterm_input_write(v->term, "\033[r", 3);
+	n = snprintf(cup, sizeof cup, "\033[%d;%dH", pos.row + 1, pos.col + 1);
+	vterm_input_write(v->term, cup, (size_t)n);
+	v->margins = 1;
+}
+
+/*
+ * Resize the screen (flushing what is held back first).  When libvterm
+ * 0.1.4 keeps the text at the bottom in view, it moves the cursor up with
+ * it, to a negative row if the cursor's line goes off the top, and the
+ * next character crashed it: the cursor goes to the top row then.  These
+ * repairs are written between sequences only, so a resize to fewer rows
+ * that comes in the middle of one waits for its end (v->want_rows, see
+ * feed_one); the screen keeps its size until then.
+ */
 void
 vt_resize(struct vt *v, int rows, int cols)
 {
+	VTermPos pos;
+	char cup[32];
+	int n;
+
+	rows = rows < 1 ? 1 : rows;
+	cols = cols < VT_MIN_COLS ? VT_MIN_COLS : cols;
+	v->want_rows = 0;
 	if (rows == v->rows && cols == v->cols)
 		return;
+	if (rows < v->rows && v->g != G_GROUND) {
+		v->want_rows = rows;
+		v->want_cols = cols;
+		return;
+	}
 	vt_flush(v);
+	if (rows < v->rows && (v->margins != 1 || v->unsure))
+		unset_margins(v);
 	vterm_set_size(v->term, rows, cols);
+	vterm_state_get_cursorpos(v->state, &pos);
+	if (pos.row < 0) {
+		/* libvterm 0.1.4 moved it up with the text, off the top */
+		n = snprintf(cup, sizeof cup, "\033[1;%dH", pos.col + 1);
+		vterm_input_write(v->term, cup, (size_t)n);
+	}
 	vterm_screen_flush_damage(v->screen);
 	v->rows = rows;
 	v->cols = cols;

@@ -16,11 +16,15 @@
 
 struct vt;
 
+/* Fewer columns than this are made this many: a wide character needs 2. */
+#define VT_MIN_COLS	2
+
 /*
  * vt_feed may hold plain text back (the fast path, see vt.c): the
  * functions that read the screen see what was fed up to the last
  * vt_flush, so call it before reading.  vt_changes and vt_idle count the
- * held-back text already.
+ * held-back text already.  The bytes of a UTF-8 character split between
+ * two feeds wait for the second (vt.c, vt_feed).
  */
 
 /* One cell, as s:cell() shows it. */
