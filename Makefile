@@ -162,7 +162,9 @@ ASAN_ENV     = PTYSCRIPT_SANITIZER=address ASAN_OPTIONS=detect_leaks=1:strict_st
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_SECONDS_ASAN ?= 15
-FUZZ_HARNESS = $(patsubst fuzz/%_fuzz.c,%,$(wildcard fuzz/*_fuzz.c))
+# vt (the screen over libvterm) is not in the default set: it still finds
+# crashes inside libvterm 0.1.4 itself; `make fuzz FUZZ_HARNESS=vt`.
+FUZZ_HARNESS ?= $(filter-out vt,$(patsubst fuzz/%_fuzz.c,%,$(wildcard fuzz/*_fuzz.c)))
 FUZZ_CFLAGS  = -std=c11 -D_GNU_SOURCE -Isrc -Wall -Wextra -O1 -g -fno-omit-frame-pointer \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
                $(PCRE_CFLAGS) $(EV_CFLAGS)
@@ -206,6 +208,11 @@ FUZZ_LINK = src/match.c src/buf.c src/loop.c src/cast.c
 build/fuzz/%_fuzz: fuzz/%_fuzz.c $(FUZZ_LINK) src/proc.c src/proc.h src/match.h src/buf.h src/loop.h | build/.deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LINK) $(PCRE_LIBS) $(EV_LIBS)
+
+# The screen's harness needs vt.c and libvterm, nothing else.
+build/fuzz/vt_fuzz: fuzz/vt_fuzz.c src/vt.c src/vt.h | build/.deps
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(VTERM_CFLAGS) -o $@ fuzz/vt_fuzz.c src/vt.c $(VTERM_LIBS)
 
 fuzz-build: check-deps $(FUZZ_HARNESS:%=build/fuzz/%_fuzz)
 

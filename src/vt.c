@@ -53,6 +53,11 @@ struct vt {
 	VTermScreen *screen;
 	VTermState *state;
 	int rows, cols;
+	/* REP (see vt_feed): where the stream is, and the last character */
+	int rep_g;			/* 0 ground, 1 ESC, 2 CSI, 3 CSI not REP */
+	unsigned rep_n;			/* the CSI's first parameter */
+	char repch[4];			/* the last graphic character, UTF-8 */
+	size_t nrepch, wantrep;		/* its length; bytes still to come */
 	char *title;
 	int alt, cursor_visible;
 	unsigned long long changes;
@@ -838,8 +843,8 @@ feed_c1safe(struct vt *v, const char *s, size_t n)
  * feed_c1safe).  A sequence the next read does not complete is fed as
  * U+FFFD, so that libvterm's decoder is never left waiting by it.
  */
-void
-vt_feed(struct vt *v, const char *s, size_t n)
+static void
+feed_text(struct vt *v, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, t, j;
@@ -1136,4 +1141,87 @@ unsigned long long
 vt_skipped(const struct vt *v)
 {
 	return v->skipped;
+}
+
+/*
+ * REP (CSI n b: repeat the last character n times) loops forever in
+ * libvterm 0.1.4 when its last glyph has no width (none printed yet, or a
+ * combining character with no base): a child's output would hang
+ * ptyscript.  So REP never reaches libvterm: a small tracker follows the
+ * stream (across reads) and the last graphic character, ends the CSI
+ * with a final libvterm ignores ('y') and writes the character n times
+ * itself (at most a screenful; nothing when there was none).
+ */
+void
+vt_feed(struct vt *v, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i, from = 0, k, max;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = u[i];
+
+		if (c == 0x18 || c == 0x1a) {		/* CAN, SUB */
+			v->rep_g = 0;
+			continue;
+		}
+		switch (v->rep_g) {
+		case 0:
+			if (c == 0x1b) {
+				v->rep_g = 1;
+			} else if (c >= 0x20 && c < 0x7f) {
+				v->repch[0] = (char)c;
+				v->nrepch = 1;
+				v->wantrep = 0;
+			} else if (c >= 0xc2 && c <= 0xf4) {
+				v->repch[0] = (char)c;
+				v->nrepch = 1;
+				v->wantrep = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
+			} else if ((c & 0xc0) == 0x80 && v->wantrep > 0) {
+				v->repch[v->nrepch++] = (char)c;
+				v->wantrep--;
+			}
+			break;
+		case 1:
+			v->rep_g = c == '[' ? 2 : c == 0x1b ? 1 : 0;
+			v->rep_n = 0;
+			break;
+		case 2:
+		case 3:
+			if (c == 0x1b) {
+				v->rep_g = 1;
+			} else if (c >= '0' && c <= '9') {
+				if (v->rep_n < 100000)
+					v->rep_n = v->rep_n * 10 + (c - '0');
+			} else if (c == ';' || c == ':') {
+				v->rep_g = 3;	/* only the first one counts */
+			} else if (c >= 0x3c && c <= 0x3f) {
+				v->rep_g = 4;	/* a private leader: not REP */
+			} else if (c >= 0x20 && c <= 0x2f) {
+				v->rep_g = 4;	/* an intermediate: not REP */
+			} else if (c >= 0x40 && c <= 0x7e) {
+				if (c == 'b') {
+					feed_text(v, s + from, i - from);
+					feed_text(v, "y", 1);
+					from = i + 1;
+					max = (size_t)v->rows * (size_t)v->cols;
+					k = v->rep_n == 0 ? 1 : v->rep_n;
+					if (k > max)
+						k = max;
+					while (v->nrepch > 0 && v->wantrep == 0 &&
+					    k-- > 0)
+						feed_text(v, v->repch, v->nrepch);
+				}
+				v->rep_g = 0;
+			}
+			break;
+		default:		/* 4: a CSI that is not REP */
+			if (c == 0x1b)
+				v->rep_g = 1;
+			else if (c >= 0x40 && c <= 0x7e)
+				v->rep_g = 0;
+			break;
+		}
+	}
+	feed_text(v, s + from, n - from);
 }
