@@ -306,6 +306,21 @@ p = P(); p.feed(open(sys.argv[1]).read()); assert not p.stack, p.stack
   end)
 end)
 
+describe("output that hung or crashed libvterm 0.1.4", function()
+  it("repeats (REP) only a character there was, and cancels a CSI with too many parameters", function()
+    local s = pty.screen(3, 30)
+    s:feed("\27[2b")                        -- REP before any character: nothing
+    assert.are.same({ 1, 1, true }, { s:cursor() })
+    s:feed("\r\n\u{301}\27[2b\27\255\127[b")   -- after a lone combining mark; ESC, junk, [b
+    s:feed("\r\nab\27[3b!")                 -- the last character, three more times
+    assert.are.equal("abbbb!", s:row(3))
+    s:feed("\27[1" .. (";1"):rep(40) .. "mX")   -- 41 parameters: cancelled, X plain
+    local ch, a = s:cell(3, 7)
+    assert.are.equal("X", ch)
+    assert.is_false(a.bold)
+  end)
+end)
+
 describe("pictures of hostile screens", function()
   it("frame wide and combining characters by the columns they take", function()
     local s = pty.screen(2, 6)

@@ -47,6 +47,7 @@
 enum { G_GROUND, G_ESC, G_ESC_INT, G_CSI, G_STR, G_STR_ESC };
 
 #define CSI_MAX	32		/* parameter bytes kept of one CSI */
+#define CSI_ARGS_SAFE	15	/* separators libvterm's CSI parser takes */
 
 struct vt {
 	VTerm *term;
@@ -56,6 +57,7 @@ struct vt {
 	/* REP (see vt_feed): where the stream is, and the last character */
 	int rep_g;			/* 0 ground, 1 ESC, 2 CSI, 3 CSI not REP */
 	unsigned rep_n;			/* the CSI's first parameter */
+	unsigned rep_args;		/* its parameter separators so far */
 	char repch[4];			/* the last graphic character, UTF-8 */
 	size_t nrepch, wantrep;		/* its length; bytes still to come */
 	char *title;
@@ -1183,18 +1185,25 @@ vt_feed(struct vt *v, const char *s, size_t n)
 			}
 			break;
 		case 1:
-			v->rep_g = c == '[' ? 2 : c == 0x1b ? 1 : 0;
+			/* libvterm stays in ESC through C0, DEL, high bytes */
+			if (c == '[')
+				v->rep_g = 2;
+			else if (c >= 0x20 && c < 0x7f)
+				v->rep_g = 0;
 			v->rep_n = 0;
+			v->rep_args = 0;
 			break;
 		case 2:
 		case 3:
 			if (c == 0x1b) {
 				v->rep_g = 1;
 			} else if (c >= '0' && c <= '9') {
-				if (v->rep_n < 100000)
+				if (v->rep_n < 100000 && v->rep_g == 2)
 					v->rep_n = v->rep_n * 10 + (c - '0');
 			} else if (c == ';' || c == ':') {
 				v->rep_g = 3;	/* only the first one counts */
+				if (++v->rep_args >= CSI_ARGS_SAFE)
+					goto overflow;
 			} else if (c >= 0x3c && c <= 0x3f) {
 				v->rep_g = 4;	/* a private leader: not REP */
 			} else if (c >= 0x20 && c <= 0x2f) {
@@ -1215,13 +1224,37 @@ vt_feed(struct vt *v, const char *s, size_t n)
 				v->rep_g = 0;
 			}
 			break;
-		default:		/* 4: a CSI that is not REP */
+		case 4:			/* a CSI that is not REP */
 			if (c == 0x1b)
 				v->rep_g = 1;
 			else if (c >= 0x40 && c <= 0x7e)
 				v->rep_g = 0;
+			else if ((c == ';' || c == ':') &&
+			    ++v->rep_args >= CSI_ARGS_SAFE)
+				goto overflow;
+			break;
+		default:		/* 5: the rest of a CSI cancelled */
+			if (c == 0x1b) {
+				v->rep_g = 1;
+				from = i;
+			} else {
+				if (c >= 0x40 && c <= 0x7e)
+					v->rep_g = 0;
+				from = i + 1;
+			}
 			break;
 		}
+		continue;
+overflow:
+		/*
+		 * libvterm 0.1.4 writes a CSI's parameters into a fixed
+		 * array without a bound: more than 16 corrupt its memory.
+		 * Cancel the sequence (CAN) and drop the rest of it.
+		 */
+		feed_text(v, s + from, i - from);
+		feed_text(v, "\x18", 1);
+		from = i + 1;
+		v->rep_g = 5;
 	}
 	feed_text(v, s + from, n - from);
 }
