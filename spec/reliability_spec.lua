@@ -160,7 +160,11 @@ local function cycle(i)
   -- the terminal's echo, then cat's copy (one expect: a failure shows both)
   p:expect_exact("x" .. i .. "\r\nx" .. i .. "\r\n")
   p:close()
-  assert(p.signal == "HUP", tostring(p.signal))
+  -- hung up: cat dies of SIGHUP, or (a race in the kernel's hang-up,
+  -- seen twice in full-suite runs) ends at once on the EIO its read
+  -- returns; never KILL (still there after close's grace)
+  assert(p.signal == "HUP" or p.exitcode == 0 or p.exitcode == 1,
+    "cycle " .. i .. ": " .. tostring(p.signal) .. " " .. tostring(p.exitcode))
 end
 local function settle()
   collectgarbage()
