@@ -318,6 +318,9 @@ describe("output that hung or crashed libvterm 0.1.4", function()
     local ch, a = s:cell(3, 7)
     assert.are.equal("X", ch)
     assert.is_false(a.bold)
+    -- ESC ! [ b is a REP to libvterm (X once more); a NUL after a string's ESC
+    s:feed("\27![b\27\27]\27\0\\Y")
+    assert.are.equal("abbbb!XXY", s:row(3))
   end)
 end)
 

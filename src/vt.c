@@ -1185,13 +1185,40 @@ vt_feed(struct vt *v, const char *s, size_t n)
 			}
 			break;
 		case 1:
-			/* libvterm stays in ESC through C0, DEL, high bytes */
+esc:
+			/* libvterm stays in ESC through intermediates, C0,
+			 * DEL and high bytes (and ESC ! [ is a CSI to it) */
 			if (c == '[')
 				v->rep_g = 2;
-			else if (c >= 0x20 && c < 0x7f)
-				v->rep_g = 0;
+			else if (c == ']' || c == 'P' || c == 'X' || c == '^' ||
+			    c == '_')
+				v->rep_g = 6;	/* a string: OSC, DCS, ... */
+			else if (c >= 0x30 && c < 0x7f)
+				v->rep_g = 0;	/* (0x20-0x2f: intermediates) */
 			v->rep_n = 0;
 			v->rep_args = 0;
+			break;
+		case 6:			/* in a string, up to BEL or ST */
+			if (c == 0x07)
+				v->rep_g = 0;
+			else if (c == 0x1b)
+				v->rep_g = 7;
+			break;
+		case 7:			/* ESC in a string */
+			if (c == '\\') {
+				v->rep_g = 0;
+			} else if (c < 0x20 && c != 0x1b) {
+				/*
+				 * libvterm 0.1.4 reads past its buffer on a
+				 * control between a string's ESC and what
+				 * follows: drop it.
+				 */
+				feed_text(v, s + from, i - from);
+				from = i + 1;
+			} else {
+				v->rep_g = 1;
+				goto esc;
+			}
 			break;
 		case 2:
 		case 3:
@@ -1233,7 +1260,7 @@ vt_feed(struct vt *v, const char *s, size_t n)
 			    ++v->rep_args >= CSI_ARGS_SAFE)
 				goto overflow;
 			break;
-		default:		/* 5: the rest of a CSI cancelled */
+		case 5:			/* the rest of a CSI cancelled */
 			if (c == 0x1b) {
 				v->rep_g = 1;
 				from = i;
