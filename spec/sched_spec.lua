@@ -53,4 +53,50 @@ describe("the scheduler", function()
       b:wait(10)
     end
   end)
+
+  -- The command's lone task searches and waits in C (core.await); a task
+  -- among others searches and arms there, then waits in the scheduler.
+  -- Both must see output split over many reads, time out on time while
+  -- output that never matches keeps coming, and see EOF.
+  local await_script = [[
+    local others = ...
+    if others == "1" then pty.go(function() pty.sleep(30) end) end
+    local p = pty.spawn{"sh", "-c", "for i in 1 2 3 4 5; do printf 'ab'; sleep 0.05; done; printf 'END\\n'"}
+    local m = p:expect("(ab)+END", 10)
+    print("matched " .. #m[0])
+    local q = pty.spawn{"sh", "-c", "while :; do printf .; sleep 0.03; done"}
+    local t0 = pty.now()
+    local ok, err = pcall(q.expect, q, "never", 0.5)
+    print(string.format("timeout %s %.1f", tostring(not ok and err.kind), pty.now() - t0))
+    local r = pty.spawn{"sh", "-c", "printf 'bye'"}
+    ok, err = pcall(r.expect_exact, r, "never", 10)
+    print("eof " .. tostring(not ok and err.kind) .. " " .. tostring(not ok and err.before))
+    os.exit(0)
+  ]]
+  for _, others in ipairs{ "0", "1" } do
+    it("expect matches across reads, times out and sees EOF (other tasks: " .. others .. ")", function()
+      local r = H.run_script(await_script, { others })
+      assert.equal(0, r.code, r.stderr)
+      assert.matches("^matched 13\ntimeout timeout 0%.[5-9]\neof eof bye\n$", r.stdout)
+    end)
+  end
+
+  it("gives a task started by a callback its turn while the lone task waits", function()
+    -- The data callback starts a task; the expect must then leave the
+    -- waiting to the scheduler, which runs that task long before "two".
+    local r = H.run_script([[
+      local p = pty.spawn{"sh", "-c", "echo one; sleep 1.5; echo two"}
+      local started = false
+      p:on("data", function()
+        if started then return end
+        started = true
+        pty.go(function() pty.sleep(0.1) print("task") end)
+      end)
+      p:expect("two", 10)
+      print("matched")
+      os.exit(0)
+    ]])
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("task\nmatched\n", r.stdout)
+  end)
 end)

@@ -36,8 +36,6 @@ l_poll(lua_State *L)
 {
 	struct loop *lp = lcore_loop(L);
 	int block = lua_toboolean(L, 1);
-	size_t i, n;
-	lua_Integer k = 0;
 	int alive;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
@@ -48,7 +46,21 @@ l_poll(lua_State *L)
 	if (lp->nfired > 0)
 		block = 0;
 	alive = ev_run(lp->ev, block ? EVRUN_ONCE : EVRUN_NOWAIT);
-	n = lp->nfired;
+	lua_pushinteger(L, lcore_take_fired(L, lp, 2));
+	lua_pushboolean(L, alive);
+	return 2;
+}
+
+/*
+ * Store the objects that fired in the table at out as core.poll does,
+ * empty the list and return how many were stored.
+ */
+lua_Integer
+lcore_take_fired(lua_State *L, struct loop *lp, int out)
+{
+	size_t i, n = lp->nfired;
+	lua_Integer k = 0;
+
 	for (i = 0; i < n; i++) {
 		struct loop_obj *o = lp->fired[i];
 
@@ -58,15 +70,13 @@ l_poll(lua_State *L)
 			o->pending = 0;
 			continue;
 		}
-		lua_rawseti(L, 2, ++k);
+		lua_rawseti(L, out, ++k);
 		lua_pushinteger(L, o->pending);
-		lua_rawseti(L, 2, ++k);
+		lua_rawseti(L, out, ++k);
 		o->pending = 0;
 	}
 	lp->nfired = 0;
-	lua_pushinteger(L, k / 2);
-	lua_pushboolean(L, alive);
-	return 2;
+	return k / 2;
 }
 
 /* core.now() -> monotonic seconds as a float  [-0, +1, -] */
@@ -117,6 +127,20 @@ ltimer_start(struct ltimer *t, double s)
 	t->t.repeat = s > 0 ? s : 1e-9;
 	ev_timer_again(t->lp->ev, &t->t);
 	t->obj.armed = TIMER_FIRED;
+}
+
+/* Start t (a core.timer's userdata, checked) to fire once after s. */
+void
+lcore_timer_start(void *t, double s)
+{
+	ltimer_start(t, s);
+}
+
+/* Whether t (a core.timer's userdata, checked) is running. */
+int
+lcore_timer_running(void *t)
+{
+	return ev_is_active(&((struct ltimer *)t)->t);
 }
 
 /* timer:start(seconds): fire once after seconds, armed.  [-0, +0, v] */

@@ -550,8 +550,8 @@ proc_queued(lua_State *L)
 }
 
 /* Translate an absolute offset into the buffer, clamped. */
-static size_t
-rel(struct proc *p, lua_Integer abs)
+size_t
+lproc_rel(struct proc *p, lua_Integer abs)
 {
 	unsigned long long a = abs < 0 ? 0 : (unsigned long long)abs;
 
@@ -563,14 +563,50 @@ rel(struct proc *p, lua_Integer abs)
 }
 
 /*
+ * Search p's unconsumed output from offset `from` (relative) for the
+ * pattern at idx: a compiled regex, or a string taken literally.  On a
+ * complete match [*s, *e) push m (m[0] and the groups) and return
+ * MATCH_FULL; else return MATCH_NONE or MATCH_PARTIAL with *s where a
+ * match may still begin, or PCRE2's negative error code (e.g. its match
+ * limit).
+ */
+int
+lproc_search(lua_State *L, struct proc *p, int idx, size_t from, size_t *s,
+    size_t *e)
+{
+	struct match_re *re;
+	const char *lit;
+	size_t m;
+	int rc;
+
+	if (lua_type(L, idx) == LUA_TSTRING) {
+		lit = lua_tolstring(L, idx, &m);
+		rc = match_literal(lit, m, buf_head(&p->in), buf_len(&p->in),
+		    from, s, e);
+		if (rc == MATCH_FULL) {
+			lua_createtable(L, 0, 3);	/* [0], before, index */
+			lua_pushvalue(L, idx);
+			lua_rawseti(L, -2, 0);
+		}
+		return rc;
+	}
+	re = lregex_check(L, idx);
+	rc = match_exec(re, buf_head(&p->in), buf_len(&p->in), from, p->eof,
+	    s, e);
+	if (rc == MATCH_FULL)
+		lregex_push_match(L, re, buf_head(&p->in));
+	return rc;
+}
+
+/*
  * The results of a search: for a complete match [s, e) the absolute start
  * and end and m, which the caller has built at the top of the stack (with
  * take: also m.before, the output before the match, and m.index = 1, and
  * the output is consumed through the match); else false, the absolute
  * offset to resume from, and whether EOF was seen (the search was final).
  */
-static int
-push_result(lua_State *L, struct proc *p, int full, size_t s, size_t e,
+int
+lproc_result(lua_State *L, struct proc *p, int full, size_t s, size_t e,
     int take)
 {
 	if (!full) {
@@ -592,35 +628,39 @@ push_result(lua_State *L, struct proc *p, int full, size_t s, size_t e,
 	return 3;
 }
 
+/* PCRE2 gave up on a search: nil, its message.  [-0, +2, m] */
+int
+lproc_search_failed(lua_State *L, int rc)
+{
+	PCRE2_UCHAR msg[128];
+
+	pcre2_get_error_message(rc, msg, sizeof msg);
+	luaL_pushfail(L);
+	lua_pushstring(L, (char *)msg);
+	return 2;
+}
+
 /*
  * proc:match(regex, from [, take]) -> start, end, m | false, next, eof
  *     | nil, PCRE2's message (matching failed, e.g. its match limit)
  * [-0, +3, m]
  * Search the unconsumed output from absolute offset `from` (see
- * push_result); m holds m[0] and the groups.
+ * lproc_result); m holds m[0] and the groups.
  */
 static int
 proc_match(lua_State *L)
 {
 	struct proc *p = check_proc(L);
-	struct match_re *re = lregex_check(L, 2);
-	size_t from = rel(p, luaL_checkinteger(L, 3));
-	int take = lua_toboolean(L, 4);
 	size_t s, e;
-	int rc;
-	PCRE2_UCHAR msg[128];
+	int rc, take = lua_toboolean(L, 4);
 
-	rc = match_exec(re, buf_head(&p->in), buf_len(&p->in), from, p->eof,
-	    &s, &e);
-	if (rc < 0) {		/* e.g. PCRE2's match limit: the caller says where */
-		pcre2_get_error_message(rc, msg, sizeof msg);
-		luaL_pushfail(L);
-		lua_pushstring(L, (char *)msg);
-		return 2;
-	}
-	if (rc == MATCH_FULL)
-		lregex_push_match(L, re, buf_head(&p->in));
-	return push_result(L, p, rc == MATCH_FULL, s, e, take);
+	lregex_check(L, 2);
+	lua_settop(L, 3);	/* m goes on top */
+	rc = lproc_search(L, p, 2, lproc_rel(p, luaL_checkinteger(L, 3)), &s,
+	    &e);
+	if (rc < 0)
+		return lproc_search_failed(L, rc);
+	return lproc_result(L, p, rc == MATCH_FULL, s, e, take);
 }
 
 /*
@@ -632,21 +672,14 @@ static int
 proc_match_exact(lua_State *L)
 {
 	struct proc *p = check_proc(L);
-	size_t m;
-	const char *lit = luaL_checklstring(L, 2, &m);
-	size_t from = rel(p, luaL_checkinteger(L, 3));
-	int take = lua_toboolean(L, 4);
 	size_t s, e;
-	int full;
+	int rc, take = lua_toboolean(L, 4);
 
-	full = match_literal(lit, m, buf_head(&p->in), buf_len(&p->in), from,
-	    &s, &e) == MATCH_FULL;
-	if (full) {
-		lua_createtable(L, 0, 3);	/* [0], before, index */
-		lua_pushvalue(L, 2);
-		lua_rawseti(L, -2, 0);
-	}
-	return push_result(L, p, full, s, e, take);
+	luaL_checktype(L, 2, LUA_TSTRING);
+	lua_settop(L, 3);	/* m goes on top */
+	rc = lproc_search(L, p, 2, lproc_rel(p, luaL_checkinteger(L, 3)), &s,
+	    &e);
+	return lproc_result(L, p, rc == MATCH_FULL, s, e, take);
 }
 
 /*
@@ -658,7 +691,7 @@ proc_find(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 	const char *c = luaL_checkstring(L, 2);
-	size_t from = rel(p, luaL_checkinteger(L, 3));
+	size_t from = lproc_rel(p, luaL_checkinteger(L, 3));
 	const char *hit;
 
 	hit = memchr(buf_head(&p->in) + from, c[0], buf_len(&p->in) - from);
@@ -681,7 +714,7 @@ static int
 proc_take(lua_State *L)
 {
 	struct proc *p = check_proc(L);
-	size_t n = rel(p, luaL_checkinteger(L, 2));
+	size_t n = lproc_rel(p, luaL_checkinteger(L, 2));
 	size_t skip = (size_t)luaL_optinteger(L, 3, 0);
 
 	lua_pushlstring(L, buf_head(&p->in), skip < n ? n - skip : 0);
@@ -694,7 +727,7 @@ static int
 proc_peek(lua_State *L)
 {
 	struct proc *p = check_proc(L);
-	size_t from = rel(p, luaL_optinteger(L, 2, 0));
+	size_t from = lproc_rel(p, luaL_optinteger(L, 2, 0));
 
 	lua_pushlstring(L, buf_head(&p->in) + from, buf_len(&p->in) - from);
 	return 1;

@@ -3,8 +3,10 @@
  *
  * The `ptyscript.core` module is the whole Lua/C boundary: a small set of
  * non-blocking primitives.  Every wait, retry and policy lives in Lua
- * (lua/ptyscript/).  Each C function gets the module's loop as
- * upvalue 1 (luv's ctx, not a global).
+ * (lua/ptyscript/), with one exception made for speed: core.await
+ * (l_await.c), the command's lone task's expect, which waits in C while
+ * nothing but its own process's output arrives.  Each C function gets
+ * the module's loop as upvalue 1 (luv's ctx, not a global).
  */
 #ifndef PTYSCRIPT_LCORE_H
 #define PTYSCRIPT_LCORE_H
@@ -22,6 +24,7 @@
 #define WINCH_MT	"ptyscript.Winch"
 
 struct loop;
+struct proc;
 
 /* The loop of this module instance (upvalue 1 of every core function). */
 #define lcore_loop(L)	((struct loop *)lua_touserdata((L), lua_upvalueindex(1)))
@@ -39,6 +42,18 @@ void lcore_open_arm(lua_State *L);
 void lcore_open_tty(lua_State *L);
 void lcore_open_cast(lua_State *L);
 void lcore_open_screen(lua_State *L);
+
+lua_Integer lcore_take_fired(lua_State *L, struct loop *lp, int out);
+void lcore_timer_start(void *timer, double s);
+int lcore_timer_running(void *timer);
+
+size_t lproc_rel(struct proc *p, lua_Integer abs);
+int lproc_search(lua_State *L, struct proc *p, int idx, size_t from,
+    size_t *s, size_t *e);
+int lproc_result(lua_State *L, struct proc *p, int full, size_t s, size_t e,
+    int take);
+int lproc_search_failed(lua_State *L, int rc);
+void lcore_open_await(lua_State *L);
 
 struct match_re *lregex_check(lua_State *L, int idx);
 void lregex_push_match(lua_State *L, struct match_re *re, const char *subj);

@@ -11,6 +11,8 @@ local sched = require "ptyscript.sched"
 
 local M = {}
 local DATA = core.DATA
+local await = core.await
+local solo = sched.solo
 local ALL = math.maxinteger   -- an offset past any buffer: "everything"
 
 local Pattern = { __name = "ptyscript.Pattern" }
@@ -240,9 +242,17 @@ local function expect_one(p, re, lit, pat, timeout, what)
   local deadline = deadline_of(timeout)
   local c = p._c
   local from, timed_out = 0, false
+  local out, timer, left = solo(deadline)
   while true do
-    local s, e, m
-    if re then s, e, m = c:match(re, from, true) else s, e, m = c:match_exact(lit, from, true) end
+    local s, e, m, n
+    if out and not timed_out then   -- the lone task: search and wait in C
+      s, e, m, n = await(c, re or lit, from, timer, left, out)
+      left = nil   -- (the timer runs on)
+    elseif re then
+      s, e, m = c:match(re, from, true)
+    else
+      s, e, m = c:match_exact(lit, from, true)
+    end
     if s == nil then match_failed(p, pat or M.exact(lit), e, what) end
     if s then   -- matched, with m.before and m.index set, and consumed
       if M.trace then
@@ -255,7 +265,15 @@ local function expect_one(p, re, lit, pat, timeout, what)
     if m or timed_out then   -- m: EOF seen
       fail(m and "eof" or "timeout", p, { pat or M.exact(lit) }, timeout, c:peek())
     end
-    if sched.wait_for(c, DATA, deadline) == "timeout" then timed_out = true end
+    if n then   -- core.await waited, and something else happened
+      if n < 0 or sched.solo_fired(c, DATA, deadline, n) == "timeout" then
+        timed_out = true
+      else
+        out, timer, left = solo(deadline)
+      end
+    elseif sched.wait_for(c, DATA, deadline) == "timeout" then
+      timed_out = true
+    end
   end
 end
 

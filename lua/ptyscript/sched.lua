@@ -281,6 +281,56 @@ function M.wait_for(obj, bits, deadline, lua_obj)
   return "event"
 end
 
+-- The command's lone task may wait inside core.await (expect's fast path,
+-- src/l_await.c) instead of through the scheduler: nothing else can run
+-- meanwhile.  Returns the table core.await stores what else fired in, the
+-- task's timer (nil without a deadline) and the seconds left; nil when
+-- the scheduler must do the wait (other tasks or a nested coroutine, a
+-- failure or signal to report, the deadline passed).  Asked once per
+-- expect, and again after solo_fired (the task may have company now).
+function M.solo(deadline)
+  if not main_running or ntasks ~= 1 or nready ~= 0 or M.failure or signal_seen then
+    return nil
+  end
+  local t = tasks[co_running()]
+  if not t then return nil end
+  local timer, left
+  if deadline then
+    left = deadline - core.now()
+    if left <= 0 then return nil end
+    local w = t.waiter
+    timer = w.timer
+    if not timer then
+      timer = core.timer()
+      w.timer = timer
+      add_watch(timer, w, 1)
+    end
+  end
+  return fired, timer, left
+end
+
+-- After core.await returned, unmatched, with n objects that fired: hand
+-- them to their waiters as poll does, and answer as wait_for(obj, bits,
+-- deadline) would: "timeout" if the task's timer fired, else "event".  A
+-- caught signal, or n == 0 (a signal, or nothing left that could wake
+-- the loop), is the scheduler's to report: then this is wait_for.
+function M.solo_fired(obj, bits, deadline, n)
+  local t = tasks[co_running()]
+  local w = t.waiter
+  w.task, w.fired = nil, nil   -- (wake must not queue the running task)
+  for i = 1, 2 * n, 2 do
+    dispatch(fired[i], fired[i + 1])
+    fired[i], fired[i + 1] = nil, nil
+  end
+  w.task = t
+  local f = w.fired
+  w.fired = nil
+  if core.signalled() then signal_seen = true end
+  if signal_seen or n == 0 then return M.wait_for(obj, bits, deadline) end
+  if f ~= nil and f == w.timer then return "timeout" end
+  return "event"
+end
+
 -- Finish task t with its function's results, or its error.
 local function finish(t, ok, ...)
   t.done = true
