@@ -12,6 +12,7 @@ local sched = require "ptyscript.sched"
 local M = {}
 local DATA = core.DATA
 local await = core.await
+local now, HUGE = core.now, math.huge
 local solo = sched.solo
 local ALL = math.maxinteger   -- an offset past any buffer: "everything"
 
@@ -238,11 +239,11 @@ end
 -- and per-pattern tables of the general loop below.  pat is the Pattern
 -- for messages (made on demand for a bare literal).
 local function expect_one(p, re, lit, pat, timeout, what)
-  timeout = M.timeout_for(p, timeout, what)
-  local deadline = deadline_of(timeout)
+  if timeout ~= last_valid then timeout = M.timeout_for(p, timeout, what) end
+  local deadline = timeout ~= HUGE and now() + timeout or nil   -- (deadline_of, inline: hot)
   local c = p._c
   local from, timed_out = 0, false
-  local out, timer, left = solo(deadline)
+  local out, timer, left = solo(deadline, timeout)
   while true do
     local s, e, m, n
     if out and not timed_out then   -- the lone task: search and wait in C

@@ -48,6 +48,7 @@ end
 
 local results   -- (defined below)
 local send_failure, drain, expect_exact
+local expect_literal = expect.expect_literal
 
 -- The loop reports every exit, and every chunk read while data callbacks
 -- are registered: the exit fields are set as soon as the child is
@@ -475,7 +476,8 @@ end
 
 -- p:expect_exact(text or {texts...} [, timeout])
 function Process:expect_exact(text, timeout)
-  check_self(self, "expect_exact")
+  if type(self) ~= "table" or self._is ~= Process then check_self(self, "expect_exact") end
+  if type(text) == "string" then return expect_literal(self, text, timeout) end
   return expect_exact(self, text, timeout)
 end
 

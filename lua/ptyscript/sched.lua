@@ -288,15 +288,16 @@ end
 -- the scheduler must do the wait (other tasks or a nested coroutine, a
 -- failure or signal to report, the deadline passed).  Asked once per
 -- expect, and again after solo_fired (the task may have company now).
-function M.solo(deadline)
+-- left, if given, is the seconds to the deadline (just computed).
+function M.solo(deadline, left)
   if not main_running or ntasks ~= 1 or nready ~= 0 or M.failure or signal_seen then
     return nil
   end
   local t = tasks[co_running()]
   if not t then return nil end
-  local timer, left
+  local timer
   if deadline then
-    left = deadline - core.now()
+    left = left or deadline - core.now()
     if left <= 0 then return nil end
     local w = t.waiter
     timer = w.timer
