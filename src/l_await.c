@@ -55,6 +55,13 @@ l_await(lua_State *L)
 	}
 	luaL_checktype(L, 6, LUA_TTABLE);
 	lua_settop(L, 6);
+	if (lp->signalled != 0) {	/* the scheduler reports it first */
+		lua_pushboolean(L, 0);
+		lua_pushinteger(L, from);
+		lua_pushboolean(L, p->eof);
+		lua_pushinteger(L, lcore_take_fired(L, lp, 6));
+		return 4;
+	}
 	for (;;) {
 		rc = lproc_search(L, p, 2, lproc_rel(p, from), &s, &e);
 		if (rc < 0)
