@@ -99,4 +99,20 @@ describe("the scheduler", function()
     assert.equal(0, r.code, r.stderr)
     assert.equal("task\nmatched\n", r.stdout)
   end)
+
+  it("finds output that arrives together with EOF and the exit (the lone task's wait)", function()
+    -- Output, EOF and the exit often come in one pass of the loop: the
+    -- search must see the output before EOF is reported.
+    local r = H.run_script([[
+      for i = 1, 40 do
+        local p = pty.spawn{"sh", "-c", "echo bye" .. i}
+        p:expect("bye" .. i .. "\r\n", 10)
+        p:close()
+      end
+      print("ok")
+      os.exit(0)
+    ]])
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("ok\n", r.stdout)
+  end)
 end)

@@ -17,6 +17,23 @@
 #include "proc.h"
 
 /*
+ * No match: false, the absolute offset to resume from and whether EOF
+ * had been seen, both as of the last search (output and EOF may have
+ * come since: the caller searches again), and -1 if expired, else the
+ * number of objects that fired, stored in the table at 6.
+ */
+static int
+unmatched(lua_State *L, struct loop *lp, lua_Integer from, int eof,
+    int expired)
+{
+	lua_pushboolean(L, 0);
+	lua_pushinteger(L, from);
+	lua_pushboolean(L, eof);
+	lua_pushinteger(L, expired ? -1 : lcore_take_fired(L, lp, 6));
+	return 4;
+}
+
+/*
  * core.await(proc, regex|text, from, timer|nil, seconds|nil, out|nil)
  *     -> start, end, m | nil, PCRE2's message | false, next, eof, n
  * [-0, +4, m]
@@ -38,7 +55,7 @@ l_await(lua_State *L)
 	lua_Integer from = luaL_checkinteger(L, 3);
 	double left = 0;
 	size_t s, e;
-	int rc, started = 0, alive, restart = 0, expired = 0;
+	int rc, started = 0, alive, restart = 0, expired = 0, eof;
 
 	if (p == NULL || !lua_getmetatable(L, 1) ||
 	    !lua_rawequal(L, -1, lua_upvalueindex(2)))
@@ -55,13 +72,8 @@ l_await(lua_State *L)
 	}
 	luaL_checktype(L, 6, LUA_TTABLE);
 	lua_settop(L, 6);
-	if (lp->signalled != 0) {	/* the scheduler reports it first */
-		lua_pushboolean(L, 0);
-		lua_pushinteger(L, from);
-		lua_pushboolean(L, p->eof);
-		lua_pushinteger(L, lcore_take_fired(L, lp, 6));
-		return 4;
-	}
+	if (lp->signalled != 0)		/* the scheduler reports it first */
+		return unmatched(L, lp, from, 0, 0);
 	for (;;) {
 		rc = lproc_search(L, p, 2, lproc_rel(p, from), &s, &e);
 		if (rc < 0)
@@ -69,7 +81,8 @@ l_await(lua_State *L)
 		if (rc == MATCH_FULL)
 			return lproc_result(L, p, 1, s, e, 1);
 		from = (lua_Integer)(p->base + s);
-		if (p->eof || started == 2 || p->lp == NULL)
+		eof = p->eof;
+		if (eof || p->lp == NULL)
 			break;
 		p->obj.armed |= PROC_DATA;
 		if (p->obj.on_arm != NULL)
@@ -85,20 +98,16 @@ l_await(lua_State *L)
 		started = 1;
 		alive = ev_run(lp->ev, lp->nfired > 0 ? EVRUN_NOWAIT : EVRUN_ONCE);
 		if (lp->signalled != 0 || !alive)
-			started = 2;	/* search once more, then return */
-		else if (lp->nfired == 1 && lp->fired[0] == &p->obj &&
+			break;
+		if (lp->nfired == 1 && lp->fired[0] == &p->obj &&
 		    p->obj.pending == PROC_DATA) {
 			p->obj.pending = 0;	/* ours alone: search again */
 			lp->nfired = 0;
 		} else if (lp->nfired > 0)
-			started = 2;
+			break;	/* first the scheduler: callbacks see output
+				 * before expect returns it */
 	}
-	lproc_result(L, p, 0, s, e, 0);
-	if (expired)
-		lua_pushinteger(L, -1);
-	else
-		lua_pushinteger(L, lcore_take_fired(L, lp, 6));
-	return 4;
+	return unmatched(L, lp, from, eof, expired);
 }
 
 /* Add core.await; stack: module, loop (kept); the metatables exist. */
