@@ -115,4 +115,58 @@ describe("the scheduler", function()
     assert.equal(0, r.code, r.stderr)
     assert.equal("ok\n", r.stdout)
   end)
+
+  -- Found by review of the lone task's C wait (core.await).
+  it("lets an expect without a time limit wait past the timer of an earlier wait", function()
+    local r = H.run_script([[
+      local p = pty.spawn{"sh", "-c", "echo ready; sleep 1; echo done"}
+      p:expect("ready", 0.5)   -- its timer runs on after the match
+      local ok, err = pcall(p.expect, p, "done", math.huge)
+      print(ok and "matched" or tostring(err))
+      os.exit(0)
+    ]])
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("matched\n", r.stdout)
+  end)
+
+  it("runs data callbacks on a chunk before expect returns its match", function()
+    local r = H.run_script([[
+      local p = pty.spawn{"sh", "-c", "sleep 0.2; printf 'hello\\n'; sleep 0.4; printf 'world\\n'; sleep 5"}
+      p:on("data", function(_, chunk) io.write("[", (chunk:gsub("%c", "")), "]") end)
+      p:expect("hello", 5) io.write("H")
+      p:expect("world", 5) io.write("W\n")
+      os.exit(0)
+    ]])
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("[hello]H[world]W\n", r.stdout)
+  end)
+
+  it("runs data and exit callbacks for output that comes with EOF", function()
+    local r = H.run_script([[
+      local p = pty.spawn{"sh", "-c", "sleep 0.1; printf bye; exit 3"}
+      local seen = {}
+      p:on("data", function(_, chunk) seen[#seen + 1] = "data " .. chunk end)
+      p:on("exit", function(_, ok, how, n) seen[#seen + 1] = how .. " " .. n end)
+      local t = pty.now() while pty.now() - t < 0.4 do end   -- output, EOF, exit: one pass
+      assert(not p:alive())   -- (reaps it here, outside the loop: EOF is in before expect)
+      local ok, err = pcall(p.expect, p, "never", 5)
+      pty.sleep(0.2)
+      print(err.kind .. ": " .. table.concat(seen, ", "))
+      os.exit(0)
+    ]])
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("eof: data bye, exit 3\n", r.stdout)
+  end)
+
+  it("acts on a signal caught in the same pass as the matching output", function()
+    -- The child stops ptyscript, prints, signals it and lets it go on:
+    -- output and signal are then seen together.
+    local r = H.run_script([[
+      local p = pty.spawn{"sh", "-c", "sleep 0.2; kill -STOP $PPID; echo done; sleep 0.1; kill -INT $PPID; kill -CONT $PPID; sleep 5"}
+      p:expect("done", 5)
+      print("not reached")
+    ]])
+    assert.equal(130, r.code, r.stdout .. r.stderr)
+    assert.is_nil(r.stdout:find("not reached", 1, true))
+  end)
 end)

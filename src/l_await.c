@@ -19,31 +19,29 @@
 /*
  * No match: false, the absolute offset to resume from and whether EOF
  * had been seen, both as of the last search (output and EOF may have
- * come since: the caller searches again), and -1 if expired, else the
- * number of objects that fired, stored in the table at 6.
+ * come since: the caller searches again), and the number of objects
+ * that fired, stored in the table at 6.
  */
 static int
-unmatched(lua_State *L, struct loop *lp, lua_Integer from, int eof,
-    int expired)
+unmatched(lua_State *L, struct loop *lp, lua_Integer from, int eof)
 {
 	lua_pushboolean(L, 0);
 	lua_pushinteger(L, from);
 	lua_pushboolean(L, eof);
-	lua_pushinteger(L, expired ? -1 : lcore_take_fired(L, lp, 6));
+	lua_pushinteger(L, lcore_take_fired(L, lp, 6));
 	return 4;
 }
 
 /*
- * core.await(proc, regex|text, from, timer|nil, seconds|nil, out|nil)
+ * core.await(proc, regex|text, from, timer|nil, seconds, out)
  *     -> start, end, m | nil, PCRE2's message | false, next, eof, n
  * [-0, +4, m]
  * proc:match(pattern, from, true) (a string pattern is a literal), then
  * until a match or EOF: arm proc for its output, start the timer for
- * seconds (once; with seconds nil the timer started by an earlier call
- * runs on, and n is -1 if it has fired already), run the loop once, and
- * search again if only proc's output arrived.  Otherwise the objects that fired are stored in out as
- * core.poll stores them and n says how many (0: a signal was caught, or
- * nothing is left that could wake the loop, or proc is closed).
+ * seconds (once), run the loop once, and search again if only proc's
+ * output arrived.  Otherwise - anything else fired, a signal was caught,
+ * nothing is left that could wake the loop, proc is closed - return the
+ * objects that fired, stored in out as core.poll stores them, n of them.
  * Upvalues: loop, process and timer metatables.
  */
 static int
@@ -55,7 +53,7 @@ l_await(lua_State *L)
 	lua_Integer from = luaL_checkinteger(L, 3);
 	double left = 0;
 	size_t s, e;
-	int rc, started = 0, alive, restart = 0, expired = 0, eof;
+	int rc, started = 0, alive, eof;
 
 	if (p == NULL || !lua_getmetatable(L, 1) ||
 	    !lua_rawequal(L, -1, lua_upvalueindex(2)))
@@ -67,13 +65,12 @@ l_await(lua_State *L)
 		    !lua_rawequal(L, -1, lua_upvalueindex(3)))
 			luaL_typeerror(L, 4, "timer");
 		lua_pop(L, 1);
-		restart = !lua_isnil(L, 5);
-		left = restart ? luaL_checknumber(L, 5) : 0;
+		left = luaL_checknumber(L, 5);
 	}
 	luaL_checktype(L, 6, LUA_TTABLE);
 	lua_settop(L, 6);
 	if (lp->signalled != 0)		/* the scheduler reports it first */
-		return unmatched(L, lp, from, 0, 0);
+		return unmatched(L, lp, from, 0);
 	for (;;) {
 		rc = lproc_search(L, p, 2, lproc_rel(p, from), &s, &e);
 		if (rc < 0)
@@ -87,14 +84,8 @@ l_await(lua_State *L)
 		p->obj.armed |= PROC_DATA;
 		if (p->obj.on_arm != NULL)
 			p->obj.on_arm(&p->obj);
-		if (!started && timer != NULL) {
-			if (restart)
-				lcore_timer_start(timer, left);
-			else if (!lcore_timer_running(timer)) {
-				expired = 1;	/* it fired while the caller ran */
-				break;
-			}
-		}
+		if (!started && timer != NULL)
+			lcore_timer_start(timer, left);
 		started = 1;
 		alive = ev_run(lp->ev, lp->nfired > 0 ? EVRUN_NOWAIT : EVRUN_ONCE);
 		if (lp->signalled != 0 || !alive)
@@ -107,7 +98,7 @@ l_await(lua_State *L)
 			break;	/* first the scheduler: callbacks see output
 				 * before expect returns it */
 	}
-	return unmatched(L, lp, from, eof, expired);
+	return unmatched(L, lp, from, eof);
 }
 
 /* Add core.await; stack: module, loop (kept); the metatables exist. */

@@ -136,13 +136,6 @@ lcore_timer_start(void *t, double s)
 	ltimer_start(t, s);
 }
 
-/* Whether t (a core.timer's userdata, checked) is running. */
-int
-lcore_timer_running(void *t)
-{
-	return ev_is_active(&((struct ltimer *)t)->t);
-}
-
 /* timer:start(seconds): fire once after seconds, armed.  [-0, +0, v] */
 static int
 timer_start(lua_State *L)

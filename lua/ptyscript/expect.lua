@@ -248,7 +248,6 @@ local function expect_one(p, re, lit, pat, timeout, what)
     local s, e, m, n
     if out and not timed_out then   -- the lone task: search and wait in C
       s, e, m, n = await(c, re or lit, from, timer, left, out)
-      left = nil   -- (the timer runs on)
     elseif re then
       s, e, m = c:match(re, from, true)
     else
@@ -263,17 +262,19 @@ local function expect_one(p, re, lit, pat, timeout, what)
       return m
     end
     from = e
+    -- core.await: what else fired goes to its waiters (callbacks, taps,
+    -- exits) before anything else here; then search again
+    local expired = n and n > 0 and sched.solo_fired(n, deadline)
     if m or timed_out then   -- m: EOF seen
       fail(m and "eof" or "timeout", p, { pat or M.exact(lit) }, timeout, c:peek())
     end
-    if n then   -- core.await waited, and something else happened
-      if n < 0 or sched.solo_fired(c, DATA, deadline, n) == "timeout" then
-        timed_out = true
-      else
-        out, timer, left = solo(deadline)
-      end
-    elseif sched.wait_for(c, DATA, deadline) == "timeout" then
+    if expired then
       timed_out = true
+    elseif n ~= nil and n > 0 then
+      out, timer, left = solo(deadline)
+    else   -- (n == 0: core.await stopped for a signal, or nothing to wait for)
+      if sched.wait_for(c, DATA, deadline) == "timeout" then timed_out = true end
+      if n then out, timer, left = solo(deadline) end
     end
   end
 end

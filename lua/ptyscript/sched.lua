@@ -310,12 +310,13 @@ function M.solo(deadline, left)
   return fired, timer, left
 end
 
--- After core.await returned, unmatched, with n objects that fired: hand
--- them to their waiters as poll does, and answer as wait_for(obj, bits,
--- deadline) would: "timeout" if the task's timer fired, else "event".  A
--- caught signal, or n == 0 (a signal, or nothing left that could wake
--- the loop), is the scheduler's to report: then this is wait_for.
-function M.solo_fired(obj, bits, deadline, n)
+-- After core.await returned, unmatched, with n > 0 objects that fired:
+-- hand them to their waiters as poll does.  Returns whether this wait's
+-- timer fired (deadline: the wait has one; the timer of an earlier wait
+-- may still run).  A signal or a failure goes to the scheduler at once,
+-- as from wait_for: it reports it, which ends the command.  Other ready
+-- tasks (a callback started one) run first, then this one goes on.
+function M.solo_fired(n, deadline)
   local t = tasks[co_running()]
   local w = t.waiter
   w.task, w.fired = nil, nil   -- (wake must not queue the running task)
@@ -327,9 +328,13 @@ function M.solo_fired(obj, bits, deadline, n)
   local f = w.fired
   w.fired = nil
   if core.signalled() then signal_seen = true end
-  if signal_seen or n == 0 then return M.wait_for(obj, bits, deadline) end
-  if f ~= nil and f == w.timer then return "timeout" end
-  return "event"
+  if signal_seen or M.failure then
+    co_yield(SENTINEL)   -- reported there (which ends the command)
+  elseif nready > 0 then
+    push_ready(t)        -- the others first, then us
+    co_yield(SENTINEL)
+  end
+  return deadline ~= nil and f ~= nil and f == w.timer
 end
 
 -- Finish task t with its function's results, or its error.
