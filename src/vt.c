@@ -48,6 +48,8 @@ enum { G_GROUND, G_ESC, G_ESC_INT, G_CSI, G_STR, G_STR_ESC };
 
 #define CSI_MAX	32		/* parameter bytes kept of one CSI */
 #define CSI_ARGS_SAFE	15	/* separators libvterm's CSI parser takes */
+#define END_ESC	0x100		/* track(): an ESC sequence ended, */
+#define END_CSI	0x200		/* or a CSI; | its final byte */
 
 struct vt {
 	VTerm *term;
@@ -71,6 +73,7 @@ struct vt {
 	int g;				/* G_* */
 	char csi[CSI_MAX + 1];
 	size_t ncsi;
+	int csi_args;			/* a digit, ';' or ':' was seen */
 	int csi_inter;			/* an intermediate byte was seen */
 	int margins;			/* 1 full (default), 2 full given
 					   explicitly, 0 maybe not full */
@@ -321,79 +324,87 @@ csi_done(struct vt *v, int final)
 }
 
 /*
- * Follow one byte of escape-sequence grammar (ECMA-48 as libvterm
- * parses it: C0 controls inside a sequence are executed, ESC starts a
- * new one, CAN and SUB cancel).
+ * Follow one byte of escape-sequence grammar as libvterm 0.1.4's parser
+ * reads it (checked against the library, byte by byte): C0 controls
+ * inside a sequence are executed and NUL and DEL ignored; ESC starts a
+ * new sequence, or inside a string may begin its ST; CAN and SUB cancel.
+ * After ESC and any intermediates, '[' opens a CSI and ']' or 'P' a
+ * string (OSC, DCS; ESC X, ^ and _ are C1 controls to it, not strings).
+ * A CSI is a leader (< = > ?), then digits, ';' and ':', then
+ * intermediates: any other byte ends it unfinished.  Returns END_ESC
+ * or END_CSI with the final byte when a sequence ends, else 0.
  */
-static void
+static int
 track(struct vt *v, unsigned char c)
 {
-again:
 	if (c == 0x18 || c == 0x1a) {
 		v->g = G_GROUND;
-		return;
+		return 0;
+	}
+	if (c == 0x1b) {
+		v->g = v->g == G_STR ? G_STR_ESC : G_ESC;
+		return 0;
+	}
+	if (c < 0x20 || c == 0x7f) {
+		if (c == 0x07 && v->g == G_STR)
+			v->g = G_GROUND;	/* BEL ends a string */
+		return 0;
 	}
 	switch (v->g) {
 	case G_GROUND:
-		if (c == 0x1b)
-			v->g = G_ESC;
+	case G_STR:
 		break;
+	case G_STR_ESC:
+		if (c == '\\') {
+			v->g = G_GROUND;	/* ST */
+			break;
+		}
+		v->g = G_ESC;
+		/* FALLTHROUGH */
 	case G_ESC:
+	case G_ESC_INT:
 		if (c == '[') {
 			v->g = G_CSI;
 			v->ncsi = 0;
+			v->csi_args = 0;
 			v->csi_inter = 0;
-		} else if (c == ']' || c == 'P' || c == 'X' || c == '^' ||
-		    c == '_') {
+		} else if (c == ']' || c == 'P') {
 			v->g = G_STR;
 		} else if (c >= 0x20 && c <= 0x2f) {
 			if (c == '#')
 				v->unsure = 1;	/* DECDHL, DECDWL, DECALN */
 			v->g = G_ESC_INT;
-		} else if (c == 'c') {			/* RIS */
-			v->margins = 1;
-			v->lr_margins = 0;
-			v->nowrap = 0;
-			v->unsure = 0;
+		} else if (c < 0x7f) {
+			if (c == 'c' && v->g == G_ESC) {	/* RIS */
+				v->margins = 1;
+				v->lr_margins = 0;
+				v->nowrap = 0;
+				v->unsure = 0;
+			}
 			v->g = G_GROUND;
-		} else if (c >= 0x30 && c <= 0x7e) {
-			v->g = G_GROUND;
-		}		/* ESC, C0 and others: still in ESC */
-		break;
-	case G_ESC_INT:
-		if (c == 0x1b)
-			v->g = G_ESC;
-		else if (c >= 0x30 && c <= 0x7e)
-			v->g = G_GROUND;
+			return END_ESC | c;
+		}		/* high bytes: still in ESC */
 		break;
 	case G_CSI:
-		if (c == 0x1b) {
-			v->g = G_ESC;
-		} else if (c >= 0x30 && c <= 0x3f) {
-			if (v->ncsi < CSI_MAX)
-				v->csi[v->ncsi++] = (char)c;
-		} else if (c >= 0x20 && c <= 0x2f) {
-			v->csi_inter = 1;
-		} else if (c >= 0x40 && c <= 0x7e) {
+		if (c >= 0x40 && c <= 0x7e) {
 			csi_done(v, c);
 			v->g = G_GROUND;
+			return END_CSI | c;
 		}
-		break;
-	case G_STR:
-		if (c == 0x07)
-			v->g = G_GROUND;
-		else if (c == 0x1b)
-			v->g = G_STR_ESC;
-		break;
-	case G_STR_ESC:
-		if (c == '\\') {
-			v->g = G_GROUND;
+		if (c >= 0x20 && c <= 0x2f) {
+			v->csi_inter = 1;
+		} else if (c >= 0x30 && c <= 0x3f && !v->csi_inter &&
+		    (c <= 0x3b || !v->csi_args)) {
+			if (c <= 0x3b)
+				v->csi_args = 1;
+			if (v->ncsi < CSI_MAX)
+				v->csi[v->ncsi++] = (char)c;
 		} else {
-			v->g = G_ESC;
-			goto again;
+			v->g = G_GROUND;	/* not a CSI after all */
 		}
 		break;
 	}
+	return 0;
 }
 
 /*
@@ -741,70 +752,43 @@ cursor_onscreen(struct vt *v)
  * so restoring it (DECRC, SCORC, leaving the alternate screen) can leave
  * the cursor off the screen, where the next line feed, character or ESC #
  * reads and writes out of bounds (crashes).  So the cursor is put back on
- * the screen after each of these sequences, and before each ESC #, and
- * after any sequence split between feeds (these spellings, or others).
+ * the screen after every sequence that may restore it, however it is
+ * spelt (ESC 8 after C0 or high bytes, CSI ?1049;1l) and wherever the
+ * feeds split it: the tracker finds them, as any ESC sequence ending in
+ * '8' and any CSI ending in 'u' or 'l'.
  */
-static const struct {
-	const char *s;
-	size_t n;
-	int after;		/* check after it, or before */
-} guards[] = {
-	{ "\033#", 2, 0 },
-	{ "\0338", 2, 1 },
-	{ "\033[u", 3, 1 },
-	{ "\033[?1048l", 8, 1 },
-	{ "\033[?1049l", 8, 1 },
-};
-#define NGUARDS	(sizeof guards / sizeof guards[0])
+static int
+restores(int end)
+{
+	return end == (END_ESC | '8') || end == (END_CSI | 'u') ||
+	    end == (END_CSI | 'l');
+}
 
-/* Feed s[0, n) with the cursor checked around the sequences above. */
+/* Feed s[0, n) with the cursor checked after the sequences above. */
 static void
 feed_guarded(struct vt *v, const char *s, size_t n)
 {
-	const char *at[NGUARDS];
-	size_t k, best, len;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, from = 0;
+	const unsigned char *e;
 	struct vt t;
 
-	if (v->g != G_GROUND) {
-		/* a sequence split between feeds: check after its end */
-		t = *v;
-		for (len = 0; len < n && t.g != G_GROUND; len++)
-			track(&t, (unsigned char)s[len]);
-		feed_one(v, s, len);
-		cursor_onscreen(v);
-		s += len;
-		n -= len;
-	}
-	if (memchr(s, '\033', n) == NULL) {
-		feed_one(v, s, n);	/* text: one pass, not one a guard */
-		return;
-	}
-	for (k = 0; k < NGUARDS; k++)
-		at[k] = memmem(s, n, guards[k].s, guards[k].n);
-	for (;;) {
-		best = NGUARDS;
-		for (k = 0; k < NGUARDS; k++)
-			if (at[k] != NULL && (best == NGUARDS || at[k] < at[best]))
-				best = k;
-		if (best == NGUARDS)
-			break;
-		len = (size_t)(at[best] - s);
-		if (guards[best].after)
-			len += guards[best].n;
-		feed_one(v, s, len);
-		cursor_onscreen(v);
-		s += len;
-		n -= len;
-		if (!guards[best].after) {
-			feed_one(v, s, guards[best].n);
-			s += guards[best].n;
-			n -= guards[best].n;
+	t = *v;
+	while (i < n) {
+		if (t.g == G_GROUND) {
+			/* text: to the next ESC in one step */
+			e = memchr(u + i, 0x1b, n - i);
+			if (e == NULL)
+				break;
+			i = (size_t)(e - u);
 		}
-		for (k = 0; k < NGUARDS; k++)
-			if (at[k] != NULL && at[k] < s)
-				at[k] = memmem(s, n, guards[k].s, guards[k].n);
+		if (restores(track(&t, u[i++]))) {
+			feed_one(v, s + from, i - from);
+			cursor_onscreen(v);
+			from = i;
+		}
 	}
-	feed_one(v, s, n);
+	feed_one(v, s + from, n - from);
 }
 
 /*
