@@ -48,18 +48,28 @@ enum { G_GROUND, G_ESC, G_ESC_INT, G_CSI, G_STR, G_STR_ESC };
 
 #define CSI_MAX	32		/* parameter bytes kept of one CSI */
 #define CSI_ARGS_SAFE	15	/* separators libvterm's CSI parser takes */
-#define END_ESC	0x100		/* track(): an ESC sequence ended, */
-#define END_CSI	0x200		/* or a CSI; | its final byte */
+#define END_ESC	0x100		/* seq_step(): an ESC sequence ended, */
+#define END_CSI	0x200		/* or a CSI; | its final byte, */
+#define END_INTER	0x400	/* | with intermediate bytes */
+
+/* Where a byte stream is in libvterm 0.1.4's grammar (seq_step). */
+struct seq {
+	int g;				/* G_* */
+	char csi[CSI_MAX + 1];		/* a CSI's leader and parameters */
+	size_t ncsi;
+	unsigned nsep;			/* its ';' and ':' */
+	int csi_args;			/* a digit, ';' or ':' was seen */
+	int inter;			/* an intermediate byte was seen */
+};
 
 struct vt {
 	VTerm *term;
 	VTermScreen *screen;
 	VTermState *state;
 	int rows, cols;
-	/* REP (see vt_feed): where the stream is, and the last character */
-	int rep_g;			/* 0 ground, 1 ESC, 2 CSI, 3 CSI not REP */
-	unsigned rep_n;			/* the CSI's first parameter */
-	unsigned rep_args;		/* its parameter separators so far */
+	/* the child's bytes as they come (see vt_feed) */
+	struct seq in;
+	int cancelled;			/* the rest of a CSI is dropped */
 	char repch[4];			/* the last graphic character, UTF-8 */
 	size_t nrepch, wantrep;		/* its length; bytes still to come */
 	char *title;
@@ -70,11 +80,7 @@ struct vt {
 	size_t nreply, capreply;
 	/* the fast path's view of the stream */
 	int fast;
-	int g;				/* G_* */
-	char csi[CSI_MAX + 1];
-	size_t ncsi;
-	int csi_args;			/* a digit, ';' or ':' was seen */
-	int csi_inter;			/* an intermediate byte was seen */
+	struct seq fed;			/* the bytes fed to libvterm */
 	int margins;			/* 1 full (default), 2 full given
 					   explicitly, 0 maybe not full */
 	int lr_margins;			/* DECLRMM was turned on: unknown */
@@ -264,38 +270,40 @@ odd_params(const struct vt *v)
 {
 	size_t i, digits = 0;
 
-	if (v->ncsi >= CSI_MAX)
+	if (v->fed.ncsi >= CSI_MAX)
 		return 1;
-	for (i = 0; i < v->ncsi; i++) {
-		if (v->csi[i] == ':')
+	for (i = 0; i < v->fed.ncsi; i++) {
+		if (v->fed.csi[i] == ':')
 			return 1;
-		digits = v->csi[i] >= '0' && v->csi[i] <= '9' ? digits + 1 : 0;
+		digits = v->fed.csi[i] >= '0' && v->fed.csi[i] <= '9' ? digits + 1 : 0;
 		if (digits > 6)
 			return 1;
 	}
 	return 0;
 }
 
-/* The fast path's tracker: a CSI sequence ended with `final`. */
+/* The fast path's tracker: a CSI sequence ended (seq_step's `end`). */
 static void
-csi_done(struct vt *v, int final)
+csi_done(struct vt *v, int end)
 {
+	int final = end & 0xff;
 	long top = -1, bottom = -1, n;
-	const char *p = v->csi, *end = v->csi + v->ncsi;
-	int leader = v->ncsi > 0 && (v->csi[0] < '0' || v->csi[0] > ';');
+	const char *p = v->fed.csi, *lim = v->fed.csi + v->fed.ncsi;
+	int leader = v->fed.ncsi > 0 &&
+	    (v->fed.csi[0] < '0' || v->fed.csi[0] > ';');
 
-	if (v->csi_inter)
+	if (end & END_INTER)
 		return;		/* e.g. DECSTR (CSI ! p): margins left as known */
-	v->csi[v->ncsi] = '\0';	/* for strtol */
+	v->fed.csi[v->fed.ncsi] = '\0';	/* for strtol */
 	if ((final == 'r' || final == 'h' || final == 'l') && odd_params(v)) {
 		v->unsure = 1;
 		return;
 	}
 	if (final == 'r' && !leader) {			/* DECSTBM */
-		if (p < end && *p != ';')
+		if (p < lim && *p != ';')
 			top = strtol(p, NULL, 10);
-		p = memchr(p, ';', (size_t)(end - p));
-		if (p != NULL && p + 1 < end && p[1] >= '0' && p[1] <= '9')
+		p = memchr(p, ';', (size_t)(lim - p));
+		if (p != NULL && p + 1 < lim && p[1] >= '0' && p[1] <= '9')
 			bottom = strtol(p + 1, NULL, 10);
 		if (top <= 1 && bottom == -1)
 			v->margins = 1;
@@ -303,20 +311,20 @@ csi_done(struct vt *v, int final)
 			v->margins = 2;
 		else
 			v->margins = 0;
-		if (v->ncsi >= CSI_MAX)
+		if (v->fed.ncsi >= CSI_MAX)
 			v->margins = 0;	/* cut short: unknown */
 		return;
 	}
-	if ((final == 'h' || final == 'l') && leader && v->csi[0] == '?') {
-		char *q = v->csi + 1;
+	if ((final == 'h' || final == 'l') && leader && v->fed.csi[0] == '?') {
+		char *q = v->fed.csi + 1;
 
-		while (q < end) {
+		while (q < lim) {
 			n = strtol(q, &q, 10);
 			if (n == 69 && final == 'h')
 				v->lr_margins = 1;	/* DECLRMM */
 			if (n == 7)
 				v->nowrap = final == 'l';	/* DECAWM */
-			if (q >= end || *q != ';')
+			if (q >= lim || *q != ';')
 				break;
 			q++;
 		}
@@ -332,79 +340,99 @@ csi_done(struct vt *v, int final)
  * string (OSC, DCS; ESC X, ^ and _ are C1 controls to it, not strings).
  * A CSI is a leader (< = > ?), then digits, ';' and ':', then
  * intermediates: any other byte ends it unfinished.  Returns END_ESC
- * or END_CSI with the final byte when a sequence ends, else 0.
+ * or END_CSI with the final byte (and END_INTER) when a sequence ends,
+ * else 0.  One function for both views of the stream: the child's bytes
+ * (vt_feed) and what is fed to libvterm (track).
  */
 static int
-track(struct vt *v, unsigned char c)
+seq_step(struct seq *q, unsigned char c)
 {
 	if (c == 0x18 || c == 0x1a) {
-		v->g = G_GROUND;
+		q->g = G_GROUND;
 		return 0;
 	}
 	if (c == 0x1b) {
-		v->g = v->g == G_STR ? G_STR_ESC : G_ESC;
+		q->g = q->g == G_STR ? G_STR_ESC : G_ESC;
+		q->inter = 0;
 		return 0;
 	}
 	if (c < 0x20 || c == 0x7f) {
-		if (c == 0x07 && v->g == G_STR)
-			v->g = G_GROUND;	/* BEL ends a string */
+		if (c == 0x07 && q->g == G_STR)
+			q->g = G_GROUND;	/* BEL ends a string */
 		return 0;
 	}
-	switch (v->g) {
+	switch (q->g) {
 	case G_GROUND:
 	case G_STR:
 		break;
 	case G_STR_ESC:
 		if (c == '\\') {
-			v->g = G_GROUND;	/* ST */
+			q->g = G_GROUND;	/* ST */
 			break;
 		}
-		v->g = G_ESC;
+		q->g = G_ESC;
 		/* FALLTHROUGH */
 	case G_ESC:
 	case G_ESC_INT:
 		if (c == '[') {
-			v->g = G_CSI;
-			v->ncsi = 0;
-			v->csi_args = 0;
-			v->csi_inter = 0;
+			q->g = G_CSI;
+			q->ncsi = 0;
+			q->nsep = 0;
+			q->csi_args = 0;
+			q->inter = 0;
 		} else if (c == ']' || c == 'P') {
-			v->g = G_STR;
+			q->g = G_STR;
 		} else if (c >= 0x20 && c <= 0x2f) {
-			if (c == '#')
-				v->unsure = 1;	/* DECDHL, DECDWL, DECALN */
-			v->g = G_ESC_INT;
+			q->g = G_ESC_INT;
+			q->inter = 1;
 		} else if (c < 0x7f) {
-			if (c == 'c' && v->g == G_ESC) {	/* RIS */
-				v->margins = 1;
-				v->lr_margins = 0;
-				v->nowrap = 0;
-				v->unsure = 0;
-			}
-			v->g = G_GROUND;
-			return END_ESC | c;
+			q->g = G_GROUND;
+			return END_ESC | c | (q->inter ? END_INTER : 0);
 		}		/* high bytes: still in ESC */
 		break;
 	case G_CSI:
 		if (c >= 0x40 && c <= 0x7e) {
-			csi_done(v, c);
-			v->g = G_GROUND;
-			return END_CSI | c;
+			q->g = G_GROUND;
+			return END_CSI | c | (q->inter ? END_INTER : 0);
 		}
 		if (c >= 0x20 && c <= 0x2f) {
-			v->csi_inter = 1;
-		} else if (c >= 0x30 && c <= 0x3f && !v->csi_inter &&
-		    (c <= 0x3b || !v->csi_args)) {
+			q->inter = 1;
+		} else if (c >= 0x30 && c <= 0x3f && !q->inter &&
+		    (c <= 0x3b || !q->csi_args)) {
 			if (c <= 0x3b)
-				v->csi_args = 1;
-			if (v->ncsi < CSI_MAX)
-				v->csi[v->ncsi++] = (char)c;
+				q->csi_args = 1;
+			if (c == ';' || c == ':')
+				q->nsep++;
+			if (q->ncsi < CSI_MAX)
+				q->csi[q->ncsi++] = (char)c;
 		} else {
-			v->g = G_GROUND;	/* not a CSI after all */
+			q->g = G_GROUND;	/* not a CSI after all */
 		}
 		break;
 	}
 	return 0;
+}
+
+/*
+ * The fast path's tracker: follow one byte fed to libvterm, and the
+ * modes and margins it sets (csi_done).  Returns as seq_step.
+ */
+static int
+track(struct vt *v, unsigned char c)
+{
+	int end = seq_step(&v->fed, c);
+
+	if (c == '#' && v->fed.g == G_ESC_INT)
+		v->unsure = 1;		/* DECDHL, DECDWL, DECALN */
+	if (end == (END_ESC | 'c')) {	/* RIS */
+		v->margins = 1;
+		v->lr_margins = 0;
+		v->nowrap = 0;
+		v->unsure = 0;
+	} else if (end & END_CSI) {
+		csi_done(v, end);
+	}
+	return end;
 }
 
 /*
@@ -464,7 +492,7 @@ scan(struct vt *v, const unsigned char *s, size_t n, int *run_u8)
 	size_t i = 0, run = n;
 
 	while (i < n) {
-		if (v->g == G_GROUND && plain[s[i]]) {
+		if (v->fed.g == G_GROUND && plain[s[i]]) {
 			run = i;
 			*run_u8 = v->u8need;
 			i += ascii_words(s + i, n - i);
@@ -689,15 +717,15 @@ feed_one(struct vt *v, const char *s, size_t n)
 	unsigned long long before = v->changes;
 	size_t q, j;
 	int run_u8 = 0, rows, cols;
-	struct vt t;
+	struct seq t;
 
 	if (n == 0)
 		return;
 	if (v->want_rows > 0) {
 		/* feed up to the end of the sequence, then resize */
-		t = *v;
+		t = v->fed;
 		for (j = 0; j < n && t.g != G_GROUND; j++)
-			track(&t, u[j]);
+			seq_step(&t, u[j]);
 		if (t.g == G_GROUND) {
 			rows = v->want_rows;
 			cols = v->want_cols;
@@ -738,7 +766,7 @@ cursor_onscreen(struct vt *v)
 
 	vt_flush(v);
 	vterm_state_get_cursorpos(v->state, &pos);
-	if (v->g != G_GROUND || (pos.row >= 0 && pos.row < v->rows &&
+	if (v->fed.g != G_GROUND || (pos.row >= 0 && pos.row < v->rows &&
 	    pos.col >= 0 && pos.col < v->cols))
 		return;
 	pos.row = pos.row < 0 ? 0 : pos.row >= v->rows ? v->rows - 1 : pos.row;
@@ -760,6 +788,7 @@ cursor_onscreen(struct vt *v)
 static int
 restores(int end)
 {
+	end &= ~END_INTER;
 	return end == (END_ESC | '8') || end == (END_CSI | 'u') ||
 	    end == (END_CSI | 'l');
 }
@@ -771,9 +800,8 @@ feed_guarded(struct vt *v, const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, from = 0;
 	const unsigned char *e;
-	struct vt t;
+	struct seq t = v->fed;
 
-	t = *v;
 	while (i < n) {
 		if (t.g == G_GROUND) {
 			/* text: to the next ESC in one step */
@@ -782,7 +810,7 @@ feed_guarded(struct vt *v, const char *s, size_t n)
 				break;
 			i = (size_t)(e - u);
 		}
-		if (restores(track(&t, u[i++]))) {
+		if (restores(seq_step(&t, u[i++]))) {
 			feed_one(v, s + from, i - from);
 			cursor_onscreen(v);
 			from = i;
@@ -909,7 +937,7 @@ vt_resize(struct vt *v, int rows, int cols)
 	v->want_rows = 0;
 	if (rows == v->rows && cols == v->cols)
 		return;
-	if (rows < v->rows && v->g != G_GROUND) {
+	if (rows < v->rows && v->fed.g != G_GROUND) {
 		v->want_rows = rows;
 		v->want_cols = cols;
 		return;
@@ -1130,32 +1158,55 @@ vt_skipped(const struct vt *v)
 }
 
 /*
- * REP (CSI n b: repeat the last character n times) loops forever in
- * libvterm 0.1.4 when its last glyph has no width (none printed yet, or a
- * combining character with no base): a child's output would hang
- * ptyscript.  So REP never reaches libvterm: a small tracker follows the
- * stream (across reads) and the last graphic character, ends the CSI
- * with a final libvterm ignores ('y') and writes the character n times
- * itself (at most a screenful; nothing when there was none).
+ * Feed the child's bytes.  A tracker of their grammar (v->in, the same
+ * seq_step as the fast path's) keeps libvterm 0.1.4 from three of its
+ * bugs, across reads:
+ *
+ * REP (CSI n b: repeat the last character n times) loops forever when
+ * the last glyph has no width (none printed yet, or a combining
+ * character with no base): a child's output would hang ptyscript.  So
+ * REP never reaches libvterm: the CSI is ended with a final libvterm
+ * ignores ('y') and the last graphic character is written n times here
+ * (at most a screenful; nothing when there was none).
+ *
+ * A CSI's parameters go into a fixed array without a bound: more than
+ * 16 corrupt its memory.  The sequence is cancelled (CAN) at its 15th
+ * separator and the rest of it dropped (its C0 controls still run, as
+ * inside a CSI).
+ *
+ * libvterm 0.1.4 reads past its buffer on a C0 control between a
+ * string's ESC and what follows: it is dropped.
  */
 void
 vt_feed(struct vt *v, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i, from = 0, k, max;
+	size_t i, from = 0, k, max, j;
+	int end, ground;
 
 	for (i = 0; i < n; i++) {
 		unsigned char c = u[i];
 
-		if (c == 0x18 || c == 0x1a) {		/* CAN, SUB */
-			v->rep_g = 0;
+		if (v->in.g == G_STR_ESC && c < 0x20 && c != 0x1b &&
+		    c != 0x18 && c != 0x1a) {
+			feed_text(v, s + from, i - from);
+			from = i + 1;	/* dropped */
 			continue;
 		}
-		switch (v->rep_g) {
-		case 0:
-			if (c == 0x1b) {
-				v->rep_g = 1;
-			} else if (c >= 0x20 && c < 0x7f) {
+		ground = v->in.g == G_GROUND;
+		end = seq_step(&v->in, c);
+		if (v->cancelled) {
+			if (c >= 0x20) {
+				feed_text(v, s + from, i - from);
+				from = i + 1;
+			}
+			if (v->in.g != G_CSI)
+				v->cancelled = 0;
+			continue;
+		}
+		if (ground && v->in.g == G_GROUND && c >= 0x20 && c != 0x7f) {
+			/* text: the last graphic character, for REP */
+			if (c < 0x7f) {
 				v->repch[0] = (char)c;
 				v->nrepch = 1;
 				v->wantrep = 0;
@@ -1167,105 +1218,24 @@ vt_feed(struct vt *v, const char *s, size_t n)
 				v->repch[v->nrepch++] = (char)c;
 				v->wantrep--;
 			}
-			break;
-		case 1:
-esc:
-			/* libvterm stays in ESC through intermediates, C0,
-			 * DEL and high bytes (and ESC ! [ is a CSI to it) */
-			if (c == '[')
-				v->rep_g = 2;
-			else if (c == ']' || c == 'P' || c == 'X' || c == '^' ||
-			    c == '_')
-				v->rep_g = 6;	/* a string: OSC, DCS, ... */
-			else if (c >= 0x30 && c < 0x7f)
-				v->rep_g = 0;	/* (0x20-0x2f: intermediates) */
-			v->rep_n = 0;
-			v->rep_args = 0;
-			break;
-		case 6:			/* in a string, up to BEL or ST */
-			if (c == 0x07)
-				v->rep_g = 0;
-			else if (c == 0x1b)
-				v->rep_g = 7;
-			break;
-		case 7:			/* ESC in a string */
-			if (c == '\\') {
-				v->rep_g = 0;
-			} else if (c < 0x20 && c != 0x1b) {
-				/*
-				 * libvterm 0.1.4 reads past its buffer on a
-				 * control between a string's ESC and what
-				 * follows: drop it.
-				 */
-				feed_text(v, s + from, i - from);
-				from = i + 1;
-			} else {
-				v->rep_g = 1;
-				goto esc;
-			}
-			break;
-		case 2:
-		case 3:
-			if (c == 0x1b) {
-				v->rep_g = 1;
-			} else if (c >= '0' && c <= '9') {
-				if (v->rep_n < 100000 && v->rep_g == 2)
-					v->rep_n = v->rep_n * 10 + (c - '0');
-			} else if (c == ';' || c == ':') {
-				v->rep_g = 3;	/* only the first one counts */
-				if (++v->rep_args >= CSI_ARGS_SAFE)
-					goto overflow;
-			} else if (c >= 0x3c && c <= 0x3f) {
-				v->rep_g = 4;	/* a private leader: not REP */
-			} else if (c >= 0x20 && c <= 0x2f) {
-				v->rep_g = 4;	/* an intermediate: not REP */
-			} else if (c >= 0x40 && c <= 0x7e) {
-				if (c == 'b') {
-					feed_text(v, s + from, i - from);
-					feed_text(v, "y", 1);
-					from = i + 1;
-					max = (size_t)v->rows * (size_t)v->cols;
-					k = v->rep_n == 0 ? 1 : v->rep_n;
-					if (k > max)
-						k = max;
-					while (v->nrepch > 0 && v->wantrep == 0 &&
-					    k-- > 0)
-						feed_text(v, v->repch, v->nrepch);
-				}
-				v->rep_g = 0;
-			}
-			break;
-		case 4:			/* a CSI that is not REP */
-			if (c == 0x1b)
-				v->rep_g = 1;
-			else if (c >= 0x40 && c <= 0x7e)
-				v->rep_g = 0;
-			else if ((c == ';' || c == ':') &&
-			    ++v->rep_args >= CSI_ARGS_SAFE)
-				goto overflow;
-			break;
-		case 5:			/* the rest of a CSI cancelled */
-			if (c == 0x1b) {
-				v->rep_g = 1;
-				from = i;
-			} else {
-				if (c >= 0x40 && c <= 0x7e)
-					v->rep_g = 0;
-				from = i + 1;
-			}
-			break;
+		} else if (v->in.g == G_CSI && v->in.nsep >= CSI_ARGS_SAFE) {
+			feed_text(v, s + from, i - from);
+			feed_text(v, "\x18", 1);
+			from = i + 1;
+			v->cancelled = 1;
+		} else if (end == (END_CSI | 'b') && (v->in.ncsi == 0 ||
+		    v->in.csi[0] < 0x3c)) {
+			feed_text(v, s + from, i - from);
+			feed_text(v, "y", 1);
+			from = i + 1;
+			for (k = 0, j = 0; j < v->in.ncsi && k < 100000 &&
+			    v->in.csi[j] >= '0' && v->in.csi[j] <= '9'; j++)
+				k = k * 10 + (size_t)(v->in.csi[j] - '0');
+			max = (size_t)v->rows * (size_t)v->cols;
+			k = k == 0 ? 1 : k > max ? max : k;
+			while (v->nrepch > 0 && v->wantrep == 0 && k-- > 0)
+				feed_text(v, v->repch, v->nrepch);
 		}
-		continue;
-overflow:
-		/*
-		 * libvterm 0.1.4 writes a CSI's parameters into a fixed
-		 * array without a bound: more than 16 corrupt its memory.
-		 * Cancel the sequence (CAN) and drop the rest of it.
-		 */
-		feed_text(v, s + from, i - from);
-		feed_text(v, "\x18", 1);
-		from = i + 1;
-		v->rep_g = 5;
 	}
 	feed_text(v, s + from, n - from);
 }
