@@ -70,6 +70,7 @@ struct vt {
 	/* the child's bytes as they come (see vt_feed) */
 	struct seq in;
 	int cancelled;			/* the rest of a CSI is dropped */
+	int esc_held;			/* a string's ESC not fed yet */
 	char repch[4];			/* the last graphic character, UTF-8 */
 	size_t nrepch, wantrep;		/* its length; bytes still to come */
 	char *title;
@@ -1174,8 +1175,15 @@ vt_skipped(const struct vt *v)
  * separator and the rest of it dropped (its C0 controls still run, as
  * inside a CSI).
  *
- * libvterm 0.1.4 reads past its buffer on a C0 control between a
- * string's ESC and what follows: it is dropped.
+ * libvterm takes the length of a string (OSC, DCS) ended by ESC \ as
+ * from the last of its bytes it saw to the ESC, less one: -1 when a C0
+ * control, NUL or DEL comes between the ESC and the '\', or when ESC
+ * and '\' come in different writes after part of the string was saved
+ * (at a NUL, DEL or C0 control); it then reads past the buffer (strncpy
+ * in vterm_input_write).  So such a control is dropped, and a string's
+ * ESC is fed in the same write as the byte after it: where a read ends
+ * with it, or a dropped byte follows it, it is held back (esc_held).
+ * (libvterm 0.1.4 loses a string cut between writes anyway.)
  */
 void
 vt_feed(struct vt *v, const char *s, size_t n)
@@ -1187,11 +1195,22 @@ vt_feed(struct vt *v, const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		unsigned char c = u[i];
 
-		if (v->in.g == G_STR_ESC && c < 0x20 && c != 0x1b &&
-		    c != 0x18 && c != 0x1a) {
-			feed_text(v, s + from, i - from);
-			from = i + 1;	/* dropped */
-			continue;
+		if (v->in.g == G_STR_ESC) {
+			if ((c < 0x20 || c == 0x7f) && c != 0x1b &&
+			    c != 0x18 && c != 0x1a) {
+				/* dropped; the ESC (at i - 1) held back */
+				if (!v->esc_held && i > from)
+					feed_text(v, s + from, i - 1 - from);
+				v->esc_held = 1;
+				from = i + 1;
+				continue;
+			}
+			if (v->esc_held) {
+				/* the ESC goes with this byte, in one write */
+				feed_text(v, "\033\\", c == '\\' ? 2 : 1);
+				from = c == '\\' ? i + 1 : i;
+				v->esc_held = 0;
+			}
 		}
 		ground = v->in.g == G_GROUND;
 		end = seq_step(&v->in, c);
@@ -1237,5 +1256,10 @@ vt_feed(struct vt *v, const char *s, size_t n)
 				feed_text(v, v->repch, v->nrepch);
 		}
 	}
-	feed_text(v, s + from, n - from);
+	if (v->in.g == G_STR_ESC && !v->esc_held && n > from) {
+		feed_text(v, s + from, n - 1 - from);	/* the ESC waits */
+		v->esc_held = 1;
+	} else {
+		feed_text(v, s + from, n - from);
+	}
 }
