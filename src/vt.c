@@ -1195,6 +1195,19 @@ vt_feed(struct vt *v, const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		unsigned char c = u[i];
 
+		if (v->in.g == G_GROUND && c >= 0x20 && c < 0x7f) {
+			/* printable ASCII (and DEL): only the last one counts */
+			k = i + 1 + ascii_words(u + i + 1, n - i - 1);
+			while (k < n && u[k] >= 0x20 && u[k] <= 0x7f)
+				k++;
+			for (j = k - 1; u[j] == 0x7f; j--)
+				;
+			v->repch[0] = (char)u[j];
+			v->nrepch = 1;
+			v->wantrep = 0;
+			i = k - 1;
+			continue;
+		}
 		if (v->in.g == G_STR_ESC) {
 			if ((c < 0x20 || c == 0x7f) && c != 0x1b &&
 			    c != 0x18 && c != 0x1a) {
