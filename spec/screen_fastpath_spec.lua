@@ -274,6 +274,24 @@ describe("the screen's fast path", function()
     end
   end)
 
+  it("keeps the cursor on the screen after a restore spelt with bytes libvterm skips", function()
+    -- libvterm 0.1.4 stays in ESC through C0 and high bytes, and reads
+    -- ?1049;1l as ?1049l: the guard looked for the plain spellings only
+    -- (found by fuzz/vt_fuzz.c: "cursor out of the screen")
+    for _, c in ipairs{ { "\0277", "\27\2558" }, { "\0277", "\27\n8" }, { "\0277", "\27\255", "8" },
+                        { "\27[?1049h", "\27[?1049;1l" }, { "\27[?1049h", "\27[?1049:1l" } } do
+      local a, b = pair(12, 20)
+      feed(a, b, "\27[11;18H" .. c[1])
+      a:resize(3, 10)
+      b:resize(3, 10)
+      feed(a, b, { table.unpack(c, 2) })
+      local row, col = a:cursor()
+      assert.is_true(row <= 3 and col <= 10, ("%q: row %d col %d"):format(c[2], row, col))
+      feed(a, b, "abc\n\n\n\27[Lxyz\27[M\r\nend")
+      same(a, b)
+    end
+  end)
+
   it("makes a 1-column screen 2 columns wide, for wide characters", function()
     local s = pty.screen(5, 1)                  -- a wide character crashed here
     assert.are.same({ 5, 2 }, { s:size() })

@@ -322,6 +322,46 @@ describe("output that hung or crashed libvterm 0.1.4", function()
     s:feed("\27![b\27\27]\27\0\\Y")
     assert.are.equal("abbbb!XXY", s:row(3))
   end)
+
+  it("keeps the cursor on a screen made smaller when a child restores it with junk after ESC", function()
+    -- ESC, a byte libvterm skips (here 0xFF), 8: a DECRC that put the
+    -- cursor back on row 11 of a 3-row screen (found by fuzz/vt_fuzz.c)
+    local p = pty.spawn{ "sh", "-c", [[printf '\033[11;1Hready\033[11;18H\0337'; read x;
+      printf '\033\3778'; read x; printf 'abc\n\n\n\033[Lxyz\033[M\r\nend']],
+      screen = true, echo = false }
+    p:expect_screen("ready", T)
+    p:setwinsize(3, 10)
+    local seen = p:screen():changes()
+    p:send("\r")
+    p:expect_screen(function(sc) return sc:changes() > seen end, T)   -- the restore moved it
+    local row, col = p:screen():cursor()
+    assert.is_true(row <= 3 and col <= 10, ("row %d col %d"):format(row, col))
+    p:send("\r")
+    assert.are.same({ true, "exit", 0 }, { p:wait(T) })
+    assert.are.equal("end", p:screen():row(3))
+  end)
+
+  it("survives a string whose ESC and \\ come in different reads, or with a DEL between them", function()
+    -- libvterm 0.1.4 took the string's length as -1 and read past the
+    -- read's buffer (strncpy) once part of it was saved (at a NUL); found
+    -- by fuzz/vt_fuzz.c as ESC P a NUL ESC | \ (a read ends after ESC)
+    local p = pty.spawn{ "sh", "-c", [[printf 'ready\033]2;a\000b\033'; read x; printf '\\after\n']],
+      screen = true, echo = false }
+    p:expect_screen("ready", T)
+    p:send("\r")
+    assert.are.same({ true, "exit", 0 }, { p:wait(T) })
+    local s = p:screen()
+    assert.are.equal("readyafter", s:row(1))
+    assert.is_nil(s:title():find("after"), s:title())   -- not the bytes after the string
+    -- the same in one feed, and a DEL or a C0 control after the ESC
+    for _, bytes in ipairs{ { "\27]2;a\0b\27", "\\after" }, { "\27]2;xy\27\127\\after" },
+                            { "\27P\0x\27\127\0\\after" }, { "\27]2;x\0\27\n", "\127\\after" } } do
+      s = pty.screen(2, 20)
+      for _, b in ipairs(bytes) do s:feed(b) end
+      assert.are.equal("after", s:row(1))
+      assert.is_nil(s:title():find("after"), s:title())
+    end
+  end)
 end)
 
 describe("pictures of hostile screens", function()

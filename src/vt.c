@@ -48,16 +48,29 @@ enum { G_GROUND, G_ESC, G_ESC_INT, G_CSI, G_STR, G_STR_ESC };
 
 #define CSI_MAX	32		/* parameter bytes kept of one CSI */
 #define CSI_ARGS_SAFE	15	/* separators libvterm's CSI parser takes */
+#define END_ESC	0x100		/* seq_step(): an ESC sequence ended, */
+#define END_CSI	0x200		/* or a CSI; | its final byte, */
+#define END_INTER	0x400	/* | with intermediate bytes */
+
+/* Where a byte stream is in libvterm 0.1.4's grammar (seq_step). */
+struct seq {
+	int g;				/* G_* */
+	char csi[CSI_MAX + 1];		/* a CSI's leader and parameters */
+	size_t ncsi;
+	unsigned nsep;			/* its ';' and ':' */
+	int csi_args;			/* a digit, ';' or ':' was seen */
+	int inter;			/* an intermediate byte was seen */
+};
 
 struct vt {
 	VTerm *term;
 	VTermScreen *screen;
 	VTermState *state;
 	int rows, cols;
-	/* REP (see vt_feed): where the stream is, and the last character */
-	int rep_g;			/* 0 ground, 1 ESC, 2 CSI, 3 CSI not REP */
-	unsigned rep_n;			/* the CSI's first parameter */
-	unsigned rep_args;		/* its parameter separators so far */
+	/* the child's bytes as they come (see vt_feed) */
+	struct seq in;
+	int cancelled;			/* the rest of a CSI is dropped */
+	int esc_held;			/* a string's ESC not fed yet */
 	char repch[4];			/* the last graphic character, UTF-8 */
 	size_t nrepch, wantrep;		/* its length; bytes still to come */
 	char *title;
@@ -68,10 +81,7 @@ struct vt {
 	size_t nreply, capreply;
 	/* the fast path's view of the stream */
 	int fast;
-	int g;				/* G_* */
-	char csi[CSI_MAX + 1];
-	size_t ncsi;
-	int csi_inter;			/* an intermediate byte was seen */
+	struct seq fed;			/* the bytes fed to libvterm */
 	int margins;			/* 1 full (default), 2 full given
 					   explicitly, 0 maybe not full */
 	int lr_margins;			/* DECLRMM was turned on: unknown */
@@ -261,38 +271,40 @@ odd_params(const struct vt *v)
 {
 	size_t i, digits = 0;
 
-	if (v->ncsi >= CSI_MAX)
+	if (v->fed.ncsi >= CSI_MAX)
 		return 1;
-	for (i = 0; i < v->ncsi; i++) {
-		if (v->csi[i] == ':')
+	for (i = 0; i < v->fed.ncsi; i++) {
+		if (v->fed.csi[i] == ':')
 			return 1;
-		digits = v->csi[i] >= '0' && v->csi[i] <= '9' ? digits + 1 : 0;
+		digits = v->fed.csi[i] >= '0' && v->fed.csi[i] <= '9' ? digits + 1 : 0;
 		if (digits > 6)
 			return 1;
 	}
 	return 0;
 }
 
-/* The fast path's tracker: a CSI sequence ended with `final`. */
+/* The fast path's tracker: a CSI sequence ended (seq_step's `end`). */
 static void
-csi_done(struct vt *v, int final)
+csi_done(struct vt *v, int end)
 {
+	int final = end & 0xff;
 	long top = -1, bottom = -1, n;
-	const char *p = v->csi, *end = v->csi + v->ncsi;
-	int leader = v->ncsi > 0 && (v->csi[0] < '0' || v->csi[0] > ';');
+	const char *p = v->fed.csi, *lim = v->fed.csi + v->fed.ncsi;
+	int leader = v->fed.ncsi > 0 &&
+	    (v->fed.csi[0] < '0' || v->fed.csi[0] > ';');
 
-	if (v->csi_inter)
+	if (end & END_INTER)
 		return;		/* e.g. DECSTR (CSI ! p): margins left as known */
-	v->csi[v->ncsi] = '\0';	/* for strtol */
+	v->fed.csi[v->fed.ncsi] = '\0';	/* for strtol */
 	if ((final == 'r' || final == 'h' || final == 'l') && odd_params(v)) {
 		v->unsure = 1;
 		return;
 	}
 	if (final == 'r' && !leader) {			/* DECSTBM */
-		if (p < end && *p != ';')
+		if (p < lim && *p != ';')
 			top = strtol(p, NULL, 10);
-		p = memchr(p, ';', (size_t)(end - p));
-		if (p != NULL && p + 1 < end && p[1] >= '0' && p[1] <= '9')
+		p = memchr(p, ';', (size_t)(lim - p));
+		if (p != NULL && p + 1 < lim && p[1] >= '0' && p[1] <= '9')
 			bottom = strtol(p + 1, NULL, 10);
 		if (top <= 1 && bottom == -1)
 			v->margins = 1;
@@ -300,20 +312,20 @@ csi_done(struct vt *v, int final)
 			v->margins = 2;
 		else
 			v->margins = 0;
-		if (v->ncsi >= CSI_MAX)
+		if (v->fed.ncsi >= CSI_MAX)
 			v->margins = 0;	/* cut short: unknown */
 		return;
 	}
-	if ((final == 'h' || final == 'l') && leader && v->csi[0] == '?') {
-		char *q = v->csi + 1;
+	if ((final == 'h' || final == 'l') && leader && v->fed.csi[0] == '?') {
+		char *q = v->fed.csi + 1;
 
-		while (q < end) {
+		while (q < lim) {
 			n = strtol(q, &q, 10);
 			if (n == 69 && final == 'h')
 				v->lr_margins = 1;	/* DECLRMM */
 			if (n == 7)
 				v->nowrap = final == 'l';	/* DECAWM */
-			if (q >= end || *q != ';')
+			if (q >= lim || *q != ';')
 				break;
 			q++;
 		}
@@ -321,79 +333,107 @@ csi_done(struct vt *v, int final)
 }
 
 /*
- * Follow one byte of escape-sequence grammar (ECMA-48 as libvterm
- * parses it: C0 controls inside a sequence are executed, ESC starts a
- * new one, CAN and SUB cancel).
+ * Follow one byte of escape-sequence grammar as libvterm 0.1.4's parser
+ * reads it (checked against the library, byte by byte): C0 controls
+ * inside a sequence are executed and NUL and DEL ignored; ESC starts a
+ * new sequence, or inside a string may begin its ST; CAN and SUB cancel.
+ * After ESC and any intermediates, '[' opens a CSI and ']' or 'P' a
+ * string (OSC, DCS; ESC X, ^ and _ are C1 controls to it, not strings).
+ * A CSI is a leader (< = > ?), then digits, ';' and ':', then
+ * intermediates: any other byte ends it unfinished.  Returns END_ESC
+ * or END_CSI with the final byte (and END_INTER) when a sequence ends,
+ * else 0.  One function for both views of the stream: the child's bytes
+ * (vt_feed) and what is fed to libvterm (track).
  */
-static void
-track(struct vt *v, unsigned char c)
+static int
+seq_step(struct seq *q, unsigned char c)
 {
-again:
 	if (c == 0x18 || c == 0x1a) {
-		v->g = G_GROUND;
-		return;
+		q->g = G_GROUND;
+		return 0;
 	}
-	switch (v->g) {
+	if (c == 0x1b) {
+		q->g = q->g == G_STR ? G_STR_ESC : G_ESC;
+		q->inter = 0;
+		return 0;
+	}
+	if (c < 0x20 || c == 0x7f) {
+		if (c == 0x07 && q->g == G_STR)
+			q->g = G_GROUND;	/* BEL ends a string */
+		return 0;
+	}
+	switch (q->g) {
 	case G_GROUND:
-		if (c == 0x1b)
-			v->g = G_ESC;
-		break;
-	case G_ESC:
-		if (c == '[') {
-			v->g = G_CSI;
-			v->ncsi = 0;
-			v->csi_inter = 0;
-		} else if (c == ']' || c == 'P' || c == 'X' || c == '^' ||
-		    c == '_') {
-			v->g = G_STR;
-		} else if (c >= 0x20 && c <= 0x2f) {
-			if (c == '#')
-				v->unsure = 1;	/* DECDHL, DECDWL, DECALN */
-			v->g = G_ESC_INT;
-		} else if (c == 'c') {			/* RIS */
-			v->margins = 1;
-			v->lr_margins = 0;
-			v->nowrap = 0;
-			v->unsure = 0;
-			v->g = G_GROUND;
-		} else if (c >= 0x30 && c <= 0x7e) {
-			v->g = G_GROUND;
-		}		/* ESC, C0 and others: still in ESC */
-		break;
-	case G_ESC_INT:
-		if (c == 0x1b)
-			v->g = G_ESC;
-		else if (c >= 0x30 && c <= 0x7e)
-			v->g = G_GROUND;
-		break;
-	case G_CSI:
-		if (c == 0x1b) {
-			v->g = G_ESC;
-		} else if (c >= 0x30 && c <= 0x3f) {
-			if (v->ncsi < CSI_MAX)
-				v->csi[v->ncsi++] = (char)c;
-		} else if (c >= 0x20 && c <= 0x2f) {
-			v->csi_inter = 1;
-		} else if (c >= 0x40 && c <= 0x7e) {
-			csi_done(v, c);
-			v->g = G_GROUND;
-		}
-		break;
 	case G_STR:
-		if (c == 0x07)
-			v->g = G_GROUND;
-		else if (c == 0x1b)
-			v->g = G_STR_ESC;
 		break;
 	case G_STR_ESC:
 		if (c == '\\') {
-			v->g = G_GROUND;
+			q->g = G_GROUND;	/* ST */
+			break;
+		}
+		q->g = G_ESC;
+		/* FALLTHROUGH */
+	case G_ESC:
+	case G_ESC_INT:
+		if (c == '[') {
+			q->g = G_CSI;
+			q->ncsi = 0;
+			q->nsep = 0;
+			q->csi_args = 0;
+			q->inter = 0;
+		} else if (c == ']' || c == 'P') {
+			q->g = G_STR;
+		} else if (c >= 0x20 && c <= 0x2f) {
+			q->g = G_ESC_INT;
+			q->inter = 1;
+		} else if (c < 0x7f) {
+			q->g = G_GROUND;
+			return END_ESC | c | (q->inter ? END_INTER : 0);
+		}		/* high bytes: still in ESC */
+		break;
+	case G_CSI:
+		if (c >= 0x40 && c <= 0x7e) {
+			q->g = G_GROUND;
+			return END_CSI | c | (q->inter ? END_INTER : 0);
+		}
+		if (c >= 0x20 && c <= 0x2f) {
+			q->inter = 1;
+		} else if (c >= 0x30 && c <= 0x3f && !q->inter &&
+		    (c <= 0x3b || !q->csi_args)) {
+			if (c <= 0x3b)
+				q->csi_args = 1;
+			if (c == ';' || c == ':')
+				q->nsep++;
+			if (q->ncsi < CSI_MAX)
+				q->csi[q->ncsi++] = (char)c;
 		} else {
-			v->g = G_ESC;
-			goto again;
+			q->g = G_GROUND;	/* not a CSI after all */
 		}
 		break;
 	}
+	return 0;
+}
+
+/*
+ * The fast path's tracker: follow one byte fed to libvterm, and the
+ * modes and margins it sets (csi_done).  Returns as seq_step.
+ */
+static int
+track(struct vt *v, unsigned char c)
+{
+	int end = seq_step(&v->fed, c);
+
+	if (c == '#' && v->fed.g == G_ESC_INT)
+		v->unsure = 1;		/* DECDHL, DECDWL, DECALN */
+	if (end == (END_ESC | 'c')) {	/* RIS */
+		v->margins = 1;
+		v->lr_margins = 0;
+		v->nowrap = 0;
+		v->unsure = 0;
+	} else if (end & END_CSI) {
+		csi_done(v, end);
+	}
+	return end;
 }
 
 /*
@@ -453,7 +493,7 @@ scan(struct vt *v, const unsigned char *s, size_t n, int *run_u8)
 	size_t i = 0, run = n;
 
 	while (i < n) {
-		if (v->g == G_GROUND && plain[s[i]]) {
+		if (v->fed.g == G_GROUND && plain[s[i]]) {
 			run = i;
 			*run_u8 = v->u8need;
 			i += ascii_words(s + i, n - i);
@@ -678,15 +718,15 @@ feed_one(struct vt *v, const char *s, size_t n)
 	unsigned long long before = v->changes;
 	size_t q, j;
 	int run_u8 = 0, rows, cols;
-	struct vt t;
+	struct seq t;
 
 	if (n == 0)
 		return;
 	if (v->want_rows > 0) {
 		/* feed up to the end of the sequence, then resize */
-		t = *v;
+		t = v->fed;
 		for (j = 0; j < n && t.g != G_GROUND; j++)
-			track(&t, u[j]);
+			seq_step(&t, u[j]);
 		if (t.g == G_GROUND) {
 			rows = v->want_rows;
 			cols = v->want_cols;
@@ -727,7 +767,7 @@ cursor_onscreen(struct vt *v)
 
 	vt_flush(v);
 	vterm_state_get_cursorpos(v->state, &pos);
-	if (v->g != G_GROUND || (pos.row >= 0 && pos.row < v->rows &&
+	if (v->fed.g != G_GROUND || (pos.row >= 0 && pos.row < v->rows &&
 	    pos.col >= 0 && pos.col < v->cols))
 		return;
 	pos.row = pos.row < 0 ? 0 : pos.row >= v->rows ? v->rows - 1 : pos.row;
@@ -741,70 +781,43 @@ cursor_onscreen(struct vt *v)
  * so restoring it (DECRC, SCORC, leaving the alternate screen) can leave
  * the cursor off the screen, where the next line feed, character or ESC #
  * reads and writes out of bounds (crashes).  So the cursor is put back on
- * the screen after each of these sequences, and before each ESC #, and
- * after any sequence split between feeds (these spellings, or others).
+ * the screen after every sequence that may restore it, however it is
+ * spelt (ESC 8 after C0 or high bytes, CSI ?1049;1l) and wherever the
+ * feeds split it: the tracker finds them, as any ESC sequence ending in
+ * '8' and any CSI ending in 'u' or 'l'.
  */
-static const struct {
-	const char *s;
-	size_t n;
-	int after;		/* check after it, or before */
-} guards[] = {
-	{ "\033#", 2, 0 },
-	{ "\0338", 2, 1 },
-	{ "\033[u", 3, 1 },
-	{ "\033[?1048l", 8, 1 },
-	{ "\033[?1049l", 8, 1 },
-};
-#define NGUARDS	(sizeof guards / sizeof guards[0])
+static int
+restores(int end)
+{
+	end &= ~END_INTER;
+	return end == (END_ESC | '8') || end == (END_CSI | 'u') ||
+	    end == (END_CSI | 'l');
+}
 
-/* Feed s[0, n) with the cursor checked around the sequences above. */
+/* Feed s[0, n) with the cursor checked after the sequences above. */
 static void
 feed_guarded(struct vt *v, const char *s, size_t n)
 {
-	const char *at[NGUARDS];
-	size_t k, best, len;
-	struct vt t;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, from = 0;
+	const unsigned char *e;
+	struct seq t = v->fed;
 
-	if (v->g != G_GROUND) {
-		/* a sequence split between feeds: check after its end */
-		t = *v;
-		for (len = 0; len < n && t.g != G_GROUND; len++)
-			track(&t, (unsigned char)s[len]);
-		feed_one(v, s, len);
-		cursor_onscreen(v);
-		s += len;
-		n -= len;
-	}
-	if (memchr(s, '\033', n) == NULL) {
-		feed_one(v, s, n);	/* text: one pass, not one a guard */
-		return;
-	}
-	for (k = 0; k < NGUARDS; k++)
-		at[k] = memmem(s, n, guards[k].s, guards[k].n);
-	for (;;) {
-		best = NGUARDS;
-		for (k = 0; k < NGUARDS; k++)
-			if (at[k] != NULL && (best == NGUARDS || at[k] < at[best]))
-				best = k;
-		if (best == NGUARDS)
-			break;
-		len = (size_t)(at[best] - s);
-		if (guards[best].after)
-			len += guards[best].n;
-		feed_one(v, s, len);
-		cursor_onscreen(v);
-		s += len;
-		n -= len;
-		if (!guards[best].after) {
-			feed_one(v, s, guards[best].n);
-			s += guards[best].n;
-			n -= guards[best].n;
+	while (i < n) {
+		if (t.g == G_GROUND) {
+			/* text: to the next ESC in one step */
+			e = memchr(u + i, 0x1b, n - i);
+			if (e == NULL)
+				break;
+			i = (size_t)(e - u);
 		}
-		for (k = 0; k < NGUARDS; k++)
-			if (at[k] != NULL && at[k] < s)
-				at[k] = memmem(s, n, guards[k].s, guards[k].n);
+		if (restores(seq_step(&t, u[i++]))) {
+			feed_one(v, s + from, i - from);
+			cursor_onscreen(v);
+			from = i;
+		}
 	}
-	feed_one(v, s, n);
+	feed_one(v, s + from, n - from);
 }
 
 /*
@@ -925,7 +938,7 @@ vt_resize(struct vt *v, int rows, int cols)
 	v->want_rows = 0;
 	if (rows == v->rows && cols == v->cols)
 		return;
-	if (rows < v->rows && v->g != G_GROUND) {
+	if (rows < v->rows && v->fed.g != G_GROUND) {
 		v->want_rows = rows;
 		v->want_cols = cols;
 		return;
@@ -1146,32 +1159,86 @@ vt_skipped(const struct vt *v)
 }
 
 /*
- * REP (CSI n b: repeat the last character n times) loops forever in
- * libvterm 0.1.4 when its last glyph has no width (none printed yet, or a
- * combining character with no base): a child's output would hang
- * ptyscript.  So REP never reaches libvterm: a small tracker follows the
- * stream (across reads) and the last graphic character, ends the CSI
- * with a final libvterm ignores ('y') and writes the character n times
- * itself (at most a screenful; nothing when there was none).
+ * Feed the child's bytes.  A tracker of their grammar (v->in, the same
+ * seq_step as the fast path's) keeps libvterm 0.1.4 from three of its
+ * bugs, across reads:
+ *
+ * REP (CSI n b: repeat the last character n times) loops forever when
+ * the last glyph has no width (none printed yet, or a combining
+ * character with no base): a child's output would hang ptyscript.  So
+ * REP never reaches libvterm: the CSI is ended with a final libvterm
+ * ignores ('y') and the last graphic character is written n times here
+ * (at most a screenful; nothing when there was none).
+ *
+ * A CSI's parameters go into a fixed array without a bound: more than
+ * 16 corrupt its memory.  The sequence is cancelled (CAN) at its 15th
+ * separator and the rest of it dropped (its C0 controls still run, as
+ * inside a CSI).
+ *
+ * libvterm takes the length of a string (OSC, DCS) ended by ESC \ as
+ * from the last of its bytes it saw to the ESC, less one: -1 when a C0
+ * control, NUL or DEL comes between the ESC and the '\', or when ESC
+ * and '\' come in different writes after part of the string was saved
+ * (at a NUL, DEL or C0 control); it then reads past the buffer (strncpy
+ * in vterm_input_write).  So such a control is dropped, and a string's
+ * ESC is fed in the same write as the byte after it: where a read ends
+ * with it, or a dropped byte follows it, it is held back (esc_held).
+ * (libvterm 0.1.4 loses a string cut between writes anyway.)
  */
 void
 vt_feed(struct vt *v, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i, from = 0, k, max;
+	size_t i, from = 0, k, max, j;
+	int end, ground;
 
 	for (i = 0; i < n; i++) {
 		unsigned char c = u[i];
 
-		if (c == 0x18 || c == 0x1a) {		/* CAN, SUB */
-			v->rep_g = 0;
+		if (v->in.g == G_GROUND && c >= 0x20 && c < 0x7f) {
+			/* printable ASCII (and DEL): only the last one counts */
+			k = i + 1 + ascii_words(u + i + 1, n - i - 1);
+			while (k < n && u[k] >= 0x20 && u[k] <= 0x7f)
+				k++;
+			for (j = k - 1; u[j] == 0x7f; j--)
+				;
+			v->repch[0] = (char)u[j];
+			v->nrepch = 1;
+			v->wantrep = 0;
+			i = k - 1;
 			continue;
 		}
-		switch (v->rep_g) {
-		case 0:
-			if (c == 0x1b) {
-				v->rep_g = 1;
-			} else if (c >= 0x20 && c < 0x7f) {
+		if (v->in.g == G_STR_ESC) {
+			if ((c < 0x20 || c == 0x7f) && c != 0x1b &&
+			    c != 0x18 && c != 0x1a) {
+				/* dropped; the ESC (at i - 1) held back */
+				if (!v->esc_held && i > from)
+					feed_text(v, s + from, i - 1 - from);
+				v->esc_held = 1;
+				from = i + 1;
+				continue;
+			}
+			if (v->esc_held) {
+				/* the ESC goes with this byte, in one write */
+				feed_text(v, "\033\\", c == '\\' ? 2 : 1);
+				from = c == '\\' ? i + 1 : i;
+				v->esc_held = 0;
+			}
+		}
+		ground = v->in.g == G_GROUND;
+		end = seq_step(&v->in, c);
+		if (v->cancelled) {
+			if (c >= 0x20) {
+				feed_text(v, s + from, i - from);
+				from = i + 1;
+			}
+			if (v->in.g != G_CSI)
+				v->cancelled = 0;
+			continue;
+		}
+		if (ground && v->in.g == G_GROUND && c >= 0x20 && c != 0x7f) {
+			/* text: the last graphic character, for REP */
+			if (c < 0x7f) {
 				v->repch[0] = (char)c;
 				v->nrepch = 1;
 				v->wantrep = 0;
@@ -1183,105 +1250,29 @@ vt_feed(struct vt *v, const char *s, size_t n)
 				v->repch[v->nrepch++] = (char)c;
 				v->wantrep--;
 			}
-			break;
-		case 1:
-esc:
-			/* libvterm stays in ESC through intermediates, C0,
-			 * DEL and high bytes (and ESC ! [ is a CSI to it) */
-			if (c == '[')
-				v->rep_g = 2;
-			else if (c == ']' || c == 'P' || c == 'X' || c == '^' ||
-			    c == '_')
-				v->rep_g = 6;	/* a string: OSC, DCS, ... */
-			else if (c >= 0x30 && c < 0x7f)
-				v->rep_g = 0;	/* (0x20-0x2f: intermediates) */
-			v->rep_n = 0;
-			v->rep_args = 0;
-			break;
-		case 6:			/* in a string, up to BEL or ST */
-			if (c == 0x07)
-				v->rep_g = 0;
-			else if (c == 0x1b)
-				v->rep_g = 7;
-			break;
-		case 7:			/* ESC in a string */
-			if (c == '\\') {
-				v->rep_g = 0;
-			} else if (c < 0x20 && c != 0x1b) {
-				/*
-				 * libvterm 0.1.4 reads past its buffer on a
-				 * control between a string's ESC and what
-				 * follows: drop it.
-				 */
-				feed_text(v, s + from, i - from);
-				from = i + 1;
-			} else {
-				v->rep_g = 1;
-				goto esc;
-			}
-			break;
-		case 2:
-		case 3:
-			if (c == 0x1b) {
-				v->rep_g = 1;
-			} else if (c >= '0' && c <= '9') {
-				if (v->rep_n < 100000 && v->rep_g == 2)
-					v->rep_n = v->rep_n * 10 + (c - '0');
-			} else if (c == ';' || c == ':') {
-				v->rep_g = 3;	/* only the first one counts */
-				if (++v->rep_args >= CSI_ARGS_SAFE)
-					goto overflow;
-			} else if (c >= 0x3c && c <= 0x3f) {
-				v->rep_g = 4;	/* a private leader: not REP */
-			} else if (c >= 0x20 && c <= 0x2f) {
-				v->rep_g = 4;	/* an intermediate: not REP */
-			} else if (c >= 0x40 && c <= 0x7e) {
-				if (c == 'b') {
-					feed_text(v, s + from, i - from);
-					feed_text(v, "y", 1);
-					from = i + 1;
-					max = (size_t)v->rows * (size_t)v->cols;
-					k = v->rep_n == 0 ? 1 : v->rep_n;
-					if (k > max)
-						k = max;
-					while (v->nrepch > 0 && v->wantrep == 0 &&
-					    k-- > 0)
-						feed_text(v, v->repch, v->nrepch);
-				}
-				v->rep_g = 0;
-			}
-			break;
-		case 4:			/* a CSI that is not REP */
-			if (c == 0x1b)
-				v->rep_g = 1;
-			else if (c >= 0x40 && c <= 0x7e)
-				v->rep_g = 0;
-			else if ((c == ';' || c == ':') &&
-			    ++v->rep_args >= CSI_ARGS_SAFE)
-				goto overflow;
-			break;
-		case 5:			/* the rest of a CSI cancelled */
-			if (c == 0x1b) {
-				v->rep_g = 1;
-				from = i;
-			} else {
-				if (c >= 0x40 && c <= 0x7e)
-					v->rep_g = 0;
-				from = i + 1;
-			}
-			break;
+		} else if (v->in.g == G_CSI && v->in.nsep >= CSI_ARGS_SAFE) {
+			feed_text(v, s + from, i - from);
+			feed_text(v, "\x18", 1);
+			from = i + 1;
+			v->cancelled = 1;
+		} else if (end == (END_CSI | 'b') && (v->in.ncsi == 0 ||
+		    v->in.csi[0] < 0x3c)) {
+			feed_text(v, s + from, i - from);
+			feed_text(v, "y", 1);
+			from = i + 1;
+			for (k = 0, j = 0; j < v->in.ncsi && k < 100000 &&
+			    v->in.csi[j] >= '0' && v->in.csi[j] <= '9'; j++)
+				k = k * 10 + (size_t)(v->in.csi[j] - '0');
+			max = (size_t)v->rows * (size_t)v->cols;
+			k = k == 0 ? 1 : k > max ? max : k;
+			while (v->nrepch > 0 && v->wantrep == 0 && k-- > 0)
+				feed_text(v, v->repch, v->nrepch);
 		}
-		continue;
-overflow:
-		/*
-		 * libvterm 0.1.4 writes a CSI's parameters into a fixed
-		 * array without a bound: more than 16 corrupt its memory.
-		 * Cancel the sequence (CAN) and drop the rest of it.
-		 */
-		feed_text(v, s + from, i - from);
-		feed_text(v, "\x18", 1);
-		from = i + 1;
-		v->rep_g = 5;
 	}
-	feed_text(v, s + from, n - from);
+	if (v->in.g == G_STR_ESC && !v->esc_held && n > from) {
+		feed_text(v, s + from, n - 1 - from);	/* the ESC waits */
+		v->esc_held = 1;
+	} else {
+		feed_text(v, s + from, n - from);
+	}
 }
