@@ -169,4 +169,23 @@ describe("the scheduler", function()
     assert.equal(130, r.code, r.stdout .. r.stderr)
     assert.is_nil(r.stdout:find("not reached", 1, true))
   end)
+
+  it("acts on a signal caught while the lone task's expect searches a large buffer", function()
+    -- The search takes a while; the signal's wake-up is used up by the
+    -- loop pass that follows it, so the wait must look at the signal
+    -- itself rather than sleep until the deadline.  Found by review.
+    local t0 = pty.now()
+    local r = H.run_script([[
+      local p = pty.spawn{"sh", "-c", "head -c 2000000 /dev/zero | tr '\\0' a; sleep 30", maxbuf = 4000000}
+      local t0 = pty.now()
+      while #p._c:peek() < 2000000 and pty.now() - t0 < 10 do pty.sleep(0.05) end
+      pty.spawn{"sh", "-c", "sleep 0.05; kill -INT $PPID; sleep 30"}
+      p:expect("a{1,400}c", 20)
+      print("not reached")
+    ]])
+    local took = pty.now() - t0
+    assert.equal(130, r.code, r.stdout .. r.stderr)
+    assert.is_nil(r.stdout:find("not reached", 1, true))
+    assert.is_true(took < 12, "the signal waited for the deadline: " .. took .. " s")
+  end)
 end)

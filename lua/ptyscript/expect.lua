@@ -12,7 +12,7 @@ local sched = require "ptyscript.sched"
 local M = {}
 local DATA = core.DATA
 local await = core.await
-local now, HUGE = core.now, math.huge
+local now, HUGE, signalled = core.now, math.huge, core.signalled
 local solo = sched.solo
 local ALL = math.maxinteger   -- an offset past any buffer: "everything"
 
@@ -263,8 +263,9 @@ local function expect_one(p, re, lit, pat, timeout, what)
     end
     from = e
     -- core.await: what else fired goes to its waiters (callbacks, taps,
-    -- exits) before anything else here; then search again
-    local expired = n and n > 0 and sched.solo_fired(n, deadline)
+    -- exits) and a caught signal to the scheduler, before anything else
+    -- here; then search again
+    local expired = n and (n > 0 or signalled()) and sched.solo_fired(n, deadline)
     if m or timed_out then   -- m: EOF seen
       fail(m and "eof" or "timeout", p, { pat or M.exact(lit) }, timeout, c:peek())
     end
@@ -272,7 +273,7 @@ local function expect_one(p, re, lit, pat, timeout, what)
       timed_out = true
     elseif n ~= nil and n > 0 then
       out, timer, left = solo(deadline)
-    else   -- (n == 0: core.await stopped for a signal, or nothing to wait for)
+    else   -- (n == 0: nothing is left to wait for, or p is closed)
       if sched.wait_for(c, DATA, deadline) == "timeout" then timed_out = true end
       if n then out, timer, left = solo(deadline) end
     end

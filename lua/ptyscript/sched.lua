@@ -310,8 +310,8 @@ function M.solo(deadline, left)
   return fired, timer, left
 end
 
--- After core.await returned, unmatched, with n > 0 objects that fired:
--- hand them to their waiters as poll does.  Returns whether this wait's
+-- After core.await returned, unmatched, with n objects that fired (or
+-- none, with a signal caught): hand them to their waiters as poll does.  Returns whether this wait's
 -- timer fired (deadline: the wait has one; the timer of an earlier wait
 -- may still run).  A signal or a failure goes to the scheduler at once,
 -- as from wait_for: it reports it, which ends the command.  Other ready
