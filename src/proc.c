@@ -24,6 +24,23 @@
 #define EXIT_POLL	0.02		/* seconds, without a pidfd only */
 
 /*
+ * Room the input buffer may take beyond maxbuf: a full window moves
+ * down once per `slack` bytes read, so the slack sets how often each
+ * byte is moved.  maxbuf/4, but up to 1 MiB at least (the default
+ * window moves each byte once), and never less than one read.
+ */
+static size_t
+window_slack(size_t maxbuf)
+{
+	size_t mib = 1024 * 1024;
+	size_t slack = maxbuf < mib ? maxbuf : mib;	/* min(maxbuf, 1 MiB) */
+
+	if (slack < maxbuf / 4)
+		slack = maxbuf / 4;
+	return slack > LOOP_SCRATCH ? slack : LOOP_SCRATCH;
+}
+
+/*
  * Keep n new bytes: copy to stdout (a stderr stream: stderr) with --show,
  * append, bound to maxbuf.
  */
@@ -67,8 +84,8 @@ proc_take(struct proc *p, const char *s, size_t n)
 		buf_consume(&p->in, drop);
 		p->base += drop;
 	}
-	if (buf_append_capped(&p->in, s, n, p->maxbuf +
-	    (p->maxbuf / 4 > LOOP_SCRATCH ? p->maxbuf / 4 : LOOP_SCRATCH)) == -1) {
+	if (buf_append_capped(&p->in, s, n, p->maxbuf + window_slack(p->maxbuf)) ==
+	    -1) {
 		/* XXX: out of memory; the bytes are counted but not kept. */
 		p->base += n;
 	}
