@@ -86,6 +86,15 @@ describe("the screen object", function()
     p:close()
   end)
 
+  it("says it is attached while its process can feed it, not after close", function()
+    local p = pty.spawn{ "cat", echo = false, screen = true }
+    local s = p:screen()
+    assert.is_true(s:attached())
+    p:close()
+    assert.is_false(s:attached())
+    assert.is_false(pty.screen(2, 10):attached())   -- a screen of its own
+  end)
+
   it("p:screen() turns it on from the next byte", function()
     local p = pty.spawn{ "cat", echo = false }
     p:send("before\r")

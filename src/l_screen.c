@@ -467,11 +467,13 @@ screen_idle(lua_State *L)
 	return 1;
 }
 
-/* s:attached() -> whether a process feeds it */
+/* s:attached() -> whether a process feeds it (and can: no EOF yet) */
 static int
 screen_attached(lua_State *L)
 {
-	lua_pushboolean(L, check_raw(L)->proc != NULL);
+	struct proc *p = check_raw(L)->proc;
+
+	lua_pushboolean(L, p != NULL && !p->eof);
 	return 1;
 }
 
