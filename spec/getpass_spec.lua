@@ -46,6 +46,20 @@ describe("pty.getpass", function()
     assert.same({ nil, "signal", 2 }, { p:wait(5) })
   end)
 
+  it("puts echo back when ^C ends the script", function()
+    -- The shell around it ignores SIGINT and asks the terminal afterwards.
+    local path = H.script([[pty.getpass("PW: ") print("not reached")]])
+    local p = pty.spawn{ "sh", "-c", "trap '' INT; " .. H.bin .. " " .. path
+      .. "; echo \"status $?\"; stty -a | grep -o -- ' -*echo '", timeout = 10 }
+    p:expect_exact("PW: ")
+    p:send("abc")
+    p:sendcontrol("c")
+    local out = p:expect(pty.EOF).before
+    os.remove(path)
+    assert.is_nil(out:find("not reached", 1, true))
+    assert.matches("status 130\r\n echo \r\n$", out)
+  end)
+
   it("lets other tasks run while it waits", function()
     local p = prompted([[
       local t = pty.go(function() pty.sleep(0.05) print("tick") end)
