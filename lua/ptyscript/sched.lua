@@ -140,6 +140,32 @@ end
 -- of every object that fired.
 local signal_seen = false   -- poll_solo saw a signal: the scheduler reports it
 
+-- Wake the waiters of the n objects core.poll (or core.await) stored in
+-- fired, and let go of them there.
+local function dispatch_fired(n)
+  for i = 1, 2 * n, 2 do
+    dispatch(fired[i], fired[i + 1])
+    fired[i], fired[i + 1] = nil, nil
+  end
+end
+
+-- The command's lone task may wait without switching to the scheduler
+-- (poll_solo, core.await): nothing else is ready or to be reported.
+local function alone()
+  return main_running and ntasks == 1 and nready == 0 and not M.failure and not signal_seen
+end
+
+-- The waiter's own timer, made on first use and watched by it for good.
+local function timer_of(w)
+  local timer = w.timer
+  if not timer then
+    timer = core.timer()
+    w.timer = timer
+    add_watch(timer, w, 1)
+  end
+  return timer
+end
+
 local function poll(block)
   if signal_seen then block, signal_seen = false, false end
   local n, alive = core.poll(block, fired)
@@ -147,10 +173,7 @@ local function poll(block)
     error("ptyscript: every task is waiting and nothing can wake any of them "
       .. "(no process, timer or task left to wait for)", 0)
   end
-  for i = 1, 2 * n, 2 do
-    dispatch(fired[i], fired[i + 1])
-    fired[i], fired[i + 1] = nil, nil
-  end
+  dispatch_fired(n)
   local sig = core.signalled()
   if sig and M.on_signal then M.on_signal(sig) end
 end
@@ -165,10 +188,7 @@ end
 local function poll_solo(w)
   repeat
     local n, alive = core.poll(true, fired)
-    for i = 1, 2 * n, 2 do
-      dispatch(fired[i], fired[i + 1])
-      fired[i], fired[i + 1] = nil, nil
-    end
+    dispatch_fired(n)
     if core.signalled() then signal_seen = true return end
     if n == 0 and not alive then return end
   until w.fired or nready > 0 or M.failure
@@ -241,12 +261,7 @@ function M.wait_for(obj, bits, deadline, lua_obj)
   if deadline then
     left = deadline - core.now()
     if left <= 0 then return "timeout" end
-    timer = w.timer
-    if not timer then   -- the waiter's own timer, watched by it for good
-      timer = core.timer()
-      w.timer = timer
-      add_watch(timer, w, 1)
-    end
+    timer = w.timer or timer_of(w)
   end
   if obj then
     if watch[obj] == nil then   -- (add_watch's common case, inline: hot)
@@ -258,7 +273,7 @@ function M.wait_for(obj, bits, deadline, lua_obj)
   core.arm(not lua_obj and obj or nil, bits, timer, left)
   local ok, err = true, nil
   if t then
-    if main_running and ntasks == 1 and nready == 0 and not M.failure and not signal_seen then
+    if alone() then
       w.task = nil        -- (wake must not queue the running task)
       poll_solo(w)
       w.task = t
@@ -290,8 +305,8 @@ end
 -- expect, and again after solo_fired (the task may have company now).
 -- left, if given, is the seconds to the deadline (just computed).
 function M.solo(deadline, left)
-  if not main_running or ntasks ~= 1 or nready ~= 0 or M.failure or signal_seen then
-    return nil
+  if not (main_running and ntasks == 1 and nready == 0 and not M.failure and not signal_seen) then
+    return nil   -- (alone(), inline: hot)
   end
   local t = tasks[co_running()]
   if not t then return nil end
@@ -300,30 +315,22 @@ function M.solo(deadline, left)
     left = left or deadline - core.now()
     if left <= 0 then return nil end
     local w = t.waiter
-    timer = w.timer
-    if not timer then
-      timer = core.timer()
-      w.timer = timer
-      add_watch(timer, w, 1)
-    end
+    timer = w.timer or timer_of(w)
   end
   return fired, timer, left
 end
 
 -- After core.await returned, unmatched, with n objects that fired (or
--- none, with a signal caught): hand them to their waiters as poll does.  Returns whether this wait's
--- timer fired (deadline: the wait has one; the timer of an earlier wait
--- may still run).  A signal or a failure goes to the scheduler at once,
+-- none, with a signal caught): hand them to their waiters as poll does.
+-- Returns whether this wait's timer fired (deadline: the wait has one;
+-- the timer of an earlier wait may still run).  A signal or a failure goes to the scheduler at once,
 -- as from wait_for: it reports it, which ends the command.  Other ready
 -- tasks (a callback started one) run first, then this one goes on.
 function M.solo_fired(n, deadline)
   local t = tasks[co_running()]
   local w = t.waiter
   w.task, w.fired = nil, nil   -- (wake must not queue the running task)
-  for i = 1, 2 * n, 2 do
-    dispatch(fired[i], fired[i + 1])
-    fired[i], fired[i + 1] = nil, nil
-  end
+  dispatch_fired(n)
   w.task = t
   local f = w.fired
   w.fired = nil
