@@ -155,14 +155,12 @@ local function alone()
   return main_running and ntasks == 1 and nready == 0 and not M.failure and not signal_seen
 end
 
--- The waiter's own timer, made on first use and watched by it for good.
-local function timer_of(w)
-  local timer = w.timer
-  if not timer then
-    timer = core.timer()
-    w.timer = timer
-    add_watch(timer, w, 1)
-  end
+-- Give waiter w a timer of its own (w.timer), watched by it for good;
+-- callers use w.timer or new_timer(w).
+local function new_timer(w)
+  local timer = core.timer()
+  w.timer = timer
+  add_watch(timer, w, 1)
   return timer
 end
 
@@ -261,7 +259,7 @@ function M.wait_for(obj, bits, deadline, lua_obj)
   if deadline then
     left = deadline - core.now()
     if left <= 0 then return "timeout" end
-    timer = w.timer or timer_of(w)
+    timer = w.timer or new_timer(w)
   end
   if obj then
     if watch[obj] == nil then   -- (add_watch's common case, inline: hot)
@@ -315,7 +313,7 @@ function M.solo(deadline, left)
     left = left or deadline - core.now()
     if left <= 0 then return nil end
     local w = t.waiter
-    timer = w.timer or timer_of(w)
+    timer = w.timer or new_timer(w)
   end
   return fired, timer, left
 end
