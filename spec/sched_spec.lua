@@ -4,26 +4,39 @@
 local pty = require "ptyscript"
 local H = require "spec.helpers"
 
+-- Run src with the command (args as its arg); it must exit 0.  Its stdout.
+local function output_of(src, args)
+  local r = H.run_script(src, args)
+  assert.equal(0, r.code, r.stderr)
+  return r.stdout
+end
+
+-- Run src with the command: it must die of SIGINT before it prints
+-- "not reached".
+local function interrupted(src)
+  local r = H.run_script(src)
+  assert.equal(130, r.code, r.stdout .. r.stderr)
+  assert.is_nil(r.stdout:find("not reached", 1, true))
+end
+
 describe("the scheduler", function()
   it("acts on a signal that arrives together with the awaited output", function()
     -- The child prints, then signals ptyscript at once; the script busies
     -- itself first so that both are seen in the same pass of the loop.
     local t0 = pty.now()
-    local r = H.run_script([[
+    interrupted([[
       local p = pty.spawn{"sh", "-c", "sleep 0.2; echo x; kill -INT $PPID; sleep 30"}
       local t = os.clock() while os.clock() - t < 0.6 do end
       p:expect("x")
       p:wait()
       print("not reached")
     ]])
-    assert.equal(130, r.code, r.stdout .. r.stderr)   -- died of SIGINT
-    assert.is_nil(r.stdout:find("not reached", 1, true))
     assert.is_true(pty.now() - t0 < 10, "not after the child's 30 s sleep")
   end)
 
   it("gives callbacks their own process as the current one, with or without other tasks", function()
     for _, other in ipairs{ "", "pty.go(function() pty.sleep(5) end)" } do
-      local r = H.run_script([[
+      assert.matches("^P[,P]*\n$", output_of([[
         local p = pty.spawn{"sh", "-c", "sleep 0.1; echo one; sleep 0.1; echo two", name = "P"}
         pty.spawn{"true", name = "latest"}
         ]] .. other .. [[
@@ -32,9 +45,7 @@ describe("the scheduler", function()
         p:expect("two")
         print(table.concat(seen, ","))
         os.exit(0)
-      ]])
-      assert.equal(0, r.code, r.stderr)
-      assert.matches("^P[,P]*\n$", r.stdout)
+      ]]))
     end
   end)
 
@@ -75,16 +86,15 @@ describe("the scheduler", function()
   ]]
   for _, others in ipairs{ "0", "1" } do
     it("expect matches across reads, times out and sees EOF (other tasks: " .. others .. ")", function()
-      local r = H.run_script(await_script, { others })
-      assert.equal(0, r.code, r.stderr)
-      assert.matches("^matched 13\ntimeout timeout 0%.[5-9]\neof eof bye\n$", r.stdout)
+      assert.matches("^matched 13\ntimeout timeout 0%.[5-9]\neof eof bye\n$",
+        output_of(await_script, { others }))
     end)
   end
 
   it("gives a task started by a callback its turn while the lone task waits", function()
     -- The data callback starts a task; the expect must then leave the
     -- waiting to the scheduler, which runs that task long before "two".
-    local r = H.run_script([[
+    assert.equal("task\nmatched\n", output_of([[
       local p = pty.spawn{"sh", "-c", "echo one; sleep 1.5; echo two"}
       local started = false
       p:on("data", function()
@@ -95,15 +105,13 @@ describe("the scheduler", function()
       p:expect("two", 10)
       print("matched")
       os.exit(0)
-    ]])
-    assert.equal(0, r.code, r.stderr)
-    assert.equal("task\nmatched\n", r.stdout)
+    ]]))
   end)
 
   it("finds output that arrives together with EOF and the exit (the lone task's wait)", function()
     -- Output, EOF and the exit often come in one pass of the loop: the
     -- search must see the output before EOF is reported.
-    local r = H.run_script([[
+    assert.equal("ok\n", output_of([[
       for i = 1, 40 do
         local p = pty.spawn{"sh", "-c", "echo bye" .. i}
         p:expect("bye" .. i .. "\r\n", 10)
@@ -111,38 +119,32 @@ describe("the scheduler", function()
       end
       print("ok")
       os.exit(0)
-    ]])
-    assert.equal(0, r.code, r.stderr)
-    assert.equal("ok\n", r.stdout)
+    ]]))
   end)
 
   -- Found by review of the lone task's C wait (core.await).
   it("lets an expect without a time limit wait past the timer of an earlier wait", function()
-    local r = H.run_script([[
+    assert.equal("matched\n", output_of([[
       local p = pty.spawn{"sh", "-c", "echo ready; sleep 1; echo done"}
       p:expect("ready", 0.5)   -- its timer runs on after the match
       local ok, err = pcall(p.expect, p, "done", math.huge)
       print(ok and "matched" or tostring(err))
       os.exit(0)
-    ]])
-    assert.equal(0, r.code, r.stderr)
-    assert.equal("matched\n", r.stdout)
+    ]]))
   end)
 
   it("runs data callbacks on a chunk before expect returns its match", function()
-    local r = H.run_script([[
+    assert.equal("[hello]H[world]W\n", output_of([[
       local p = pty.spawn{"sh", "-c", "sleep 0.2; printf 'hello\\n'; sleep 0.4; printf 'world\\n'; sleep 5"}
       p:on("data", function(_, chunk) io.write("[", (chunk:gsub("%c", "")), "]") end)
       p:expect("hello", 5) io.write("H")
       p:expect("world", 5) io.write("W\n")
       os.exit(0)
-    ]])
-    assert.equal(0, r.code, r.stderr)
-    assert.equal("[hello]H[world]W\n", r.stdout)
+    ]]))
   end)
 
   it("runs data and exit callbacks for output that comes with EOF", function()
-    local r = H.run_script([[
+    assert.equal("eof: data bye, exit 3\n", output_of([[
       local p = pty.spawn{"sh", "-c", "sleep 0.1; printf bye; exit 3"}
       local seen = {}
       p:on("data", function(_, chunk) seen[#seen + 1] = "data " .. chunk end)
@@ -153,21 +155,17 @@ describe("the scheduler", function()
       pty.sleep(0.2)
       print(err.kind .. ": " .. table.concat(seen, ", "))
       os.exit(0)
-    ]])
-    assert.equal(0, r.code, r.stderr)
-    assert.equal("eof: data bye, exit 3\n", r.stdout)
+    ]]))
   end)
 
   it("acts on a signal caught in the same pass as the matching output", function()
     -- The child stops ptyscript, prints, signals it and lets it go on:
     -- output and signal are then seen together.
-    local r = H.run_script([[
+    interrupted([[
       local p = pty.spawn{"sh", "-c", "sleep 0.2; kill -STOP $PPID; echo done; sleep 0.1; kill -INT $PPID; kill -CONT $PPID; sleep 5"}
       p:expect("done", 5)
       print("not reached")
     ]])
-    assert.equal(130, r.code, r.stdout .. r.stderr)
-    assert.is_nil(r.stdout:find("not reached", 1, true))
   end)
 
   it("acts on a signal caught while the lone task's expect searches a large buffer", function()
@@ -175,7 +173,7 @@ describe("the scheduler", function()
     -- loop pass that follows it, so the wait must look at the signal
     -- itself rather than sleep until the deadline.  Found by review.
     local t0 = pty.now()
-    local r = H.run_script([[
+    interrupted([[
       local p = pty.spawn{"sh", "-c", "head -c 2000000 /dev/zero | tr '\\0' a; sleep 30", maxbuf = 4000000}
       local t0 = pty.now()
       while #p._c:peek() < 2000000 and pty.now() - t0 < 10 do pty.sleep(0.05) end
@@ -184,8 +182,6 @@ describe("the scheduler", function()
       print("not reached")
     ]])
     local took = pty.now() - t0
-    assert.equal(130, r.code, r.stdout .. r.stderr)
-    assert.is_nil(r.stdout:find("not reached", 1, true))
     assert.is_true(took < 12, "the signal waited for the deadline: " .. took .. " s")
   end)
 end)
