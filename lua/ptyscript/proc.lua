@@ -482,15 +482,11 @@ function Process:expect_exact(text, timeout)
 end
 
 function expect_exact(self, text, timeout)
-  if type(text) == "string" then return expect.expect_literal(self, text, timeout) end
-  local list
+  if type(text) == "string" then return expect_literal(self, text, timeout) end
+  local list = text   -- (a Pattern, or what expect's own checks refuse)
   if type(text) == "table" and getmetatable(text) == nil then
     list = {}
     for i, s in ipairs(text) do list[i] = type(s) == "string" and expect.exact(s) or s end
-  elseif type(text) == "string" then
-    list = expect.exact(text)
-  else
-    list = text
   end
   return expect.expect(self, list, timeout, "expect_exact")
 end
