@@ -26,8 +26,8 @@
 /*
  * Room the input buffer may take beyond maxbuf: a full window moves
  * down once per `slack` bytes read, so the slack sets how often each
- * byte is moved.  maxbuf/4, but up to 1 MiB at least (the default
- * window moves each byte once), and never less than one read.
+ * byte is moved.  max(maxbuf/4, min(maxbuf, 1 MiB)) - a default window
+ * of 1 MiB moves each byte once - and never less than one read.
  */
 static size_t
 window_slack(size_t maxbuf)
