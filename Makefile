@@ -47,7 +47,7 @@ deps build/.deps: scripts/deps.sh
 	@sh scripts/deps.sh build
 	@touch build/.deps
 
-ptyscript: build/main.o $(OBJ)
+ptyscript: build/main.o build/alloc.o $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(PCRE_LIBS) $(EV_LIBS) $(VTERM_LIBS) -lm
 
 # The module takes Lua's symbols from the interpreter that loads it.

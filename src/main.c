@@ -19,6 +19,7 @@
 #include <lua.h>
 #include <lualib.h>
 
+#include "alloc.h"
 #include "embedded.h"
 
 #ifndef PTYSCRIPT_VERSION
@@ -80,6 +81,45 @@ raise_nofile(void)
 }
 
 /* Message handler: add a traceback to whatever was raised (lua.c). */
+/*
+** What luaL_newstate would set, for a state made with our allocator:
+** a panic (an error outside any pcall) is reported before the abort, and
+** warn() prints only after warn("@on"), as in the lua command.
+*/
+static int
+panic(lua_State *L)
+{
+	const char *msg = lua_tostring(L, -1);
+
+	fprintf(stderr, "%s: PANIC: unprotected error in call to Lua API (%s)\n",
+	    progname, msg != NULL ? msg : "error object is not a string");
+	return 0;
+}
+
+static void
+warnf(void *ud, const char *msg, int tocont)
+{
+	static int on, cont;	/* warnings on; in a message's middle */
+
+	(void)ud;
+	if (!cont && msg[0] == '@') {	/* a control message */
+		if (strcmp(msg, "@on") == 0)
+			on = 1;
+		else if (strcmp(msg, "@off") == 0)
+			on = 0;
+		return;
+	}
+	if (on) {
+		if (!cont)
+			fputs("Lua warning: ", stderr);
+		fputs(msg, stderr);
+		if (!tocont)
+			fputs("\n", stderr);
+		fflush(stderr);
+	}
+	cont = tocont;
+}
+
 static int
 msghandler(lua_State *L)
 {
@@ -263,6 +303,7 @@ pmain(lua_State *L)
 int
 main(int argc, char **argv)
 {
+	static struct alloc pool;
 	struct cmd c;
 	lua_State *L;
 	int status;
@@ -274,7 +315,11 @@ main(int argc, char **argv)
 		return status;
 	ensure_std_fds();
 	raise_nofile();
-	L = luaL_newstate();
+	L = lua_newstate(alloc_lua, &pool);
+	if (L != NULL) {
+		lua_atpanic(L, panic);
+		lua_setwarnf(L, warnf, NULL);
+	}
 	if (L == NULL) {
 		fprintf(stderr, "%s: cannot create Lua state\n", progname);
 		return 1;
@@ -292,5 +337,6 @@ main(int argc, char **argv)
 	}
 	fflush(stdout);
 	lua_close(L);
+	alloc_release(&pool);
 	return status;
 }
