@@ -175,6 +175,37 @@ describe("spawn options", function()
     end
   end)
 
+  it("without env options the child gets exactly our environment", function()
+    -- (core.spawn passes environ itself then: no table of it is made)
+    local f = assert(io.open("/proc/self/environ", "rb"))
+    local ours = {}
+    for kv in f:read("a"):gmatch("([^%z]+)") do
+      if not kv:find("\n") then ours[#ours + 1] = kv end
+    end
+    f:close()
+    local p = pty.spawn("env")
+    local vars = set(lines((all(p))))
+    for _, kv in ipairs(ours) do assert.is_true(vars[kv], kv .. " reaches the child") end
+    local n = 0
+    for _ in pairs(vars) do n = n + 1 end
+    assert.equal(#ours + (os.getenv("TERM") and 0 or 1), n, "nothing else but TERM")
+  end)
+
+  it("without env options the program is searched in our PATH", function()
+    local d = tmpdir()
+    H.write(d .. "/proc_only_here", "#!/bin/sh\necho found-in-our-path\n")
+    assert(os.execute("chmod 755 " .. H.q(d .. "/proc_only_here")))
+    local path = H.script(string.format([[
+      package.cpath = %q .. "/?.so;" .. package.cpath
+      local pty = require "ptyscript"
+      io.write(pty.spawn("proc_only_here"):expect(pty.EOF, 5).before)
+    ]], H.root))
+    local r = H.sh("env PATH=" .. H.q(d) .. ":/usr/bin:/bin lua5.4 " .. H.q(path))
+    os.remove(path)
+    os.execute("rm -rf " .. H.q(d))
+    assert.equal("found-in-our-path\r\n", r.stdout, r.stderr)
+  end)
+
   it("clearenv starts from an empty environment (TERM then defaults to xterm)", function()
     local p = pty.spawn{ "/usr/bin/env", clearenv = true, env = { PROC_ONLY = "1" } }
     local got = lines((all(p)))

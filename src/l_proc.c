@@ -26,6 +26,8 @@
 #include "pty.h"
 #include "spawn.h"
 
+extern char **environ;
+
 static struct proc *
 check_proc(lua_State *L)
 {
@@ -71,6 +73,29 @@ string_array(lua_State *L, int idx)
 			    (int)i);
 	}
 	v[n] = NULL;
+	return v;
+}
+
+/*
+ * This process's environment for a child, NULL-terminated: environ itself,
+ * or (GC-owned) a copy with TERM=xterm added when TERM is unset.  Nothing
+ * runs between here and the fork that could change environ.
+ */
+static char **
+inherited_env(lua_State *L)
+{
+	static char term[] = "TERM=xterm";
+	size_t n = 0;
+	char **v;
+
+	if (getenv("TERM") != NULL)
+		return environ;
+	while (environ[n] != NULL)
+		n++;
+	v = lua_newuserdatauv(L, (n + 2) * sizeof *v, 0);
+	memcpy(v, environ, n * sizeof *v);
+	v[n] = term;
+	v[n + 1] = NULL;
 	return v;
 }
 
@@ -259,8 +284,10 @@ plumb_extra(struct plumbing *pl, const struct extra *ex, int n)
 /*
  * core.spawn(argv, envp, opts) -> proc [, streams] | nil, msg, errno
  * [-0, +1|2|3, m]
- * argv and envp are arrays of strings prepared by the Lua side; opts has
- * path (PATH for the program search), cwd, rows, cols, echo, maxbuf,
+ * argv and envp are arrays of strings prepared by the Lua side; envp nil
+ * is this process's environment, with TERM=xterm if it has no TERM (the
+ * common case, without a table of it).  opts has path (PATH for the
+ * program search; with envp nil, this process's PATH), cwd, rows, cols, echo, maxbuf,
  * uid/gid/groups, pipes (no terminal: stdin, stdout and stderr are pipes)
  * and fds (extra descriptors, see plumb_extra).  streams maps child fds
  * to the stream handles made for pipes (2 in pipes mode, "r"/"w" fds).
@@ -287,15 +314,18 @@ l_spawn(lua_State *L)
 	struct stat sb;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
-	luaL_checktype(L, 2, LUA_TTABLE);
+	if (!lua_isnil(L, 2))
+		luaL_checktype(L, 2, LUA_TTABLE);
 	luaL_checktype(L, 3, LUA_TTABLE);
 	argv = string_array(L, 1);
-	envp = string_array(L, 2);
+	envp = lua_isnil(L, 2) ? inherited_env(L) : string_array(L, 2);
 	if (argv[0] == NULL)
 		return luaL_error(L, "spawn: no program given");
 	prog = argv[0];
 	lua_getfield(L, 3, "path");
 	pathvar = lua_tostring(L, -1);
+	if (pathvar == NULL && lua_isnil(L, 2))
+		pathvar = getenv("PATH");
 	lua_getfield(L, 3, "cwd");
 	cwd = lua_tostring(L, -1);
 	lua_getfield(L, 3, "echo");

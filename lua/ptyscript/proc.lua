@@ -99,8 +99,10 @@ local function check_self(p, what)
   end
 end
 
--- The environment for the child as an array of "K=V".
+-- The environment for the child as an array of "K=V", and its PATH; nil
+-- for ours as it is (core.spawn adds TERM=xterm if we have no TERM).
 local function build_env(opts, what)
+  if opts.env == nil and opts.term == nil and not opts.clearenv then return nil end
   local env = {}
   if not opts.clearenv then
     for k, v in pairs(core.environ()) do env[k] = v end
