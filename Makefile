@@ -188,7 +188,7 @@ build/asan/%.o: src/%.c | build/.deps
 build/asan/embedded.o: build/embedded.c
 	@mkdir -p $(dir $@)
 	$(ASAN_CC) $(CPPFLAGS) $(ASAN_CFLAGS) -c -o $@ $<
-build/asan/ptyscript: build/asan/main.o $(ASAN_OBJ)
+build/asan/ptyscript: build/asan/main.o build/asan/alloc.o $(ASAN_OBJ)
 	$(ASAN_CC) -fsanitize=address,undefined -o $@ $^ $(LUA_LIBS) $(PCRE_LIBS) $(EV_LIBS) $(VTERM_LIBS) -lm
 
 asan-build: build/asan/ptyscript

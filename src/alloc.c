@@ -11,7 +11,15 @@
 
 #define CHUNK_SIZE	(64 * 1024)
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__)	/* (gcc) */
+#define ALLOC_PLAIN
+#elif defined(__has_feature)		/* (clang) */
+#if __has_feature(address_sanitizer)
+#define ALLOC_PLAIN
+#endif
+#endif
+
+#ifdef ALLOC_PLAIN
 #define POOLED(n)	0
 #else
 #define POOLED(n)	((n) <= ALLOC_SMALL_MAX)
