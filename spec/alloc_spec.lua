@@ -1,6 +1,7 @@
--- The command's Lua allocator (src/alloc.c): small blocks come from free
--- lists per 16-byte class, larger ones from malloc, and a block changes
--- hands when Lua resizes it across a class or across the 512-byte line.
+-- The command's Lua allocator (src/alloc.c): freed small blocks are kept
+-- in lists per 16-byte class for the next allocation of their class, and
+-- a block changes hands when Lua resizes it across a class or across the
+-- 512-byte line.
 -- These scripts run in the command (the only user of that allocator) and
 -- check that what Lua stored survives every kind of move.
 local H = require "helpers"
@@ -61,5 +62,20 @@ describe("the command's allocator", function()
     ]])
     assert.is_true(r.ok)
     assert.are.equal("Lua warning: shown in pieces\n", r.stderr)
+  end)
+
+  it("warn() treats control messages exactly as lua5.4 does", function()
+    -- a control message is one piece; inside a message "@..." is text
+    for _, src in ipairs{
+      'warn("@on", "x")',
+      'warn("@on"); warn("@foo", "bar")',
+      'warn("a", "@on"); warn("visible")',
+      'warn("@on"); warn("a", "@off"); warn("still on")',
+    } do
+      local mine = H.run{ "-e", src }
+      local lua = H.sh("lua5.4 -e " .. H.q(src))
+      assert.is_true(lua.ok, lua.stderr)
+      assert.are.equal(lua.stderr, mine.stderr, src)
+    end
   end)
 end)

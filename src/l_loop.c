@@ -245,18 +245,54 @@ l_shutdown(lua_State *L)
 	return 0;
 }
 
+static size_t
+env_count(void)
+{
+	size_t n = 0;
+
+	while (environ != NULL && environ[n] != NULL)
+		n++;
+	return n;
+}
+
+/*
+ * A snapshot of environ's "NAME=value" entries (those without '=' are
+ * left out), NULL-terminated, with room for one more entry, in a new
+ * userdata on the stack.  [-0, +1, m]  The strings are environ's own: the
+ * snapshot keeps them in place even if a finalizer run by a later
+ * allocation calls setenv, which moves environ (glibc never frees a
+ * value it made).
+ */
+char **
+lcore_environ(lua_State *L)
+{
+	size_t n, k = 0, i;
+	char **v;
+
+	for (;;) {	/* (the allocation may run a finalizer: count again) */
+		n = env_count();
+		v = lua_newuserdatauv(L, (n + 2) * sizeof *v, 0);
+		if (env_count() <= n)
+			break;
+		lua_pop(L, 1);
+	}
+	for (i = 0; environ != NULL && environ[i] != NULL; i++)
+		if (strchr(environ[i], '=') != NULL)
+			v[k++] = environ[i];
+	v[k] = NULL;
+	return v;
+}
+
 /* core.environ() -> {NAME = value, ...} of this process  [-0, +1, m] */
 static int
 l_environ(lua_State *L)
 {
-	char **e;
+	char **e = lcore_environ(L);
 	const char *eq;
 
 	lua_newtable(L);
-	for (e = environ; e != NULL && *e != NULL; e++) {
+	for (; *e != NULL; e++) {
 		eq = strchr(*e, '=');
-		if (eq == NULL)
-			continue;
 		lua_pushlstring(L, *e, (size_t)(eq - *e));
 		lua_pushstring(L, eq + 1);
 		lua_rawset(L, -3);

@@ -26,8 +26,6 @@
 #include "pty.h"
 #include "spawn.h"
 
-extern char **environ;
-
 static struct proc *
 check_proc(lua_State *L)
 {
@@ -77,25 +75,22 @@ string_array(lua_State *L, int idx)
 }
 
 /*
- * This process's environment for a child, NULL-terminated: environ itself,
- * or (GC-owned) a copy with TERM=xterm added when TERM is unset.  Nothing
- * runs between here and the fork that could change environ.
+ * This process's environment for a child (lcore_environ), with TERM=xterm
+ * added when it has no TERM.  GC-owned.
  */
 static char **
 inherited_env(lua_State *L)
 {
 	static char term[] = "TERM=xterm";
+	char **v = lcore_environ(L);
 	size_t n = 0;
-	char **v;
 
-	if (getenv("TERM") != NULL)
-		return environ;
-	while (environ[n] != NULL)
+	while (v[n] != NULL)
 		n++;
-	v = lua_newuserdatauv(L, (n + 2) * sizeof *v, 0);
-	memcpy(v, environ, n * sizeof *v);
-	v[n] = term;
-	v[n + 1] = NULL;
+	if (getenv("TERM") == NULL) {
+		v[n] = term;	/* (lcore_environ leaves room for one) */
+		v[n + 1] = NULL;
+	}
 	return v;
 }
 

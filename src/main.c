@@ -96,28 +96,36 @@ panic(lua_State *L)
 	return 0;
 }
 
+/*
+** warn() as lauxlib's warning functions have it: off until "@on"; a
+** one-piece message "@on" or "@off" switches; the pieces of a message
+** are printed after "Lua warning: " and end with a newline.  ud points to
+** the state: 0 off, 1 on, 2 within a message.
+*/
 static void
 warnf(void *ud, const char *msg, int tocont)
 {
-	static int on, cont;	/* warnings on; in a message's middle */
+	int *state = ud;
 
-	(void)ud;
-	if (!cont && msg[0] == '@') {	/* a control message */
-		if (strcmp(msg, "@on") == 0)
-			on = 1;
-		else if (strcmp(msg, "@off") == 0)
-			on = 0;
+	if (*state != 2 && !tocont && msg[0] == '@') {	/* control */
+		if (strcmp(msg + 1, "off") == 0)
+			*state = 0;
+		else if (strcmp(msg + 1, "on") == 0)
+			*state = 1;
 		return;
 	}
-	if (on) {
-		if (!cont)
-			fputs("Lua warning: ", stderr);
-		fputs(msg, stderr);
-		if (!tocont)
-			fputs("\n", stderr);
+	if (*state == 0)
+		return;
+	if (*state == 1)
+		fputs("Lua warning: ", stderr);
+	fputs(msg, stderr);
+	if (tocont) {
+		*state = 2;
+	} else {
+		fputs("\n", stderr);
 		fflush(stderr);
+		*state = 1;
 	}
-	cont = tocont;
 }
 
 static int
@@ -304,6 +312,7 @@ int
 main(int argc, char **argv)
 {
 	static struct alloc pool;
+	static int warn_state;
 	struct cmd c;
 	lua_State *L;
 	int status;
@@ -315,10 +324,11 @@ main(int argc, char **argv)
 		return status;
 	ensure_std_fds();
 	raise_nofile();
+	alloc_init(&pool);
 	L = lua_newstate(alloc_lua, &pool);
 	if (L != NULL) {
 		lua_atpanic(L, panic);
-		lua_setwarnf(L, warnf, NULL);
+		lua_setwarnf(L, warnf, &warn_state);
 	}
 	if (L == NULL) {
 		fprintf(stderr, "%s: cannot create Lua state\n", progname);
