@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -255,31 +256,42 @@ env_count(void)
 	return n;
 }
 
+/* __gc of a snapshot's box: free the array.  [-0, +0, -] */
+static int
+environ__gc(lua_State *L)
+{
+	char ***box = lua_touserdata(L, 1);
+
+	free(*box);
+	*box = NULL;
+	return 0;
+}
+
 /*
  * A snapshot of environ's "NAME=value" entries (those without '=' are
- * left out), NULL-terminated, with room for one more entry, in a new
- * userdata on the stack.  [-0, +1, m]  The strings are environ's own: the
- * snapshot keeps them in place even if a finalizer run by a later
- * allocation calls setenv, which moves environ (glibc never frees a
- * value it made).
+ * left out), NULL-terminated, with room for one more entry; a box on the
+ * stack owns it.  [-0, +1, m]  Counted and copied with no Lua allocation
+ * in between: an allocation may run a finalizer that calls setenv, which
+ * moves environ.  The strings are environ's own; glibc never frees a
+ * value it made, so they stay valid after such a setenv too.
  */
 char **
 lcore_environ(lua_State *L)
 {
+	char ***box = lua_newuserdatauv(L, sizeof *box, 0);
 	size_t n, k = 0, i;
 	char **v;
 
-	for (;;) {	/* (the allocation may run a finalizer: count again) */
-		n = env_count();
-		v = lua_newuserdatauv(L, (n + 2) * sizeof *v, 0);
-		if (env_count() <= n)
-			break;
-		lua_pop(L, 1);
-	}
-	for (i = 0; environ != NULL && environ[i] != NULL; i++)
+	*box = NULL;
+	luaL_setmetatable(L, ENVIRON_MT);
+	n = env_count();
+	if ((v = malloc((n + 2) * sizeof *v)) == NULL)
+		luaL_error(L, "not enough memory");
+	for (i = 0; i < n; i++)
 		if (strchr(environ[i], '=') != NULL)
 			v[k++] = environ[i];
 	v[k] = NULL;
+	*box = v;
 	return v;
 }
 
@@ -362,6 +374,10 @@ lcore_open_loop(lua_State *L)
 	size_t i;
 
 	lcore_newmeta(L, TIMER_MT, timer_meth, timer_metameth);
+	luaL_newmetatable(L, ENVIRON_MT);
+	lua_pushcfunction(L, environ__gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
 	lua_pushvalue(L, -2);		/* module */
 	lua_pushvalue(L, -2);		/* loop, as upvalue */
 	luaL_setfuncs(L, funcs, 1);

@@ -22,6 +22,7 @@
 #define REGEX_MT	"ptyscript.Regex"
 #define READER_MT	"ptyscript.Reader"
 #define WINCH_MT	"ptyscript.Winch"
+#define ENVIRON_MT	"ptyscript.Environ"
 
 struct loop;
 struct proc;
