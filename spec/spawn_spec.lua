@@ -206,6 +206,29 @@ describe("spawn options", function()
     assert.equal("found-in-our-path\r\n", r.stdout, r.stderr)
   end)
 
+  it("after clearenv() in the process (environ NULL) the child gets TERM alone", function()
+    -- a C module of the script's empties the environment: glibc then sets
+    -- environ to NULL, which spawn must take as no variables at all
+    local d = tmpdir()
+    H.write(d .. "/clearenvmod.c", [[
+#include <stdlib.h>
+#include <lua.h>
+static int f(lua_State *L) { (void)L; clearenv(); return 0; }
+int luaopen_clearenvmod(lua_State *L) { lua_pushcfunction(L, f); return 1; }
+]])
+    local cc = H.sh("cc -shared -fPIC $(pkg-config --cflags lua5.4) -o " .. H.q(d .. "/clearenvmod.so")
+      .. " " .. H.q(d .. "/clearenvmod.c"))
+    assert.is_true(cc.ok, cc.stderr)
+    local r = H.run_script(string.format([[
+      package.cpath = %q .. "/?.so;" .. package.cpath
+      require("clearenvmod")()
+      io.write(pty.spawn("/usr/bin/env"):expect(pty.EOF, 5).before)
+    ]], d))
+    os.execute("rm -rf " .. H.q(d))
+    assert.are.equal("", r.stderr)
+    assert.are.equal("TERM=xterm\r\n", r.stdout)
+  end)
+
   it("clearenv starts from an empty environment (TERM then defaults to xterm)", function()
     local p = pty.spawn{ "/usr/bin/env", clearenv = true, env = { PROC_ONLY = "1" } }
     local got = lines((all(p)))
