@@ -113,8 +113,10 @@ loop_forget(struct loop *lp, struct loop_obj *o)
 /*
  * First INT/TERM/HUP: note it and wake the loop (ev_async_send is
  * async-signal-safe); the scheduler then cleans up and dies of the same
- * signal.  A second one, or one while the script computes without ever
- * waiting, takes the default action at once.
+ * signal.  A second one takes the default action at once.  XXX: a script
+ * that computes without waiting sees the first one only at its next wait
+ * (lua.c's way, a count hook, would have to be set on whichever
+ * coroutine runs).
  */
 static void
 signal_handler(int sig)
