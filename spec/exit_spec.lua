@@ -158,6 +158,24 @@ describe("when the command ends", function()
     assert.is_true(took < 5, "took " .. took .. " s")
   end)
 
+  it("by SIGTERM while the script computes and never waits, it still dies of it", function()
+    -- the scheduler would only see the signal at the next wait; within 2 s
+    -- an alarm kills every child's group and ptyscript dies of SIGTERM.
+    -- Nobody reaps the children then (init does): they are dead, maybe
+    -- zombies for a moment.
+    local res, kids, gkids, took = run_signalled("local x = 0\nwhile true do x = x + 1 end\n", "TERM")
+    finally(function() cleanup(kids); cleanup(gkids) end)
+    assert.same({ nil, "signal", 15 }, res)
+    assert.equal(3, #kids)
+    for _, pid in ipairs(kids) do
+      assert.is_true(H.eventually(function() return not running(pid) end, 3),
+        "child " .. pid .. " still running")
+    end
+    assert.is_true(H.eventually(function() return not running(gkids[1]) end, 3),
+      "grandchild " .. gkids[1] .. " still running")
+    assert.is_true(took > 1.5 and took < 6, "took " .. took .. " s")
+  end)
+
   it("a background grandchild that ignores SIGHUP is killed with the group", function()
     -- its parent dies of the hang-up at once; the grandchild stays in the
     -- child's process group, which gets the KILL: no orphan is left

@@ -217,7 +217,10 @@ timer_stop(lua_State *L)
 static int
 l_catch_signals(lua_State *L)
 {
-	loop_catch_signals(lcore_loop(L));
+	struct loop *lp = lcore_loop(L);
+
+	lp->kill_all_now = proc_kill_all_now;
+	loop_catch_signals(lp);
 	return 0;
 }
 
@@ -229,6 +232,7 @@ l_signalled(lua_State *L)
 
 	if (lp->signalled == 0)
 		return 0;
+	loop_signal_taken(lp);	/* the scheduler cleans up: no alarm */
 	lua_pushinteger(L, lp->signalled);
 	return 1;
 }

@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "loop.h"
 
@@ -110,31 +111,69 @@ loop_forget(struct loop *lp, struct loop_obj *o)
 	o->pending = 0;
 }
 
+/* Put the terminal back and die of sig (from a signal handler). */
+static void
+die_of(struct loop *lp, int sig)
+{
+	struct sigaction sa;
+
+	if (lp != NULL && lp->tty_fd != -1)
+		(void)tcsetattr(lp->tty_fd, TCSANOW, &lp->tty_saved);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigaction(sig, &sa, NULL);
+	raise(sig);
+}
+
 /*
  * First INT/TERM/HUP: note it and wake the loop (ev_async_send is
  * async-signal-safe); the scheduler then cleans up and dies of the same
- * signal.  A second one takes the default action at once.  XXX: a script
- * that computes without waiting sees the first one only at its next wait
- * (lua.c's way, a count hook, would have to be set on whichever
- * coroutine runs).
+ * signal.  A script that computes without waiting would only see it at
+ * its next wait, so an alarm goes off in ALARM_GRACE seconds unless the
+ * scheduler has taken the signal by then (loop_signal_taken): then every
+ * child is hung up and killed at once, and ptyscript dies of the signal.
+ * A second signal takes that way at once.
  */
+#define ALARM_GRACE	2
+
 static void
 signal_handler(int sig)
 {
 	struct loop *lp = signal_loop;
-	struct sigaction sa;
 
 	if (sig == SIGPIPE && lp != NULL && lp->signalled != 0)
 		return;		/* every later write to the pipe says it again */
 	if (lp == NULL || lp->signalled != 0) {
-		memset(&sa, 0, sizeof sa);
-		sa.sa_handler = SIG_DFL;
-		sigaction(sig, &sa, NULL);
-		raise(sig);
+		if (lp != NULL && lp->kill_all_now != NULL)
+			lp->kill_all_now(lp);
+		die_of(lp, sig);
 		return;
 	}
 	lp->signalled = sig;
+	alarm(ALARM_GRACE);
 	ev_async_send(lp->ev, &lp->wake);
+}
+
+/* The script did not reach a wait within ALARM_GRACE of the signal. */
+static void
+alarm_handler(int unused)
+{
+	struct loop *lp = signal_loop;
+
+	(void)unused;
+	if (lp == NULL || lp->signalled == 0)
+		return;
+	if (lp->kill_all_now != NULL)
+		lp->kill_all_now(lp);
+	die_of(lp, lp->signalled);
+}
+
+/* The scheduler has seen the signal and cleans up itself: no alarm. */
+void
+loop_signal_taken(struct loop *lp)
+{
+	if (lp->catching)
+		alarm(0);
 }
 
 static void
@@ -169,5 +208,8 @@ loop_catch_signals(struct loop *lp)
 	for (i = 0; i < 4; i++)
 		if (sigaction(sigs[i], &sa, NULL) == -1)
 			return -1;
+	sa.sa_handler = alarm_handler;
+	if (sigaction(SIGALRM, &sa, NULL) == -1)
+		return -1;
 	return 0;
 }

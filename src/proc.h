@@ -83,5 +83,6 @@ int proc_signal_group(struct proc *p, int sig);
 void proc_reap(struct proc *p);
 void proc_destroy(struct proc *p);
 void proc_shutdown_all(struct loop *lp, double grace);
+void proc_kill_all_now(struct loop *lp);
 
 #endif
