@@ -7,12 +7,12 @@
  * malloc spends a few hundred instructions on each once its own
  * per-thread cache overflows, which the collector's runs of frees make it
  * do.  Here a freed block of up to ALLOC_SMALL_MAX bytes goes to a list
- * per 16-byte size class, and the next
- * allocation of that class takes it back, as long as the lists hold no
- * more than ALLOC_CACHE_BYTES in all; the rest goes to free().  Every
- * block is a malloc block, so memory freed in one class is there for any
- * other.  Lua tells the allocator every block's size when it frees
- * or resizes it, so the class needs no header.  No Lua.
+ * per 16-byte size class, and the next allocation of that class takes it
+ * back, as long as the lists hold no more than ALLOC_CACHE_BYTES in all;
+ * the rest goes to free().  Every block is a malloc block, so memory
+ * freed in one class is there for any other.  Lua tells the allocator
+ * every block's size when it frees or resizes it, so the class needs no
+ * header.  No Lua.
  */
 #ifndef PTYSCRIPT_ALLOC_H
 #define PTYSCRIPT_ALLOC_H

@@ -273,14 +273,14 @@ environ__gc(lua_State *L)
 
 /*
  * A snapshot of environ's "NAME=value" entries (those without '=' are
- * left out), NULL-terminated, with room for one more entry; a box on the
+ * left out), then extra unless NULL, NULL-terminated; a box on the
  * stack owns it.  [-0, +1, m]  Counted and copied with no Lua allocation
  * in between: an allocation may run a finalizer that calls setenv, which
  * moves environ.  The strings are environ's own; glibc never frees a
  * value it made, so they stay valid after such a setenv too.
  */
 char **
-lcore_environ(lua_State *L)
+lcore_environ(lua_State *L, char *extra)
 {
 	char ***box = lua_newuserdatauv(L, sizeof *box, 0);
 	size_t n, k = 0, i;
@@ -294,6 +294,8 @@ lcore_environ(lua_State *L)
 	for (i = 0; i < n; i++)
 		if (strchr(environ[i], '=') != NULL)
 			v[k++] = environ[i];
+	if (extra != NULL)
+		v[k++] = extra;
 	v[k] = NULL;
 	*box = v;
 	return v;
@@ -303,7 +305,7 @@ lcore_environ(lua_State *L)
 static int
 l_environ(lua_State *L)
 {
-	char **e = lcore_environ(L);
+	char **e = lcore_environ(L, NULL);
 	const char *eq;
 
 	lua_newtable(L);

@@ -82,16 +82,8 @@ static char **
 inherited_env(lua_State *L)
 {
 	static char term[] = "TERM=xterm";
-	char **v = lcore_environ(L);
-	size_t n = 0;
 
-	while (v[n] != NULL)
-		n++;
-	if (getenv("TERM") == NULL) {
-		v[n] = term;	/* (lcore_environ leaves room for one) */
-		v[n + 1] = NULL;
-	}
-	return v;
+	return lcore_environ(L, getenv("TERM") == NULL ? term : NULL);
 }
 
 /*
@@ -282,8 +274,8 @@ plumb_extra(struct plumbing *pl, const struct extra *ex, int n)
  * argv and envp are arrays of strings prepared by the Lua side; envp nil
  * is this process's environment, with TERM=xterm if it has no TERM (the
  * common case, without a table of it).  opts has path (PATH for the
- * program search; with envp nil, this process's PATH), cwd, rows, cols, echo, maxbuf,
- * uid/gid/groups, pipes (no terminal: stdin, stdout and stderr are pipes)
+ * program search; with envp nil, this process's PATH), cwd, rows, cols,
+ * echo, maxbuf, uid/gid/groups, pipes (no terminal: stdin, stdout and stderr are pipes)
  * and fds (extra descriptors, see plumb_extra).  streams maps child fds
  * to the stream handles made for pipes (2 in pipes mode, "r"/"w" fds).
  * Every userdata is made first (inert), so that no allocation can fail

@@ -46,7 +46,7 @@ void lcore_open_screen(lua_State *L);
 
 lua_Integer lcore_take_fired(lua_State *L, struct loop *lp, int out);
 void lcore_timer_start(void *timer, double s);
-char **lcore_environ(lua_State *L);
+char **lcore_environ(lua_State *L, char *extra);
 
 size_t lproc_rel(struct proc *p, lua_Integer abs);
 int lproc_search(lua_State *L, struct proc *p, int idx, size_t from,

@@ -125,17 +125,17 @@ die_of(struct loop *lp, int sig)
 	raise(sig);
 }
 
+#define ALARM_GRACE	2	/* seconds a computing script gets after a signal */
+
 /*
  * First INT/TERM/HUP: note it and wake the loop (ev_async_send is
  * async-signal-safe); the scheduler then cleans up and dies of the same
  * signal.  A script that computes without waiting would only see it at
  * its next wait, so an alarm goes off in ALARM_GRACE seconds unless the
  * scheduler has taken the signal by then (loop_signal_taken): then every
- * child is hung up and killed at once, and ptyscript dies of the signal.
+ * child's group is killed at once, and ptyscript dies of the signal.
  * A second signal takes that way at once.
  */
-#define ALARM_GRACE	2
-
 static void
 signal_handler(int sig)
 {

@@ -80,7 +80,6 @@ raise_nofile(void)
 	}
 }
 
-/* Message handler: add a traceback to whatever was raised (lua.c). */
 /*
 ** What luaL_newstate would set, for a state made with our allocator:
 ** a panic (an error outside any pcall) is reported before the abort, and
@@ -128,6 +127,7 @@ warnf(void *ud, const char *msg, int tocont)
 	}
 }
 
+/* Message handler: add a traceback to whatever was raised (lua.c). */
 static int
 msghandler(lua_State *L)
 {
@@ -326,14 +326,12 @@ main(int argc, char **argv)
 	raise_nofile();
 	alloc_init(&pool);
 	L = lua_newstate(alloc_lua, &pool);
-	if (L != NULL) {
-		lua_atpanic(L, panic);
-		lua_setwarnf(L, warnf, &warn_state);
-	}
 	if (L == NULL) {
 		fprintf(stderr, "%s: cannot create Lua state\n", progname);
 		return 1;
 	}
+	lua_atpanic(L, panic);
+	lua_setwarnf(L, warnf, &warn_state);
 	lua_pushcfunction(L, msghandler);
 	lua_pushcfunction(L, pmain);
 	lua_pushinteger(L, argc);

@@ -628,20 +628,17 @@ proc_shutdown_all(struct loop *lp, double grace)
 }
 
 /*
- * proc_shutdown_all for a signal handler (see loop.c): hang up every
- * child and kill its group at once, with no grace and no reaping (the
- * process dies next; init reaps).  Only kill(2), which is
- * async-signal-safe; the list is read as the interrupted code left it.
+ * proc_shutdown_all for a signal handler (see loop.c): kill every
+ * child's group at once, with no grace and no reaping (the process dies
+ * next; init reaps).  Only kill(2), which is async-signal-safe; the list
+ * is read as the interrupted code left it.
  */
 void
 proc_kill_all_now(struct loop *lp)
 {
 	struct proc *p;
 
-	for (p = lp->procs; p != NULL; p = p->next) {
-		if (p->pid > 0 && !p->exited)
-			(void)kill(-p->pid, SIGHUP);
+	for (p = lp->procs; p != NULL; p = p->next)
 		if (group_alive(p))
 			(void)kill(-p->pid, SIGKILL);
-	}
 }
