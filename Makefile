@@ -13,6 +13,13 @@ EV_CFLAGS   = $(shell $(PKG_CONFIG) --cflags libev 2>/dev/null)
 EV_LIBS     = $(shell $(PKG_CONFIG) --libs libev 2>/dev/null || echo -lev)
 LUA_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(LUA_PC))
 LUA_LIBS    = $(shell $(PKG_CONFIG) --libs $(LUA_PC))
+# The command links Lua's static library (liblua5.4-dev ships it): non-PIC
+# code, called directly rather than through the PLT.  Against liblua5.4.so:
+# 3% fewer instructions per T2 round trip (callgrind), 5% less CPU in T4 at
+# 1,000 sessions (median of 9 alternated runs).  Lua's API is exported, so
+# that the C modules require loads (lfs, lpeg, ...) find it.
+LUA_LIBS_CMD = -Wl,--push-state,-Bstatic $(LUA_LIBS) -Wl,--pop-state \
+               -Wl,--export-dynamic-symbol=lua* -ldl
 PCRE_CFLAGS = $(shell $(PKG_CONFIG) --cflags libpcre2-8)
 PCRE_LIBS   = $(shell $(PKG_CONFIG) --libs libpcre2-8)
 # libvterm (the screen emulator, src/vt.c): Debian's libvterm-dev has a
@@ -48,7 +55,7 @@ deps build/.deps: scripts/deps.sh
 	@touch build/.deps
 
 ptyscript: build/main.o build/alloc.o $(OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS) $(PCRE_LIBS) $(EV_LIBS) $(VTERM_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS_CMD) $(PCRE_LIBS) $(EV_LIBS) $(VTERM_LIBS) -lm
 
 # The module takes Lua's symbols from the interpreter that loads it.
 ptyscript.so: $(PIC_OBJ)
