@@ -91,6 +91,51 @@ describe("the scheduler", function()
     end)
   end
 
+  -- A task among others waits in C (core.await_task): the process is
+  -- armed for the task's waiter, which core.poll reports in its place.
+  it("lets two tasks expect on one process at once (the second through the scheduler)", function()
+    assert.equal("x y\n", output_of([[
+      pty.go(function() pty.sleep(30) end)
+      local p = pty.spawn{"sh", "-c", "sleep 0.3; echo x; sleep 0.3; echo y; sleep 5"}
+      local a = pty.go(function() return p:expect("x", 5)[0] end)
+      local b = pty.go(function() return p:expect("y", 5)[0] end)
+      print(a:wait(10) .. " " .. b:wait(10))
+      os.exit(0)
+    ]]))
+  end)
+
+  it("leaves no wait armed after a task's expect timed out", function()
+    -- Output that comes after the timeout must not wake the task's next
+    -- wait (here a sleep) early.
+    assert.matches("^timeout slept 1%.%d\n$", output_of([[
+      pty.go(function() pty.sleep(30) end)
+      local p = pty.spawn{"sh", "-c", "sleep 0.5; echo late; sleep 5"}
+      local t = pty.go(function()
+        local ok, err = pcall(p.expect, p, "never", 0.2)
+        local t0 = pty.now()
+        pty.sleep(1)
+        return err.kind .. string.format(" slept %.1f", pty.now() - t0)
+      end)
+      print(t:wait(10))
+      os.exit(0)
+    ]]))
+  end)
+
+  it("gives a waiting task output that arrived while another task ran", function()
+    -- The output and the exit are reaped by another task (p:alive(),
+    -- outside the loop) while this one waits in C: it must be woken.
+    assert.equal("bye\n", output_of([[
+      local p = pty.spawn{"sh", "-c", "sleep 0.2; printf bye"}
+      local a = pty.go(function() return p:expect("bye", 5)[0] end)
+      pty.go(function()
+        local t = os.clock() while os.clock() - t < 0.5 do end
+        assert(not p:alive())
+      end)
+      print(a:wait(10))
+      os.exit(0)
+    ]]))
+  end)
+
   it("gives a task started by a callback its turn while the lone task waits", function()
     -- The data callback starts a task; the expect must then leave the
     -- waiting to the scheduler, which runs that task long before "two".
@@ -133,8 +178,9 @@ describe("the scheduler", function()
     ]]))
   end)
 
-  it("runs data callbacks on a chunk before expect returns its match", function()
-    assert.equal("[hello]H[world]W\n", output_of([[
+  for _, others in ipairs{ "", "pty.go(function() pty.sleep(30) end)" } do
+  it("runs data callbacks on a chunk before expect returns its match" .. (others ~= "" and " (other tasks)" or ""), function()
+    assert.equal("[hello]H[world]W\n", output_of(others .. [[
       local p = pty.spawn{"sh", "-c", "sleep 0.2; printf 'hello\\n'; sleep 0.4; printf 'world\\n'; sleep 5"}
       p:on("data", function(_, chunk) io.write("[", (chunk:gsub("%c", "")), "]") end)
       p:expect("hello", 5) io.write("H")
@@ -142,6 +188,7 @@ describe("the scheduler", function()
       os.exit(0)
     ]]))
   end)
+  end
 
   it("runs data and exit callbacks for output that comes with EOF", function()
     assert.equal("eof: data bye, exit 3\n", output_of([[

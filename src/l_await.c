@@ -1,16 +1,22 @@
 /*
- * l_await.c - core.await: the lone task's expect, searched and waited for
- * in one call.
+ * l_await.c - expect's wait, searched and waited for in C.
  *
  * Everywhere else a wait is Lua's (lua/ptyscript/sched.lua): search,
  * arm, poll, dispatch, search again, four crossings of the boundary and
- * the scheduler's bookkeeping per read.  When the command runs a single
- * task nothing else can run while it waits, so the round trip of a
- * script such as "send, expect, send, expect" can stay here: search,
- * and while nothing matched, run the loop and search again each time
- * this process's output (and nothing else) arrived.  Anything else -
- * the timer, another object, an exit, a caught signal - goes back to
- * the scheduler unchanged, which then does what it always does.
+ * the scheduler's bookkeeping per read.  Two waits skip most of it:
+ *
+ * - core.await, the command's lone task: nothing else can run while it
+ *   waits, so the round trip of a script such as "send, expect, send,
+ *   expect" can stay here: search, and while nothing matched, run the
+ *   loop and search again each time this process's output (and nothing
+ *   else) arrived.  Anything else - the timer, another object, an exit, a
+ *   caught signal - goes back to the scheduler unchanged, which then does
+ *   what it always does.
+ * - core.await_task, a task among others: search, and if nothing matched,
+ *   arm the process for the task's waiter (kept in its user value) and
+ *   return; the task suspends.  When output comes, core.poll reports the
+ *   waiter itself (lcore_take_fired), not the process, and the scheduler
+ *   queues its task with no lookup; the task searches again.
  */
 #include "lcore.h"
 #include "loop.h"
@@ -91,7 +97,7 @@ l_await(lua_State *L)
 		if (lp->signalled != 0 || !alive)
 			break;
 		if (lp->nfired == 1 && lp->fired[0] == &p->obj &&
-		    p->obj.pending == PROC_DATA) {
+		    p->obj.pending == PROC_DATA && p->obj.cpending == 0) {
 			p->obj.pending = 0;	/* ours alone: search again */
 			lp->nfired = 0;
 		} else if (lp->nfired > 0)
@@ -101,7 +107,116 @@ l_await(lua_State *L)
 	return unmatched(L, lp, from, eof);
 }
 
-/* Add core.await; stack: module, loop (kept); the metatables exist. */
+/*
+ * If the waiter at w waits on p in C (the process at stack index 1), it
+ * waits no more: disarm, drop what it fired, let go of it.
+ */
+static void
+unwait(lua_State *L, struct proc *p, int w)
+{
+	int ours;
+
+	if (p->obj.cwait == 0 && p->obj.cpending == 0)
+		return;
+	lua_getiuservalue(L, 1, 1);
+	ours = lua_rawequal(L, -1, w);
+	lua_pop(L, 1);
+	if (!ours)
+		return;
+	if (p->lp != NULL)
+		loop_unwait(p->lp, &p->obj);
+	lua_pushnil(L);
+	lua_setiuservalue(L, 1, 1);
+}
+
+/*
+ * core.await_task(proc, regex|text, from, timer|nil, seconds, waiter)
+ *     -> start, end, m | nil, PCRE2's message | false, next, eof, waiting
+ * [-0, +4, m]
+ * proc:match(pattern, from, true) (a string pattern is a literal); when
+ * nothing matched and more output may come, arm proc for the waiter (a
+ * task's, which then suspends until core.poll reports the waiter with
+ * bits 0) and start the timer for seconds: waiting is true.  waiting is
+ * false when the wait could not be armed here: EOF (eof is true), proc
+ * closed, or another task already waits on proc in C; the caller then
+ * waits through the scheduler.  Upvalues: loop, process and timer
+ * metatables.
+ */
+static int
+l_await_task(lua_State *L)
+{
+	struct proc *p = lua_touserdata(L, 1);
+	void *timer = NULL;
+	lua_Integer from = luaL_checkinteger(L, 3);
+	double left = 0;
+	size_t s, e;
+	int rc, busy;
+
+	if (p == NULL || !lua_getmetatable(L, 1) ||
+	    !lua_rawequal(L, -1, lua_upvalueindex(2)))
+		luaL_typeerror(L, 1, "process");
+	lua_pop(L, 1);
+	if (!lua_isnil(L, 4)) {
+		timer = lua_touserdata(L, 4);
+		if (timer == NULL || !lua_getmetatable(L, 4) ||
+		    !lua_rawequal(L, -1, lua_upvalueindex(3)))
+			luaL_typeerror(L, 4, "timer");
+		lua_pop(L, 1);
+		left = luaL_checknumber(L, 5);
+	}
+	luaL_checktype(L, 6, LUA_TTABLE);
+	lua_settop(L, 6);
+	rc = lproc_search(L, p, 2, lproc_rel(p, from), &s, &e);
+	if (rc < 0)
+		return lproc_search_failed(L, rc);
+	if (rc == MATCH_FULL) {
+		unwait(L, p, 6);
+		return lproc_result(L, p, 1, s, e, 1);
+	}
+	lua_pushboolean(L, 0);
+	lua_pushinteger(L, (lua_Integer)(p->base + s));
+	lua_pushboolean(L, p->eof);
+	if (p->eof || p->lp == NULL) {
+		unwait(L, p, 6);
+		lua_pushboolean(L, 0);
+		return 4;
+	}
+	lua_getiuservalue(L, 1, 1);
+	busy = !lua_isnil(L, -1) && !lua_rawequal(L, -1, 6) &&
+	    (p->obj.cwait != 0 || p->obj.cpending != 0);
+	lua_pop(L, 1);
+	if (busy) {		/* another task waits here: not ours to take */
+		lua_pushboolean(L, 0);
+		return 4;
+	}
+	lua_pushvalue(L, 6);
+	lua_setiuservalue(L, 1, 1);
+	loop_unwait(p->lp, &p->obj);	/* (from an earlier wait, unreported) */
+	p->obj.cwait = PROC_DATA;
+	if (p->obj.on_arm != NULL)
+		p->obj.on_arm(&p->obj);
+	if (timer != NULL)
+		lcore_timer_start(timer, left);
+	lua_pushboolean(L, 1);
+	return 4;
+}
+
+/* core.unwait(proc, waiter): waiter waits on proc in C no more. */
+static int
+l_unwait(lua_State *L)
+{
+	struct proc *p = lua_touserdata(L, 1);
+
+	if (p == NULL || !lua_getmetatable(L, 1) ||
+	    !lua_rawequal(L, -1, lua_upvalueindex(2)))
+		luaL_typeerror(L, 1, "process");
+	luaL_checktype(L, 2, LUA_TTABLE);
+	unwait(L, p, 2);
+	return 0;
+}
+
+/* Add core.await and its kin; stack: module, loop (kept); the metatables
+ * exist. */
 void
 lcore_open_await(lua_State *L)
 {
@@ -110,4 +225,13 @@ lcore_open_await(lua_State *L)
 	luaL_getmetatable(L, TIMER_MT);
 	lua_pushcclosure(L, l_await, 3);
 	lua_setfield(L, -3, "await");
+	lua_pushvalue(L, -1);
+	luaL_getmetatable(L, PROC_MT);
+	luaL_getmetatable(L, TIMER_MT);
+	lua_pushcclosure(L, l_await_task, 3);
+	lua_setfield(L, -3, "await_task");
+	lua_pushvalue(L, -1);
+	luaL_getmetatable(L, PROC_MT);
+	lua_pushcclosure(L, l_unwait, 2);
+	lua_setfield(L, -3, "unwait");
 }

@@ -54,7 +54,10 @@ l_poll(lua_State *L)
 
 /*
  * Store the objects that fired in the table at out as core.poll does,
- * empty the list and return how many were stored.
+ * empty the list and return how many were stored.  A process whose
+ * output ended the wait of a task waiting in C (core.await_task) is
+ * stored as that task's waiter with bits 0, ahead of the process itself
+ * if Lua waits for it too.
  */
 lua_Integer
 lcore_take_fired(lua_State *L, struct loop *lp, int out)
@@ -68,7 +71,23 @@ lcore_take_fired(lua_State *L, struct loop *lp, int out)
 		lcore_pushobj(L, o);
 		if (lua_isnil(L, -1)) {	/* collected meanwhile */
 			lua_pop(L, 1);
-			o->pending = 0;
+			o->pending = o->cpending = 0;
+			continue;
+		}
+		if (o->cpending != 0) {
+			o->cpending = 0;
+			if (lua_getiuservalue(L, -1, 1) == LUA_TTABLE) {
+				lua_rawseti(L, out, ++k);
+				lua_pushinteger(L, 0);
+				lua_rawseti(L, out, ++k);
+			} else {
+				lua_pop(L, 1);
+			}
+			lua_pushnil(L);		/* let go of the waiter */
+			lua_setiuservalue(L, -2, 1);
+		}
+		if (o->pending == 0) {
+			lua_pop(L, 1);
 			continue;
 		}
 		lua_rawseti(L, out, ++k);

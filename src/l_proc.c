@@ -145,7 +145,8 @@ plumb_pipe(struct plumbing *pl, int to, int child_reads)
 static struct proc *
 new_handle(lua_State *L)
 {
-	struct proc *p = lua_newuserdatauv(L, sizeof *p, 0);
+	/* user value 1: the waiter of a task waiting in C (l_await.c) */
+	struct proc *p = lua_newuserdatauv(L, sizeof *p, 1);
 
 	memset(p, 0, sizeof *p);
 	p->pid = -1;

@@ -3,10 +3,12 @@
  *
  * The `ptyscript.core` module is the whole Lua/C boundary: a small set of
  * non-blocking primitives.  Every wait, retry and policy lives in Lua
- * (lua/ptyscript/), with one exception made for speed: core.await
- * (l_await.c), the command's lone task's expect, which waits in C while
- * nothing but its own process's output arrives.  Each C function gets
- * the module's loop as upvalue 1 (luv's ctx, not a global).
+ * (lua/ptyscript/), with one exception made for speed: expect's wait
+ * (l_await.c).  core.await, the command's lone task's, waits in C while
+ * nothing but its own process's output arrives; core.await_task, a task's
+ * among others, arms the process for the task's waiter, which core.poll
+ * then reports in place of the process.  Each C function gets the
+ * module's loop as upvalue 1 (luv's ctx, not a global).
  */
 #ifndef PTYSCRIPT_LCORE_H
 #define PTYSCRIPT_LCORE_H

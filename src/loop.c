@@ -67,20 +67,21 @@ loop_free(struct loop *lp)
 }
 
 /*
- * Record that o fired the given bits, if armed for any of them.  Firing
- * disarms: Lua re-arms before it waits again.  Allocation failure only
- * delays the wake-up to the next event, it cannot lose data.
+ * Record that o fired the given bits, for whichever waiter armed it for
+ * any of them.  Firing disarms: a waiter re-arms before it waits again.
+ * Allocation failure only delays the wake-up to the next event, it cannot
+ * lose data.
  */
 void
 loop_fire(struct loop *lp, struct loop_obj *o, unsigned bits)
 {
 	struct loop_obj **nf;
 	size_t cap;
+	unsigned lb = bits & o->armed, cb = bits & o->cwait;
 
-	bits &= o->armed;
-	if (bits == 0)
+	if ((lb | cb) == 0)
 		return;
-	if (o->pending == 0) {
+	if (o->pending == 0 && o->cpending == 0) {
 		if (lp->nfired == lp->capfired) {
 			cap = lp->capfired ? lp->capfired * 2 : 64;
 			nf = realloc(lp->fired, cap * sizeof *nf);
@@ -91,24 +92,46 @@ loop_fire(struct loop *lp, struct loop_obj *o, unsigned bits)
 		}
 		lp->fired[lp->nfired++] = o;
 	}
-	o->armed &= ~bits;
-	o->pending |= bits;
+	o->armed &= ~lb;
+	o->pending |= lb;
+	o->cwait &= ~cb;
+	o->cpending |= cb;
 }
 
-/* Drop o from the fired list (it is being destroyed). */
-void
-loop_forget(struct loop *lp, struct loop_obj *o)
+/* Drop o from the fired list. */
+static void
+unlist(struct loop *lp, struct loop_obj *o)
 {
 	size_t i;
 
-	if (o->pending == 0)
-		return;
 	for (i = 0; i < lp->nfired; i++)
 		if (lp->fired[i] == o) {
 			lp->fired[i] = lp->fired[--lp->nfired];
 			break;
 		}
+}
+
+/* Drop o from the fired list (it is being destroyed, or restarted). */
+void
+loop_forget(struct loop *lp, struct loop_obj *o)
+{
+	if (o->pending == 0 && o->cpending == 0)
+		return;
+	unlist(lp, o);
 	o->pending = 0;
+	o->cpending = 0;
+}
+
+/* The task waiting in C on o waits no more: disarm, drop what it fired. */
+void
+loop_unwait(struct loop *lp, struct loop_obj *o)
+{
+	o->cwait = 0;
+	if (o->cpending == 0)
+		return;
+	o->cpending = 0;
+	if (o->pending == 0)
+		unlist(lp, o);
 }
 
 /* Put the terminal back and die of sig (from a signal handler). */

@@ -11,9 +11,9 @@ local sched = require "ptyscript.sched"
 
 local M = {}
 local DATA = core.DATA
-local await = core.await
+local await, await_task, unwait = core.await, core.await_task, core.unwait
 local now, HUGE, signalled = core.now, math.huge, core.signalled
-local solo = sched.solo
+local solo, task_waiter, suspend = sched.solo, sched.task_waiter, sched.suspend
 local ALL = math.maxinteger   -- an offset past any buffer: "everything"
 
 local Pattern = { __name = "ptyscript.Pattern" }
@@ -244,10 +244,27 @@ local function expect_one(p, re, lit, pat, timeout, what)
   local c = p._c
   local from, timed_out = 0, false
   local out, timer, left = solo(deadline, timeout)
+  local tw   -- a task among others: its waiter, for core.await_task
+  if not out then tw, timer = task_waiter(deadline) end
   while true do
     local s, e, m, n
     if out and not timed_out then   -- the lone task: search and wait in C
       s, e, m, n = await(c, re or lit, from, timer, left, out)
+    elseif tw and not timed_out then   -- a task: search, wait in C, again
+      while true do
+        if deadline then left = deadline - now() end
+        if deadline and left <= 0 then   -- timed out: one last search
+          timed_out = true
+          if re then s, e, m = c:match(re, from, true) else s, e, m = c:match_exact(lit, from, true) end
+          break
+        end
+        s, e, m, n = await_task(c, re or lit, from, timer, left, tw)
+        if s ~= false or not n then break end   -- n: armed, for the output
+        from = e
+        if suspend(tw, timer) then unwait(c, tw) end   -- (the timer: see above)
+      end
+      n = nil   -- (not armed, and no EOF: p is closed, or another task
+                -- waits on it in C; the scheduler's wait below)
     elseif re then
       s, e, m = c:match(re, from, true)
     else

@@ -6,10 +6,14 @@
 -- any task - the main thread of plain Lua or busted, or a spot where a
 -- yield is impossible - it runs the loop itself until the event comes,
 -- resuming other ready tasks meanwhile.  Either way the caller just sees
--- a call that returns.
+-- a call that returns.  expect's wait is quicker (src/l_await.c): the
+-- command's lone task waits inside core.await (sched.solo), and a task
+-- among others has core.await_task arm its process for the task's waiter
+-- (sched.task_waiter, sched.suspend).
 --
 -- The C side (core.poll) reports which armed objects fired; objects are
--- C processes and timers, or Lua tasks (their completion).
+-- C processes and timers, or Lua tasks (their completion); bits 0 mark a
+-- task's waiter that core.await_task armed.
 local core = require "ptyscript.core"
 
 local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
@@ -141,10 +145,21 @@ end
 local signal_seen = false   -- poll_solo saw a signal: the scheduler reports it
 
 -- Wake the waiters of the n objects core.poll (or core.await) stored in
--- fired, and let go of them there.
+-- fired, and let go of them there.  Bits 0: the object is the waiter of a
+-- task waiting in C (core.await_task), whose process's output came.
 local function dispatch_fired(n)
   for i = 1, 2 * n, 2 do
-    dispatch(fired[i], fired[i + 1])
+    local obj, bits = fired[i], fired[i + 1]
+    if bits ~= 0 then
+      dispatch(obj, bits)
+    elseif not obj.fired then   -- wake(obj, true), inline: hot
+      obj.fired = true
+      local t = obj.task
+      if t then
+        nready = nready + 1
+        ready[nready] = t
+      end
+    end
     fired[i], fired[i + 1] = nil, nil
   end
 end
@@ -316,6 +331,27 @@ function M.solo(deadline, left)
     timer = w.timer or new_timer(w)
   end
   return fired, timer, left
+end
+
+-- For a wait in C that suspends the running task (core.await_task, the
+-- expect of a task among others): the task's waiter and, with a deadline,
+-- its timer; nil outside a task or where it cannot yield.
+function M.task_waiter(deadline)
+  local co = co_running()
+  local t = tasks[co] or nested[co]
+  if not (t and co_isyieldable()) then return nil end
+  local w = t.waiter
+  return w, deadline and (w.timer or new_timer(w))
+end
+
+-- Suspend the running task until its waiter w fires (core.await_task
+-- armed it); whether the timer did.
+function M.suspend(w, timer)
+  w.fired = nil
+  repeat co_yield(SENTINEL) until w.fired
+  local fired = w.fired
+  w.fired = nil
+  return timer ~= nil and fired == timer
 end
 
 -- After core.await returned, unmatched, with n objects that fired (or
