@@ -136,6 +136,26 @@ describe("the scheduler", function()
     ]]))
   end)
 
+  -- Found by review of core.await_task (the old wait had it too).
+  it("wakes a task waiting on output when another task closes the process", function()
+    assert.equal("eof eof\n", output_of([[
+      local p = pty.spawn{"sh", "-c", "trap '' HUP; echo hi; sleep 10"}
+      local q = pty.spawn{"sh", "-c", "echo x >&2; sleep 10", pty = false}
+      local function waiter(obj)
+        return pty.go(function()
+          local t0 = pty.now()
+          local ok, err = pcall(obj.expect, obj, "never", 5)
+          assert(pty.now() - t0 < 3, "woken after " .. pty.now() - t0 .. " s")
+          return err.kind
+        end)
+      end
+      local a, b = waiter(p), waiter(q.stderr)
+      pty.go(function() pty.sleep(0.3) p:close{grace = 0} q:close{grace = 0} end)
+      print(a:wait(10) .. " " .. b:wait(10))
+      os.exit(0)
+    ]]))
+  end)
+
   it("gives a task started by a callback its turn while the lone task waits", function()
     -- The data callback starts a task; the expect must then leave the
     -- waiting to the scheduler, which runs that task long before "two".

@@ -487,6 +487,8 @@ proc_signal_group(struct proc *p, int sig)
  * Hang up: close the master (the kernel sends SIGHUP to the foreground
  * group), and send SIGHUP and SIGCONT to the child's group ourselves in
  * case it left the terminal's foreground.  Unread output is discarded.
+ * The output has ended for us: a task waiting for more (another task
+ * closed the process) is woken, and sees EOF.
  */
 void
 proc_hangup(struct proc *p)
@@ -509,6 +511,8 @@ proc_hangup(struct proc *p)
 	p->eof = 1;
 	p->closing = 0;
 	buf_free(&p->out);
+	if (p->lp != NULL)
+		loop_fire(p->lp, &p->obj, PROC_DATA);
 	if (p->pid > 0 && (!p->exited || group_alive(p))) {
 		(void)kill(-p->pid, SIGHUP);
 		(void)kill(-p->pid, SIGCONT);
