@@ -252,3 +252,42 @@ describe("expect matching", function()
     p:close()
   end)
 end)
+
+-- A failed expect's message explains the classic mistakes it can see in
+-- the output: a prompt's "$" taken as regex syntax, the case, and "\n"
+-- where the terminal sends "\r\n".  Nothing when nothing looks alike.
+describe("a failed expect's hints", function()
+  local function failure(cmd, pat, how)
+    local p = sh(cmd .. "; sleep 5")
+    local ok, err = pcall(p[how or "expect"], p, pat, 0.5)
+    p:close()
+    assert.is_false(ok)
+    return err.message
+  end
+
+  it("says a regex's special characters kept it from matching text that is there", function()
+    assert.matches('hint: /%$ / is a regular expression, and the output has "%$ " as text: '
+      .. "use expect_exact or pty.exact for text",
+      failure("printf 'user@host:~$ '", "$ "))
+  end)
+
+  it("says the pattern matches if case is ignored", function()
+    assert.matches('hint: /password:/ matches if case is ignored: pty.re%("password:", "i"%)',
+      failure("printf 'Password: '", "password:"))
+    assert.matches('hint: "ONE" is in the output with other case',
+      failure("printf 'one\\n'", "ONE", "expect_exact"))
+  end)
+
+  it("says the terminal sends \\r\\n where the pattern has \\n", function()
+    assert.matches('hint: a terminal ends each line with "\\r\\n"',
+      failure("printf 'one\\ntwo\\n'", "one\ntwo"), 1, true)
+    assert.matches('hint: a terminal ends each line with "\\r\\n"',
+      failure("printf 'one\\ntwo\\n'", "one\ntwo", "expect_exact"), 1, true)
+  end)
+
+  it("gives no hint when nothing in the output looks like the pattern", function()
+    local msg = failure("printf 'hello\\n'", "goodbye")
+    assert.matches("last output: \"hello\\r\\n\"$", msg)
+    assert.is_nil(msg:find("hint", 1, true))
+  end)
+end)

@@ -73,6 +73,23 @@ regex_source(lua_State *L)
 	return 1;
 }
 
+/*
+ * regex:test(s) -> whether the regex matches somewhere in s (all of s is
+ * there: no partial match)  [-0, +1, -]
+ * For the hints of a failed expect's message, not the hot path.
+ */
+static int
+regex_test(lua_State *L)
+{
+	struct match_re *re = lregex_check(L, 1);
+	size_t len, s, e;
+	const char *subj = luaL_checklstring(L, 2, &len);
+
+	lua_pushboolean(L, match_exec(re, subj, len, 0, 1, &s, &e) ==
+	    MATCH_FULL);
+	return 1;
+}
+
 /* regex:jit() -> whether PCRE2's JIT compiled it  [-0, +1, -] */
 static int
 regex_jit(lua_State *L)
@@ -129,6 +146,7 @@ lregex_push_match(lua_State *L, struct match_re *re, const char *subj)
 static const luaL_Reg regex_meth[] = {
 	{ "source", regex_source },
 	{ "jit", regex_jit },
+	{ "test", regex_test },
 	{ NULL, NULL }
 };
 
