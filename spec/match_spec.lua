@@ -272,7 +272,7 @@ describe("a failed expect's hints", function()
   end)
 
   it("says the pattern matches if case is ignored", function()
-    assert.matches('hint: /password:/ matches if case is ignored: pty.re%("password:", "i"%)',
+    assert.matches('hint: /password:/ matches if case is ignored %(add flag "i" with pty.re%)',
       failure("printf 'Password: '", "password:"))
     assert.matches('hint: "ONE" is in the output with other case',
       failure("printf 'one\\n'", "ONE", "expect_exact"))
@@ -289,5 +289,22 @@ describe("a failed expect's hints", function()
     local msg = failure("printf 'hello\\n'", "goodbye")
     assert.matches("last output: \"hello\\r\\n\"$", msg)
     assert.is_nil(msg:find("hint", 1, true))
+    -- Found by review: a case-insensitive piece of a word, a regex with
+    -- flag x (spaces ignored), "\n" in a character class, a secret.
+    for _, case in ipairs{
+      { "printf 'ERROR: link broken\\n'", "OK" },
+      { "printf 'ERROR: link broken\\n'", "OK", "expect_exact" },
+      { "printf 'Enter name: '", pty.re("Enter name:", "x") },
+      { "printf 'ready\\r'", "ready[\n]" },
+    } do
+      msg = failure(case[1], case[2], case[3])
+      assert.is_nil(msg:find("hint", 1, true), msg)
+    end
+    local p = sh("read x; echo \"$x\"; sleep 5")
+    p:sendline("hunter2-SECRET", { secret = true })
+    local ok, err = pcall(p.expect, p, "secret", 0.5)
+    p:close()
+    assert.is_false(ok)
+    assert.is_nil(err.message:find("hint", 1, true), err.message)
   end)
 end)

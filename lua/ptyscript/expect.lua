@@ -196,35 +196,43 @@ end
 -- Why a pattern missed output that looks like what it wants: the
 -- classic mistakes (a prompt's "$" or "?" taken as regex syntax, the
 -- case, "\n" for the terminal's "\r\n"), tried against the output the
--- expect saw.  One "\n  hint: ..." line per pattern it explains.
-local function hints(list, before)
+-- message shows (its last 200 bytes, secrets redacted), so each is cheap
+-- and about what the reader sees.  One "\n  hint: ..." line per pattern
+-- it explains.
+local HINT_BYTES = 200
+local function hints(list, shown)
   local out = {}
+  local crlf_out = shown:find("\r\n", 1, true)
+  local lower = shown:lower()
   for _, pat in ipairs(list) do
     local src, h = pat.source, nil
     if src and src ~= "" then
-      local crlf = src:find("\n", 1, true) and not src:find("\r", 1, true)
+      local crlf = crlf_out and src:find("\n", 1, true) and not src:find("\r", 1, true)
         and (src:gsub("\n", "\r\n"))
       if pat.kind == "re" then
         local flags = pat.flags or ""
         local function matches(text, f)
           local ok, re = pcall(compile, text, f)
-          return ok and re:test(before)
+          return ok and re:test(shown)
         end
-        if before:find(src, 1, true) then
+        if not flags:find("x", 1, true) and shown:find(src, 1, true) then
           h = string.format('%s is a regular expression, and the output has "%s" as text: '
             .. 'use expect_exact or pty.exact for text', tostring(pat), show_pattern(src))
         elseif crlf and matches(crlf, flags) then
           h = 'a terminal ends each line with "\\r\\n": write "\\r\\n" (or "\\r?\\n") where the pattern has "\\n"'
-        elseif not flags:find("i", 1, true) and matches(src, flags .. "i") then
-          h = string.format('%s matches if case is ignored: pty.re("%s", "i")', tostring(pat),
-            show_pattern(src))
+        elseif not flags:find("i", 1, true)
+            and matches("(?<![[:alnum:]])(?:" .. src .. ")", flags .. "i") then
+          h = string.format('%s matches if case is ignored (add flag "i" with pty.re)', tostring(pat))
         end
       elseif pat.kind == "exact" then
-        if crlf and before:find(crlf, 1, true) then
+        if crlf and shown:find(crlf, 1, true) then
           h = 'a terminal ends each line with "\\r\\n": write "\\r\\n" where the text has "\\n"'
-        elseif before:lower():find(src:lower(), 1, true) then
-          h = string.format('%s is in the output with other case (a regex with flag "i" ignores case)',
-            tostring(pat))
+        else
+          local at = lower:find(src:lower(), 1, true)
+          if at and not (at > 1 and shown:sub(at - 1, at - 1):find("%w")) then
+            h = string.format('%s is in the output with other case (a regex with flag "i" ignores case)',
+              tostring(pat))
+          end
         end
       end
     end
@@ -240,7 +248,7 @@ local function fail(kind, p, list, timeout, before)
     kind = kind, process = p, patterns = list, timeout = timeout, before = before,
   }, Err)
   e.message = M.where() .. head .. "\n  last output: \"" .. last_output(M.redact(p, before)) .. "\""
-    .. (before ~= "" and hints(list, before) or "")
+    .. (before ~= "" and hints(list, M.redact(p, before:sub(-HINT_BYTES))) or "")
   if M.trace then io.stderr:write("[ptyscript] ", head, "\n") end
   error(e, 0)
 end
