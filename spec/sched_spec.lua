@@ -156,6 +156,21 @@ describe("the scheduler", function()
     ]]))
   end)
 
+  it("wakes a task waiting for its sends to drain when another task closes the process", function()
+    -- Found by review: the send waited for a drain that never came.
+    local out = output_of([[
+      local p = pty.spawn{"sh", "-c", "trap '' HUP; stty -icanon; sleep 30"}
+      local t = pty.go(function()
+        local ok, err = pcall(p.send, p, string.rep("x", 1000000))
+        return tostring(ok) .. " " .. tostring(err)
+      end)
+      pty.go(function() pty.sleep(0.3) p:close{grace = 0} end)
+      print(t:wait(5))
+      os.exit(0)
+    ]])
+    assert.matches("^false .*send to sh .*not all was written: the terminal was closed\n$", out)
+  end)
+
   it("gives a task started by a callback its turn while the lone task waits", function()
     -- The data callback starts a task; the expect must then leave the
     -- waiting to the scheduler, which runs that task long before "two".

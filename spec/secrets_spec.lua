@@ -22,6 +22,21 @@ describe("secrets", function()
     assert.is_nil(r.stderr:find("3t-pw", 1, true))
   end)
 
+  -- Found by review: the pattern sendline's wait_echo waits for is the
+  -- secret itself.
+  it("are replaced by *** in the pattern of a timeout message (wait_echo)", function()
+    local r = H.run_script([[
+      local p = pty.spawn{"sh", "-c", "stty -echo; read x; sleep 5"}
+      pty.sleep(0.2)
+      local ok, err = pcall(p.sendline, p, "hunter2-pw", {secret = true, wait_echo = true, timeout = 0.3})
+      print(tostring(err))
+      p:close{grace = 0}
+    ]])
+    assert.equal(0, r.code, r.stderr)
+    assert.matches('waiting for "%*%*%*\\r\\n"', r.stdout)
+    assert.is_nil(r.stdout:find("hunter2", 1, true), r.stdout)
+  end)
+
   it("do not appear in --trace", function()
     local path = H.script([[
       local p = pty.spawn{"cat"}

@@ -488,7 +488,8 @@ proc_signal_group(struct proc *p, int sig)
  * group), and send SIGHUP and SIGCONT to the child's group ourselves in
  * case it left the terminal's foreground.  Unread output is discarded.
  * The output has ended for us: a task waiting for more (another task
- * closed the process) is woken, and sees EOF.
+ * closed the process) is woken, and sees EOF; one waiting for queued
+ * output to drain is woken, and raises.
  */
 void
 proc_hangup(struct proc *p)
@@ -510,9 +511,11 @@ proc_hangup(struct proc *p)
 	p->fd = p->wfd = -1;
 	p->eof = 1;
 	p->closing = 0;
+	if (buf_len(&p->out) > 0 && p->write_errno == 0)
+		p->write_errno = EBADF;	/* a send waiting for the queue raises */
 	buf_free(&p->out);
 	if (p->lp != NULL)
-		loop_fire(p->lp, &p->obj, PROC_DATA);
+		loop_fire(p->lp, &p->obj, PROC_DATA | PROC_DRAIN);
 	if (p->pid > 0 && (!p->exited || group_alive(p))) {
 		(void)kill(-p->pid, SIGHUP);
 		(void)kill(-p->pid, SIGCONT);

@@ -243,7 +243,7 @@ end
 
 -- Raise the error object for an unlisted timeout or EOF.
 local function fail(kind, p, list, timeout, before)
-  local head = M.failure_head(kind, p, describe(list), timeout)
+  local head = M.failure_head(kind, p, M.redact(p, describe(list)), timeout)
   local e = setmetatable({
     kind = kind, process = p, patterns = list, timeout = timeout, before = before,
   }, Err)
