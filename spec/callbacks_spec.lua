@@ -40,6 +40,20 @@ describe("p:on", function()
     assert.same({ nil, "signal", 9 }, got)
   end)
 
+  -- Found by review: close's kill (grace 0, or after the grace) reaped
+  -- the child without telling the exit callbacks.
+  it("calls exit callbacks when close kills the child at once (grace = 0)", function()
+    local p = pty.sh("echo hi; sleep 30")
+    p:expect("hi")
+    local got
+    p:on("exit", function(_, ok, how, n) got = { ok, how, n } end)
+    p:close{ grace = 0 }
+    pty.sleep(0.2)
+    assert.is_table(got, "the exit callback did not run")
+    assert.equal("signal", got[2])   -- SIGHUP (the hang-up) or SIGKILL, whichever came first
+    assert.equal(p.signal == "HUP" and 1 or 9, got[3])
+  end)
+
   it("lets a callback wait (it runs as a task)", function()
     local p = pty.spawn{ "cat", echo = false }
     local q = pty.spawn{ "cat", echo = false }

@@ -522,7 +522,10 @@ proc_hangup(struct proc *p)
 	}
 }
 
-/* Kill the group and reap, blocking; for close's grace expiry and GC. */
+/*
+ * Kill the group and reap, blocking; for close's grace expiry and GC.
+ * The exit is reported as one the loop saw (exit callbacks run).
+ */
 void
 proc_reap(struct proc *p)
 {
@@ -530,7 +533,8 @@ proc_reap(struct proc *p)
 		return;
 	(void)kill(-p->pid, SIGKILL);
 	(void)kill(p->pid, SIGKILL);
-	proc_waitid(p, 0);
+	if (proc_waitid(p, 0) && p->lp != NULL)
+		loop_fire(p->lp, &p->obj, PROC_EXIT);
 }
 
 /* Free everything; the child is hung up, killed and reaped if needed. */
