@@ -23,6 +23,30 @@
 #include "proc.h"
 
 /*
+ * The arguments both awaits share: the process at 1, a timer or nil at
+ * 4 (then its seconds at 5: *timer, *left), a table at 6; the stack is
+ * cut to 6.  Upvalues 2 and 3: the process and timer metatables.
+ */
+static struct proc *
+check_args(lua_State *L, void **timer, double *left)
+{
+	struct proc *p = lcore_testup(L, 1, 2);
+
+	if (p == NULL)
+		luaL_typeerror(L, 1, "process");
+	*timer = NULL;
+	*left = 0;
+	if (!lua_isnil(L, 4)) {
+		if ((*timer = lcore_testup(L, 4, 3)) == NULL)
+			luaL_typeerror(L, 4, "timer");
+		*left = luaL_checknumber(L, 5);
+	}
+	luaL_checktype(L, 6, LUA_TTABLE);
+	lua_settop(L, 6);
+	return p;
+}
+
+/*
  * No match: false, the absolute offset to resume from and whether EOF
  * had been seen, both as of the last search (output and EOF may have
  * come since: the caller searches again), and the number of objects
@@ -54,27 +78,13 @@ static int
 l_await(lua_State *L)
 {
 	struct loop *lp = lcore_loop(L);
-	struct proc *p = lua_touserdata(L, 1);
-	void *timer = NULL;
+	void *timer;
+	double left;
+	struct proc *p = check_args(L, &timer, &left);
 	lua_Integer from = luaL_checkinteger(L, 3);
-	double left = 0;
 	size_t s, e;
 	int rc, started = 0, alive, eof;
 
-	if (p == NULL || !lua_getmetatable(L, 1) ||
-	    !lua_rawequal(L, -1, lua_upvalueindex(2)))
-		luaL_typeerror(L, 1, "process");
-	lua_pop(L, 1);
-	if (!lua_isnil(L, 4)) {
-		timer = lua_touserdata(L, 4);
-		if (timer == NULL || !lua_getmetatable(L, 4) ||
-		    !lua_rawequal(L, -1, lua_upvalueindex(3)))
-			luaL_typeerror(L, 4, "timer");
-		lua_pop(L, 1);
-		left = luaL_checknumber(L, 5);
-	}
-	luaL_checktype(L, 6, LUA_TTABLE);
-	lua_settop(L, 6);
 	if (lp->signalled != 0)		/* the scheduler reports it first */
 		return unmatched(L, lp, from, 0);
 	for (;;) {
@@ -145,27 +155,13 @@ unwait(lua_State *L, struct proc *p, int w)
 static int
 l_await_task(lua_State *L)
 {
-	struct proc *p = lua_touserdata(L, 1);
-	void *timer = NULL;
+	void *timer;
+	double left;
+	struct proc *p = check_args(L, &timer, &left);
 	lua_Integer from = luaL_checkinteger(L, 3);
-	double left = 0;
 	size_t s, e;
 	int rc, busy;
 
-	if (p == NULL || !lua_getmetatable(L, 1) ||
-	    !lua_rawequal(L, -1, lua_upvalueindex(2)))
-		luaL_typeerror(L, 1, "process");
-	lua_pop(L, 1);
-	if (!lua_isnil(L, 4)) {
-		timer = lua_touserdata(L, 4);
-		if (timer == NULL || !lua_getmetatable(L, 4) ||
-		    !lua_rawequal(L, -1, lua_upvalueindex(3)))
-			luaL_typeerror(L, 4, "timer");
-		lua_pop(L, 1);
-		left = luaL_checknumber(L, 5);
-	}
-	luaL_checktype(L, 6, LUA_TTABLE);
-	lua_settop(L, 6);
 	rc = lproc_search(L, p, 2, lproc_rel(p, from), &s, &e);
 	if (rc < 0)
 		return lproc_search_failed(L, rc);
@@ -205,10 +201,9 @@ l_await_task(lua_State *L)
 static int
 l_unwait(lua_State *L)
 {
-	struct proc *p = lua_touserdata(L, 1);
+	struct proc *p = lcore_testup(L, 1, 2);
 
-	if (p == NULL || !lua_getmetatable(L, 1) ||
-	    !lua_rawequal(L, -1, lua_upvalueindex(2)))
+	if (p == NULL)
 		luaL_typeerror(L, 1, "process");
 	luaL_checktype(L, 2, LUA_TTABLE);
 	unwait(L, p, 2);

@@ -25,6 +25,24 @@ lcore_track(lua_State *L, void *ptr, int idx)
 	lua_pop(L, 1);
 }
 
+/*
+ * The userdata at idx if its metatable is the one at upvalue up of the
+ * running C function (cheaper than luaL_testudata's registry lookup), or
+ * NULL.  [-0, +0, -]
+ */
+void *
+lcore_testup(lua_State *L, int idx, int up)
+{
+	void *p = lua_touserdata(L, idx);
+
+	if (p == NULL || !lua_getmetatable(L, idx))
+		return NULL;
+	if (!lua_rawequal(L, -1, lua_upvalueindex(up)))
+		p = NULL;
+	lua_pop(L, 1);
+	return p;
+}
+
 /* Push the userdata tracked under ptr, or nil.  [-0, +1, -] */
 void
 lcore_pushobj(lua_State *L, void *ptr)

@@ -164,20 +164,6 @@ timer_start(lua_State *L)
 	return 0;
 }
 
-/* The userdata at idx if its metatable is the one at upvalue up, or NULL. */
-static void *
-testobj(lua_State *L, int idx, int up)
-{
-	void *p = lua_touserdata(L, idx);
-
-	if (p == NULL || !lua_getmetatable(L, idx))
-		return NULL;
-	if (!lua_rawequal(L, -1, lua_upvalueindex(up)))
-		p = NULL;
-	lua_pop(L, 1);
-	return p;
-}
-
 /*
  * core.arm(proc|reader|nil, bits, timer|nil, seconds)  [-0, +0, v]
  * What a wait does before it suspends, in one call: arm the object for
@@ -191,10 +177,10 @@ l_arm(lua_State *L)
 	struct loop_obj *o = NULL;
 	struct ltimer *t = NULL;
 
-	if (!lua_isnil(L, 1) && (o = testobj(L, 1, 2)) == NULL &&
-	    (o = testobj(L, 1, 4)) == NULL)
+	if (!lua_isnil(L, 1) && (o = lcore_testup(L, 1, 2)) == NULL &&
+	    (o = lcore_testup(L, 1, 4)) == NULL)
 		luaL_typeerror(L, 1, "process or reader");
-	if (!lua_isnil(L, 3) && (t = testobj(L, 3, 3)) == NULL)
+	if (!lua_isnil(L, 3) && (t = lcore_testup(L, 3, 3)) == NULL)
 		luaL_typeerror(L, 3, "timer");
 	if (o != NULL) {
 		o->armed |= (unsigned)luaL_checkinteger(L, 2);

@@ -34,6 +34,7 @@ struct proc;
 
 void lcore_track(lua_State *L, void *ptr, int idx);
 void lcore_pushobj(lua_State *L, void *ptr);
+void *lcore_testup(lua_State *L, int idx, int up);
 void *lcore_checkself(lua_State *L, const char *tname);
 void lcore_newmeta(lua_State *L, const char *name, const luaL_Reg *meth,
     const luaL_Reg *metameth);

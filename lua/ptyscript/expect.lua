@@ -284,6 +284,13 @@ local function match_failed(p, pat, msg, what)
     tostring(pat), p:_describe_state(), msg))
 end
 
+-- Search c from offset from for the regex re or the literal lit,
+-- consuming through a match (proc:match's results).
+local function search(c, re, lit, from)
+  if re then return c:match(re, from, true) end
+  return c:match_exact(lit, from, true)
+end
+
 -- One regex (re) or literal (lit): the common case, without the lists
 -- and per-pattern tables of the general loop below.  pat is the Pattern
 -- for messages (made on demand for a bare literal).
@@ -304,7 +311,7 @@ local function expect_one(p, re, lit, pat, timeout, what)
         if deadline then left = deadline - now() end
         if deadline and left <= 0 then   -- timed out: one last search
           timed_out = true
-          if re then s, e, m = c:match(re, from, true) else s, e, m = c:match_exact(lit, from, true) end
+          s, e, m = search(c, re, lit, from)
           break
         end
         s, e, m, n = await_task(c, re or lit, from, timer, left, tw)
@@ -314,10 +321,8 @@ local function expect_one(p, re, lit, pat, timeout, what)
       end
       n = nil   -- (not armed, and no EOF: p is closed, or another task
                 -- waits on it in C; the scheduler's wait below)
-    elseif re then
-      s, e, m = c:match(re, from, true)
     else
-      s, e, m = c:match_exact(lit, from, true)
+      s, e, m = search(c, re, lit, from)
     end
     if s == nil then match_failed(p, pat or M.exact(lit), e, what) end
     if s then   -- matched, with m.before and m.index set, and consumed
