@@ -171,6 +171,21 @@ describe("the scheduler", function()
     assert.matches("^false .*send to sh .*not all was written: the terminal was closed\n$", out)
   end)
 
+  it("says the process was closed when another task closes a pipes-mode process during a send", function()
+    -- (Before, it blamed sendeof or close_fd, which the script never called.)
+    local out = output_of([[
+      local p = pty.spawn{"sh", "-c", "trap '' HUP; sleep 30", pty = false}
+      local t = pty.go(function()
+        local ok, err = pcall(p.send, p, string.rep("x", 1000000))
+        return tostring(ok) .. " " .. tostring(err)
+      end)
+      pty.go(function() pty.sleep(0.3) p:close{grace = 0} end)
+      print(t:wait(5))
+      os.exit(0)
+    ]])
+    assert.matches("^false .*send to sh .*not all was written: the process was closed %(close%)\n$", out)
+  end)
+
   it("gives a task started by a callback its turn while the lone task waits", function()
     -- The data callback starts a task; the expect must then leave the
     -- waiting to the scheduler, which runs that task long before "two".

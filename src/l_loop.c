@@ -58,6 +58,11 @@ l_poll(lua_State *L)
  * output ended the wait of a task waiting in C (core.await_task) is
  * stored as that task's waiter with bits 0, ahead of the process itself
  * if Lua waits for it too.
+ *
+ * No call in the loop runs a collection step (lua_rawgetp, lua_rawseti,
+ * lua_pushinteger, the user-value calls; a table that grows may only
+ * trigger an emergency collection, which runs no finalizer), so no __gc
+ * can close an object and add to the list while it is being emptied.
  */
 lua_Integer
 lcore_take_fired(lua_State *L, struct loop *lp, int out)

@@ -345,8 +345,12 @@ function send_failure(p, fd, err, later)
   elseif err:find("Broken pipe", 1, true) then
     err = "the child closed its end of the pipe (Broken pipe)"
   elseif err:find("Bad file descriptor", 1, true) then
-    err = (p._pty and not fd) and "the terminal was closed"
-      or "the pipe was closed (sendeof or close_fd)"
+    if p._closed then   -- (close, perhaps by another task)
+      err = p._pty and "the terminal was closed" or "the process was closed (close)"
+    else
+      err = (p._pty and not fd) and "the terminal was closed"
+        or "the pipe was closed (sendeof or close_fd)"
+    end
   end
   if later then err = "not all was written: " .. err end
   return string.format("send to %s: %s", target, err)
