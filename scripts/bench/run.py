@@ -10,12 +10,11 @@ round-trip phase.  Every implementation checks its own result and exits
 non-zero when it is wrong; a failure is shown in the table, never hidden.
 
 Each task is run several times, alternating the tools (the order rotates
-every round).  Where single runs are short (T2, T3), each timed run comes
-right after an untimed warm-up run of the same command: a short run's
-speed depends on what ran just before it (on the reference VM the C
-reference's T2 was 15% faster after a pexpect run than after itself, and
-the rotation always put it after pexpect and ptyscript after it), so
-every tool is measured after itself.  The Markdown report goes to stdout
+every round).  Where single runs are short (T2, T3, T6), each timed run
+comes right after an untimed warm-up run of the same command, so every
+tool is timed after itself: a short run's speed can depend on what ran
+just before it, and a rotating order keeps each tool's predecessor the
+same (see scripts/bench/README.md).  The Markdown report goes to stdout
 and to bench-results.md.
 
 Environment:
@@ -58,8 +57,7 @@ OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "bench-results.md"))
 
 MiB = 1 << 20
 ROUNDS_T4 = 50          # round trips per session in T4
-TOOL_NAMES = {"ref": "C reference", "ref-block": "C, blocking read (no timeout)",
-              "ptyscript": "ptyscript", "expect": "Expect",
+TOOL_NAMES = {"ref": "C reference", "ptyscript": "ptyscript", "expect": "Expect",
               "pexpect": "pexpect", "lua": "lua5.4 (baseline)",
               "screen": "ptyscript screen=true",
               "screen-nofast": "screen=true, no fast path"}
@@ -300,11 +298,8 @@ def plan():
                               timeout=600, runs=runs_for(3)))
     if want("T2"):
         k = 1000 if QUICK else 5000
-        tools = tools_for("t2", k)
-        # For comparison: the reference without poll(), its read blocking
-        # with no timeout (a floor no expect tool can reach).
-        tools.insert(1, ("ref-block", cmd_for("ref", "t2", k, "block")))
-        cases.append(Case("T2", "K=%s" % f"{k:,}", k, tools, 300, runs_for(7), warmup=True))
+        cases.append(Case("T2", "K=%s" % f"{k:,}", k, tools_for("t2", k), 300, runs_for(7),
+                          warmup=True))
     if want("T3"):
         s = 100 if QUICK else 300
         cases.append(Case("T3", "S=%d" % s, s, tools_for("t3", s), 300, runs_for(5),
@@ -335,7 +330,8 @@ def plan():
         if AVAILABLE["pexpect"]:
             tools.append(("pexpect", [PEXPECT_PY, "-c", "import pexpect"]))
         runs = max(5, 3 * int(RUNS_ENV)) if RUNS_ENV else (5 if QUICK else 21)
-        cases.append(Case("T6", "start-up", 1, tools, 60, runs, require_bench=False))
+        cases.append(Case("T6", "start-up", 1, tools, 60, runs, require_bench=False,
+                          warmup=True))
     if want("T8") and AVAILABLE["ptyscript"]:
         # The same output with and without the screen emulator: 80-byte
         # lines, and text with no line end at all (every row wraps).

@@ -122,33 +122,12 @@ pty_spawn(char *const argv[], int echo, int nonblock, pid_t *pidp)
 	return m;
 }
 
-/*
- * Every read first waits for the descriptor with poll() and a timeout, as
- * any expect tool must: an expect that never gives up is not the same
- * work.  That is one system call per wait beyond the read.  no_poll (T2's
- * "blocking read" row only, for comparison) skips it: the read blocks for
- * as long as it takes.
- */
-#define WAIT_MS	60000
-static int no_poll;
-
-/* Read once; 0 at EOF (EIO on Linux once the slave is gone). */
+/* Read (blocking fd) once; 0 at EOF (EIO on Linux once the slave is gone). */
 static ssize_t
 read_some(int fd, char *buf, size_t n)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	ssize_t r;
-	int rc;
 
-	if (!no_poll) {
-		do
-			rc = poll(&pfd, 1, WAIT_MS);
-		while (rc == -1 && errno == EINTR);
-		if (rc == -1)
-			die("poll: %s", strerror(errno));
-		if (rc == 0)
-			die("timed out: no output for %d s", WAIT_MS / 1000);
-	}
 	do
 		r = read(fd, buf, n);
 	while (r == -1 && errno == EINTR);

@@ -1,8 +1,4 @@
-/*
- * T2 reference: cat, echo off; K x (write "line i\r", read to "line i\r\n").
- * `t2 K block` reads without waiting in poll first (no timeout): the
- * report's "blocking read" row, the floor below any expect tool.
- */
+/* T2 reference: cat, echo off; K x (write "line i\r", read to "line i\r\n"). */
 #include "common.h"
 
 int
@@ -15,10 +11,8 @@ main(int argc, char **argv)
 	pid_t pid;
 	char *av[] = { "cat", NULL };
 
-	if (argc < 2 || argc > 3 || (k = atoi(argv[1])) <= 0 ||
-	    (argc == 3 && strcmp(argv[2], "block") != 0))
-		die("usage: t2 K [block]");
-	no_poll = argc == 3;
+	if (argc != 2 || (k = atoi(argv[1])) <= 0)
+		die("usage: t2 K");
 	m = pty_spawn(av, 0, 0, &pid);
 	for (i = 1; i <= k; i++) {
 		llen = (size_t)snprintf(line, sizeof line, "line %d\r", i);
