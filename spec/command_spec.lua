@@ -244,6 +244,42 @@ print("after")
       has(r.stderr, r.path .. ":5:")
     end)
 
+    it("shows the script's frames in the traceback, not the library's (all of them with --trace)", function()
+      local path = H.script([[
+local function login(p)
+  p:expect("password:", 0.2)
+end
+local p = spawn("sh", "-c", "echo hi; exec sleep 30")
+login(p)
+]])
+      local r = H.run({ path })
+      assert.equal(1, r.code)
+      local tb = r.stderr:match("stack traceback:\n(.*)$")
+      assert.is_truthy(tb, r.stderr)
+      assert.equal("\t" .. path .. ":2: in local 'login'\n\t" .. path .. ":5: in main chunk\n", tb)
+      local full = H.run({ "--trace", path })
+      assert.equal(1, full.code)
+      has(full.stderr, "lua/ptyscript/expect.lua:")
+      has(full.stderr, path .. ":2: in local 'login'")
+      os.remove(path)
+    end)
+
+    it("shows where a task's error began when another task raises it again", function()
+      local r = H.run_script([[
+local t = pty.go(function()
+  pty.sleep(0.05)
+  local x = nil
+  return x.field
+end)
+t:wait()
+]])
+      assert.equal(1, r.code)
+      has(r.stderr, r.path .. ":4: attempt to index a nil value")
+      local tb = r.stderr:match("stack traceback:\n(.*)$")
+      assert.equal("\t" .. r.path .. ":4: in function <" .. r.path .. ":1>\nraised again at:\n\t"
+        .. r.path .. ":6: in main chunk\n", tb)
+    end)
+
     it("is 1 on an error object with __tostring, showing its message", function()
       local r = H.run_script([[
 error(setmetatable({}, { __tostring = function() return "custom failure 17" end }))

@@ -85,6 +85,7 @@ function M._main(chunk, opts, ...)
   end
   if opts.record then M.record = opts.record end
   expect.trace = opts.trace or false
+  sched.full_traceback = opts.trace or false
   M.install_globals(_G)
   coroutine.resume = sched.resume
   coroutine.wrap = sched.wrap

@@ -378,6 +378,47 @@ function M.solo_fired(n, deadline)
   return deadline ~= nil and f ~= nil and f == w.timer
 end
 
+-- The traceback of an error that ends the script: the script's own
+-- frames, without the library's (lua/ptyscript/...) and C frames between
+-- them, which say nothing about the script.  Everything is shown when the
+-- error comes from the library itself (a bug there), with --trace
+-- (M.full_traceback), or when no frame of the script is left.
+local LIB = "^lua/ptyscript/"
+M.full_traceback = false
+function M.traceback(co, msg)
+  msg = tostring(msg)
+  if M.full_traceback or msg:find(LIB) then return debug.traceback(co, msg, 0) end
+  local out = { msg, "stack traceback:" }
+  local level = 0
+  local info = debug.getinfo(co, 0, "Slnt")
+  while info do
+    local caller = debug.getinfo(co, level + 1, "S")
+    if info.what ~= "C" and not info.short_src:find(LIB) then
+      local what
+      if info.what == "main" then
+        what = "main chunk"
+      elseif info.name and info.namewhat ~= "" and caller
+          and not caller.short_src:find(LIB) and caller.what ~= "C" then
+        -- (a name only where the script's own code called it; the
+        -- library's names for it, such as a task's "fn", mean nothing)
+        what = (info.namewhat == "global" and "function" or info.namewhat) .. " '" .. info.name .. "'"
+      else
+        what = string.format("function <%s:%d>", info.short_src, info.linedefined)
+      end
+      out[#out + 1] = string.format("\t%s:%d: in %s", info.short_src, info.currentline, what)
+      if info.istailcall then out[#out + 1] = "\t(...tail calls...)" end
+    end
+    level = level + 1
+    info = debug.getinfo(co, level, "Slnt")
+  end
+  if #out == 2 then return debug.traceback(co, msg, 0) end
+  return table.concat(out, "\n")
+end
+
+-- The last task that failed: when its error ends the script after it was
+-- raised again elsewhere (pty.go, t:wait), its frames are shown too.
+local last_task_error
+
 -- Finish task t with its function's results, or its error.
 local function finish(t, ok, ...)
   t.done = true
@@ -388,7 +429,9 @@ local function finish(t, ok, ...)
   else
     local err = ...
     t.err = err
-    t.traceback = debug.traceback(t.co, tostring(err), 0)
+    t.traceback = M.traceback(t.co, err)
+    -- (raised again: the task where it began stays the one remembered)
+    if not (last_task_error and rawequal(last_task_error.err, err)) then last_task_error = t end
     if not watch[t] then
       -- Nobody waits for it: this error ends the script.
       M.failure = M.failure or { err = err, traceback = t.traceback, task = t }
@@ -535,7 +578,15 @@ function M.main(fn, ...)
   end)
   main_running = false
   if not ok then return false, M.last_failure or { err = err, traceback = tostring(err) } end
-  if t.err ~= nil then return false, { err = t.err, traceback = t.traceback } end
+  if t.err ~= nil then
+    local tb = t.traceback
+    local o = last_task_error
+    if o and o ~= t and rawequal(o.err, t.err) and o.traceback then
+      -- the error of task o, raised again by task 1: o's frames, then 1's
+      tb = o.traceback .. "\nraised again at:" .. (tb:match("\nstack traceback:(.*)$") or "")
+    end
+    return false, { err = t.err, traceback = tb }
+  end
   return true
 end
 
