@@ -19,7 +19,8 @@
  *     offset to resume from) is the result of searching the same window
  *     from its start with a second, independently compiled copy of the
  *     pattern (interpreted, or JIT-compiled from the start: so the lazy JIT
- *     of the streaming copy is also checked against the other engine).
+ *     of the streaming copy is also checked against the other engine; and
+ *     without match.c's skip to the pattern's first byte).
  *     At the last step the window is the whole output with final set, so
  *     "no match" is also compared with matching the whole output at once.
  *     This is the property the resume offsets must keep: a resumed search
@@ -691,6 +692,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (match_compile(&pt->ref, pt->text, pt->tlen, opts, err,
 		    sizeof err, &erroff) == -1)
 			abort();	/* compiled once: must compile again */
+		/* The reference searches with PCRE2 alone, so that the
+		 * streaming copy's skip to its first byte is checked too. */
+		pt->ref.first = pt->ref.first_alt = -1;
 		/* (pcre2_match runs the JIT code whenever there is some:
 		 * jit_failed only keeps match_exec from compiling it) */
 		k_engine = one_engine(pt);

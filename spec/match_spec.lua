@@ -153,6 +153,30 @@ describe("expect matching", function()
     p:close()
   end)
 
+  it("skips output by a regex's first byte with the same results as a full search", function()
+    -- match.c skips new output that holds no byte a match can start with;
+    -- the case of a letter counts only where the regex ignores case.
+    local p = sh("printf 'done1 dONE2 xx'; sleep 0.2; printf 'zz DONE3 '; sleep 0.2; "
+      .. "printf '\\342\\204\\252elvin Kelvin xD yD DxDONE4'; read x")
+    local m = p:expect("DONE[0-9]", 5)          -- case-sensitive: only DONE3
+    assert.equal("DONE3", m[0])
+    assert.equal("done1 dONE2 xxzz ", m.before)
+    m = p:expect("(?i)kelvin", 5)               -- the Kelvin sign is a caseless k
+    assert.equal("\226\132\170elvin", m[0])
+    assert.equal("Kelvin", p:expect("(?i)kelvin", 5)[0])
+    m = p:expect("(?<=y)D", 5)                  -- a lookbehind sees the bytes before
+    assert.equal(" xD y", m.before)
+    m = p:expect({ "(?i)d(?=x)", "DONE\\d" }, 5)
+    assert.equal(1, m.index)
+    assert.equal("D", m[0])
+    assert.equal("DONE4", p:expect("[D]ONE\\d", 5)[0])
+    p:close()
+    local q = sh("printf 'abc'; sleep 0.2; printf 'ABC done'; read x")
+    assert.equal("ABC", q:expect("(?i:a)BC", 5)[0])  -- "abc": B is not b
+    assert.equal("done", q:expect("[Dd]one", 5)[0])
+    q:close()
+  end)
+
   it("supports pty.re flags i, m, s, x", function()
     local p = sh("printf 'Hello\\nWORLD\\n'; read x")
     local m = p:expect(pty.re("hello\\r\\n(world)", "i"), 5)

@@ -42,6 +42,87 @@ match_jit_usable(void)
 	return usable;
 }
 
+/*
+ * Whether PCRE2 can begin a match at the one-byte subject c: a hard
+ * partial match finds out (the start-of-match optimisations let the
+ * attempt begin, it takes c, and then needs more); -1 on an error.
+ */
+static int
+probe_starts(struct match_re *re, unsigned char c)
+{
+	int rc = pcre2_match(re->code, &c, 1, 0, PCRE2_PARTIAL_HARD, re->md,
+	    NULL);
+
+	if (rc >= 0 || rc == PCRE2_ERROR_PARTIAL)
+		return 1;
+	return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+}
+
+/*
+ * The byte every match starts with, when PCRE2 knows one (a fixed first
+ * code unit, as for "DONE[0-9]+" or "(?i)done") and it is ASCII.  For a
+ * letter, PCRE2 does not say whether the pattern ignores its case there
+ * ("(?i)d", "[Dd]"), so a probe asks PCRE2 itself: if a match can begin
+ * at the letter alone but not at its other case alone, it can only begin
+ * at the letter; otherwise either case counts.  The probe is sound only
+ * for a pattern that looks at nothing before its start (no lookbehind,
+ * \b, \B or \A: PCRE2_INFO_MAXLOOKBEHIND 0), since a probe's byte is
+ * at the start of its subject; with one, either case counts.  (Where a caseless
+ * letter also matches a character outside ASCII - k and the Kelvin sign,
+ * s and the long s - PCRE2 reports no first code unit.)
+ *
+ * match_exec skips the search of new output that holds no such byte:
+ * with PCRE2_MATCH_INVALID_UTF and no JIT, PCRE2 itself walks the output
+ * at about a byte a nanosecond, memchr ten times faster.  Not for a
+ * pattern whose meaning depends on where a search starts (\G, anchored)
+ * or that turns PCRE2's own skipping off ((*NO_START_OPT): verbs such as
+ * (*COMMIT) then see the positions before the first byte).
+ */
+static void
+first_byte(struct match_re *re, const char *pat, size_t len)
+{
+	uint32_t type = 0, unit = 0, opts = 0, lb = 1;
+	int alt;
+
+	re->first = re->first_alt = -1;
+	if (memmem(pat, len, "\\G", 2) != NULL ||
+	    pcre2_pattern_info(re->code, PCRE2_INFO_ALLOPTIONS, &opts) != 0 ||
+	    (opts & (PCRE2_ANCHORED | PCRE2_NO_START_OPTIMIZE)) != 0 ||
+	    pcre2_pattern_info(re->code, PCRE2_INFO_FIRSTCODETYPE, &type) != 0 ||
+	    type != 1 ||
+	    pcre2_pattern_info(re->code, PCRE2_INFO_FIRSTCODEUNIT, &unit) != 0 ||
+	    unit >= 0x80)
+		return;
+	re->first = (int)unit;
+	if (unit >= 'a' && unit <= 'z')
+		alt = (int)(unit - 'a' + 'A');
+	else if (unit >= 'A' && unit <= 'Z')
+		alt = (int)(unit - 'A' + 'a');
+	else
+		return;
+	re->first_alt = alt;	/* unless the probe shows it cannot begin */
+	if (pcre2_pattern_info(re->code, PCRE2_INFO_MAXLOOKBEHIND, &lb) == 0 &&
+	    lb == 0 && probe_starts(re, (unsigned char)unit) == 1 &&
+	    probe_starts(re, (unsigned char)alt) == 0)
+		re->first_alt = -1;
+}
+
+/* Where in s[0, n) the first of re's first bytes is; NULL: nowhere. */
+static const char *
+find_first(const struct match_re *re, const char *s, size_t n)
+{
+	const char *a = memchr(s, re->first, n);
+
+	if (re->first_alt >= 0) {
+		const char *b = memchr(s, re->first_alt,
+		    a != NULL ? (size_t)(a - s) : n);
+
+		if (b != NULL)
+			return b;
+	}
+	return a;
+}
+
 /* Compile; on failure fill err/erroff with PCRE2's message and offset. */
 int
 match_compile(struct match_re *re, const char *pat, size_t len,
@@ -73,6 +154,7 @@ match_compile(struct match_re *re, const char *pat, size_t len,
 		*erroff = 0;
 		return -1;
 	}
+	first_byte(re, pat, len);
 	return 0;
 }
 
@@ -144,6 +226,19 @@ match_exec(struct match_re *re, const char *subj, size_t len, size_t from,
 			re->jit = 1;
 		else
 			re->jit_failed = 1;	/* no JIT here: interpret */
+	}
+	if (re->first >= 0 && len > from) {
+		/* No match (not even a partial one) can begin before the
+		 * first such byte: start there, or report none.  (An ASCII
+		 * byte always starts a character; the bytes before it stay
+		 * visible to lookbehinds and \b.) */
+		const char *hit = find_first(re, subj + from, len - from);
+
+		if (hit == NULL) {
+			*start = *end = len;
+			return MATCH_NONE;
+		}
+		from = (size_t)(hit - subj);
 	}
 	rc = pcre2_match(re->code, (PCRE2_SPTR)(subj ? subj : ""), len, from,
 	    PCRE2_PARTIAL_SOFT, re->md, NULL);

@@ -24,6 +24,9 @@ struct match_re {
 	int jit;		/* JIT-compiled for complete and partial */
 	int jit_failed;		/* JIT unavailable: interpret */
 	unsigned uses;		/* scans of new bytes so far, until JIT */
+	int first, first_alt;	/* every match starts with one of these
+				 * bytes (ASCII; -1: none known): see
+				 * match_compile */
 };
 
 #define JIT_AFTER_USES	2		/* JIT on the second scan of new bytes */
