@@ -10,7 +10,7 @@ round-trip phase.  Every implementation checks its own result and exits
 non-zero when it is wrong; a failure is shown in the table, never hidden.
 
 Each task is run several times, alternating the tools (the order rotates
-every round).  Where single runs are short (T2, T3, T6), each timed run
+every round).  Where single runs are short (T2, T3, T5, T6), each timed run
 comes right after an untimed warm-up run of the same command, so every
 tool is timed after itself: a short run's speed can depend on what ran
 just before it, and a rotating order keeps each tool's predecessor the
@@ -318,7 +318,8 @@ def plan():
     if want("T5"):
         for mb in ([1, 2, 4] if QUICK else [2, 8, 32]):
             cases.append(Case("T5", "L=%d MiB" % mb, mb * MiB,
-                              tools_for("t5", EMIT, mb * MiB), 600, runs_for(5)))
+                              tools_for("t5", EMIT, mb * MiB), 600, runs_for(5),
+                              warmup=True))
     if want("T6"):
         tools = [("ref", [os.path.join(BUILD, "ref_t6")])]
         if AVAILABLE["ptyscript"]:
