@@ -186,6 +186,24 @@ describe("the scheduler", function()
     assert.matches("^false .*send to sh .*not all was written: the process was closed %(close%)\n$", out)
   end)
 
+  it("reports every byte of streaming output to callbacks while the lone task polls for it", function()
+    -- The lone task's wait reads streaming output (full 4 KiB reads) itself
+    -- for a moment before the loop sleeps (src/l_await.c, spin_read):
+    -- what it reads must reach data callbacks and the search like any read.
+    local out = output_of([[
+      local p = pty.spawn{"python3", "-c", "import sys\nfor i in range(4096): sys.stdout.write('%01023d\\n' % i)\nsys.stdout.write('END\\n')", echo = false}
+      local seen = 0
+      p:on("data", function(_, d) seen = seen + #d end)
+      local m = p:expect("END\r\n", 30)
+      p:expect(pty.EOF, 10)
+      -- (m.before: the newest maxbuf = 1 MiB)
+      print(seen, m.before:sub(-1026), #m.before)
+      os.exit(0)
+    ]])
+    assert.equal(4096 * 1025 + 5 .. "\t" .. "\n" .. string.rep("0", 1019) .. "4095\r\n" .. "\t"
+      .. 1024 * 1024 - 5 .. "\n", out)   -- (the window holds END too)
+  end)
+
   it("gives a task started by a callback its turn while the lone task waits", function()
     -- The data callback starts a task; the expect must then leave the
     -- waiting to the scheduler, which runs that task long before "two".

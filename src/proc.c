@@ -169,6 +169,7 @@ proc_drain(struct proc *p)
 		if (n > 0) {
 			proc_take(p, p->lp->scratch, (size_t)n);
 			total += (size_t)n;
+			p->last_read = (size_t)n;
 			if ((size_t)n < LOOP_SCRATCH / 2 && !p->exited)
 				break;	/* likely drained; the loop is level-triggered */
 			continue;
@@ -186,15 +187,30 @@ proc_drain(struct proc *p)
 	return total;
 }
 
+/*
+ * Read what is there now, as when the loop reports p readable: whether
+ * output (or EOF) came, which then fired PROC_DATA.  p->last_read is 0
+ * when nothing came.
+ */
+int
+proc_read_now(struct proc *p)
+{
+	if (p->lp == NULL)
+		return 0;
+	p->last_read = 0;
+	if (proc_drain(p) > 0 || p->eof) {
+		loop_fire(p->lp, &p->obj, PROC_DATA);
+		return 1;
+	}
+	return 0;
+}
+
 static void
 read_cb(struct ev_loop *ev, ev_io *w, int revents)
 {
-	struct proc *p = w->data;
-
 	(void)ev;
 	(void)revents;
-	if (proc_drain(p) > 0 || p->eof)
-		loop_fire(p->lp, &p->obj, PROC_DATA);
+	(void)proc_read_now(w->data);
 }
 
 static void

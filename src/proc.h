@@ -62,6 +62,7 @@ struct proc {
 	int exitcode;		/* valid when exited and !termsig */
 	int termsig;
 	int read_errno;		/* a read error other than EIO, or 0 */
+	size_t last_read;	/* bytes the last read(2) returned */
 	int showfd;		/* where `show` copies output: 1, or 2 (stderr) */
 	int write_errno;	/* why queued output could not be written */
 	struct proc_sink sink;	/* feed == NULL: none */
@@ -74,6 +75,7 @@ void proc_start(struct proc *p, struct loop *lp, pid_t pid, int pidfd,
     int fd, int wfd, size_t maxbuf);
 void proc_add_stream(struct proc *p, struct proc *s);
 int proc_close_write(struct proc *p);
+int proc_read_now(struct proc *p);
 int proc_send(struct proc *p, const char *s, size_t n);
 void proc_consume(struct proc *p, size_t n);
 int proc_poll_exit(struct proc *p);
