@@ -175,6 +175,15 @@ describe("expect matching", function()
     assert.equal("ABC", q:expect("(?i:a)BC", 5)[0])  -- "abc": B is not b
     assert.equal("done", q:expect("[Dd]one", 5)[0])
     q:close()
+    -- A regex that can match the empty string gets no skipping, whatever
+    -- first byte PCRE2 names for it: PCRE2 finds the empty match in "zz"
+    -- at once, without waiting for the "yyy" that comes 0.3 s later.
+    local r = sh("printf zzz; sleep 0.3; printf yyy; read x")
+    r:expect("z", 5)
+    local e = r:expect("(*ACCEPT)(?i)s*a", 5)
+    assert.equal("", e[0])
+    assert.equal("zz", e.before)
+    r:close()
   end)
 
   it("supports pty.re flags i, m, s, x", function()

@@ -43,15 +43,15 @@ match_jit_usable(void)
 }
 
 /*
- * Whether PCRE2 can begin a match at the one-byte subject c: a hard
- * partial match finds out (the start-of-match optimisations let the
- * attempt begin, it takes c, and then needs more); -1 on an error.
+ * Whether PCRE2 can begin a match at the one-byte subject c: an anchored
+ * hard partial match finds out (it takes c, and then needs more, or
+ * matches); -1 on an error.
  */
 static int
 probe_starts(struct match_re *re, unsigned char c)
 {
-	int rc = pcre2_match(re->code, &c, 1, 0, PCRE2_PARTIAL_HARD, re->md,
-	    NULL);
+	int rc = pcre2_match(re->code, &c, 1, 0,
+	    PCRE2_ANCHORED | PCRE2_PARTIAL_HARD, re->md, NULL);
 
 	if (rc >= 0 || rc == PCRE2_ERROR_PARTIAL)
 		return 1;
@@ -71,6 +71,10 @@ probe_starts(struct match_re *re, unsigned char c)
  * letter also matches a character outside ASCII - k and the Kelvin sign,
  * s and the long s - PCRE2 reports no first code unit.)
  *
+ * A pattern that can match the empty string ("(*ACCEPT)a", "x*") can
+ * match anywhere, whatever PCRE2 says of its first code unit, so it gets
+ * no first byte.
+ *
  * match_exec skips the search of new output that holds no such byte:
  * with PCRE2_MATCH_INVALID_UTF and no JIT, PCRE2 itself walks the output
  * at about a byte a nanosecond, memchr ten times faster.  Not for a
@@ -81,13 +85,15 @@ probe_starts(struct match_re *re, unsigned char c)
 static void
 first_byte(struct match_re *re, const char *pat, size_t len)
 {
-	uint32_t type = 0, unit = 0, opts = 0, lb = 1;
+	uint32_t type = 0, unit = 0, opts = 0, lb = 1, empty = 1;
 	int alt;
 
 	re->first = re->first_alt = -1;
 	if (memmem(pat, len, "\\G", 2) != NULL ||
 	    pcre2_pattern_info(re->code, PCRE2_INFO_ALLOPTIONS, &opts) != 0 ||
 	    (opts & (PCRE2_ANCHORED | PCRE2_NO_START_OPTIMIZE)) != 0 ||
+	    pcre2_pattern_info(re->code, PCRE2_INFO_MATCHEMPTY, &empty) != 0 ||
+	    empty != 0 ||
 	    pcre2_pattern_info(re->code, PCRE2_INFO_FIRSTCODETYPE, &type) != 0 ||
 	    type != 1 ||
 	    pcre2_pattern_info(re->code, PCRE2_INFO_FIRSTCODEUNIT, &unit) != 0 ||
