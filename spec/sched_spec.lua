@@ -204,6 +204,21 @@ describe("the scheduler", function()
       .. 1024 * 1024 - 5 .. "\n", out)   -- (the window holds END too)
   end)
 
+  it("times the lone task's expect out while output streams without a pause", function()
+    -- spin_read may find output on every try when the child never pauses;
+    -- the loop still runs every SPIN_RUN reads, so the timeout is seen.
+    local out = output_of([[
+      local p = pty.spawn{"yes", string.rep("x", 500), echo = false}
+      local t0 = pty.now()
+      local m = p:expect({ "NEVER", pty.TIMEOUT }, 0.5)
+      local dt = pty.now() - t0
+      print(m.index, dt >= 0.5 and dt < 3, #m.before > 0)
+      p:close()
+      os.exit(0)
+    ]])
+    assert.equal("2\ttrue\ttrue\n", out)
+  end)
+
   it("gives a task started by a callback its turn while the lone task waits", function()
     -- The data callback starts a task; the expect must then leave the
     -- waiting to the scheduler, which runs that task long before "two".
