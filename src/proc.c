@@ -157,6 +157,17 @@ proc_close_wfd(struct proc *p)
 	buf_free(&p->out);
 }
 
+/* The monotonic clock in nanoseconds. */
+unsigned long long
+proc_clock_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ULL +
+	    (unsigned long long)ts.tv_nsec;
+}
+
 /* Read until EAGAIN, EOF or the budget; returns bytes read. */
 static size_t
 proc_drain(struct proc *p)
@@ -190,7 +201,7 @@ proc_drain(struct proc *p)
 /*
  * Read what is there now, as when the loop reports p readable: whether
  * output (or EOF) came, which then fired PROC_DATA.  p->last_read is 0
- * when nothing came.
+ * when nothing came.  Output after a send notes how long the reply took.
  */
 int
 proc_read_now(struct proc *p)
@@ -199,6 +210,10 @@ proc_read_now(struct proc *p)
 		return 0;
 	p->last_read = 0;
 	if (proc_drain(p) > 0 || p->eof) {
+		if (p->sent) {
+			p->reply_ns = proc_clock_ns() - p->sent_ns;
+			p->sent = 0;
+		}
 		loop_fire(p->lp, &p->obj, PROC_DATA);
 		return 1;
 	}
@@ -359,6 +374,10 @@ proc_send(struct proc *p, const char *s, size_t n)
 	while (buf_len(&p->out) == 0 && n > 0) {
 		w = proc_write(p, s, n);
 		if (w > 0) {
+			if (!p->sent) {
+				p->sent = 1;
+				p->sent_ns = proc_clock_ns();
+			}
 			s += w;
 			n -= (size_t)w;
 			continue;
