@@ -187,8 +187,8 @@ describe("the scheduler", function()
   end)
 
   it("reports every byte of streaming output to callbacks while the lone task polls for it", function()
-    -- The lone task's wait reads streaming output (full 4 KiB reads) itself
-    -- for a moment before the loop sleeps (src/l_await.c, spin_read):
+    -- The lone task's wait polls for streaming output (full 4 KiB reads)
+    -- for a moment before the loop sleeps (src/l_await.c, spin_wait):
     -- what it reads must reach data callbacks and the search like any read.
     local out = output_of([[
       local p = pty.spawn{"python3", "-c", "import sys\nfor i in range(4096): sys.stdout.write('%01023d\\n' % i)\nsys.stdout.write('END\\n')", echo = false}
@@ -205,8 +205,8 @@ describe("the scheduler", function()
   end)
 
   it("times the lone task's expect out while output streams without a pause", function()
-    -- spin_read may find output on every try when the child never pauses;
-    -- the loop still runs every SPIN_RUN reads, so the timeout is seen.
+    -- spin_wait may find output on every try when the child never pauses;
+    -- its polls run the loop's timers too, so the timeout is seen.
     local out = output_of([[
       local p = pty.spawn{"yes", string.rep("x", 500), echo = false}
       local t0 = pty.now()

@@ -18,7 +18,7 @@
  *   waiter itself (lcore_take_fired), not the process, and the scheduler
  *   queues its task with no lookup; the task searches again.
  */
-#include <unistd.h>
+#include <sched.h>
 
 #include "lcore.h"
 #include "loop.h"
@@ -52,63 +52,87 @@ check_args(lua_State *L, void **timer, double *left)
  * Waiting without sleeping.  On the 2-core VM we measure on, a sleep in
  * epoll_wait and the wake-up after it cost 20-27 us (the host halts an
  * idle virtual CPU), more than output that is about to come takes to
- * come.  When it is about to come, the lone task's wait looks for it
- * with non-blocking reads for a moment before the loop sleeps:
+ * come.  When it is about to come, the lone task's wait polls the loop
+ * (ev_run without waiting: epoll_wait with no timeout, then whatever
+ * fired, timers included) every SPIN_POLL_NS, pausing the CPU in between,
+ * for a moment before the loop sleeps:
  *
  * - Output that streams (the last read brought at least STREAM_READ
- *   bytes: a terminal gives at most 4 KiB a read): up to SPIN_NS.  T5
- *   (32 MiB through a pty, searched for a regex) went from 1.23x to
- *   0.95x the C reference's time, with the same CPU time (a poll that
- *   finds data saves the sleep's and the wake-up's own work).
- * - A reply to a send (bytes were sent since output last came), while
- *   the process's last reply took less than SPIN_REPLY_NS: up to that.
- *   A program that answers slowly (a shell, a remote login) is waited
- *   for by one spin at most, then by the loop until it answers quickly
- *   again.  T2 (5,000 sends to cat, each waiting for its echo) went
- *   from 0.85x to 0.99x the C reference's rate, for about 10 us more CPU
- *   a round trip: the spin's own time.  Not on a single CPU, where the
- *   spin would only hold up the program it waits for.
+ *   bytes: a terminal gives at most 4 KiB a read): for up to SPIN_NS.
+ * - A reply to a send (bytes went out since output last came), while the
+ *   process's last reply took less than SPIN_REPLY_NS: until SPIN_REPLY_NS
+ *   after the send.  A program that answers slowly (a shell, a remote
+ *   login) costs one spin at most; then the loop sleeps until a reply
+ *   comes quickly again.  With echo on, the echo is the quick reply (the
+ *   terminal echoes as the send writes), and the answer after it is
+ *   waited for by the loop.  Not when the process may run on one CPU
+ *   only, where the spin would only hold up the program it waits for.
  *
- * A read that brings nothing before the time is up ends it.  Whether
- * output (or EOF) came: it is then reported as the loop would.
+ * Polling the loop, not the terminal: read(2) on a pty master over and
+ * over, as a first version did, contends with the kernel's own work of
+ * moving the child's output to the master (T2 went from 0.94x to 0.49x
+ * the C reference's rate as the VM got busier, where polling every 8 us
+ * gave 1.3-1.4x).  Figures in README.md, "Performance".
  */
 #define STREAM_READ	2048
-#define SPIN_NS		20000
-#define SPIN_REPLY_NS	100000
+#define SPIN_NS		20000ULL
+#define SPIN_REPLY_NS	100000ULL
+#define SPIN_POLL_NS	8000ULL
+
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax()	__builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define cpu_relax()	__asm__ __volatile__("yield")
+#else
+#define cpu_relax()	((void)0)
+#endif
+
+/* Whether this process may run on more than one CPU (asked once). */
+static int
+several_cpus(void)
+{
+	static int several = -1;
+	cpu_set_t set;
+
+	if (several == -1) {
+		CPU_ZERO(&set);
+		several = sched_getaffinity(0, sizeof set, &set) == 0 &&
+		    CPU_COUNT(&set) > 1;
+	}
+	return several;
+}
 
 /*
- * Reads by spinning in a row before the loop runs anyway (without
- * waiting), so that timers - the expect's own timeout - and other events
- * are seen while output that never pauses streams in: 32 reads of 4 KiB
- * take about a millisecond here.
+ * Poll the loop for p's output while it is about to come (above): whether
+ * anything fired, or a signal came, before the time was up.
  */
-#define SPIN_RUN	32
-
 static int
-spin_read(struct proc *p)
+spin_wait(struct loop *lp, struct proc *p)
 {
-	static int cpus;
-	unsigned long long t0, ns;
+	unsigned long long now, until, next;
+	int i;
 
 	if (p->eof || p->fd == -1 || p->paused)
 		return 0;
+	now = proc_clock_ns();
 	if (p->last_read >= STREAM_READ)
-		ns = SPIN_NS;
-	else if (p->sent && p->reply_ns < SPIN_REPLY_NS) {
-		if (cpus == 0)
-			cpus = sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 2 : 1;
-		if (cpus == 1)
-			return 0;
-		ns = SPIN_REPLY_NS;
-	} else
+		until = now + SPIN_NS;
+	else if (p->sent && p->reply_ns < SPIN_REPLY_NS && several_cpus())
+		until = p->sent_ns + SPIN_REPLY_NS;
+	else
 		return 0;
-	t0 = proc_clock_ns();
-	do {
-		if (proc_read_now(p))
+	while (now < until) {
+		ev_run(lp->ev, EVRUN_NOWAIT);
+		if (lp->nfired > 0 || lp->signalled != 0)
 			return 1;
-	} while (proc_clock_ns() - t0 < ns);
+		next = now + SPIN_POLL_NS;
+		do
+			for (i = 0; i < 32; i++)
+				cpu_relax();
+		while ((now = proc_clock_ns()) < next && now < until);
+	}
 	if (p->sent)	/* no reply that quickly: spin no more till one is */
-		p->reply_ns = proc_clock_ns() - p->sent_ns;
+		p->reply_ns = now - p->sent_ns;
 	return 0;
 }
 
@@ -149,7 +173,7 @@ l_await(lua_State *L)
 	struct proc *p = check_args(L, &timer, &left);
 	lua_Integer from = luaL_checkinteger(L, 3);
 	size_t s, e;
-	int rc, started = 0, alive, eof, spins = 0;
+	int rc, started = 0, alive, eof;
 
 	if (lp->signalled != 0)		/* the scheduler reports it first */
 		return unmatched(L, lp, from, 0);
@@ -169,14 +193,11 @@ l_await(lua_State *L)
 		if (!started && timer != NULL)
 			lcore_timer_start(timer, left);
 		started = 1;
-		if (lp->nfired == 0 && spins < SPIN_RUN && spin_read(p)) {
-			alive = 1;	/* (fired as the loop would have) */
-			spins++;
-		} else {
-			alive = ev_run(lp->ev, lp->nfired > 0 ||
-			    spins == SPIN_RUN ? EVRUN_NOWAIT : EVRUN_ONCE);
-			spins = 0;
-		}
+		if (lp->nfired == 0 && spin_wait(lp, p))
+			alive = 1;	/* (p is armed: the loop is alive) */
+		else
+			alive = ev_run(lp->ev,
+			    lp->nfired > 0 ? EVRUN_NOWAIT : EVRUN_ONCE);
 		if (lp->signalled != 0 || !alive)
 			break;
 		if (lp->nfired == 1 && lp->fired[0] == &p->obj &&

@@ -168,7 +168,20 @@ proc_clock_ns(void)
 	    (unsigned long long)ts.tv_nsec;
 }
 
-/* Read until EAGAIN, EOF or the budget; returns bytes read. */
+/* Bytes went out to p: a reply may be on its way (see proc.h, sent). */
+static void
+note_sent(struct proc *p)
+{
+	if (!p->sent) {
+		p->sent = 1;
+		p->sent_ns = proc_clock_ns();
+	}
+}
+
+/*
+ * Read until EAGAIN, EOF or the budget; returns bytes read.  Output (or
+ * EOF) after a send notes how long the reply took.
+ */
 static size_t
 proc_drain(struct proc *p)
 {
@@ -195,37 +208,23 @@ proc_drain(struct proc *p)
 		ev_io_stop(p->lp->ev, &p->rio);
 		proc_fail_writes(p);
 	}
-	return total;
-}
-
-/*
- * Read what is there now, as when the loop reports p readable: whether
- * output (or EOF) came, which then fired PROC_DATA.  p->last_read is 0
- * when nothing came.  Output after a send notes how long the reply took.
- */
-int
-proc_read_now(struct proc *p)
-{
-	if (p->lp == NULL)
-		return 0;
-	p->last_read = 0;
-	if (proc_drain(p) > 0 || p->eof) {
-		if (p->sent) {
-			p->reply_ns = proc_clock_ns() - p->sent_ns;
-			p->sent = 0;
-		}
-		loop_fire(p->lp, &p->obj, PROC_DATA);
-		return 1;
+	if (p->sent && (total > 0 || p->eof)) {
+		p->reply_ns = proc_clock_ns() - p->sent_ns;
+		p->sent = 0;
 	}
-	return 0;
+	return total;
 }
 
 static void
 read_cb(struct ev_loop *ev, ev_io *w, int revents)
 {
+	struct proc *p = w->data;
+
 	(void)ev;
 	(void)revents;
-	(void)proc_read_now(w->data);
+	p->last_read = 0;
+	if (proc_drain(p) > 0 || p->eof)
+		loop_fire(p->lp, &p->obj, PROC_DATA);
 }
 
 static void
@@ -238,6 +237,7 @@ write_cb(struct ev_loop *ev, ev_io *w, int revents)
 	while (buf_len(&p->out) > 0) {
 		n = proc_write(p, buf_head(&p->out), buf_len(&p->out));
 		if (n > 0) {
+			note_sent(p);
 			buf_consume(&p->out, (size_t)n);
 			continue;
 		}
@@ -374,10 +374,7 @@ proc_send(struct proc *p, const char *s, size_t n)
 	while (buf_len(&p->out) == 0 && n > 0) {
 		w = proc_write(p, s, n);
 		if (w > 0) {
-			if (!p->sent) {
-				p->sent = 1;
-				p->sent_ns = proc_clock_ns();
-			}
+			note_sent(p);
 			s += w;
 			n -= (size_t)w;
 			continue;

@@ -63,24 +63,24 @@ struct proc {
 	int termsig;
 	int read_errno;		/* a read error other than EIO, or 0 */
 	size_t last_read;	/* bytes the last read(2) returned */
-	unsigned long long sent_ns;	/* when bytes were sent (monotonic ns),
+	unsigned long long sent_ns;	/* when bytes went out (monotonic ns),
 					 * while `sent` */
 	unsigned long long reply_ns;	/* how long output took to come after
-					 * the last send that got any */
+					 * a send, last time; at least that
+					 * long when a wait gave up on it */
 	int showfd;		/* where `show` copies output: 1, or 2 (stderr) */
 	int write_errno;	/* why queued output could not be written */
 	struct proc_sink sink;	/* feed == NULL: none */
 	unsigned exited:1, eof:1, paused:1, show:1, tapped:1;
 	unsigned closing:1;	/* close wfd once `out` is written */
 	unsigned tty:1;		/* fd == wfd is a pty master, not pipes */
-	unsigned sent:1;	/* bytes were sent since output last came */
+	unsigned sent:1;	/* bytes went out since output last came */
 };
 
 void proc_start(struct proc *p, struct loop *lp, pid_t pid, int pidfd,
     int fd, int wfd, size_t maxbuf);
 void proc_add_stream(struct proc *p, struct proc *s);
 int proc_close_write(struct proc *p);
-int proc_read_now(struct proc *p);
 unsigned long long proc_clock_ns(void);
 int proc_send(struct proc *p, const char *s, size_t n);
 void proc_consume(struct proc *p, size_t n);
