@@ -53,8 +53,8 @@ check_args(lua_State *L, void **timer, double *left)
  * epoll_wait and the wake-up after it cost 20-27 us (the host halts an
  * idle virtual CPU), more than output that is about to come takes to
  * come.  When it is about to come, the lone task's wait polls the loop
- * (ev_run without waiting: epoll_wait with no timeout, then whatever
- * fired, timers included) every SPIN_POLL_NS, pausing the CPU in between,
+ * (ev_run without waiting: epoll_wait with a zero timeout, then
+ * whatever fired, timers included) every SPIN_POLL_NS, pausing the CPU in between,
  * for a moment before the loop sleeps:
  *
  * - Output that streams (the last read brought at least STREAM_READ
@@ -67,12 +67,16 @@ check_args(lua_State *L, void **timer, double *left)
  *   terminal echoes as the send writes), and the answer after it is
  *   waited for by the loop.  Not when the process may run on one CPU
  *   only, where the spin would only hold up the program it waits for.
+ *   A script that works for longer than that between its send and its
+ *   expect finds the time up: the reply counts as slow, and the next
+ *   round trip does not spin.
  *
  * Polling the loop, not the terminal: read(2) on a pty master over and
  * over, as a first version did, contends with the kernel's own work of
  * moving the child's output to the master (T2 went from 0.94x to 0.49x
  * the C reference's rate as the VM got busier, where polling every 8 us
- * gave 1.3-1.4x).  Figures in README.md, "Performance".
+ * gave 1.25x, median of 13 alternated runs).  More in README.md,
+ * "Performance".
  */
 #define STREAM_READ	2048
 #define SPIN_NS		20000ULL
@@ -114,11 +118,13 @@ spin_wait(struct loop *lp, struct proc *p)
 
 	if (p->eof || p->fd == -1 || p->paused)
 		return 0;
+	if (!several_cpus())
+		return 0;
 	now = proc_clock_ns();
-	if (p->last_read >= STREAM_READ)
-		until = now + SPIN_NS;
-	else if (p->sent && p->reply_ns < SPIN_REPLY_NS && several_cpus())
+	if (p->sent && p->reply_ns < SPIN_REPLY_NS)
 		until = p->sent_ns + SPIN_REPLY_NS;
+	else if (p->last_read >= STREAM_READ)
+		until = now + SPIN_NS;
 	else
 		return 0;
 	while (now < until) {
@@ -194,7 +200,8 @@ l_await(lua_State *L)
 			lcore_timer_start(timer, left);
 		started = 1;
 		if (lp->nfired == 0 && spin_wait(lp, p))
-			alive = 1;	/* (p is armed: the loop is alive) */
+			alive = 1;	/* (if the loop died as p hit EOF, the
+					 * search below sees the EOF) */
 		else
 			alive = ev_run(lp->ev,
 			    lp->nfired > 0 ? EVRUN_NOWAIT : EVRUN_ONCE);

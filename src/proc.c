@@ -188,6 +188,7 @@ proc_drain(struct proc *p)
 	size_t total = 0;
 	ssize_t n;
 
+	p->last_read = 0;
 	while (!p->eof && p->fd != -1 && total < READ_BUDGET) {
 		n = read(p->fd, p->lp->scratch, LOOP_SCRATCH);
 		if (n > 0) {
@@ -222,7 +223,6 @@ read_cb(struct ev_loop *ev, ev_io *w, int revents)
 
 	(void)ev;
 	(void)revents;
-	p->last_read = 0;
 	if (proc_drain(p) > 0 || p->eof)
 		loop_fire(p->lp, &p->obj, PROC_DATA);
 }

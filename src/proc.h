@@ -62,8 +62,10 @@ struct proc {
 	int exitcode;		/* valid when exited and !termsig */
 	int termsig;
 	int read_errno;		/* a read error other than EIO, or 0 */
-	size_t last_read;	/* bytes the last read(2) returned */
-	unsigned long long sent_ns;	/* when bytes went out (monotonic ns),
+	size_t last_read;	/* bytes the last read(2) returned; 0 when
+				 * the last drain got none */
+	unsigned long long sent_ns;	/* when the first bytes went out since
+					 * output last came (monotonic ns),
 					 * while `sent` */
 	unsigned long long reply_ns;	/* how long output took to come after
 					 * a send, last time; at least that
