@@ -204,6 +204,34 @@ describe("the scheduler", function()
       .. 1024 * 1024 - 5 .. "\n", out)   -- (the window holds END too)
   end)
 
+  it("gets every reply and every callback byte while the lone task spins for replies", function()
+    -- After a send whose reply came quickly, the lone task polls the loop
+    -- for the next reply before it sleeps (src/l_await.c, spin_wait); a
+    -- reply that comes later (the 0.2 s pause) goes through the sleeping loop.
+    local r = H.run_script([[
+      local p = pty.spawn{"sh", "-c", "cat", echo = false}
+      local seen = 0
+      p:on("data", function(_, d) seen = seen + #d end)
+      local want = 0
+      for i = 1, 500 do
+        local line = "line " .. i
+        p:send(line .. "\r")
+        local m = p:expect_exact(line .. "\r\n", 10)
+        if m.before ~= "" then print("stray", m.before) end
+        want = want + #line + 2
+        if i == 250 then pty.sleep(0.2) end
+      end
+      p:send("slow\r")
+      pty.sleep(0.2)
+      p:expect_exact("slow\r\n", 10)
+      print(seen == want + 6, seen)
+      p:close()
+      os.exit(0)
+    ]], nil, "timeout 60 ")   -- (a lost wake-up would hang, not fail)
+    assert.equal(0, r.code, r.stderr)
+    assert.matches("^true\t%d+\n$", r.stdout)
+  end)
+
   it("times the lone task's expect out while output streams without a pause", function()
     -- spin_wait may find output on every try when the child never pauses;
     -- its polls run the loop's timers too, so the timeout is seen.
