@@ -19,6 +19,8 @@
  *   queues its task with no lookup; the task searches again.
  */
 #include <sched.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "lcore.h"
 #include "loop.h"
@@ -66,7 +68,8 @@ check_args(lua_State *L, void **timer, double *left)
  *   comes quickly again.  With echo on, the echo is the quick reply (the
  *   terminal echoes as the send writes), and the answer after it is
  *   waited for by the loop.  Not when the process may run on one CPU
- *   only, where the spin would only hold up the program it waits for.
+ *   only, or its cgroup caps it below one CPU's time, where the spin
+ *   would only hold up the program it waits for.
  *   A script that works for longer than that between its send and its
  *   expect finds the time up: the reply counts as slow, and the next
  *   round trip does not spin.
@@ -91,7 +94,70 @@ check_args(lua_State *L, void **timer, double *left)
 #define cpu_relax()	((void)0)
 #endif
 
-/* Whether this process may run on more than one CPU (asked once). */
+/*
+ * Whether the CPU time of this process's cgroup is capped below one CPU
+ * (docker --cpus=0.5): cgroup v2's cpu.max ("50000 100000"), or v1's
+ * cpu.cfs_quota_us over cpu.cfs_period_us.  Only the process's own
+ * cgroup is read, not its parents.  On the VM, T2 under a v1 quota of
+ * one CPU still ran 30% faster with the spin; under half a CPU, 45%
+ * slower.
+ */
+static int
+cpu_capped(void)
+{
+	char line[512], path[600];
+	const char *rel = NULL;
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	long long quota = -1, period = 0;
+	int v2 = 0, n;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "0::", 3) == 0 && rel == NULL) {
+			rel = line + 3;		/* v2, unless v1 has cpu */
+			v2 = 1;
+			break;
+		}
+		if (strstr(line, ":cpu:") != NULL ||
+		    strstr(line, ":cpu,") != NULL ||
+		    strstr(line, ",cpu:") != NULL ||
+		    strstr(line, ",cpu,") != NULL) {
+			rel = strchr(strchr(line, ':') + 1, ':') + 1;
+			break;
+		}
+	}
+	fclose(f);
+	if (rel == NULL)
+		return 0;
+	if (v2) {
+		snprintf(path, sizeof path, "/sys/fs/cgroup%s/cpu.max", rel);
+		if ((f = fopen(path, "r")) == NULL)
+			return 0;
+		n = fscanf(f, "%lld %lld", &quota, &period);
+		fclose(f);
+		return n == 2 && quota > 0 && period > 0 && quota < period;
+	}
+	snprintf(path, sizeof path, "/sys/fs/cgroup/cpu%s/cpu.cfs_quota_us",
+	    strcmp(rel, "/") == 0 ? "" : rel);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fscanf(f, "%lld", &quota);
+	fclose(f);
+	snprintf(path, sizeof path, "/sys/fs/cgroup/cpu%s/cpu.cfs_period_us",
+	    strcmp(rel, "/") == 0 ? "" : rel);
+	if (n != 1 || quota <= 0 || (f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fscanf(f, "%lld", &period);
+	fclose(f);
+	return n == 1 && period > 0 && quota < period;
+}
+
+/*
+ * Whether this process may run on more than one CPU (its affinity mask)
+ * and its cgroup gives it at least one CPU's time: asked once.
+ */
 static int
 several_cpus(void)
 {
@@ -101,7 +167,7 @@ several_cpus(void)
 	if (several == -1) {
 		CPU_ZERO(&set);
 		several = sched_getaffinity(0, sizeof set, &set) == 0 &&
-		    CPU_COUNT(&set) > 1;
+		    CPU_COUNT(&set) > 1 && !cpu_capped();
 	}
 	return several;
 }
