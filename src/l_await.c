@@ -94,64 +94,72 @@ check_args(lua_State *L, void **timer, double *left)
 #define cpu_relax()	((void)0)
 #endif
 
+/* Up to two integers from the file dir/name; how many were read. */
+static int
+read_nums(const char *dir, const char *name, long long *a, long long *b)
+{
+	char path[700];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fscanf(f, "%lld %lld", a, b);
+	fclose(f);
+	return n < 0 ? 0 : n;
+}
+
 /*
  * Whether the CPU time of this process's cgroup is capped below one CPU
  * (docker --cpus=0.5): cgroup v2's cpu.max ("50000 100000"), or v1's
- * cpu.cfs_quota_us over cpu.cfs_period_us.  Only the process's own
- * cgroup is read, not its parents.  On the VM, T2 under a v1 quota of
- * one CPU still ran 30% faster with the spin; under half a CPU, 45%
- * slower.
+ * cpu.cfs_quota_us over cpu.cfs_period_us.  The cgroup's directory is
+ * the path /proc/self/cgroup gives under the mount, or the mount itself
+ * (a container sees its own cgroup there); its parents are not read.  On
+ * the VM, T2 under a v1 quota of one CPU still ran 30% faster with the
+ * spin; under half a CPU, 45% slower.
  */
 static int
 cpu_capped(void)
 {
-	char line[512], path[600];
-	const char *rel = NULL;
+	char line[512], dir[600];
+	const char *rel = NULL, *mnt = NULL;
 	FILE *f = fopen("/proc/self/cgroup", "r");
-	long long quota = -1, period = 0;
-	int v2 = 0, n;
+	long long quota = -1, period = 0, unused;
+	int i, n, v2 = 0;
 
 	if (f == NULL)
 		return 0;
-	while (fgets(line, sizeof line, f) != NULL) {
+	while (rel == NULL && fgets(line, sizeof line, f) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
-		if (strncmp(line, "0::", 3) == 0 && rel == NULL) {
-			rel = line + 3;		/* v2, unless v1 has cpu */
+		if (strncmp(line, "0::", 3) == 0) {
+			rel = line + 3;		/* v2 (listed last) */
+			mnt = "/sys/fs/cgroup";
 			v2 = 1;
-			break;
-		}
-		if (strstr(line, ":cpu:") != NULL ||
+		} else if (strstr(line, ":cpu:") != NULL ||
 		    strstr(line, ":cpu,") != NULL ||
 		    strstr(line, ",cpu:") != NULL ||
 		    strstr(line, ",cpu,") != NULL) {
 			rel = strchr(strchr(line, ':') + 1, ':') + 1;
-			break;
+			mnt = "/sys/fs/cgroup/cpu";
 		}
 	}
 	fclose(f);
 	if (rel == NULL)
 		return 0;
-	if (v2) {
-		snprintf(path, sizeof path, "/sys/fs/cgroup%s/cpu.max", rel);
-		if ((f = fopen(path, "r")) == NULL)
-			return 0;
-		n = fscanf(f, "%lld %lld", &quota, &period);
-		fclose(f);
-		return n == 2 && quota > 0 && period > 0 && quota < period;
+	for (i = 0; i < 2; i++) {
+		snprintf(dir, sizeof dir, "%s%s", mnt, i == 0 ? rel : "");
+		if (v2)
+			n = read_nums(dir, "cpu.max", &quota, &period) == 2;
+		else
+			n = read_nums(dir, "cpu.cfs_quota_us", &quota,
+			    &unused) >= 1 &&
+			    read_nums(dir, "cpu.cfs_period_us", &period,
+			    &unused) >= 1;
+		if (n)
+			return quota > 0 && period > 0 && quota < period;
 	}
-	snprintf(path, sizeof path, "/sys/fs/cgroup/cpu%s/cpu.cfs_quota_us",
-	    strcmp(rel, "/") == 0 ? "" : rel);
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	n = fscanf(f, "%lld", &quota);
-	fclose(f);
-	snprintf(path, sizeof path, "/sys/fs/cgroup/cpu%s/cpu.cfs_period_us",
-	    strcmp(rel, "/") == 0 ? "" : rel);
-	if (n != 1 || quota <= 0 || (f = fopen(path, "r")) == NULL)
-		return 0;
-	n = fscanf(f, "%lld", &period);
-	fclose(f);
-	return n == 1 && period > 0 && quota < period;
+	return 0;
 }
 
 /*
