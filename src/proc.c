@@ -614,10 +614,7 @@ proc_destroy(struct proc *p)
 static double
 mono_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)proc_clock_ns() / 1e9;
 }
 
 /*
