@@ -824,7 +824,10 @@ proc_lreap(lua_State *L)
 	return 0;
 }
 
-/* proc:setwinsize(rows, cols) -> true | nil, msg, errno */
+/*
+ * proc:setwinsize(rows, cols) -> true | nil, msg, errno  [-0, +1|3, v]
+ * A size the attached screen cannot follow raises, and nothing changes.
+ */
 static int
 proc_setwinsize(lua_State *L)
 {
@@ -835,6 +838,9 @@ proc_setwinsize(lua_State *L)
 	luaL_argcheck(L, c > 0 && c <= 65535, 3, "cols must be 1..65535");
 	if (p->fd == -1)
 		return fail(L, "setwinsize", EBADF);
+	if (p->sink.fits != NULL && !p->sink.fits(p->sink.ctx, (int)r, (int)c))
+		return luaL_error(L, "setwinsize: %d rows, %d cols are beyond "
+		    "the limits of the process's screen", (int)r, (int)c);
 	if (pty_setwinsize(p->fd, (int)r, (int)c) == -1)
 		return fail(L, "setwinsize", errno);
 	if (p->sink.resize != NULL)	/* the screen follows the terminal */

@@ -607,14 +607,25 @@ local function check_tty(p, what)
   end
 end
 
+-- p:setwinsize(rows, cols): 1..65535 each; with a screen, within the
+-- screen's limits (rows 1..1000, cols 2..1000), so that the child and
+-- the screen always agree.  Out of range raises, and nothing changes.
 function Process:setwinsize(rows, cols)
   check_open(self, "setwinsize")
   check_tty(self, "setwinsize")
   check_int(rows, "setwinsize", "rows", 1, 65535)
   check_int(cols, "setwinsize", "cols", 1, 65535)
   if rows == nil or cols == nil then raise("setwinsize: expected rows and cols") end
+  if self._screen then
+    local lim = M._screen.LIMITS
+    if rows > lim.rows or cols < lim.min_cols or cols > lim.cols then
+      raise(string.format("setwinsize: with a screen, rows must be 1 to %d and cols %d to %d "
+        .. "(got %sx%s)", lim.rows, lim.min_cols, lim.cols, tostring(rows), tostring(cols)))
+    end
+  end
   local ok, err = self._c:setwinsize(rows, cols)
   if not ok then raise("setwinsize " .. self.name .. ": " .. err) end
+  self._rows, self._cols = math.tointeger(rows), math.tointeger(cols)
   return true
 end
 
@@ -741,6 +752,10 @@ function Process:interact(opts)
   local function copy_size()
     if not tty or not self._pty then return end
     local r, cols = core.winsize(0)
+    if r and self._screen then   -- (the child and its screen agree)
+      local lim = M._screen.LIMITS
+      r, cols = math.min(r, lim.rows), math.max(lim.min_cols, math.min(cols, lim.cols))
+    end
     if r and (r ~= self._rows or cols ~= self._cols) then
       self._rows, self._cols = r, cols
       c:setwinsize(r, cols)
