@@ -328,6 +328,7 @@ end
 function Screen:snapshot(path, format, redact)
   check_screen(self, "snapshot")
   if type(path) ~= "string" then raise("snapshot: expected a file name, got " .. type(path)) end
+  if path:find("%z") then raise("snapshot: the file name contains a NUL byte") end
   format = format or path:match("%.(%w+)$")
   format = format and format:lower()
   if format == "htm" then format = "html" end
