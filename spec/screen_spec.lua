@@ -482,6 +482,23 @@ describe("--record", function()
     assert.matches(">second</text>", second, 1, true)
     for _, f in ipairs{ ".cast", ".svg", ".2.cast", ".2.svg" } do os.remove(base .. f) end
   end)
+
+  it("takes no picture of a terminal bigger than a screen, and the script runs as without it", function()
+    local base = H.tmpname()
+    local path = H.script([[
+      local p = pty.spawn{"sh", "-c", "stty size", rows = 2000, cols = 1}
+      p:expect("2000 1\r\n")
+      assert(p:wait(5))
+      print("ok")
+    ]])
+    local r = H.run({ "--record", base .. ".cast", path })
+    os.remove(path)
+    assert.are.equal(0, r.code, r.stderr)
+    assert.are.equal("ok\n", r.stdout)
+    assert.matches('"height": 2000', H.read(base .. ".cast"), 1, true)
+    assert.is_nil(H.read(base .. ".svg"))
+    for _, f in ipairs{ ".cast", ".svg" } do os.remove(base .. f) end
+  end)
 end)
 
 describe("busted helpers", function()

@@ -558,7 +558,10 @@ function M.install(Process)
   local record, close = Process.record, Process.close
   function Process:record(path, opts)
     local r = record(self, path, opts)
-    if opts and opts._auto and type(path) == "string" and self._pty ~= false then
+    -- (a terminal bigger than a screen can be gets no picture: --record
+    -- must not make a script fail that runs without it)
+    if opts and opts._auto and type(path) == "string" and self._pty ~= false
+        and (self._screen or fits(self._rows, self._cols)) then
       npictures = npictures + 1
       local base = path:gsub("%.cast$", "")
       local s = screen_of(self)
