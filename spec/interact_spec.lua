@@ -68,6 +68,24 @@ describe("interact", function()
     outer:expect("CONTINUED\r\n")
   end)
 
+  it("gives a child with a screen at most the screen's limits when the window is bigger", function()
+    local outer = run_outer("local s = p:screen() return p:interact()")
+    outer:send("stty size\r")
+    outer:expect("24 80\r\n")
+    outer:setwinsize(1500, 2000)
+    local seen
+    for _ = 1, 40 do    -- SIGWINCH reaches interact asynchronously: allow a moment
+      outer:send("stty size\r")
+      seen = outer:expect("(\\d+ \\d+)\r\n")[1]
+      if seen ~= "24 80" then break end
+      pty.sleep(0.05)
+    end
+    assert.equal("1000 1000", seen)   -- the child's size is the screen's
+    outer:send("\29")
+    outer:expect("CONTINUED\r\n")
+    assert.same({ true, "exit", 0 }, { outer:wait(5) })
+  end)
+
   it("leaves the terminal cooked for a child on pipes: lines, echo, ^D", function()
     local outer, before, after = run_outer([[
       local q = pty.spawn{"sh", "-c", "read x; echo got:$x; cat", pty = false}

@@ -252,6 +252,54 @@ describe("expect matching", function()
     p:close()
   end)
 
+  it("names at most five patterns in a timeout or EOF message, then how many more", function()
+    local list = {}
+    for i = 1, 10000 do list[i] = "never" .. i end
+    local p = sh("printf 'ready\\n'; read x")
+    p:expect("ready", 5)
+    local ok, e = pcall(p.expect, p, list, 0)
+    assert.is_false(ok)
+    assert.equal(10000, #e.patterns)         -- the error object keeps them all
+    assert.equal("never10000", e.patterns[10000].source)
+    local msg = tostring(e)
+    assert.matches("waiting for /never1/ or /never2/ or /never3/ or /never4/ or /never5/ "
+      .. "and 9995 more from sh (pid ", msg, 1, true)
+    assert.is_nil(msg:find("never6", 1, true))
+    assert.is_true(#msg < 500, #msg)
+    p:sendline("")
+    ok, e = pcall(p.expect, p, list, 5)
+    assert.is_false(ok)
+    assert.equal("eof", e.kind)
+    assert.matches("end of output (EOF) waiting for /never1/ or /never2/ or /never3/ or "
+      .. "/never4/ or /never5/ and 9995 more from sh", tostring(e), 1, true)
+    assert.is_true(#tostring(e) < 500)
+    -- five patterns are all named
+    ok, e = pcall(p.expect, p, { "a", "b", "c", "d", "e" }, 0)
+    assert.matches("waiting for /a/ or /b/ or /c/ or /d/ or /e/ from sh", tostring(e), 1, true)
+    p:close()
+  end)
+
+  it("names at most five patterns in --trace lines, then how many more", function()
+    local H = require "helpers"
+    local path = H.script([[
+local list = {}
+for i = 1, 9999 do list[i] = "never" .. i end
+list[10000] = "hit"
+local p = pty.spawn{ "sh", "-c", "echo hit; read x", echo = false }
+assert(p:expect(list, 5).index == 10000)
+pcall(p.expect, p, list, 0)
+p:close()
+]])
+    local r = H.run({ "--trace", path })
+    os.remove(path)
+    assert.equal(0, r.code, r.stderr)
+    assert.matches('sh: /hit/ matched "hit" (pattern 10000, /never1/ or /never2/ or /never3/ '
+      .. "or /never4/ or /never5/ and 9995 more)\n", r.stderr, 1, true)
+    assert.matches("timeout (0s) waiting for /never1/ or /never2/ or /never3/ or /never4/ or "
+      .. "/never5/ and 9995 more from sh", r.stderr, 1, true)
+    assert.is_true(#r.stderr < 2000, #r.stderr)
+  end)
+
   it("raises an error object for an unlisted EOF, with the exit status", function()
     local p = sh("printf 'bye\\n'; exit 3")
     local ok, e = pcall(p.expect, p, "never", 5)

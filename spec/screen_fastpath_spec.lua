@@ -302,8 +302,13 @@ describe("the screen's fast path", function()
     assert.are.same({ 5, 2 }, { s:size() })
     s:feed("中中中")
     assert.are.equal("中", s:row(3))
-    local p = pty.spawn{ "sh", "-c", "sleep 0.3; printf '\\344\\270\\255'", screen = true }
-    p:setwinsize(5, 1)
+    -- a process's screen: 1 column is refused (the child would see 1 and
+    -- the screen 2); 2 columns take the wide character
+    local p = pty.spawn{ "sh", "-c", "read x; printf '\\344\\270\\255'", screen = true,
+      echo = false }
+    assert.is_false(pcall(p.setwinsize, p, 5, 1))
+    p:setwinsize(5, 2)
+    p:sendline("")
     assert.are.same({ true, "exit", 0 }, { p:wait(T) })
     assert.are.same({ 5, 2 }, { p:screen():size() })
     assert.are.equal("中", p:screen():row(1))

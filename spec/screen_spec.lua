@@ -150,10 +150,57 @@ sys.stdout.write(" done\r\n")
     assert.matches("rows must be an integer from 1 to 1000", err(pty.screen, 0, 80))
     assert.matches("cols must be an integer from 1 to 1000", err(pty.screen, 24, "wide"))
     assert.matches("fed by its process", err(s.feed, s, "x"))
-    -- a huge window is clamped for the emulator (memory), not refused
-    p:setwinsize(60000, 60000)
-    assert.are.same({ 1000, 1000 }, { s:size() })
+    -- a window beyond the emulator's limits is refused: the child would not
+    -- see the screen's size
+    assert.matches("setwinsize: with a screen, rows must be 1 to 1000 and cols 2 to 1000 "
+      .. "%(got 60000x60000%)", err(p.setwinsize, p, 60000, 60000))
+    assert.are.same({ 24, 80 }, { s:size() })
     p:close()
+  end)
+
+  it("and its child always have the same size: setwinsize beyond the limits raises", function()
+    local p = pty.spawn{ "sh", "-c", "while read x; do stty size; done", screen = true,
+      echo = false }
+    local s = p:screen()
+    local function size()   -- as the child sees it
+      p:sendline("")
+      return p:expect("(\\d+) (\\d+)\\r\\n", T)[0]:gsub("\r\n", "")
+    end
+    for _, bad in ipairs{ { 2000, 100 }, { 1001, 80 }, { 24, 1001 }, { 24, 1 }, { 65535, 65535 } } do
+      local ok, e = pcall(p.setwinsize, p, bad[1], bad[2])
+      assert.is_false(ok)
+      assert.matches("screen_spec.lua:%d+: setwinsize: with a screen, rows must be 1 to 1000 and "
+        .. "cols 2 to 1000 %(got " .. bad[1] .. "x" .. bad[2] .. "%)", tostring(e))
+      assert.are.same({ 24, 80 }, { p:getwinsize() })
+      assert.are.same({ 24, 80 }, { s:size() })
+    end
+    -- (and the C handle below refuses too)
+    local ok, e = pcall(p._c.setwinsize, p._c, 2000, 100)
+    assert.is_false(ok)
+    assert.matches("setwinsize: 2000 rows, 100 cols are beyond the limits of the process's screen", e)
+    assert.equal("24 80", size())
+    assert.is_true(p:setwinsize(1000, 1000))
+    assert.are.same({ 1000, 1000 }, { s:size() })
+    assert.equal("1000 1000", size())
+    assert.is_true(p:setwinsize(1, 2))
+    assert.are.same({ 1, 2 }, { s:size() })
+    assert.equal("1 2", size())
+    p:close()
+    -- p:screen() later, on a terminal the screen cannot take: refused
+    for _, o in ipairs{ { rows = 2000 }, { cols = 1 } } do
+      o[1], o[2], o.echo = "sh", "-c", false
+      o[3] = "while read x; do stty size; done"
+      p = pty.spawn(o)
+      local ok, e = pcall(p.screen, p)
+      assert.is_false(ok)
+      assert.matches("screen: the terminal of sh %(pid %d+, running%) is %d+x%d+; a screen needs "
+        .. "rows 1 to 1000 and cols 2 to 1000 %(setwinsize first%)", tostring(e))
+      p:setwinsize(30, 90)
+      s = p:screen()
+      assert.are.same({ 30, 90 }, { s:size() })
+      assert.equal("30 90", size())
+      p:close()
+    end
   end)
 end)
 
@@ -434,6 +481,23 @@ describe("--record", function()
     assert.is_nil(first:find("hunter22", 1, true))
     assert.matches(">second</text>", second, 1, true)
     for _, f in ipairs{ ".cast", ".svg", ".2.cast", ".2.svg" } do os.remove(base .. f) end
+  end)
+
+  it("takes no picture of a terminal bigger than a screen, and the script runs as without it", function()
+    local base = H.tmpname()
+    local path = H.script([[
+      local p = pty.spawn{"sh", "-c", "stty size", rows = 2000, cols = 1}
+      p:expect("2000 1\r\n")
+      assert(p:wait(5))
+      print("ok")
+    ]])
+    local r = H.run({ "--record", base .. ".cast", path })
+    os.remove(path)
+    assert.are.equal(0, r.code, r.stderr)
+    assert.are.equal("ok\n", r.stdout)
+    assert.matches('"height": 2000', H.read(base .. ".cast"), 1, true)
+    assert.is_nil(H.read(base .. ".svg"))
+    for _, f in ipairs{ ".cast", ".svg" } do os.remove(base .. f) end
   end)
 end)
 

@@ -54,6 +54,22 @@ opt_int(lua_State *L, int idx, const char *k, lua_Integer def)
 	return v;
 }
 
+/*
+ * The string at idx as a C string, or NULL if it is not a string (or a
+ * number); one holding a NUL byte raises, since C would cut it there.
+ * [-0, +0, v]
+ */
+static const char *
+c_string(lua_State *L, int idx, const char *what)
+{
+	size_t n;
+	const char *s = lua_tolstring(L, idx, &n);
+
+	if (s != NULL && strlen(s) != n)
+		luaL_error(L, "spawn: %s contains a NUL byte", what);
+	return s;
+}
+
 /* Array of the strings in table idx, NULL-terminated, GC-owned. */
 static char **
 string_array(lua_State *L, int idx)
@@ -64,7 +80,8 @@ string_array(lua_State *L, int idx)
 	v = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *v, 0);
 	for (i = 1; i <= n; i++) {
 		lua_rawgeti(L, idx, i);
-		v[i - 1] = (char *)lua_tostring(L, -1);	/* anchored by idx */
+		/* anchored by idx */
+		v[i - 1] = (char *)c_string(L, -1, "an argument or variable");
 		lua_pop(L, 1);
 		if (v[i - 1] == NULL)
 			luaL_error(L, "spawn: element %d is not a string",
@@ -311,11 +328,11 @@ l_spawn(lua_State *L)
 		return luaL_error(L, "spawn: no program given");
 	prog = argv[0];
 	lua_getfield(L, 3, "path");
-	pathvar = lua_tostring(L, -1);
+	pathvar = c_string(L, -1, "PATH");
 	if (pathvar == NULL && lua_isnil(L, 2))
 		pathvar = getenv("PATH");
 	lua_getfield(L, 3, "cwd");
-	cwd = lua_tostring(L, -1);
+	cwd = c_string(L, -1, "cwd");
 	lua_getfield(L, 3, "echo");
 	echo = lua_isnil(L, -1) || lua_toboolean(L, -1);
 	lua_getfield(L, 3, "pipes");
@@ -824,7 +841,10 @@ proc_lreap(lua_State *L)
 	return 0;
 }
 
-/* proc:setwinsize(rows, cols) -> true | nil, msg, errno */
+/*
+ * proc:setwinsize(rows, cols) -> true | nil, msg, errno  [-0, +1|3, v]
+ * A size the attached screen cannot follow raises, and nothing changes.
+ */
 static int
 proc_setwinsize(lua_State *L)
 {
@@ -835,6 +855,9 @@ proc_setwinsize(lua_State *L)
 	luaL_argcheck(L, c > 0 && c <= 65535, 3, "cols must be 1..65535");
 	if (p->fd == -1)
 		return fail(L, "setwinsize", EBADF);
+	if (p->sink.fits != NULL && !p->sink.fits(p->sink.ctx, (int)r, (int)c))
+		return luaL_error(L, "setwinsize: %d rows, %d cols are beyond "
+		    "the limits of the process's screen", (int)r, (int)c);
 	if (pty_setwinsize(p->fd, (int)r, (int)c) == -1)
 		return fail(L, "setwinsize", errno);
 	if (p->sink.resize != NULL)	/* the screen follows the terminal */

@@ -23,8 +23,11 @@
 #include "vt.h"
 
 #define SCREEN_MT	"ptyscript.Screen"
-#define MAX_ROWS	1000		/* bigger sizes are clamped: memory */
-#define MAX_COLS	1000		/* and 1 column is made 2 (VT_MIN_COLS) */
+/* The emulator's limits (memory; a wide character needs 2 columns,
+ * VT_MIN_COLS): a process's setwinsize refuses sizes beyond them
+ * (sink_fits), s:resize clamps. */
+#define MAX_ROWS	1000
+#define MAX_COLS	1000
 
 struct screen {
 	struct vt *vt;
@@ -64,6 +67,15 @@ static int
 clamp(int v, int lo, int hi)
 {
 	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* Whether the screen can be rows x cols: the emulator's limits. */
+static int
+sink_fits(void *ctx, int rows, int cols)
+{
+	(void)ctx;
+	return rows >= 1 && rows <= MAX_ROWS && cols >= VT_MIN_COLS &&
+	    cols <= MAX_COLS;
 }
 
 static void
@@ -172,6 +184,7 @@ l_screen_attach(lua_State *L)
 	sc->proc = p;
 	sc->refs++;
 	p->sink.feed = sink_feed;
+	p->sink.fits = sink_fits;
 	p->sink.resize = sink_resize;
 	p->sink.free = sink_free;
 	p->sink.ctx = sc;

@@ -31,11 +31,14 @@ enum {
 
 /*
  * Somebody else's view of the output (the screen emulator, l_screen.c):
- * feed gets every byte read, in order, as it arrives; resize follows
- * setwinsize; free is called once, when the process is destroyed.
+ * feed gets every byte read, in order, as it arrives; fits says whether
+ * a window size is one the sink can follow (setwinsize refuses others,
+ * so that the child and the sink agree); resize follows setwinsize; free
+ * is called once, when the process is destroyed.
  */
 struct proc_sink {
 	void (*feed)(void *ctx, const char *s, size_t n);
+	int (*fits)(void *ctx, int rows, int cols);
 	void (*resize)(void *ctx, int rows, int cols);
 	void (*free)(void *ctx);
 	void *ctx;

@@ -161,10 +161,15 @@ local function last_output(s)
   return M.escape(s)
 end
 
+-- The patterns for messages and trace lines: the first SHOWN, then how
+-- many more (the error object's `patterns` keeps them all).
+local SHOWN = 5
 local function describe(list)
   local t = {}
-  for i, p in ipairs(list) do t[i] = tostring(p) end
-  return table.concat(t, " or ")
+  for i = 1, math.min(#list, SHOWN) do t[i] = tostring(list[i]) end
+  local s = table.concat(t, " or ")
+  if #list > SHOWN then s = string.format("%s and %d more", s, #list - SHOWN) end
+  return s
 end
 
 local Err = { __name = "ptyscript.Error" }
@@ -198,13 +203,14 @@ end
 -- case, "\n" for the terminal's "\r\n"), tried against the output the
 -- message shows (its last 200 bytes, secrets redacted), so each is cheap
 -- and about what the reader sees.  One "\n  hint: ..." line per pattern
--- it explains.
+-- it explains, among those the message names.
 local HINT_BYTES = 200
 local function hints(list, shown)
   local out = {}
   local crlf_out = shown:find("\r\n", 1, true)
   local lower = shown:lower()
-  for _, pat in ipairs(list) do
+  for i = 1, math.min(#list, SHOWN) do   -- (the patterns the message names)
+    local pat = list[i]
     local src, h = pat.source, nil
     if src and src ~= "" then
       local crlf = crlf_out and src:find("\n", 1, true) and not src:find("\r", 1, true)

@@ -99,6 +99,52 @@ local function check_self(p, what)
   end
 end
 
+-- A value as messages show it: a string quoted and escaped (its first
+-- 40 bytes), a number or boolean as it is, anything else by its type.
+local function shown(v)
+  if type(v) == "string" then
+    return '"' .. expect.escape(v:sub(1, 40)) .. (#v > 40 and '..."' or '"')
+  end
+  if type(v) == "number" or type(v) == "boolean" then return tostring(v) end
+  return type(v)
+end
+
+-- Check the options table of `what` against known = {name = kind}: an
+-- unknown name raises (a misspelt {secert = true} must not pass
+-- silently), so does a "boolean" that is not true or false ("no" is a
+-- true value to Lua), and a "string" that is not one or holds a NUL byte
+-- (C would end it there).  Other kinds are checked where they are used.
+-- Integer keys are skipped (spawn's argv).
+local function check_options(opts, known, what)
+  for k, v in pairs(opts) do
+    local kind = known[k]
+    if kind == nil then
+      if math.type(k) ~= "integer" then
+        raise(string.format("%s: unknown option %s", what, shown(k)))
+      end
+    elseif kind == "boolean" then
+      if type(v) ~= "boolean" then
+        raise(string.format("%s: %s must be true or false, got %s", what, k, shown(v)))
+      end
+    elseif kind == "string" then
+      if type(v) ~= "string" then
+        raise(string.format("%s: %s must be a string, got %s", what, k, shown(v)))
+      end
+      if v:find("%z") then raise(string.format("%s: %s contains a NUL byte", what, k)) end
+    elseif kind == "name" and type(v) == "string" and v:find("%z") then   -- uid, gid
+      raise(string.format("%s: %s contains a NUL byte", what, k))
+    end
+  end
+end
+M.check_options = check_options
+
+-- A file name argument: a NUL byte would end it early in C.
+local function check_path(path, what)
+  if type(path) == "string" and path:find("%z") then
+    raise(string.format("%s: the file name %s contains a NUL byte", what, shown(path)))
+  end
+end
+
 -- The environment for the child as an array of "K=V", and its PATH; nil
 -- for ours as it is (core.spawn adds TERM=xterm if we have no TERM).
 local function build_env(opts, what)
@@ -137,10 +183,12 @@ local function build_env(opts, what)
   return list, env.PATH
 end
 
+-- spawn's options and their kinds (check_options)
 local known_opts = {
-  env = true, clearenv = true, cwd = true, rows = true, cols = true, term = true,
-  echo = true, timeout = true, show = true, name = true, maxbuf = true,
-  uid = true, gid = true, pty = true, fds = true,
+  env = "env", clearenv = "boolean", cwd = "string", rows = "int", cols = "int",
+  term = "string", echo = "boolean", timeout = "timeout", show = "boolean", name = "string",
+  maxbuf = "int", uid = "name", gid = "name", pty = "boolean", fds = "fds",
+  screen = "boolean",   -- (ptyscript.screen, installed at the end)
 }
 
 -- fds = {[3] = "r" | "w" | file | fd, ...} -> the list core.spawn takes:
@@ -222,14 +270,12 @@ local function check_int(v, what, name, lo, hi)
   end
 end
 
-known_opts.screen = true   -- (ptyscript.screen, installed at the end)
-
 -- Spawn from argv (strings) and options; the one path behind every form.
 local function start(argv, opts, what)
-  for k in pairs(opts) do
-    if type(k) ~= "number" and not known_opts[k] then
-      raise(string.format("%s: unknown option %q", what, tostring(k)))
-    end
+  check_options(opts, known_opts, what)
+  if opts.show == nil and type(M.config.show) ~= "boolean" then
+    raise(string.format("%s: pty.show (the default of show) must be true or false, got %s",
+      what, shown(M.config.show)))
   end
   if #argv == 0 then raise(what .. ": no program given") end
   for i = 1, #argv do
@@ -245,12 +291,7 @@ local function start(argv, opts, what)
   check_int(opts.rows, what, "rows", 1, 65535)
   check_int(opts.cols, what, "cols", 1, 65535)
   check_int(opts.maxbuf, what, "maxbuf", 1, 1 << 40)
-  if opts.cwd ~= nil and type(opts.cwd) ~= "string" then raise(what .. ": cwd must be a string") end
-  if opts.name ~= nil and type(opts.name) ~= "string" then raise(what .. ": name must be a string") end
   if opts.timeout ~= nil then expect.timeout_for({ timeout = opts.timeout }, nil, what) end
-  if opts.pty ~= nil and type(opts.pty) ~= "boolean" then
-    raise(string.format("%s: pty must be true or false, got %s", what, tostring(opts.pty)))
-  end
   local pipes = opts.pty == false
   if pipes and opts.screen then
     raise(what .. ": screen = true needs a terminal (pty = false runs the child on pipes)")
@@ -369,6 +410,7 @@ end
 -- p:send(data [, {secret = true, delay = s, human = true}]) -> bytes
 -- delay: type one character at a time, s seconds apart (Expect's send -s);
 -- human: with irregular, human-like pauses (send -h).
+local SEND_OPTS = { secret = "boolean", human = "boolean", delay = "delay" }
 function Process:send(data, opts)
   if type(self) ~= "table" or self._is ~= Process or self._closed then check_open(self, "send") end
   if type(data) ~= "string" then
@@ -377,6 +419,7 @@ function Process:send(data, opts)
   end
   if opts ~= nil then
     if type(opts) ~= "table" then raise("send: options must be a table such as {secret = true}") end
+    check_options(opts, SEND_OPTS, "send")
     if opts.delay ~= nil or opts.human then return self:_type(data, opts) end
     if opts.secret then
       -- Remember it (without a line ending) to redact it from messages.
@@ -434,17 +477,39 @@ end
 
 -- p:sendline(line [, opts]): line .. "\r".  With {wait_echo = true} it
 -- then waits for the terminal's echo of the line and consumes it, so the
--- next expect sees only the program's answer (needs echo on).
+-- next expect sees only the program's answer (needs echo on); timeout
+-- bounds that wait.  The other options are send's.
+local SENDLINE_OPTS = { secret = "boolean", human = "boolean", delay = "delay",
+  wait_echo = "boolean", timeout = "timeout" }
 function Process:sendline(line, opts)
   check_open(self, "sendline")
   if line == nil then line = "" end
   if type(line) == "number" then line = tostring(line) end
   if type(line) ~= "string" then raise("sendline: expected a string, got " .. type(line)) end
-  local n = self:send(line .. (self._pty and "\r" or "\n"), opts)
-  if opts and opts.wait_echo then
-    if not self._pty then raise("sendline: wait_echo needs a terminal (this process runs with pipes)") end
-    expect.expect_literal(self, line .. "\r\n", opts.timeout)
+  local wait_echo, timeout
+  if opts ~= nil then
+    if type(opts) ~= "table" then
+      raise("sendline: options must be a table such as {wait_echo = true}")
+    end
+    check_options(opts, SENDLINE_OPTS, "sendline")
+    wait_echo, timeout = opts.wait_echo, opts.timeout
+    if timeout ~= nil then
+      if not wait_echo then raise("sendline: timeout is the wait for the echo: give wait_echo = true too") end
+      expect.timeout_for(self, timeout, "sendline")
+    end
+    if wait_echo ~= nil then   -- send gets its own options only
+      local o = {}
+      for k, v in pairs(opts) do
+        if SEND_OPTS[k] then o[k] = v end
+      end
+      opts = o
+    end
   end
+  if wait_echo and not self._pty then
+    raise("sendline: wait_echo needs a terminal (this process runs with pipes)")
+  end
+  local n = self:send(line .. (self._pty and "\r" or "\n"), opts)
+  if wait_echo then expect.expect_literal(self, line .. "\r\n", timeout) end
   return n
 end
 
@@ -579,6 +644,7 @@ function Process:close(opts)
   local grace = 1
   if opts ~= nil then
     if type(opts) ~= "table" then raise("close: options must be a table such as {grace = 1}") end
+    check_options(opts, { grace = "number" }, "close")
     if opts.grace ~= nil then
       grace = opts.grace
       if type(grace) ~= "number" or grace ~= grace or grace < 0 then
@@ -607,14 +673,25 @@ local function check_tty(p, what)
   end
 end
 
+-- p:setwinsize(rows, cols): 1..65535 each; with a screen, within the
+-- screen's limits (rows 1..1000, cols 2..1000), so that the child and
+-- the screen always agree.  Out of range raises, and nothing changes.
 function Process:setwinsize(rows, cols)
   check_open(self, "setwinsize")
   check_tty(self, "setwinsize")
   check_int(rows, "setwinsize", "rows", 1, 65535)
   check_int(cols, "setwinsize", "cols", 1, 65535)
   if rows == nil or cols == nil then raise("setwinsize: expected rows and cols") end
+  if self._screen then
+    local lim = M._screen.LIMITS
+    if rows > lim.rows or cols < lim.min_cols or cols > lim.cols then
+      raise(string.format("setwinsize: with a screen, rows must be 1 to %d and cols %d to %d "
+        .. "(got %sx%s)", lim.rows, lim.min_cols, lim.cols, tostring(rows), tostring(cols)))
+    end
+  end
   local ok, err = self._c:setwinsize(rows, cols)
   if not ok then raise("setwinsize " .. self.name .. ": " .. err) end
+  self._rows, self._cols = math.tointeger(rows), math.tointeger(cols)
   return true
 end
 
@@ -644,6 +721,9 @@ end
 -- also where the child echoes them.
 function Process:log(target, opts)
   check_self(self, "log")
+  check_path(target, "log")
+  if opts ~= nil and type(opts) ~= "table" then raise("log: options must be a table such as {sent = true}") end
+  if opts ~= nil then check_options(opts, { sent = "boolean" }, "log") end
   local write
   if type(target) == "string" then
     local f, err = io.open(target, "ab")
@@ -657,7 +737,6 @@ function Process:log(target, opts)
   else
     raise("log: expected a file name, an open file or a function, got " .. type(target))
   end
-  if opts ~= nil and type(opts) ~= "table" then raise("log: options must be a table such as {sent = true}") end
   self:on("data", function(p, data) write(expect.redact(p, data), "o") end)
   if opts and opts.sent then
     self._log_sent = self._log_sent or {}
@@ -677,6 +756,11 @@ local recorded = 0
 function Process:record(path, opts)
   check_self(self, "record")
   if type(path) ~= "string" then raise("record: expected a file name, got " .. type(path)) end
+  check_path(path, "record")
+  if opts ~= nil then
+    if type(opts) ~= "table" then raise("record: options must be a table such as {input = true}") end
+    check_options(opts, { input = "boolean", _auto = "boolean" }, "record")
+  end
   if opts and opts._auto then
     recorded = recorded + 1
     if recorded > 1 then
@@ -725,6 +809,7 @@ function Process:interact(opts)
     raise("interact: options must be a table such as {escape = \"\\29\"}")
   end
   opts = opts or {}
+  check_options(opts, { escape = "escape", input = "function", output = "function" }, "interact")
   local escape = opts.escape
   if escape == nil then escape = "\29" end
   if escape ~= false and (type(escape) ~= "string" or #escape ~= 1) then
@@ -741,6 +826,10 @@ function Process:interact(opts)
   local function copy_size()
     if not tty or not self._pty then return end
     local r, cols = core.winsize(0)
+    if r and self._screen then   -- (the child and its screen agree)
+      local lim = M._screen.LIMITS
+      r, cols = math.min(r, lim.rows), math.max(lim.min_cols, math.min(cols, lim.cols))
+    end
     if r and (r ~= self._rows or cols ~= self._cols) then
       self._rows, self._cols = r, cols
       c:setwinsize(r, cols)

@@ -328,6 +328,7 @@ end
 function Screen:snapshot(path, format, redact)
   check_screen(self, "snapshot")
   if type(path) ~= "string" then raise("snapshot: expected a file name, got " .. type(path)) end
+  if path:find("%z") then raise("snapshot: the file name contains a NUL byte") end
   format = format or path:match("%.(%w+)$")
   format = format and format:lower()
   if format == "htm" then format = "html" end
@@ -359,6 +360,15 @@ function M.new(rows, cols)
   return core.screen(math.tointeger(rows), math.tointeger(cols))
 end
 
+-- The emulator's limits (l_screen.c): the window of a process with a
+-- screen stays within them (spawn, setwinsize, p:screen, interact).
+M.LIMITS = { rows = 1000, min_cols = 2, cols = 1000 }
+local LIMITS = M.LIMITS
+
+local function fits(rows, cols)
+  return rows <= LIMITS.rows and cols >= LIMITS.min_cols and cols <= LIMITS.cols
+end
+
 -- spawn{..., screen = true}: TERM defaults to xterm-256color (what the
 -- emulator understands) unless the term option or env.TERM says otherwise.
 function M.spawn_opts(opts, what)
@@ -366,9 +376,10 @@ function M.spawn_opts(opts, what)
     raise(string.format("%s: screen must be true or false, got %s", what, tostring(opts.screen)))
   end
   -- the emulator's limits, checked before the child starts
-  if opts.screen and ((opts.rows or 24) > 1000 or (opts.cols or 80) > 1000 or (opts.cols or 80) < 2) then
-    raise(string.format("%s: with screen = true, rows must be 1 to 1000 and cols 2 to 1000 "
-      .. "(got %sx%s)", what, tostring(opts.rows or 24), tostring(opts.cols or 80)))
+  if opts.screen and not fits(opts.rows or 24, opts.cols or 80) then
+    raise(string.format("%s: with screen = true, rows must be 1 to %d and cols %d to %d "
+      .. "(got %sx%s)", what, LIMITS.rows, LIMITS.min_cols, LIMITS.cols,
+      tostring(opts.rows or 24), tostring(opts.cols or 80)))
   end
   if not opts.screen or opts.term ~= nil or (opts.env and opts.env.TERM ~= nil) then return opts end
   local o = {}
@@ -388,7 +399,13 @@ local function screen_of(p)
       p:_describe_state()))
   end
   local rows, cols = p._c:getwinsize()
-  s = core.screen(rows or p._rows or 24, cols or p._cols or 80)
+  rows, cols = rows or p._rows or 24, cols or p._cols or 80
+  if not fits(rows, cols) then
+    raise(string.format("screen: the terminal of %s is %dx%d; a screen needs rows 1 to %d and "
+      .. "cols %d to %d (setwinsize first)", p:_describe_state(), rows, cols, LIMITS.rows,
+      LIMITS.min_cols, LIMITS.cols))
+  end
+  s = core.screen(rows, cols)
   local ok, err = core.screen_attach(p._c, s)
   if not ok then raise(string.format("screen: %s: %s", p:_describe_state(), err)) end
   p._screen = s
@@ -541,7 +558,10 @@ function M.install(Process)
   local record, close = Process.record, Process.close
   function Process:record(path, opts)
     local r = record(self, path, opts)
-    if opts and opts._auto and type(path) == "string" and self._pty ~= false then
+    -- (a terminal bigger than a screen can be gets no picture: --record
+    -- must not make a script fail that runs without it)
+    if opts and opts._auto and type(path) == "string" and self._pty ~= false
+        and (self._screen or fits(self._rows, self._cols)) then
       npictures = npictures + 1
       local base = path:gsub("%.cast$", "")
       local s = screen_of(self)
