@@ -223,6 +223,8 @@ local function check_int(v, what, name, lo, hi)
 end
 
 known_opts.screen = true   -- (ptyscript.screen, installed at the end)
+-- Read by spec/docs_spec.lua: the manual must document every option.
+M.known_opts = known_opts
 
 -- Spawn from argv (strings) and options; the one path behind every form.
 local function start(argv, opts, what)
