@@ -1,4 +1,4 @@
--- Tasks on one event loop (API.md "Concurrency").  Under busted the test
+-- Tasks on one event loop (doc/manual.md, "Tasks").  Under busted the test
 -- body is the main thread: its waiting calls run the loop themselves,
 -- which also resumes the tasks started with pty.go.
 local pty = require "ptyscript"

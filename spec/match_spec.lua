@@ -1,4 +1,4 @@
--- Matching semantics (API.md "Patterns and matches"), against real
+-- Matching semantics (doc/manual.md, "Expecting" and "Matches"), against real
 -- children in real ptys.  Children print with printf so that exactly the
 -- bytes under test arrive (the pty turns \n into \r\n).
 local pty = require "ptyscript"

@@ -85,7 +85,8 @@ local function signals(hex)
   return list
 end
 
--- Assert everything API.md promises about the child's setup.
+-- Assert everything the manual (doc/manual.md, "Spawning") promises
+-- about the child's setup.
 local function check_report(r, pid)
   assert.is_true(r.done, "the report is complete")
   assert.same({ 0, 1, 2 }, r.fds)

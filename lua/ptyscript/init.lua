@@ -2,7 +2,7 @@
 --
 -- This is the module `require "ptyscript"` returns, in the ptyscript
 -- command (where it is also the global `pty`) and in plain Lua through the
--- C module.  The contract is API.md; the parts are:
+-- C module.  The contract is doc/manual.md; the parts are:
 --   ptyscript.core    C: loop, processes, PCRE2 (src/l_*.c)
 --   ptyscript.sched   tasks and waiting
 --   ptyscript.expect  patterns and matching

@@ -270,6 +270,9 @@ local function check_int(v, what, name, lo, hi)
   end
 end
 
+-- Read by spec/docs_spec.lua: the manual must document every option.
+M.known_opts = known_opts
+
 -- Spawn from argv (strings) and options; the one path behind every form.
 local function start(argv, opts, what)
   check_options(opts, known_opts, what)
