@@ -173,7 +173,7 @@ FUZZ_SECONDS_ASAN ?= 15
 # check-asan's short run is a regression check, not an exploration: a
 # fixed seed and number of inputs make it the same on every machine (a
 # time limit made it find, now and then, the known PCRE2 quirks listed in
-# README).  `make fuzz` explores: FUZZ_SECONDS, a random seed.
+# fuzz/README.md).  `make fuzz` explores: FUZZ_SECONDS, a random seed.
 FUZZ_RUNS_ASAN ?= 100000
 # vt runs ~3,500 inputs a second (each one through two screens): fewer.
 FUZZ_RUNS_ASAN_VT ?= 40000

@@ -26,8 +26,8 @@
  *     This is the property the resume offsets must keep: a resumed search
  *     never misses or changes a match that a full rescan would find.  It is
  *     deliberately not "the same as the first match of the whole output":
- *     patterns see the output received so far (README, "Matching,
- *     precisely"), so `a+`, `a$` or `a(?!b)` legitimately match a prefix.
+ *     patterns see the output received so far (doc/manual.md,
+ *     "Expecting"), so `a+`, `a$` or `a(?!b)` legitimately match a prefix.
  *     For a single literal, where no such effect exists, the sequence of
  *     matches must also equal the leftmost occurrences in the whole output.
  *  2. Never out of bounds: every search runs on a copy of the window that
@@ -51,7 +51,7 @@
  *  - In multiline mode ^ does not match after a newline that ends the
  *    subject, and PCRE2 reports no partial match there: a pattern that
  *    matches a newline and then ^ misses a match whose newline ended a
- *    read (README, "Matching, precisely").  Such patterns are not
+ *    read (doc/manual.md, "Limits").  Such patterns are not
  *    compared for the rest of an expect once a window ends in a newline.
  *  - Bugs of PCRE2 10.42 (Debian 12) with PCRE2_MATCH_INVALID_UTF, where
  *    the interpreter and the JIT disagree; ptyscript's lazy JIT (first
@@ -792,7 +792,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					    "len %zu", k, rc, f, s, e, len);
 				/* PCRE2: a multiline ^ never matches after a
 				 * newline that ends the subject, and that is
-				 * no partial match either (README) */
+				 * no partial match either (doc/manual.md) */
 				if (pt->nl_caret && !eof && !strict &&
 				    rc != MATCH_FULL && len > 0 &&
 				    (subj[len - 1] == '\n' ||

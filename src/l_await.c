@@ -75,8 +75,8 @@ check_args(lua_State *L, void **timer, double *left)
  * over, as a first version did, contends with the kernel's own work of
  * moving the child's output to the master (T2 went from 0.94x to 0.49x
  * the C reference's rate as the VM got busier, where polling every 8 us
- * gave 1.25x, median of 13 alternated runs).  More in README.md,
- * "Performance".
+ * gave 1.25x, median of 13 alternated runs).  More in
+ * scripts/bench/README.md, "History".
  */
 #define STREAM_READ	2048
 #define SPIN_NS		20000ULL
