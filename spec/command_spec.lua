@@ -192,6 +192,20 @@ print(len(data), data.count(b"x"), data[-5:], p.wait())
       assert.equal("1000005 1000000 b'END\\r\\n' 0\n", r.stdout)
     end)
 
+    it("--show to a pipe whose reader has gone: said once, status 1, no SIGPIPE", function()
+      local r = H.sh(string.format("{ %s --show -e %s; echo \"status $?\" >&2; } | head -c 1 >/dev/null",
+        H.q(H.bin), H.q([[
+          local p = pty.spawn("cat")
+          for i = 1, 2000 do
+            p:sendline("line " .. i)
+            p:expect("line " .. i .. "\r\n.*\r\n")
+            pty.sleep(0.002)
+            if require("ptyscript.core").show_failed() then break end
+          end
+        ]])))
+      assert.matches("^ptyscript: show: standard output: write failed: Broken pipe\nstatus 1\n$", r.stderr)
+    end)
+
     it("--trace reports expect and send decisions on stderr", function()
       -- the child never prints what it reads (no echo, no cat): the secret
       -- could only reach stderr through the trace itself
