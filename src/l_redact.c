@@ -90,6 +90,7 @@ l_secrets(lua_State *L)
 	return 1;
 }
 
+/* The set at index 1, or raise.  [-0, +0, v] */
 static struct secrets *
 check_secrets(lua_State *L)
 {
@@ -165,6 +166,7 @@ secrets_stream(lua_State *L)
 	return 1;
 }
 
+/* __gc: free the secrets, their bytes cleared.  [-0, +0, -] */
 static int
 secrets__gc(lua_State *L)
 {
@@ -175,7 +177,7 @@ secrets__gc(lua_State *L)
 	return 0;
 }
 
-/* The stream at 1 and its set's redactor. */
+/* The stream at index 1 and its set's redactor, or raise.  [-0, +0, v] */
 static struct rstream *
 check_stream(lua_State *L, struct redact **r)
 {
@@ -202,6 +204,10 @@ rstream_feed(lua_State *L)
 	size_t n, used;
 	const char *s = luaL_checklstring(L, 2, &n);
 
+	if (buf_len(&st->held) == 0 && redact_count(r) == 0) {
+		lua_settop(L, 2);	/* no secret yet: as it is */
+		return 1;
+	}
 	if (buf_len(&st->held) == 0) {
 		used = push_run(L, r, s, n, REDACT_STREAM);
 		if (used < n && buf_append(&st->held, s + used, n - used) == -1)
@@ -233,6 +239,7 @@ rstream_flush(lua_State *L)
 	return 1;
 }
 
+/* __gc: free the tail kept back.  [-0, +0, -] */
 static int
 rstream__gc(lua_State *L)
 {
