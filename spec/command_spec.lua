@@ -167,6 +167,45 @@ print("done")
       assert.is_true(r.stdout:find("shown-42", 1, true) < r.stdout:find("done", 1, true))
     end)
 
+    it("--show writes all the output to a non-blocking standard output", function()
+      -- stdout is a non-blocking pipe, read only once the script is well
+      -- on: most writes meet a full pipe (EAGAIN)
+      local r = H.sh(string.format([[python3 -c '
+import fcntl, os, subprocess, sys, time
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+p = subprocess.Popen(sys.argv[1:], stdout=w)
+os.close(w)
+time.sleep(0.5)
+data = b""
+while True:
+    chunk = os.read(r, 65536)
+    if not chunk:
+        break
+    data += chunk
+print(len(data), data.count(b"x"), data[-5:], p.wait())
+' %s --show -e %s]], H.q(H.bin), H.q([[
+        local p = pty.sh("head -c 1000000 /dev/zero | tr '\\0' x; echo END")
+        p:expect(pty.EOF, 30)
+      ]])))
+      assert.equal(0, r.code, r.stderr)
+      assert.equal("1000005 1000000 b'END\\r\\n' 0\n", r.stdout)
+    end)
+
+    it("--show to a pipe whose reader has gone: said once, status 1, no SIGPIPE", function()
+      local r = H.sh(string.format("{ %s --show -e %s; echo \"status $?\" >&2; } | head -c 1 >/dev/null",
+        H.q(H.bin), H.q([[
+          local p = pty.spawn("cat")
+          for i = 1, 2000 do
+            p:sendline("line " .. i)
+            p:expect("line " .. i .. "\r\n.*\r\n")
+            pty.sleep(0.002)
+            if require("ptyscript.core").show_failed() then break end
+          end
+        ]])))
+      assert.matches("^ptyscript: show: standard output: write failed: Broken pipe\nstatus 1\n$", r.stderr)
+    end)
+
     it("--trace reports expect and send decisions on stderr", function()
       -- the child never prints what it reads (no echo, no cat): the secret
       -- could only reach stderr through the trace itself

@@ -77,4 +77,27 @@ describe("pty.getpass", function()
     assert.is_false(ok)
     assert.matches("the prompt must be a string", err)
   end)
+
+  it("makes ptyscript impossible to dump or trace from then on", function()
+    -- (/proc/PID/environ belongs to root once a process is not dumpable:
+    -- an ordinary user's run shows the change)
+    local root = H.sh("id -u").stdout == "0\n"
+    local p = pty.spawn{ H.bin, "-e", [[
+      local pid = io.open("/proc/self/stat"):read("a"):match("^%d+")
+      local function owner()
+        local f = io.popen("stat -c %u /proc/" .. pid .. "/environ")
+        local uid = f:read("l")
+        f:close()
+        return uid
+      end
+      local before = owner()
+      pty.getpass("PW: ")
+      print("owners " .. before .. " " .. owner())]],
+      timeout = 10, uid = root and 65534 or nil, gid = root and 65534 or nil }
+    p:expect_exact("PW: ")
+    p:sendline("hunter2")
+    local m = p:expect("owners (\\d+) (\\d+)")
+    assert.equal(root and "65534" or H.sh("id -u").stdout:match("%d+"), m[1])
+    assert.equal("0", m[2])
+  end)
 end)

@@ -24,7 +24,10 @@ local function run_outer(body, opts)
     p:expect("after-2")
     print("CONTINUED")
   ]], before, body, after))
-  local outer = pty.spawn{ H.bin, path, rows = 24, cols = 80, timeout = 10 }
+  local argv = { H.bin, rows = 24, cols = 80, timeout = 10 }
+  for _, a in ipairs(opts and opts.args or {}) do argv[#argv + 1] = a end
+  argv[#argv + 1] = path
+  local outer = pty.spawn(argv)
   outer:expect("READY\r\n")
   return outer, before, after, path
 end
@@ -186,5 +189,88 @@ describe("interact", function()
     assert.equal(0, r.code, r.stderr)
     assert.matches("why=stdin eof\n", r.stdout)
     assert.matches("got=piped line\n", r.stdout)
+  end)
+
+  -- The user types a visible command, then a password at a prompt with
+  -- echo off; returns the recording's input events, its output, and
+  -- what p:log(..., {sent = true}) got as input.
+  local function typed_session(record_opts, args)
+    local cast = H.tmpname()
+    local outer = run_outer(string.format([[
+      local got = {}
+      if %s then p:record(%q, %s) end
+      p:log(function(data, kind) if kind == "i" then got[#got + 1] = data end end, {sent = true})
+      local why = p:interact()
+      print("SENT-LOG [" .. table.concat(got):gsub("[^%%w ]", ".") .. "]")
+      return why]], tostring(not args), cast, record_opts), { args = args and args(cast) })
+    outer:send("echo typed-visible-$((6*7))\r")
+    outer:expect("typed-visible-42\r\n")   -- (the shell ran it: interact passes keys)
+    outer:send("stty -echo; printf 'P''W:'; read pw; stty echo; echo; echo got:$pw\r")
+    outer:expect_exact("PW:")
+    outer:send("s3cret-typed\r")
+    outer:expect("got:")
+    outer:send("\29")
+    local sent = outer:expect("SENT-LOG \\[(.*)\\]\r\n")[1]
+    outer:expect("CONTINUED\r\n")
+    assert.same({ true, "exit", 0 }, { outer:wait(5) })
+    local text = H.read(cast)
+    os.remove(cast)
+    os.remove(cast .. ".svg")   -- (--record's picture)
+    local input, out = {}, {}
+    for line in text:gmatch("[^\n]+") do
+      local kind, data = line:match('^%[[%d.]+, "(%a)", "(.*)"%]$')
+      if kind == "i" then input[#input + 1] = data end
+      if kind == "o" then out[#out + 1] = data end
+    end
+    return table.concat(input), table.concat(out), sent
+  end
+
+  it("is not recorded unless asked, and a password typed with echo off is a secret", function()
+    local input, out, sent = typed_session("nil")
+    assert.equal("echo after-$((1+1))\\r", input)   -- the script's own send, after interact
+    assert.matches("typed%-visible", out)
+    assert.matches("got:%*%*%*", out)   -- the line typed with echo off: a secret
+    assert.is_nil(out:find("s3cret", 1, true), out)
+    assert.matches("^echo typed.visible", sent)
+    assert.is_nil(sent:find("s3cret", 1, true), sent)
+  end)
+
+  it("is recorded with {input = true}, except what is typed with echo off", function()
+    local input, out = typed_session("{input = true}")
+    assert.matches("^echo typed%-visible%-%$%(%(6%*7%)%)\\[rn]", input)
+    assert.is_nil(input:find("s3cret", 1, true), input)
+    assert.matches("got:%*%*%*", out)
+    assert.is_nil(out:find("s3cret", 1, true), out)
+  end)
+
+  it("is recorded by --record with --record-input, except what is typed with echo off", function()
+    local input, out = typed_session(nil, function(cast) return { "--record", cast, "--record-input" } end)
+    assert.matches("^echo typed%-visible%-%$%(%(6%*7%)%)\\[rn]", input)
+    assert.is_nil(input:find("s3cret", 1, true), input)
+    assert.matches("got:%*%*%*", out)
+    assert.is_nil(out:find("s3cret", 1, true), out)
+  end)
+
+  it("records keys typed to a program in raw mode without echo (it echoes itself)", function()
+    local cast = H.tmpname()
+    local outer = run_outer(string.format([[
+      p:record(%q, {input = true})
+      return p:interact()]], cast))
+    outer:send("echo sync-$((6*7))\r")
+    outer:expect("sync-42\r\n")
+    outer:send("stty raw -echo; printf 'R''AW:'; head -c 3; stty sane; echo\r")
+    outer:expect_exact("RAW:")
+    outer:send("abc")
+    outer:expect_exact("abc")       -- head copies it
+    outer:expect("\\$ $")            -- the terminal is sane again
+    outer:send("echo abc-$((1+1))\r")
+    outer:expect("abc-2\r\n")
+    outer:send("\29")
+    outer:expect("CONTINUED\r\n")
+    assert.same({ true, "exit", 0 }, { outer:wait(5) })
+    local text = H.read(cast)
+    os.remove(cast)
+    assert.matches('"i", "abc"', text)       -- recorded
+    assert.matches('"o", "[^"]*abc%-2', text)  -- and no secret
   end)
 end)

@@ -58,4 +58,82 @@ describe("transcripts", function()
     assert.equal(2, r.code)
     assert.matches("%-%-log: /nonexistent%-dir/x.log: No such file or directory", r.stderr)
   end)
+
+  it("--log /dev/stderr writes to standard error (our own descriptors' names)", function()
+    local r = H.run({ "--log", "/dev/stderr", "-e", [[
+      local p = pty.sh("echo to-stderr")
+      p:expect(pty.EOF)
+    ]] })
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("to-stderr\r\n", r.stderr)
+    assert.equal("", r.stdout)
+  end)
+
+  it("close closes the files p:log and p:record opened, not one the script gave", function()
+    local dir = H.tmpdir()
+    local mine = assert(io.open(dir .. "/mine.log", "ab"))
+    local before = H.nfds()
+    local kept = {}
+    for i = 1, 20 do
+      local p = pty.sh("echo session " .. i)
+      p:log(dir .. "/all.log")
+      p:record(dir .. "/s" .. i .. ".cast")
+      p:log(mine)
+      p:expect(pty.EOF, 5)
+      p:close()
+      kept[i] = p
+    end
+    local after = H.nfds()
+    assert.is_true(after <= before + 2, string.format("%d descriptors before, %d after", before, after))
+    assert.equal("file", io.type(mine))
+    mine:close()
+    local all = H.read(dir .. "/all.log")
+    assert.matches("^session 1\r\n.*session 20\r\n$", all)
+    assert.matches('"o", "session 20\\r\\n"', H.read(dir .. "/s20.cast"))
+    os.execute("rm -rf " .. H.q(dir))
+  end)
+
+  it("a failed --log write is said once, with the file and the reason, and the status is 1", function()
+    local r = H.run({ "--log", "/dev/full", "-e", [[
+      local p = pty.spawn("cat")
+      for i = 1, 5 do
+        p:sendline("line " .. i)
+        p:expect("line " .. i .. "\r\n.*\r\n")
+      end
+      print("ran to the end")
+    ]] })
+    assert.equal(1, r.code, r.stderr)
+    assert.equal("ran to the end\n", r.stdout)
+    assert.equal("ptyscript: --log /dev/full: write failed: No space left on device\n", r.stderr)
+  end)
+
+  it("a --log pipe whose reader has gone is an error, not a death by SIGPIPE", function()
+    local path = H.script([[
+      local p = pty.spawn("cat")
+      for i = 1, 2000 do
+        p:sendline("line " .. i)
+        p:expect("line " .. i .. "\r\n.*\r\n")
+        if #pty.transcript_errors > 0 then break end
+        pty.sleep(0.002)
+      end
+      io.stderr:write("errors: ", #pty.transcript_errors, "\n")
+    ]])
+    -- the log goes to a pipe read by head, which leaves after one byte
+    local r = H.sh(string.format("{ %s --log /dev/fd/3 %s 3>&1 >/dev/null; echo \"status $?\" >&2; } | head -c 1 >/dev/null",
+      H.q(H.bin), H.q(path)))
+    os.remove(path)
+    assert.matches("ptyscript: %-%-log /dev/fd/3: write failed: Broken pipe\n", r.stderr)
+    assert.matches("errors: 1\n", r.stderr)
+    assert.matches("status 1\n$", r.stderr)
+  end)
+
+  it("in plain Lua a failed p:log write is said on stderr and kept in pty.transcript_errors", function()
+    local n = #pty.transcript_errors
+    local p = pty.sh("echo to-full")
+    p:log("/dev/full")
+    p:expect(pty.EOF, 5)
+    p:close()
+    assert.equal(n + 1, #pty.transcript_errors)
+    assert.equal("log /dev/full: write failed: No space left on device", pty.transcript_errors[n + 1])
+  end)
 end)

@@ -29,3 +29,89 @@ describe("the pty", function()
     assert.equal("tty_nr 0\n", r.stdout)
   end)
 end)
+
+-- Every file ptyscript writes: never through a symbolic link (in a
+-- shared sticky directory such as /tmp another user could plant one and
+-- have a root run truncate its target), created 0600.
+describe("the files ptyscript writes", function()
+  local dir, target
+  before_each(function()
+    dir = H.tmpdir()
+    target = dir .. "/precious"
+    H.write(target, "precious\n")
+  end)
+  after_each(function()
+    os.execute("rm -rf " .. H.q(dir))
+  end)
+  local function link(name, to)
+    assert(os.execute(string.format("ln -s %s %s", H.q(to or target), H.q(dir .. "/" .. name))))
+    return dir .. "/" .. name
+  end
+  local function untouched()
+    assert.equal("precious\n", H.read(target))
+  end
+
+  it("--log and --record through a symbolic link: refused at start, status 2", function()
+    local r = H.run({ "--log", link("x.log"), "-e", "print(1)" })
+    assert.equal(2, r.code)
+    assert.matches("ptyscript: %-%-log: .*/x%.log: refusing to write through a symbolic link\n", r.stderr)
+    r = H.run({ "--record", link("x.cast"), "-e", "print(1)" })
+    assert.equal(2, r.code)
+    assert.matches("ptyscript: %-%-record: .*/x%.cast: refusing to write through a symbolic link\n", r.stderr)
+    untouched()
+    -- a link to nothing yet: nothing is created through it
+    r = H.run({ "--log", link("y.log", dir .. "/created"), "-e", "print(1)" })
+    assert.equal(2, r.code)
+    assert.is_nil(H.read(dir .. "/created"))
+  end)
+
+  it("--record's picture and later recordings through a symbolic link: refused", function()
+    link("s.svg")
+    link("s.2.cast")
+    local r = H.run({ "--record", dir .. "/s.cast", "-e", [[
+      local p = pty.sh("echo one")
+      p:expect(pty.EOF)
+      p:close()
+      local ok, err = pcall(pty.sh, "echo two")
+      print(err)
+    ]] })
+    assert.equal(1, r.code, r.stderr)
+    assert.matches("%-%-record: .*/s%.2%.cast: refusing to write through a symbolic link", r.stdout)
+    assert.matches("ptyscript: %-%-record: .*/s%.svg: refusing to write through a symbolic link\n", r.stderr)
+    assert.matches('"o", "one\\r\\n"', H.read(dir .. "/s.cast"))
+    untouched()
+  end)
+
+  it("p:log, p:record and s:snapshot through a symbolic link: refused", function()
+    local p = pty.spawn{ "cat", screen = true }
+    for _, case in ipairs{
+      { function(path) p:log(path) end, "log" },
+      { function(path) p:record(path) end, "record" },
+      { function(path) p:screen():snapshot(path) end, "snapshot" },
+    } do
+      local path = link(case[2] .. ".svg")
+      local ok, err = pcall(case[1], path)
+      assert.is_false(ok)
+      assert.matches(case[2] .. ": .*/" .. case[2] .. "%.svg: refusing to write through a symbolic link", err)
+    end
+    p:close()
+    untouched()
+  end)
+
+  it("are created 0600 whatever the umask; an existing file keeps its mode", function()
+    H.write(dir .. "/old.log", "")
+    os.execute("chmod 644 " .. H.q(dir .. "/old.log"))
+    local r = H.run({ "--log", dir .. "/new.log", "--record", dir .. "/new.cast", "-e", string.format([[
+      local p = pty.spawn{"sh", "-c", "echo hi", screen = true}
+      p:log(%q)
+      p:log(%q)
+      p:expect(pty.EOF)
+      p:screen():snapshot(%q)
+      p:record(%q)
+      p:close()
+    ]], dir .. "/p.log", dir .. "/old.log", dir .. "/snap.html", dir .. "/p.cast") }, nil, "umask 000; ")
+    assert.equal(0, r.code, r.stderr)
+    local modes = H.sh("cd " .. H.q(dir) .. " && stat -c '%n %a' new.log new.cast new.svg p.log snap.html p.cast old.log").stdout
+    assert.equal("new.log 600\nnew.cast 600\nnew.svg 600\np.log 600\nsnap.html 600\np.cast 600\nold.log 644\n", modes)
+  end)
+end)

@@ -137,6 +137,8 @@ luaopen_ptyscript_core(lua_State *L)
 	lcore_open_tty(L);
 	lcore_open_cast(L);
 	lcore_open_screen(L);
+	lcore_open_redact(L);
+	lcore_open_out(L);
 	lcore_open_arm(L);
 	lcore_open_await(L);
 	lua_pop(L, 1);				/* the loop */

@@ -898,6 +898,24 @@ proc_eofchar(lua_State *L)
 }
 
 /*
+ * proc:echo() -> echo, canonical: whether the child's terminal echoes
+ * what it reads (ECHO) and reads it by lines (ICANON), from its modes
+ * read on the master; nothing without a terminal  [-0, +2|0, -]
+ */
+static int
+proc_echo(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+	int on, canon;
+
+	if (!p->tty || p->fd == -1 || (on = pty_echo(p->fd, &canon)) == -1)
+		return 0;
+	lua_pushboolean(L, on);
+	lua_pushboolean(L, canon);
+	return 2;
+}
+
+/*
  * proc:close_write() -> true | nil, msg, errno  [-0, +1|3, m]
  * Close the pipe to the child (its stdin, or a "w" descriptor) once the
  * queued bytes are written: the child reads EOF.
@@ -996,6 +1014,7 @@ static const luaL_Reg proc_meth[] = {
 	{ "setwinsize", proc_setwinsize },
 	{ "getwinsize", proc_getwinsize },
 	{ "eofchar", proc_eofchar },
+	{ "echo", proc_echo },
 	{ "pause", proc_lpause },
 	{ "close_write", proc_close_write_l },
 	{ "show", proc_show },

@@ -46,6 +46,8 @@ void lcore_open_arm(lua_State *L);
 void lcore_open_tty(lua_State *L);
 void lcore_open_cast(lua_State *L);
 void lcore_open_screen(lua_State *L);
+void lcore_open_redact(lua_State *L);
+void lcore_open_out(lua_State *L);
 
 lua_Integer lcore_take_fired(lua_State *L, struct loop *lp, int out);
 void lcore_timer_start(void *timer, double s);

@@ -42,6 +42,7 @@ struct loop {
 	/* kill every child at once, from a signal handler (SIGALRM's) */
 	void (*kill_all_now)(struct loop *);
 	struct termios tty_saved;	/* the user's terminal before raw mode */
+	int show_errno;		/* why copying output (show) failed, or 0 */
 	int tty_fd;		/* where to restore it, or -1 */
 };
 

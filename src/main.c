@@ -41,6 +41,7 @@ usage(FILE *f)
 	    "  --trace            print each expect/send decision to stderr\n"
 	    "  --log FILE         append every session's output to FILE\n"
 	    "  --record FILE.cast asciicast v2 recording of every session\n"
+	    "  --record-input     also record what is typed during interact\n"
 	    "  --version          print the version and exit\n"
 	    "  --help             print this help and exit\n"
 	    "See README.md and API.md for the Lua API.\n",
@@ -151,6 +152,7 @@ struct cmd {
 	const char *log;	/* --log FILE, or NULL */
 	const char *record;	/* --record FILE.cast, or NULL */
 	int show, trace;
+	int record_input;	/* --record-input */
 	int first_arg;		/* argv index of the script's first arg */
 	int script_idx;		/* argv index of script or code */
 };
@@ -167,6 +169,15 @@ create_arg(lua_State *L, int argc, char **argv, int script_idx)
 		lua_rawseti(L, -2, i - script_idx);
 	}
 	lua_setglobal(L, "arg");
+}
+
+/* The checks of parse that span options; -1 to go on, else a status. */
+static int
+parse_done(const struct cmd *c)
+{
+	if (c->record_input && c->record == NULL)
+		return bad_usage("--record-input needs --record FILE.cast", "");
+	return -1;
 }
 
 /* Parse options; returns -1 to go on, else an exit status. */
@@ -214,27 +225,29 @@ parse(struct cmd *c, int argc, char **argv)
 			c->record = a[8] == '=' ? a + 9 : argv[++i];
 			if (c->record == NULL || *c->record == '\0')
 				return bad_usage("--record needs a file name", "");
+		} else if (strcmp(a, "--record-input") == 0) {
+			c->record_input = 1;
 		} else if (strcmp(a, "-e") == 0) {
 			if (i + 1 >= argc)
 				return bad_usage("-e needs Lua code", "");
 			c->code = argv[++i];
 			c->script_idx = i;
 			c->first_arg = i + 1;
-			return -1;
+			return parse_done(c);
 		} else if (strcmp(a, "--") == 0) {
 			if (i + 1 >= argc)
 				return bad_usage("no script given", "");
 			c->script = argv[++i];
 			c->script_idx = i;
 			c->first_arg = i + 1;
-			return -1;
+			return parse_done(c);
 		} else if (a[0] == '-' && a[1] != '\0') {
 			return bad_usage("unknown option ", a);
 		} else {
 			c->script = a;
 			c->script_idx = i;
 			c->first_arg = i + 1;
-			return -1;
+			return parse_done(c);
 		}
 	}
 	return bad_usage("no script given", "");
@@ -302,6 +315,8 @@ pmain(lua_State *L)
 		lua_pushstring(L, c->record);
 		lua_setfield(L, -2, "record");
 	}
+	lua_pushboolean(L, c->record_input);
+	lua_setfield(L, -2, "record_input");
 	for (i = c->first_arg; i < argc; i++)
 		lua_pushstring(L, argv[i]);
 	lua_call(L, 2 + argc - c->first_arg, 1);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "out.h"
 #include "proc.h"
 
 #define READ_BUDGET	(1024 * 1024)	/* per callback, to stay fair */
@@ -41,29 +42,39 @@ window_slack(size_t maxbuf)
 }
 
 /*
- * Keep n new bytes: copy to stdout (a stderr stream: stderr) with --show,
- * append, bound to maxbuf.
+ * Copy n bytes to stdout (a stderr stream: stderr) for show: all of them,
+ * also to a non-blocking descriptor.  The first failure is said once on
+ * stderr and ends every copy (core.show_failed tells the Lua side).
+ */
+static void
+proc_show_bytes(struct proc *p, const char *s, size_t n)
+{
+	char msg[160];
+	int len;
+
+	if (p->lp != NULL && p->lp->show_errno != 0)
+		return;
+	fflush(stdout);	/* keep order with the script's own print */
+	if (out_write(p->showfd, s, n) == 0 || p->lp == NULL)
+		return;
+	p->lp->show_errno = errno;
+	len = snprintf(msg, sizeof msg, "ptyscript: show: standard %s: write "
+	    "failed: %s\n", p->showfd == STDERR_FILENO ? "error" : "output",
+	    strerror(errno));
+	if (len > 0)
+		(void)out_write(STDERR_FILENO, msg, strlen(msg));
+}
+
+/*
+ * Keep n new bytes: copy them with show, append, bound to maxbuf.
  */
 static void
 proc_take(struct proc *p, const char *s, size_t n)
 {
 	size_t len, drop;
-	ssize_t w;
-	const char *q = s;
-	size_t left = n;
 
-	if (p->show) {
-		fflush(stdout);	/* keep order with the script's own print */
-		while (left > 0) {
-			w = write(p->showfd, q, left);
-			if (w == -1 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;	/* --show is best effort */
-			q += w;
-			left -= (size_t)w;
-		}
-	}
+	if (p->show)
+		proc_show_bytes(p, s, n);
 	p->received += n;
 	if (p->sink.feed != NULL)
 		p->sink.feed(p->sink.ctx, s, n);
@@ -112,35 +123,14 @@ proc_fail_writes(struct proc *p)
 /*
  * write(2) that never raises SIGPIPE: a child that closed its end of a
  * pipe must give EPIPE, not end the script (or kill the library's host).
- * The signal is blocked around the write and one the write raised is
- * taken back before unblocking.  A terminal never raises it: the master
- * takes the plain path.
+ * A terminal never raises it: the master takes the plain path.
  */
 static ssize_t
 proc_write(struct proc *p, const char *s, size_t n)
 {
-	static const struct timespec zero = { 0, 0 };
-	sigset_t pipe_set, old, pending;
-	ssize_t w;
-	int saved, was_pending;
-
 	if (p->tty)
 		return write(p->wfd, s, n);
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	sigemptyset(&pending);
-	(void)sigpending(&pending);
-	was_pending = sigismember(&pending, SIGPIPE);
-	(void)sigprocmask(SIG_BLOCK, &pipe_set, &old);
-	w = write(p->wfd, s, n);
-	saved = errno;
-	if (w == -1 && saved == EPIPE && !was_pending)
-		while (sigtimedwait(&pipe_set, NULL, &zero) == -1 &&
-		    errno == EINTR)
-			;
-	(void)sigprocmask(SIG_SETMASK, &old, NULL);
-	errno = saved;
-	return w;
+	return out_write_nosig(p->wfd, s, n);
 }
 
 /* Close the write side (a pipe; the master is closed by hangup only). */

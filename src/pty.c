@@ -101,3 +101,20 @@ pty_eof_char(int fd)
 		return -1;
 	return tio.c_cc[VEOF];
 }
+
+/*
+ * Whether the terminal echoes what is typed (ECHO): 1 or 0, -1 with
+ * errno; and in *canonical whether it reads whole lines (ICANON).  On
+ * the master, the slave's modes: a password prompt has echo off and
+ * lines on (getpass(3), sudo, ssh).
+ */
+int
+pty_echo(int fd, int *canonical)
+{
+	struct termios tio;
+
+	if (tcgetattr(fd, &tio) == -1)
+		return -1;
+	*canonical = (tio.c_lflag & ICANON) != 0;
+	return (tio.c_lflag & ECHO) != 0;
+}

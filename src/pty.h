@@ -17,5 +17,6 @@ void pty_close_pair(struct pty_pair *pp);
 int pty_setwinsize(int fd, int rows, int cols);
 int pty_getwinsize(int fd, int *rows, int *cols);
 int pty_eof_char(int fd);
+int pty_echo(int fd, int *canonical);
 
 #endif

@@ -54,7 +54,13 @@ local function make(name, fmt, finder)
       ok = present(s)
     end
     -- What the message shows: the text asked for and the screen, framed.
-    local label = type(what) == "string" and string.format(fmt, what) or tostring(what)
+    -- (the process's secrets as ***, in both)
+    local label
+    if type(what) == "string" then
+      label = string.format(fmt, p and expect.redact(p, what) or what)
+    else
+      label = p and what.source and expect.shown(p, what) or tostring(what)
+    end
     local redact = p and function(l) return expect.redact(p, l) end or nil
     arguments[1] = (p and p:_describe_state() or "the screen")
     arguments[2] = label

@@ -8,6 +8,7 @@
 -- a tie goes to the earlier pattern in the list.
 local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
+local output = require "ptyscript.output"
 
 local M = {}
 local DATA = core.DATA
@@ -130,43 +131,40 @@ function M.escape(s)
   end))
 end
 
--- s with every secret sent to p (send's {secret = true}) replaced by ***,
+-- s with every secret of p (send's {secret = true}) replaced by ***,
 -- for messages and traces; also a piece of one cut at either end of s
--- (3 bytes or more), as when a match consumed the secret's first part.
+-- (3 bytes or more), as when a match consumed the secret's first part
+-- (core.secrets, src/redact.c: echoed forms too).  Redact raw bytes,
+-- before escaping them: an escaped secret is no longer recognised.
 function M.redact(p, s)
   local secrets = p._secrets
   if not secrets then return s end
-  for i = 1, #secrets do
-    local secret, out, at = secrets[i], {}, 1
-    while true do
-      local a, b = s:find(secret, at, true)
-      if not a then break end
-      out[#out + 1] = s:sub(at, a - 1)
-      out[#out + 1] = "***"
-      at = b + 1
-    end
-    if #out > 0 then s = table.concat(out) .. s:sub(at) end
-    for n = math.min(#secret - 1, #s), 3, -1 do
-      if s:sub(1, n) == secret:sub(-n) then s = "***" .. s:sub(n + 1) break end
-    end
-    for n = math.min(#secret - 1, #s), 3, -1 do
-      if s:sub(-n) == secret:sub(1, n) then s = s:sub(1, -n - 1) .. "***" break end
-    end
-  end
-  return s
+  return secrets:redact(s)
 end
+
+-- tostring(pat) for p's messages and traces: with the pattern's text
+-- redacted (sendline's wait_echo waits for the echo of a secret).
+local function shown(p, pat)
+  local secrets = p._secrets
+  local src = pat.source
+  if not secrets or not src then return tostring(pat) end
+  local red = secrets:redact(src)
+  if red == src then return tostring(pat) end
+  return tostring(setmetatable({ kind = pat.kind, source = red, flags = pat.flags }, Pattern))
+end
+M.shown = shown
 
 local function last_output(s)
   if #s > 200 then return "..." .. M.escape(s:sub(-200)) end
   return M.escape(s)
 end
 
--- The patterns for messages and trace lines: the first SHOWN, then how
--- many more (the error object's `patterns` keeps them all).
+-- The patterns for messages and trace lines, redacted: the first SHOWN,
+-- then how many more (the error object's `patterns` keeps them all).
 local SHOWN = 5
-local function describe(list)
+local function describe(p, list)
   local t = {}
-  for i = 1, math.min(#list, SHOWN) do t[i] = tostring(list[i]) end
+  for i = 1, math.min(#list, SHOWN) do t[i] = shown(p, list[i]) end
   local s = table.concat(t, " or ")
   if #list > SHOWN then s = string.format("%s and %d more", s, #list - SHOWN) end
   return s
@@ -205,10 +203,10 @@ end
 -- and about what the reader sees.  One "\n  hint: ..." line per pattern
 -- it explains, among those the message names.
 local HINT_BYTES = 200
-local function hints(list, shown)
+local function hints(p, list, text)
   local out = {}
-  local crlf_out = shown:find("\r\n", 1, true)
-  local lower = shown:lower()
+  local crlf_out = text:find("\r\n", 1, true)
+  local lower = text:lower()
   for i = 1, math.min(#list, SHOWN) do   -- (the patterns the message names)
     local pat = list[i]
     local src, h = pat.source, nil
@@ -217,27 +215,27 @@ local function hints(list, shown)
         and (src:gsub("\n", "\r\n"))
       if pat.kind == "re" then
         local flags = pat.flags or ""
-        local function matches(text, f)
-          local ok, re = pcall(compile, text, f)
-          return ok and re:test(shown)
+        local function matches(source, f)
+          local ok, re = pcall(compile, source, f)
+          return ok and re:test(text)
         end
-        if not flags:find("x", 1, true) and shown:find(src, 1, true) then
+        if not flags:find("x", 1, true) and text:find(src, 1, true) then
           h = string.format('%s is a regular expression, and the output has "%s" as text: '
-            .. 'use expect_exact or pty.exact for text', tostring(pat), show_pattern(src))
+            .. 'use expect_exact or pty.exact for text', shown(p, pat), show_pattern(M.redact(p, src)))
         elseif crlf and matches(crlf, flags) then
           h = 'a terminal ends each line with "\\r\\n": write "\\r\\n" (or "\\r?\\n") where the pattern has "\\n"'
         elseif not flags:find("i", 1, true)
             and matches("(?<![[:alnum:]])(?:" .. src .. ")", flags .. "i") then
-          h = string.format('%s matches if case is ignored (add flag "i" with pty.re)', tostring(pat))
+          h = string.format('%s matches if case is ignored (add flag "i" with pty.re)', shown(p, pat))
         end
       elseif pat.kind == "exact" then
-        if crlf and shown:find(crlf, 1, true) then
+        if crlf and text:find(crlf, 1, true) then
           h = 'a terminal ends each line with "\\r\\n": write "\\r\\n" where the text has "\\n"'
         else
           local at = lower:find(src:lower(), 1, true)
-          if at and not (at > 1 and shown:sub(at - 1, at - 1):find("%w")) then
+          if at and not (at > 1 and text:sub(at - 1, at - 1):find("%w")) then
             h = string.format('%s is in the output with other case (a regex with flag "i" ignores case)',
-              tostring(pat))
+              shown(p, pat))
           end
         end
       end
@@ -249,13 +247,13 @@ end
 
 -- Raise the error object for an unlisted timeout or EOF.
 local function fail(kind, p, list, timeout, before)
-  local head = M.failure_head(kind, p, M.redact(p, describe(list)), timeout)
+  local head = M.failure_head(kind, p, describe(p, list), timeout)
   local e = setmetatable({
     kind = kind, process = p, patterns = list, timeout = timeout, before = before,
   }, Err)
   e.message = M.where() .. head .. "\n  last output: \"" .. last_output(M.redact(p, before)) .. "\""
-    .. (before ~= "" and hints(list, M.redact(p, before:sub(-HINT_BYTES))) or "")
-  if M.trace then io.stderr:write("[ptyscript] ", head, "\n") end
+    .. (before ~= "" and hints(p, list, M.redact(p, before:sub(-HINT_BYTES))) or "")
+  if M.trace then output.stderr("[ptyscript] " .. head .. "\n") end
   error(e, 0)
 end
 
@@ -280,14 +278,14 @@ local function deadline_of(timeout)
 end
 
 local function trace(fmt, ...)
-  if M.trace then io.stderr:write("[ptyscript] ", string.format(fmt, ...), "\n") end
+  if M.trace then output.stderr("[ptyscript] " .. string.format(fmt, ...) .. "\n") end
 end
 M.trace_msg = trace
 
 -- PCRE2 gave up (its match limit, say): say where, what and on whom.
 local function match_failed(p, pat, msg, what)
   M.raise(string.format("%s: matching %s against the output of %s failed: %s", what,
-    tostring(pat), p:_describe_state(), msg))
+    shown(p, pat), p:_describe_state(), msg))
 end
 
 -- Search c from offset from for the regex re or the literal lit,
@@ -333,7 +331,7 @@ local function expect_one(p, re, lit, pat, timeout, what)
     if s == nil then match_failed(p, pat or M.exact(lit), e, what) end
     if s then   -- matched, with m.before and m.index set, and consumed
       if M.trace then
-        trace("%s: %s matched \"%s\"", p.name, tostring(pat or M.exact(lit)),
+        trace("%s: %s matched \"%s\"", p.name, shown(p, pat or M.exact(lit)),
           M.escape(M.redact(p, m[0])))
       end
       return m
@@ -405,8 +403,8 @@ function M.expect(p, arg, timeout, what)
     if bi then
       bm.before = c:take(be, be - bs)
       bm.index = bi
-      if M.trace then trace("%s: %s matched \"%s\" (pattern %d, %s)", p.name, tostring(list[bi]),
-        M.escape(M.redact(p, bm[0])), bi, describe(list)) end
+      if M.trace then trace("%s: %s matched \"%s\" (pattern %d, %s)", p.name, shown(p, list[bi]),
+        M.escape(M.redact(p, bm[0])), bi, describe(p, list)) end
       return bm
     end
     if eof == nil then eof = select(3, c:state()) end   -- only EOF/TIMEOUT listed

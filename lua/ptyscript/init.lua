@@ -13,6 +13,7 @@ local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
 local expect = require "ptyscript.expect"
 local proc = require "ptyscript.proc"
+local output = require "ptyscript.output"
 
 local M = {
   _VERSION = "ptyscript 0.1.0",
@@ -38,6 +39,8 @@ M.Process = proc.Process
 M.repl = require("ptyscript.repl").repl
 M.getpass = require("ptyscript.user").getpass
 M.screen = require("ptyscript.screen").new
+-- Transcript and recording writes that failed: one message per file.
+M.transcript_errors = output.errors
 
 -- The running task's most recent process, for the global shorthands.
 function M.current()
@@ -68,22 +71,45 @@ function M.install_globals(env)
   end
 end
 
+-- The end of the script: --record's pictures, then every transcript and
+-- recording writes what it kept back and closes; then the --log file.
+local function finish_outputs()
+  require("ptyscript.screen").finish()
+  proc.finish_outputs()
+  if M.log_sink then M.log_sink.close() end
+  if M.record_file then M.record_file:close() end   -- (no session was recorded)
+end
+
+-- Whether a transcript, recording or show write failed (said on stderr
+-- when it did): the command's status is then 1, not 0.
+local function outputs_failed()
+  return #output.errors > 0 or core.show_failed() ~= nil
+end
+
 -- The command: run chunk as task 1 with the script's arguments.
 -- Returns the exit status; cleans up every child before it returns.
 function M._main(chunk, opts, ...)
   M.in_command = true
   if opts.timeout then M.timeout = opts.timeout end
   M.show = opts.show or false
+  -- The files of --log and --record: checked (and opened) before the
+  -- script runs, so a bad path is bad usage, not a failure in a spawn.
   if opts.log then
-    local f, err = io.open(opts.log, "ab")
+    local f, err = core.open_file(opts.log, "a")
     if not f then
-      io.stderr:write("ptyscript: --log: ", err, "\n")
+      output.stderr("ptyscript: --log: " .. err .. "\n")
       return 2
     end
-    f:setvbuf("no")
-    M.log = f
+    M.log_sink = output.file_sink(f, "--log " .. opts.log, true)
   end
-  if opts.record then M.record = opts.record end
+  if opts.record then
+    local f, err = core.open_file(opts.record, "w")
+    if not f then
+      output.stderr("ptyscript: --record: " .. err .. "\n")
+      return 2
+    end
+    M.record, M.record_file, M.record_input = opts.record, f, opts.record_input or false
+  end
   expect.trace = opts.trace or false
   sched.full_traceback = opts.trace or false
   M.install_globals(_G)
@@ -92,11 +118,12 @@ function M._main(chunk, opts, ...)
   local real_exit = os.exit
   os.exit = function(code, close)
     io.stdout:flush()
-    require("ptyscript.screen").finish()   -- --record's pictures
+    finish_outputs()
     core.shutdown(1)
     -- a signal caught but not yet acted on still ends us, as it would have
     local sig = core.signalled()
     if sig then core.reraise(sig) end
+    if (code == nil or code == true or code == 0) and outputs_failed() then code = 1 end
     return real_exit(code, close)
   end
   local caught
@@ -109,14 +136,15 @@ function M._main(chunk, opts, ...)
   local status = 0
   if not ok and not caught then
     io.stdout:flush()
-    io.stderr:write("ptyscript: ", failure.traceback or tostring(failure.err), "\n")
+    output.stderr("ptyscript: " .. (failure.traceback or tostring(failure.err)) .. "\n")
     status = 1
   end
   io.stdout:flush()
-  require("ptyscript.screen").finish()   -- --record's pictures
+  finish_outputs()
   core.shutdown(1)
   caught = caught or core.signalled()   -- (one that came with the last event)
   if caught then core.reraise(caught) end
+  if status == 0 and outputs_failed() then status = 1 end
   return status
 end
 

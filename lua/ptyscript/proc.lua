@@ -8,6 +8,7 @@
 local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
 local expect = require "ptyscript.expect"
+local output = require "ptyscript.output"
 
 local M = {}
 local raise = expect.raise
@@ -51,19 +52,24 @@ local send_failure, drain, expect_exact
 local expect_literal = expect.expect_literal
 
 -- The loop reports every exit, and every chunk read while data callbacks
--- are registered: the exit fields are set as soon as the child is
--- reaped, whether or not anybody waits, and p:on callbacks run (each as
--- a task of its own, so it may wait; an error in one ends the script as
--- an error in any task nobody waits for does).
+-- or outputs (transcripts, recordings) are registered: the exit fields
+-- are set as soon as the child is reaped, whether or not anybody waits,
+-- the outputs are written, and p:on callbacks run (each as a task of its
+-- own, so it may wait; an error in one ends the script as an error in
+-- any task nobody waits for does).
 local owner = setmetatable({}, { __mode = "k" })   -- C object -> Process
 local err_stream = setmetatable({}, { __mode = "k" })   -- C object of a p.stderr -> true
-sched.on_event = function(c, bits)
+local function on_event(c, bits)
   local p = owner[c]
   if not p then return end
   if bits & core.TAP ~= 0 then
     local data = c:tapped()
     if data ~= "" then
       local fd = err_stream[c] and 2 or 1
+      local outs = p._outputs
+      if outs then
+        for i = 1, #outs do outs[i].data(data, fd) end
+      end
       for _, fn in ipairs(p._on_data or {}) do sched.spawn_task(fn, p, data, fd) end
     end
   end
@@ -74,6 +80,20 @@ sched.on_event = function(c, bits)
       for _, fn in ipairs(p._on_exit) do sched.spawn_task(fn, p, results(kind, n)) end
     end
   end
+end
+sched.on_event = on_event
+
+-- Hand p's outputs and data callbacks the output read but not yet
+-- passed on (before the outputs end).
+local function deliver(p)
+  on_event(p._c, core.TAP)
+  if p.stderr then on_event(p.stderr._c, core.TAP) end
+end
+
+-- The end of the script: every transcript and recording writes what it
+-- kept back, and closes.
+function M.finish_outputs()
+  output.finish_all(deliver)
 end
 
 function Process:__tostring()
@@ -337,10 +357,22 @@ local function start(argv, opts, what)
     pid = c:pid(), name = opts.name or argv[1], timeout = opts.timeout,
   }, Process)
   owner[c] = p
-  if fds or pipes then M.attach_streams(p, err, fds) end
-  if opts.screen then M._screen.attach(p) end
-  if M.config.log then p:log(M.config.log) end
-  if M.config.record then p:record(M.config.record, { _auto = true }) end
+  local ok, failure = pcall(function()
+    if fds or pipes then M.attach_streams(p, err, fds) end
+    if opts.screen then M._screen.attach(p) end
+    local log = M.config.log_sink
+    if log then output.transcript(p, log.write) end
+    if M.config.record then
+      p:record(M.config.record, { _auto = true, input = M.config.record_input })
+    end
+  end)
+  if not ok then
+    -- the child has started: hang up, kill and reap it before raising
+    p._closed = true
+    output.finish(p)
+    c:close()
+    error(failure, 0)
+  end
   sched.current_state().proc = p
   expect.trace_msg("spawn %s: pid %d", table.concat(argv, " "), p.pid)
   return p
@@ -410,7 +442,34 @@ function drain(p, c, q, fd)
   end
 end
 
+-- Send data to p: queue it, trace it, show it to p's outputs.  secret:
+-- shown as *** (registered by the caller); typed: keys the user typed
+-- during interact, "on" while the child echoes, "off" while it does not
+-- (a password: no output ever sees it).
+local function send(p, data, secret, typed)
+  local c = p._c
+  local q, err = c:send(data)
+  if not q then raise(send_failure(p, nil, err)) end
+  if expect.trace then
+    expect.trace_msg("send to %s: \"%s\"", p.name,
+      secret and "***" or expect.escape(expect.redact(p, data)))
+  end
+  local outs = p._outputs
+  if outs and typed ~= "off" then
+    local shown = data
+    if secret then shown = data:gsub("[^\r\n]+", "***") end
+    for i = 1, #outs do
+      local fn = outs[i].sent
+      if fn then fn(shown, typed ~= nil) end
+    end
+  end
+  if q > HIGH_WATER then drain(p, c, q) end
+  return #data
+end
+
 -- p:send(data [, {secret = true, delay = s, human = true}]) -> bytes
+-- secret: data is kept out of every output of p (traces, messages,
+-- transcripts, recordings, pictures), also where the child echoes it.
 -- delay: type one character at a time, s seconds apart (Expect's send -s);
 -- human: with irregular, human-like pauses (send -h).
 local SEND_OPTS = { secret = "boolean", human = "boolean", delay = "delay" }
@@ -420,33 +479,15 @@ function Process:send(data, opts)
     if type(data) ~= "number" then raise("send: expected a string, got " .. type(data)) end
     data = tostring(data)
   end
+  local secret
   if opts ~= nil then
     if type(opts) ~= "table" then raise("send: options must be a table such as {secret = true}") end
     check_options(opts, SEND_OPTS, "send")
     if opts.delay ~= nil or opts.human then return self:_type(data, opts) end
-    if opts.secret then
-      -- Remember it (without a line ending) to redact it from messages.
-      local secret = data:gsub("[\r\n]+$", "")
-      if secret ~= "" then
-        self._secrets = self._secrets or {}
-        table.insert(self._secrets, secret)
-      end
-    end
+    secret = opts.secret
+    if secret then output.add_secret(self, data) end
   end
-  local c = self._c
-  local q, err = c:send(data)
-  if not q then raise(send_failure(self, nil, err)) end
-  if expect.trace then
-    expect.trace_msg("send to %s: \"%s\"", self.name,
-      (opts and opts.secret) and "***" or expect.escape(data))
-  end
-  if self._log_sent then
-    local shown = data
-    if opts and opts.secret then shown = data:gsub("[^\r\n]+", "***") end
-    for _, fn in ipairs(self._log_sent) do fn(shown) end
-  end
-  if q > HIGH_WATER then drain(self, c, q) end
-  return #data
+  return send(self, data, secret)
 end
 
 -- Type data one character (UTF-8 sequence) at a time, for send's delay
@@ -456,10 +497,9 @@ function Process:_type(data, opts)
   if delay ~= nil and (type(delay) ~= "number" or delay ~= delay or delay < 0 or delay > 3600) then
     raise("send: delay must be a number of seconds from 0 to 3600, got " .. tostring(delay))
   end
-  local plain = {}
-  for k, v in pairs(opts) do
-    if k ~= "delay" and k ~= "human" then plain[k] = v end
-  end
+  -- the whole secret, once: never its characters one by one
+  local secret = opts.secret
+  if secret then output.add_secret(self, data) end
   local n = 0
   for ch in data:gmatch("[%z\1-\127\192-\255][\128-\191]*") do
     if n > 0 then
@@ -472,7 +512,8 @@ function Process:_type(data, opts)
       end
       if pause > 0 then sched.sleep(pause) end
     end
-    self:send(ch, plain)
+    check_open(self, "send")
+    send(self, ch, secret)
     n = n + #ch
   end
   return n
@@ -641,7 +682,9 @@ function Process:terminate(force)
 end
 
 -- p:close([{grace = 1}]): hang up; KILL the group if it has not exited
--- after grace seconds; reap.  Returns what wait returns.  Idempotent.
+-- after grace seconds; reap; end the transcripts and recordings (closing
+-- the files p:log and p:record opened).  Returns what wait returns.
+-- Idempotent.
 function Process:close(opts)
   check_self(self, "close")
   local grace = 1
@@ -661,6 +704,10 @@ function Process:close(opts)
     c:hangup()
     if refresh(self) == nil and grace > 0 then self:wait(grace) end
     c:reap()
+  end
+  if self._outputs then
+    deliver(self)
+    output.finish(self)
   end
   return results(refresh(self))
 end
@@ -718,44 +765,46 @@ function Process:resume()
 end
 
 -- p:log(target [, {sent = true}]): a transcript of everything the child
--- prints from now on - to a file name (appended), an open file, or a
+-- prints from now on - to a file name (appended; created 0600, never
+-- through a symbolic link; closed by close), an open file, or a
 -- function(data, kind) with kind "o" (output) or "i" (what was sent, with
--- {sent = true}).  Secrets sent with {secret = true} are written as ***,
--- also where the child echoes them.
+-- {sent = true}, and what the user typed during interact while the child
+-- echoed).  Secrets are written as ***, also where the child echoes them,
+-- one key at a time or not.
 function Process:log(target, opts)
   check_self(self, "log")
   check_path(target, "log")
   if opts ~= nil and type(opts) ~= "table" then raise("log: options must be a table such as {sent = true}") end
   if opts ~= nil then check_options(opts, { sent = "boolean" }, "log") end
-  local write
+  local sent = opts and opts.sent
   if type(target) == "string" then
-    local f, err = io.open(target, "ab")
+    local f, err = core.open_file(target, "a")
     if not f then raise("log: " .. err) end
-    f:setvbuf("no")
-    write = function(data) f:write(data) end
+    local sink = output.file_sink(f, "log " .. target, true)
+    output.transcript(self, sink.write, sent, sent, sink.close)
   elseif io.type(target) == "file" then
-    write = function(data) target:write(data) end
+    local sink = output.file_sink(target, "log " .. tostring(target), false)
+    output.transcript(self, sink.write, sent, sent)
   elseif type(target) == "function" then
-    write = target
+    output.transcript(self, output.ordered(target), sent, sent)
   else
     raise("log: expected a file name, an open file or a function, got " .. type(target))
-  end
-  self:on("data", function(p, data) write(expect.redact(p, data), "o") end)
-  if opts and opts.sent then
-    self._log_sent = self._log_sent or {}
-    table.insert(self._log_sent, function(data) write(data, "i") end)
   end
   return self
 end
 
 -- Recordings made by --record: the first session gets the file name as
--- given, the others name.N.cast beside it.
+-- given (opened when the command started), the others name.N.cast
+-- beside it.
 local recorded = 0
 
--- p:record(file.cast): an asciicast v2 recording (asciinema's format) of
--- the session from now on: a header with the size, time and command,
--- then [seconds, "o", output] and [seconds, "i", input] events.  Bytes
--- that are not UTF-8 become U+FFFD, secrets are ***.
+-- p:record(file.cast [, {input = true}]): an asciicast v2 recording
+-- (asciinema's format) of the session from now on: a header with the
+-- size, time and command, then [seconds, "o", output] and [seconds, "i",
+-- input] events - what the script sent, and with input = true what the
+-- user typed during interact (never while the child's echo is off).
+-- Bytes that are not UTF-8 become U+FFFD, secrets are ***.  The file is
+-- created 0600, never through a symbolic link, and closed by close.
 function Process:record(path, opts)
   check_self(self, "record")
   if type(path) ~= "string" then raise("record: expected a file name, got " .. type(path)) end
@@ -764,36 +813,47 @@ function Process:record(path, opts)
     if type(opts) ~= "table" then raise("record: options must be a table such as {input = true}") end
     check_options(opts, { input = "boolean", _auto = "boolean" }, "record")
   end
-  if opts and opts._auto then
+  local input = opts and opts.input
+  local auto = opts and opts._auto
+  local f, err
+  if auto then
     recorded = recorded + 1
     if recorded > 1 then
       local base = path:gsub("%.cast$", "")
       path = string.format("%s.%d.cast", base, recorded)
+    elseif M.config.record_file then
+      f, M.config.record_file = M.config.record_file, nil
     end
   end
-  local f, err = io.open(path, "wb")
-  if not f then raise("record: " .. err) end
-  f:setvbuf("no")
+  if not f then
+    f, err = core.open_file(path, "w")
+    if not f then raise((auto and "--record: " or "record: ") .. err) end
+  end
+  local sink = output.file_sink(f, (auto and "--record " or "record ") .. path, true)
   local esc = core.json_escape
   local function str(s) return '"' .. (esc(s, true)) .. '"' end
   local cmd = {}
   for i, a in ipairs(self._argv or { self.name }) do cmd[i] = a end
-  f:write(string.format('{"version": 2, "width": %d, "height": %d, "timestamp": %d, '
+  sink.write(string.format('{"version": 2, "width": %d, "height": %d, "timestamp": %d, '
     .. '"command": %s, "title": %s, "env": {"TERM": %s}}\n',
     self._cols, self._rows, os.time(), str(table.concat(cmd, " ")), str(self.name),
     str(os.getenv("TERM") or "xterm")))
   local t0 = sched.now()
   local carry = { o = "", i = "" }
-  local function event(kind, data)
+  local function event(data, kind, final)
     local text
-    text, carry[kind] = esc(carry[kind] .. data, false)
+    text, carry[kind] = esc(carry[kind] .. data, final)
     if text ~= "" then
-      f:write(string.format('[%.6f, "%s", "%s"]\n', sched.now() - t0, kind, text))
+      sink.write(string.format('[%.6f, "%s", "%s"]\n', sched.now() - t0, kind, text))
     end
   end
-  self:on("data", function(p, data) event("o", expect.redact(p, data)) end)
-  self._log_sent = self._log_sent or {}
-  table.insert(self._log_sent, function(data) event("i", data) end)
+  output.transcript(self, event, true, input, function()
+    -- a UTF-8 sequence cut by the end: U+FFFD
+    for _, kind in ipairs{ "o", "i" } do
+      if carry[kind] ~= "" then event("", kind, true) end
+    end
+    sink.close()
+  end)
   return self
 end
 
@@ -823,7 +883,7 @@ function Process:interact(opts)
       raise("interact: " .. k .. " must be a function")
     end
   end
-  local input, output = opts.input, opts.output
+  local in_filter, out_filter = opts.input, opts.output
   local c = self._c
   local tty = core.isatty(0)
   local function copy_size()
@@ -841,6 +901,41 @@ function Process:interact(opts)
   local stdin = core.reader(0)
   local done = {}       -- woken when either direction ends
   local why
+  -- all of it, also to a non-blocking standard output
+  local function to_stdout(data)
+    io.stdout:flush()
+    local ok, err = core.write(1, data)
+    if not ok then raise("interact: writing to standard output failed: " .. err) end
+  end
+  -- What the user types at a password prompt - the child's terminal
+  -- reads lines with echo off, as getpass(3), sudo and ssh have it - is
+  -- never written to a transcript or recording, and each line of it
+  -- becomes a secret of the process when Enter ends it.  (A program in
+  -- raw mode, readline say, turns echo off too, but echoes for itself.)
+  local hidden = ""
+  local function type_keys(data)
+    local echo, lines = c:echo()
+    if echo ~= false or not lines then   -- (nil: pipes, where nothing is hidden)
+      hidden = ""
+      return send(self, data, false, "on")
+    end
+    local at = 1
+    while true do
+      local s, e = data:find("[\r\n]", at)
+      hidden = hidden .. data:sub(at, (s or 0) - 1)
+      if not s then break end
+      -- the line as the terminal's line editing leaves it
+      local line = hidden:gsub("^.*\21", "")
+      repeat
+        local n
+        line, n = line:gsub("[%z\1-\127\192-\255][\128-\191]*[\8\127]", "", 1)
+      until n == 0
+      line = line:gsub("[\8\127]", "")
+      if line ~= "" then output.add_secret(self, line) end
+      hidden, at = "", e + 1
+    end
+    return send(self, data, true, "off")
+  end
   local function finish(reason)
     why = why or reason
     sched.dispatch(done, 1)
@@ -854,11 +949,8 @@ function Process:interact(opts)
       local _, len, eof = c:state()
       if len > 0 then
         local data = c:take(math.maxinteger)
-        if output then data = output(data) end
-        if data and data ~= "" then
-          io.stdout:write(data)
-          io.stdout:flush()
-        end
+        if out_filter then data = out_filter(data) end
+        if data and data ~= "" then to_stdout(data) end
       elseif eof then
         return finish("eof")
       else
@@ -886,8 +978,11 @@ function Process:interact(opts)
       else
         local stop = escape and data:find(escape, 1, true)
         if stop then data = data:sub(1, stop - 1) end
-        if input then data = input(data) end
-        if data and data ~= "" then self:send(data) end
+        if in_filter then data = in_filter(data) end
+        if data and data ~= "" then
+          check_open(self, "interact")
+          type_keys(data)
+        end
         if stop then return finish("escape") end
       end
     end
@@ -909,11 +1004,8 @@ function Process:interact(opts)
   local ok, err = pcall(function()
     local pending = c:take(math.maxinteger)   -- what arrived before: show it first
     if pending ~= "" then
-      if output then pending = output(pending) end
-      if pending then
-        io.stdout:write(pending)
-        io.stdout:flush()
-      end
+      if out_filter then pending = out_filter(pending) end
+      if pending and pending ~= "" then to_stdout(pending) end
     end
     -- raw mode passes every key to the child's terminal; with pipes there
     -- is none: the user's terminal stays as it is (echo, lines, ^D)
@@ -1027,7 +1119,8 @@ function Stream:send(data)
   local q, err = c:send(data)
   if not q then raise(send_failure(self._proc, self._fd, err)) end
   if expect.trace then
-    expect.trace_msg("send to %s fd %d: \"%s\"", self._proc.name, self._fd, expect.escape(data))
+    expect.trace_msg("send to %s fd %d: \"%s\"", self._proc.name, self._fd,
+      expect.escape(expect.redact(self._proc, data)))
   end
   if q > HIGH_WATER then drain(self._proc, c, q, self._fd) end
   return #data

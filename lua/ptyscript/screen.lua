@@ -11,6 +11,7 @@
 local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
 local expect = require "ptyscript.expect"
+local output = require "ptyscript.output"
 
 local M = {}
 local Screen = core.Screen   -- the C methods table: extended here
@@ -324,7 +325,8 @@ function Screen:html(redact)
 end
 
 -- s:snapshot(path [, format]) -> path: the screen as a picture, SVG or
--- HTML (from the format, else the file's extension).
+-- HTML (from the format, else the file's extension); the file is created
+-- 0600 and never written through a symbolic link.
 function Screen:snapshot(path, format, redact)
   check_screen(self, "snapshot")
   if type(path) ~= "string" then raise("snapshot: expected a file name, got " .. type(path)) end
@@ -336,10 +338,12 @@ function Screen:snapshot(path, format, redact)
     raise(string.format("snapshot: unknown format %s (use a .svg or .html file name)", tostring(format)))
   end
   local data = format == "svg" and self:svg(redact) or self:html(redact)
-  local f, err = io.open(path, "wb")
+  local f, err = core.open_file(path, "w")
   if not f then raise("snapshot: " .. err) end
-  f:write(data)
+  local ok
+  ok, err = core.write(f, data)
   f:close()
+  if not ok then raise(string.format("snapshot: %s: write failed: %s", path, err)) end
   return path
 end
 
@@ -413,15 +417,16 @@ local function screen_of(p)
 end
 M.attach = screen_of
 
-local function describe(what)
+local function describe(p, what)
   if type(what) == "function" then return "a condition (function)" end
-  return tostring(what)   -- a Pattern, or a string already shown as one
+  if type(what) == "string" then return expect.redact(p, what) end   -- shown as given
+  return expect.shown(p, what)
 end
 
 -- Raise the framed-screen error object for a timeout or EOF.
 local function fail(kind, p, s, what, timeout, head)
   local Err = expect.Error
-  local msg = expect.failure_head(kind, p, head or describe(what), timeout, "on the screen of")
+  local msg = expect.failure_head(kind, p, head or describe(p, what), timeout, "on the screen of")
   local text = s:text()
   local e = setmetatable({
     kind = kind, process = p, patterns = { what }, timeout = timeout,
@@ -494,7 +499,7 @@ function M.expect_screen(p, what, timeout, fname)
   fname = fname or "expect_screen"
   local test, pat = condition(what, fname)
   if type(what) == "string" then
-    what = tostring(pat):gsub("m$", "")   -- shown as given: /text/
+    what = expect.shown(p, pat):gsub("m$", "")   -- shown as given: /text/
   elseif pat then
     what = pat
   end
@@ -502,7 +507,7 @@ function M.expect_screen(p, what, timeout, fname)
   local s = screen_of(p)
   local r, kind = M.await(p, s, test, timeout)
   if not r then fail(kind, p, s, what, timeout) end
-  expect.trace_msg("%s: %s on the screen", p.name, describe(what))
+  expect.trace_msg("%s: %s on the screen", p.name, describe(p, what))
   return table.unpack(r, 1, r.n)
 end
 
@@ -544,8 +549,12 @@ local function picture(s)
   if not pic then return end
   pictures[s] = nil
   local p = pic.process
-  local ok, err = pcall(s.snapshot, s, pic.path, nil, function(t) return expect.redact(p, t) end)
-  if not ok then io.stderr:write("ptyscript: --record: ", tostring(err), "\n") end
+  local data = s:svg(function(t) return expect.redact(p, t) end)
+  local f, err = core.open_file(pic.path, "w")
+  if not f then return output.report("--record: " .. err) end
+  local sink = output.file_sink(f, "--record " .. pic.path, true)
+  sink.write(data)
+  sink.close()
 end
 
 -- The end of the script (the command calls it before hanging up).

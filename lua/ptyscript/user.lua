@@ -3,6 +3,7 @@
 local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
 local expect = require "ptyscript.expect"
+local output = require "ptyscript.output"
 
 local M = {}
 
@@ -10,7 +11,9 @@ local M = {}
 -- input), without its newline and not echoed; nil, "eof" when input ends
 -- first (^D).  The prompt goes to standard error.  The wait goes through
 -- the loop, so other tasks run meanwhile and ^C ends the script as a
--- signal does; the terminal's modes are restored on every way out.
+-- signal does; the terminal's modes are restored on every way out.  The
+-- answer is no process's secret (the script decides what it is for), but
+-- from now on ptyscript holds a secret: it cannot be dumped or traced.
 function M.getpass(prompt)
   if prompt == nil then prompt = "Password: " end
   if type(prompt) ~= "string" then
@@ -20,12 +23,12 @@ function M.getpass(prompt)
     expect.raise("getpass: standard input is not a terminal (nobody to ask; "
       .. "take the secret from the environment or a file instead)")
   end
+  core.protect_secrets()
   -- echo off before the prompt: nothing typed once it shows is echoed
   local ok, err = core.tty_raw(0, "noecho")
   if not ok then expect.raise("getpass: " .. err) end
   io.stdout:flush()
-  io.stderr:write(prompt)
-  io.stderr:flush()
+  output.stderr(prompt)
   local stdin = core.reader(0)
   local parts, eof = {}, false
   local done, failure = pcall(function()
@@ -49,7 +52,7 @@ function M.getpass(prompt)
   end)
   core.tty_restore()
   stdin:close()
-  io.stderr:write("\n")
+  output.stderr("\n")
   if not done then error(failure, 0) end
   if eof and #parts == 0 then return nil, "eof" end
   return (table.concat(parts):gsub("\r$", ""))
