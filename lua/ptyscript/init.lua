@@ -76,8 +76,8 @@ end
 local function finish_outputs()
   require("ptyscript.screen").finish()
   proc.finish_outputs()
-  if M.log_sink then M.log_sink.close() end
-  if M.record_file then M.record_file:close() end   -- (no session was recorded)
+  if M._log_sink then M._log_sink.close() end
+  if M._record_file then M._record_file:close() end   -- (no session was recorded)
 end
 
 -- Whether a transcript, recording or show write failed (said on stderr
@@ -100,7 +100,7 @@ function M._main(chunk, opts, ...)
       output.stderr("ptyscript: --log: " .. err .. "\n")
       return 2
     end
-    M.log_sink = output.file_sink(f, "--log " .. opts.log, true)
+    M._log_sink = output.file_sink(f, "--log " .. opts.log, true)
   end
   if opts.record then
     local f, err = core.open_file(opts.record, "w")
@@ -108,7 +108,7 @@ function M._main(chunk, opts, ...)
       output.stderr("ptyscript: --record: " .. err .. "\n")
       return 2
     end
-    M.record, M.record_file, M.record_input = opts.record, f, opts.record_input or false
+    M.record, M._record_file, M._record_input = opts.record, f, opts.record_input or false
   end
   expect.trace = opts.trace or false
   sched.full_traceback = opts.trace or false

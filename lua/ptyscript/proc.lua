@@ -360,10 +360,10 @@ local function start(argv, opts, what)
   local ok, failure = pcall(function()
     if fds or pipes then M.attach_streams(p, err, fds) end
     if opts.screen then M._screen.attach(p) end
-    local log = M.config.log_sink
+    local log = M.config._log_sink
     if log then output.transcript(p, log.write) end
     if M.config.record then
-      p:record(M.config.record, { _auto = true, input = M.config.record_input })
+      p:record(M.config.record, { _auto = true, input = M.config._record_input })
     end
   end)
   if not ok then
@@ -821,8 +821,8 @@ function Process:record(path, opts)
     if recorded > 1 then
       local base = path:gsub("%.cast$", "")
       path = string.format("%s.%d.cast", base, recorded)
-    elseif M.config.record_file then
-      f, M.config.record_file = M.config.record_file, nil
+    elseif M.config._record_file then
+      f, M.config._record_file = M.config._record_file, nil
     end
   end
   if not f then
