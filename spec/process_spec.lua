@@ -401,7 +401,8 @@ describe("alive, kill, terminate", function()
     assert.equal("KILL", p.signal)
     assert.is_nil(p.exitcode)
     assert.same({ nil, "signal", 9 }, status(p))
-    assert.is_true(gone(p.pid), "reaped")
+    assert.same({ nil, "signal", 9 }, { p:close() })
+    assert.is_true(gone(p.pid), "reaped by close")
   end)
 end)
 
@@ -449,6 +450,94 @@ describe("close", function()
     assert.equal("boom", err)   -- the scope's error, not one from closing
     assert.is_false(keep:alive())
     assert.is_true(gone(pid), "reaped")
+  end)
+end)
+
+describe("an exited child's pid", function()
+  -- The state letter of a process (R, S, Z...), or nil when it is gone.
+  local function state(pid)
+    local f = io.open("/proc/" .. pid .. "/stat")
+    if not f then return nil end
+    local s = f:read("a") or ""
+    f:close()
+    return s:match("^%d+ %b() (%S)")
+  end
+
+  local function running(pid)
+    local st = state(pid)
+    return st ~= nil and st ~= "Z"
+  end
+
+  it("stays held by its zombie until close: the status is known at once, the reap waits", function()
+    local p = pty.sh("echo bye; exit 3")
+    local told
+    p:on("exit", function(_, ...) told = { ... } end)
+    assert.same({ nil, "exit", 3 }, { p:wait(5) })
+    assert.equal(3, p.exitcode)
+    assert.is_false(p:alive())
+    assert.is_true(H.eventually(function() return told ~= nil end, 5))
+    assert.same({ nil, "exit", 3 }, told)
+    -- not reaped yet: nobody else can be given this pid (or group id)
+    assert.equal("Z", state(p.pid))
+    assert.is_false(p:kill("TERM"))   -- and nothing is signalled
+    assert.same({ nil, "exit", 3 }, { p:close() })
+    assert.is_true(gone(p.pid), "reaped by close")
+    assert.same({ nil, "exit", 3 }, { p:wait() })
+  end)
+
+  -- root: writes /proc/sys/kernel/ns_last_pid
+  local it_root = H.sh("id -u").stdout == "0\n" and it or pending
+  it_root("is not given to a stranger before close, which signals the child's group", function()
+    local p = pty.spawn("true")
+    assert.is_true((p:wait(5)))
+    -- Ask the kernel to give the child's pid to the next process, a
+    -- stranger that leads a group of its own (setsid): the group id close
+    -- signals.  Another process of the machine may take the pid first:
+    -- try a few times.
+    local stranger, handle
+    for i = 1, 20 do
+      local f = assert(io.open("/proc/sys/kernel/ns_last_pid", "w"))
+      f:write(tostring(p.pid - 1))
+      f:close()
+      handle = io.popen("echo $$; exec setsid sleep 30")
+      stranger = tonumber(handle:read("l"))
+      if stranger == p.pid or i == 20 then break end
+      os.execute("kill -9 " .. stranger)
+      handle:close()
+    end
+    local closed = false
+    finally(function()
+      if not closed then
+        os.execute("kill -9 " .. stranger .. " 2>/dev/null")
+        handle:close()
+      end
+    end)
+    assert.is_true(H.eventually(function()   -- it has its own group now
+      local st = H.read("/proc/" .. stranger .. "/stat") or ""
+      local pgrp = st:match("^%d+ %b() %S+ %d+ (%d+)")
+      return tonumber(pgrp) == stranger and st:find("(sleep)", 1, true)
+    end, 5))
+    p:close()
+    -- TERM it now: it dies of the lowest signal pending, so of TERM
+    -- unless close signalled it (HUP, or KILL)
+    os.execute("kill -TERM " .. stranger)
+    closed = true
+    assert.same({ nil, "signal", 15 }, { handle:close() },
+      "close signalled the stranger given pid " .. stranger)
+    assert.are_not.equal(p.pid, stranger, "the child's pid was given away before close")
+  end)
+
+  it("close kills a background job the child left in its group, after the grace", function()
+    local p = pty.sh([=[sh -c 'trap "" HUP; echo "bg=$$ ready"; exec sleep 300' & wait]=])
+    local bg = tonumber(p:expect("bg=(\\d+) ready", 5)[1])
+    finally(function() os.execute("kill -9 " .. bg .. " 2>/dev/null") end)
+    local t0 = pty.now()
+    assert.same({ nil, "signal", 1 }, { p:close{ grace = 0.3 } })
+    local dt = pty.now() - t0
+    assert.is_true(dt >= 0.25 and dt < 2, "close took " .. dt)
+    assert.is_true(H.eventually(function() return not running(bg) end, 2),
+      "the background job survived close")
+    assert.is_true(gone(p.pid), "reaped by close")
   end)
 end)
 

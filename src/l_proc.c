@@ -152,6 +152,7 @@ new_handle(lua_State *L)
 	p->pid = -1;
 	p->fd = p->wfd = p->pidfd = -1;
 	p->exited = 1;		/* inert until proc_start */
+	p->reaped = 1;
 	luaL_setmetatable(L, PROC_MT);
 	return p;
 }
@@ -790,21 +791,31 @@ proc_status(lua_State *L)
 	return 2;
 }
 
-/* proc:kill(signo, group) -> true | nil, msg, errno  [-0, +1|3, m] */
+/*
+ * proc:kill(signo, group) -> true | false (it has exited) | nil, msg, errno
+ * [-0, +1|3, m]
+ */
 static int
 proc_kill(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 	int sig = (int)luaL_checkinteger(L, 2);
-	int group = lua_toboolean(L, 3);
+	int rc = proc_signal(p, sig, lua_toboolean(L, 3));
 
-	if (p->exited || p->pid <= 0) {
-		lua_pushboolean(L, 0);
-		return 1;
-	}
-	if ((group ? proc_signal_group(p, sig) : kill(p->pid, sig)) == -1)
+	if (rc == -1)
 		return fail(L, "kill", errno);
-	lua_pushboolean(L, 1);
+	lua_pushboolean(L, rc);
+	return 1;
+}
+
+/*
+ * proc:group_alive() -> whether anything of the child's process group
+ * runs (the child, or what it left behind)  [-0, +1, -]
+ */
+static int
+proc_lgroup_alive(lua_State *L)
+{
+	lua_pushboolean(L, proc_group_alive(check_proc(L)));
 	return 1;
 }
 
@@ -816,7 +827,7 @@ proc_lhangup(lua_State *L)
 	return 0;
 }
 
-/* proc:reap(): SIGKILL the group and reap, blocking.  [-0, +0, -] */
+/* proc:reap(): SIGKILL what is left of the group, reap, blocking. [-0,+0,-] */
 static int
 proc_lreap(lua_State *L)
 {
@@ -968,6 +979,7 @@ static const luaL_Reg proc_meth[] = {
 	{ "state", proc_state },
 	{ "status", proc_status },
 	{ "kill", proc_kill },
+	{ "group_alive", proc_lgroup_alive },
 	{ "hangup", proc_lhangup },
 	{ "reap", proc_lreap },
 	{ "setwinsize", proc_setwinsize },

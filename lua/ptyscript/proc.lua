@@ -572,8 +572,9 @@ function Process:terminate(force)
   return false
 end
 
--- p:close([{grace = 1}]): hang up; KILL the group if it has not exited
--- after grace seconds; reap.  Returns what wait returns.  Idempotent.
+-- p:close([{grace = 1}]): hang up; KILL what is left of the group (the
+-- child, or jobs it left in the background) after grace seconds; reap.
+-- Returns what wait returns.  Idempotent.
 function Process:close(opts)
   check_self(self, "close")
   local grace = 1
@@ -589,8 +590,14 @@ function Process:close(opts)
   local c = self._c
   if not self._closed then
     self._closed = true
+    local deadline = sched.now() + grace
     c:hangup()
     if refresh(self) == nil and grace > 0 then self:wait(grace) end
+    -- what the child left in its group (background jobs) gets the rest
+    -- of the grace too; its zombie keeps the group's id ours till the reap
+    while c:group_alive() and sched.now() < deadline do
+      sched.sleep(math.min(0.01, math.max(deadline - sched.now(), 0)))
+    end
     c:reap()
   end
   return results(refresh(self))
