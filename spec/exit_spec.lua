@@ -81,10 +81,11 @@ local function run(ending)
 end
 
 -- Start the command in a pty of our own, wait for "ready", signal it.
+-- (No core file: SIGQUIT's default action would write one.)
 local function run_signalled(ending, sig)
   local path = H.script(script(ending))
   local t0 = pty.now()
-  local p = pty.spawn{ H.bin, path, name = "ptyscript" }
+  local p = pty.spawn{ "sh", "-c", 'ulimit -c 0; exec "$0" "$1"', H.bin, path, name = "ptyscript" }
   local kids = words(p:expect("children ([0-9 ]+)\r\n")[1])
   local gkids = words(p:expect("grandchildren ([0-9 ]+)\r\n")[1])
   p:expect("ready\r\n")
@@ -156,6 +157,29 @@ describe("when the command ends", function()
     assert.same({ nil, "signal", 2 }, res)
     assert_all_gone(kids, gkids)
     assert.is_true(took < 5, "took " .. took .. " s")
+  end)
+
+  it("by SIGQUIT, it cleans up and dies of SIGQUIT", function()
+    local res, kids, gkids, took = run_signalled("pty.sleep(60)\n", "QUIT")
+    finally(function() cleanup(kids); cleanup(gkids) end)
+    assert.same({ nil, "signal", 3 }, res)
+    assert_all_gone(kids, gkids)
+    assert.is_true(took < 5, "took " .. took .. " s")
+  end)
+
+  it("not by a signal that was ignored when it started (nohup, & without job control)", function()
+    local path = H.script([[
+print("ready")
+io.stdout:flush()
+print("got " .. tostring(io.read("l")))
+]])
+    finally(function() os.remove(path) end)
+    local p = pty.spawn{ "sh", "-c", [[trap '' HUP INT QUIT PIPE; exec "$0" "$1"]], H.bin, path }
+    p:expect("ready\r\n")
+    for _, sig in ipairs{ "HUP", "INT", "QUIT", "PIPE" } do assert.is_true(p:kill(sig)) end
+    p:sendline("on")
+    p:expect("got on\r\n")
+    assert.same({ true, "exit", 0 }, { p:wait(5) })
   end)
 
   it("by SIGTERM while the script computes and never waits, it still dies of it", function()

@@ -347,6 +347,37 @@ describe("wait", function()
   end)
 end)
 
+describe("started with SIGCHLD ignored", function()
+  -- (some CI runners and daemons start programs so: the kernel would then
+  -- reap every child at once, and no exit status could be known)
+  local IGNORE = [[python3 -c 'import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execvp(sys.argv[1], sys.argv[1:])' ]]
+  local SRC = [[
+local p = pty.sh("exit 3")
+print(p:wait(5))
+print(os.execute("exit 4"))
+p:close()
+]]
+
+  it("the command still knows every exit status", function()
+    local path = H.script(SRC)
+    local r = H.sh(IGNORE .. H.q(H.bin) .. " " .. H.q(path))
+    os.remove(path)
+    assert.equal("", r.stderr)
+    assert.equal("nil\texit\t3\nnil\texit\t4\n", r.stdout)
+  end)
+
+  it("so does plain Lua once the module is loaded", function()
+    local path = H.script(string.format("package.cpath = %q .. '/?.so;' .. package.cpath\n"
+      .. "local pty = require 'ptyscript'\n", H.root) .. SRC)
+    local r = H.sh(IGNORE .. "lua5.4 " .. H.q(path))
+    os.remove(path)
+    assert.equal("", r.stderr)
+    assert.equal("nil\texit\t3\nnil\texit\t4\n", r.stdout)
+  end)
+end)
+
 describe("alive, kill, terminate", function()
   it("alive tells whether the child runs", function()
     local p = pty.spawn("cat")

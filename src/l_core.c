@@ -114,6 +114,7 @@ luaopen_ptyscript_core(lua_State *L)
 {
 	struct loop *lp;
 
+	loop_default_sigchld();		/* or no exit status is ever known */
 	lua_newtable(L);			/* objs */
 	lua_newtable(L);
 	lua_pushliteral(L, "v");

@@ -38,7 +38,7 @@ struct loop {
 	struct proc *procs;	/* every live process, for shutdown */
 	ev_async wake;		/* a caught signal breaks the loop */
 	int catching;
-	volatile int signalled;	/* the INT/TERM/HUP caught, or 0 */
+	volatile int signalled;	/* the INT/TERM/HUP/QUIT caught, or 0 */
 	/* kill every child at once, from a signal handler (SIGALRM's) */
 	void (*kill_all_now)(struct loop *);
 	struct termios tty_saved;	/* the user's terminal before raw mode */
@@ -51,6 +51,7 @@ void loop_fire(struct loop *lp, struct loop_obj *o, unsigned bits);
 void loop_forget(struct loop *lp, struct loop_obj *o);
 void loop_unwait(struct loop *lp, struct loop_obj *o);
 int loop_catch_signals(struct loop *lp);
+void loop_default_sigchld(void);
 void loop_signal_taken(struct loop *lp);
 void loop_tty_restore(struct loop *lp);
 
