@@ -262,4 +262,23 @@ print("exited", p.exitcode)
     assert.equal("exited\t0\n", r.stdout)
     assert.is_true(took < 3, "took " .. took .. " s")
   end)
+
+  it("in plain Lua by os.exit(code), children are hung up, killed and reaped", function()
+    -- no state is closed, no finalizer runs: the module's exit handler does it
+    for _, ending in ipairs{ "os.exit(5)\n", "os.exit(5, true)\n" } do
+      local path = H.script(string.format("package.cpath = %q .. '/?.so;' .. package.cpath\n"
+        .. "local pty = require 'ptyscript'\n", H.root) .. script(ending))
+      local t0 = pty.now()
+      local r = H.sh("lua5.4 " .. H.q(path))
+      local took = pty.now() - t0
+      os.remove(path)
+      local children = words(r.stdout:match("children ([0-9 ]+)\n"))
+      local grandchildren = words(r.stdout:match("grandchildren ([0-9 ]+)\n"))
+      finally(function() cleanup(children); cleanup(grandchildren) end)
+      assert.equal(5, r.code, r.stderr)
+      assert.equal("", r.stderr)
+      assert_all_gone(children, grandchildren)
+      assert.is_true(took < 4, ending .. " took " .. took .. " s")
+    end
+  end)
 end)

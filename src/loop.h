@@ -11,6 +11,7 @@
 
 #include <ev.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <termios.h>
 
 #define LOOP_SCRATCH	(64 * 1024)	/* one read(2) at most */
@@ -43,6 +44,8 @@ struct loop {
 	void (*kill_all_now)(struct loop *);
 	struct termios tty_saved;	/* the user's terminal before raw mode */
 	int tty_fd;		/* where to restore it, or -1 */
+	struct loop *next_live;	/* the list of live loops (l_core.c) */
+	pid_t owner;		/* the process whose children these are */
 };
 
 int loop_init(struct loop *lp);
