@@ -54,6 +54,31 @@ opt_int(lua_State *L, int idx, const char *k, lua_Integer def)
 	return v;
 }
 
+/* The largest uid or gid: uid_t's top value, -1, means "no change". */
+#define ID_MAX	((lua_Integer)(uid_t)-1 - 1)
+_Static_assert(sizeof(uid_t) == sizeof(gid_t), "uid_t and gid_t differ");
+_Static_assert(sizeof(uid_t) < sizeof(lua_Integer), "uid_t as wide as lua_Integer");
+
+/*
+ * A uid or gid at idx: an integer from 0 to ID_MAX; anything else raises
+ * naming `what` ("spawn: uid"), never a silent cast.  [-0, +0, v]
+ */
+static lua_Integer
+check_id(lua_State *L, int idx, const char *what)
+{
+	lua_Integer v;
+
+	if (!lua_isinteger(L, idx))
+		luaL_error(L, "%s must be an integer, got %s", what,
+		    lua_type(L, idx) == LUA_TNUMBER ? lua_tostring(L, idx) :
+		    luaL_typename(L, idx));
+	v = lua_tointeger(L, idx);
+	if (v < 0 || v > ID_MAX)
+		luaL_error(L, "%s %I is out of range (0 to %I)", what, v,
+		    ID_MAX);
+	return v;
+}
+
 /* Array of the strings in table idx, NULL-terminated, GC-owned. */
 static char **
 string_array(lua_State *L, int idx)
@@ -333,8 +358,10 @@ l_spawn(lua_State *L)
 		lua_Integer n, k;
 
 		set_ids = 1;
-		uid = (uid_t)luaL_optinteger(L, -2, (lua_Integer)getuid());
-		gid = (gid_t)luaL_optinteger(L, -1, (lua_Integer)getgid());
+		uid = lua_isnil(L, -2) ? getuid() :
+		    (uid_t)check_id(L, -2, "spawn: uid");
+		gid = lua_isnil(L, -1) ? getgid() :
+		    (gid_t)check_id(L, -1, "spawn: gid");
 		lua_getfield(L, 3, "groups");
 		n = lua_istable(L, -1) ? luaL_len(L, -1) : 0;
 		if (n > 1024)
@@ -342,7 +369,7 @@ l_spawn(lua_State *L)
 		groups = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *groups, 0);
 		for (k = 1; k <= n; k++) {
 			lua_rawgeti(L, -2, k);
-			groups[k - 1] = (gid_t)lua_tointeger(L, -1);
+			groups[k - 1] = (gid_t)check_id(L, -1, "spawn: groups: gid");
 			lua_pop(L, 1);
 		}
 		ngroups = (int)n;
@@ -468,7 +495,7 @@ l_getpw(lua_State *L)
 
 	errno = 0;
 	if (lua_type(L, 1) == LUA_TNUMBER)
-		pw = getpwuid((uid_t)luaL_checkinteger(L, 1));
+		pw = getpwuid((uid_t)check_id(L, 1, "getpw: uid"));
 	else
 		pw = getpwnam(luaL_checkstring(L, 1));
 	if (pw == NULL) {
@@ -498,7 +525,7 @@ l_getgr(lua_State *L)
 
 	errno = 0;
 	if (lua_type(L, 1) == LUA_TNUMBER)
-		gr = getgrgid((gid_t)luaL_checkinteger(L, 1));
+		gr = getgrgid((gid_t)check_id(L, 1, "getgr: gid"));
 	else
 		gr = getgrnam(luaL_checkstring(L, 1));
 	if (gr == NULL) {
@@ -515,7 +542,7 @@ static int
 l_grouplist(lua_State *L)
 {
 	const char *user = luaL_checkstring(L, 1);
-	gid_t gid = (gid_t)luaL_checkinteger(L, 2), list[256];
+	gid_t gid = (gid_t)check_id(L, 2, "grouplist: gid"), list[256];
 	int n = 256, i;
 
 	if (getgrouplist(user, gid, list, &n) == -1)
