@@ -107,4 +107,14 @@ for f in (lambda: os.setuid(0), lambda: os.seteuid(0), lambda: os.setgid(0), lam
       env = { HOME = "/tmp", LOGNAME = "x" } }
     assert.equal("[/tmp||x]\r\n", p:expect(pty.EOF, 5).before)
   end)
+
+  it_root("gives the child its terminal: it opens it by name, owner and tty group", function()
+    local p = pty.spawn{ "sh", "-c",
+      "t=$(tty); echo opened > \"$t\" && stat -c '%U %G %a' \"$t\"", uid = "nobody" }
+    local out = p:expect(pty.EOF, 5).before
+    local tty = H.sh("getent group tty").stdout ~= ""
+    assert.equal("opened\r\nnobody " .. (tty and "tty 620" or "nogroup 600") .. "\r\n", out)
+    assert.same({ true, "exit", 0 }, { p:wait(5) })
+    p:close()
+  end)
 end)

@@ -411,6 +411,15 @@ l_spawn(lua_State *L)
 			lua_pushinteger(L, ENOSPC);
 			return 3;
 		}
+		/* EPERM: not root, and then the privilege drop itself
+		 * fails and says so (setgroups) */
+		if (set_ids && pty_setowner(pp.slave, uid, gid) == -1 &&
+		    errno != EPERM) {
+			err = errno;
+			pty_close_pair(&pp);
+			return fail(L, "giving the terminal to the uid (fchown)",
+			    err);
+		}
 		for (i = 0; i < 3; i++) {
 			pl.fds[i].from = pp.slave;
 			pl.fds[i].to = i;
