@@ -389,7 +389,9 @@ local function screen_of(p)
   end
   local rows, cols = p._c:getwinsize()
   s = core.screen(rows or p._rows or 24, cols or p._cols or 80)
-  local ok, err = core.screen_attach(p._c, s)
+  local ok, err = core.screen_attach(p._c, s, expect.trace and string.format(
+    "[ptyscript] screen of %s: the program does not read the answers to its terminal "
+    .. "queries (64 KiB queued): dropping further answers", p.name) or nil)
   if not ok then raise(string.format("screen: %s: %s", p:_describe_state(), err)) end
   p._screen = s
   return s
