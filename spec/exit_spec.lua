@@ -82,10 +82,12 @@ end
 
 -- Start the command in a pty of our own, wait for "ready", signal it.
 -- (No core file: SIGQUIT's default action would write one.)
-local function run_signalled(ending, sig)
+-- wrap: a program that execs its arguments (the same pid), or nil.
+local function run_signalled(ending, sig, wrap)
   local path = H.script(script(ending))
   local t0 = pty.now()
-  local p = pty.spawn{ "sh", "-c", 'ulimit -c 0; exec "$0" "$1"', H.bin, path, name = "ptyscript" }
+  local p = pty.spawn{ "sh", "-c", 'ulimit -c 0; exec ' .. (wrap or "") .. ' "$0" "$1"', H.bin, path,
+    name = "ptyscript" }
   local kids = words(p:expect("children ([0-9 ]+)\r\n")[1])
   local gkids = words(p:expect("grandchildren ([0-9 ]+)\r\n")[1])
   p:expect("ready\r\n")
@@ -198,6 +200,20 @@ print("got " .. tostring(io.read("l")))
     assert.is_true(H.eventually(function() return not running(gkids[1]) end, 3),
       "grandchild " .. gkids[1] .. " still running")
     assert.is_true(took > 1.5 and took < 6, "took " .. took .. " s")
+  end)
+
+  it("by SIGTERM while the script computes, also when started with SIGALRM blocked", function()
+    local wrap = [[python3 -c 'import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+os.execv(sys.argv[1], sys.argv[1:])']]
+    local res, kids, gkids, took = run_signalled("local x = 0\nwhile true do x = x + 1 end\n",
+      "TERM", wrap)
+    finally(function() cleanup(kids); cleanup(gkids) end)
+    assert.same({ nil, "signal", 15 }, res)
+    for _, pid in ipairs(kids) do
+      assert.is_true(H.eventually(function() return not running(pid) end, 3),
+        "child " .. pid .. " still running")
+    end
   end)
 
   it("a background grandchild that ignores SIGHUP is killed with the group", function()

@@ -220,6 +220,7 @@ loop_catch_signals(struct loop *lp)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
 	struct sigaction sa, old;
+	sigset_t set;
 	size_t i;
 
 	ev_async_init(&lp->wake, wake_cb);
@@ -240,7 +241,11 @@ loop_catch_signals(struct loop *lp)
 	sa.sa_handler = alarm_handler;
 	if (sigaction(SIGALRM, &sa, NULL) == -1)
 		return -1;
-	return 0;
+	/* the alarm is ours: a mask inherited with it blocked would keep
+	 * a computing script alive after the signal */
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	return sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 /*
