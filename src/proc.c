@@ -446,6 +446,7 @@ proc_exited(struct proc *p, const siginfo_t *si)
 	}
 }
 
+/* Let go of the pidfd, once the child is reaped (by us or not). */
 static void
 close_pidfd(struct proc *p)
 {
@@ -585,53 +586,61 @@ pid_cmp(const void *a, const void *b)
  * How many of the n process groups pgid[] (sorted) have a live member:
  * a process that is not a zombie.  From /proc/N/stat (state and pgrp
  * follow the command name in parentheses); 0 when /proc cannot be read.
- * kill(-pgid, 0) cannot tell: the unreaped leader is a member.
+ * kill(-pgid, 0) cannot tell: the unreaped leader is a member.  close
+ * asks this for every child: the buffers are on the stack, so that a
+ * close costs no heap (getdents64, not opendir, for that).
  */
 static size_t
 groups_alive(const pid_t *pgid, size_t n)
 {
-	DIR *d;
-	struct dirent *e;
-	char path[64], buf[256], *q, state;
-	unsigned char *live;
+	_Alignas(struct dirent64) char dents[8192];
+	char path[32], buf[256], *q, state;
+	unsigned char few[64], *live = few;
+	struct dirent64 *e;
 	const pid_t *hit;
 	size_t count = 0;
-	ssize_t len;
+	ssize_t got, off, len;
 	long pg;
 	pid_t key;
-	int fd;
+	int dfd, fd;
 
-	if (n == 0 || (d = opendir("/proc")) == NULL)
+	if (n == 0)
 		return 0;
-	if ((live = calloc(n, 1)) == NULL) {
-		closedir(d);
+	if (n > sizeof few && (live = calloc(n, 1)) == NULL)
 		return 0;
-	}
-	while ((e = readdir(d)) != NULL && count < n) {
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof path, "/proc/%.16s/stat", e->d_name);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-			continue;
-		len = read(fd, buf, sizeof buf - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = '\0';
-		if ((q = strrchr(buf, ')')) == NULL ||
-		    sscanf(q + 1, " %c %*d %ld", &state, &pg) != 2)
-			continue;
-		if (state == 'Z' || state == 'X')
-			continue;
-		key = (pid_t)pg;
-		hit = bsearch(&key, pgid, n, sizeof *pgid, pid_cmp);
-		if (hit != NULL && !live[hit - pgid]) {
-			live[hit - pgid] = 1;
-			count++;
+	if (n <= sizeof few)
+		memset(few, 0, n);
+	if ((dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		goto out;
+	while (count < n && (got = getdents64(dfd, dents, sizeof dents)) > 0) {
+		for (off = 0; off < got && count < n; off += e->d_reclen) {
+			e = (struct dirent64 *)(void *)(dents + off);
+			if (e->d_name[0] < '1' || e->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof path, "%.16s/stat", e->d_name);
+			if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC)) == -1)
+				continue;
+			len = read(fd, buf, sizeof buf - 1);
+			close(fd);
+			if (len <= 0)
+				continue;
+			buf[len] = '\0';
+			if ((q = strrchr(buf, ')')) == NULL ||
+			    sscanf(q + 1, " %c %*d %ld", &state, &pg) != 2 ||
+			    state == 'Z' || state == 'X')
+				continue;
+			key = (pid_t)pg;
+			hit = bsearch(&key, pgid, n, sizeof *pgid, pid_cmp);
+			if (hit != NULL && !live[hit - pgid]) {
+				live[hit - pgid] = 1;
+				count++;
+			}
 		}
 	}
-	closedir(d);
-	free(live);
+	close(dfd);
+out:
+	if (live != few)
+		free(live);
 	return count;
 }
 
