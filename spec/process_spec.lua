@@ -518,44 +518,78 @@ describe("an exited child's pid", function()
 
   -- root: writes /proc/sys/kernel/ns_last_pid
   local it_root = H.sh("id -u").stdout == "0\n" and it or pending
-  it_root("is not given to a stranger before close, which signals the child's group", function()
-    local p = pty.spawn("true")
-    assert.is_true((p:wait(5)))
-    -- Ask the kernel to give the child's pid to the next process, a
-    -- stranger that leads a group of its own (setsid): the group id close
-    -- signals.  Another process of the machine may take the pid first:
-    -- try a few times.
+
+  -- Ask the kernel to give `pid` to the next process, a stranger that
+  -- leads a group of its own (setsid): the group id close signals.
+  -- Another process of the machine may take the pid first: try a few
+  -- times.  Returns the stranger's pid (maybe another) and a function
+  -- that ends it and tells whether something else had signalled it.
+  local function stranger_after(pid)
     local stranger, handle
     for i = 1, 20 do
       local f = assert(io.open("/proc/sys/kernel/ns_last_pid", "w"))
-      f:write(tostring(p.pid - 1))
+      f:write(tostring(pid - 1))
       f:close()
       handle = io.popen("echo $$; exec setsid sleep 30")
       stranger = tonumber(handle:read("l"))
-      if stranger == p.pid or i == 20 then break end
+      if stranger == pid or i == 20 then break end
       os.execute("kill -9 " .. stranger)
       handle:close()
     end
-    local closed = false
-    finally(function()
-      if not closed then
-        os.execute("kill -9 " .. stranger .. " 2>/dev/null")
-        handle:close()
-      end
-    end)
     assert.is_true(H.eventually(function()   -- it has its own group now
       local st = H.read("/proc/" .. stranger .. "/stat") or ""
       local pgrp = st:match("^%d+ %b() %S+ %d+ (%d+)")
       return tonumber(pgrp) == stranger and st:find("(sleep)", 1, true)
     end, 5))
+    local ended = false
+    local function finish()
+      if ended then return end
+      ended = true
+      -- TERM it: it dies of the lowest signal pending, so of TERM unless
+      -- it was signalled before (HUP, or KILL)
+      os.execute("kill -TERM " .. stranger)
+      return select(3, handle:close())
+    end
+    finally(finish)
+    return stranger, finish
+  end
+
+  it_root("is not given to a stranger before close, which signals the child's group", function()
+    local p = pty.spawn("true")
+    assert.is_true((p:wait(5)))
+    local stranger, finish = stranger_after(p.pid)
     p:close()
-    -- TERM it now: it dies of the lowest signal pending, so of TERM
-    -- unless close signalled it (HUP, or KILL)
-    os.execute("kill -TERM " .. stranger)
-    closed = true
-    assert.same({ nil, "signal", 15 }, { handle:close() },
-      "close signalled the stranger given pid " .. stranger)
+    assert.equal(15, finish(), "close signalled the stranger given pid " .. stranger)
     assert.are_not.equal(p.pid, stranger, "the child's pid was given away before close")
+  end)
+
+  it_root("reaped behind ptyscript's back, is never signalled again", function()
+    -- a C module of the script's reaps the child itself (waitpid)
+    local d = H.tmpdir()
+    finally(function() os.execute("rm -rf " .. H.q(d)) end)
+    H.write(d .. "/reapmod.c", [[
+#include <sys/wait.h>
+#include <lauxlib.h>
+static int f(lua_State *L)
+{
+	int st;
+	lua_pushinteger(L, waitpid((pid_t)luaL_checkinteger(L, 1), &st, 0));
+	return 1;
+}
+int luaopen_reapmod(lua_State *L) { lua_pushcfunction(L, f); return 1; }
+]])
+    local cc = H.sh("cc -shared -fPIC $(pkg-config --cflags lua5.4) -o " .. H.q(d .. "/reapmod.so")
+      .. " " .. H.q(d .. "/reapmod.c"))
+    assert.is_true(cc.ok, cc.stderr)
+    local reap = package.loadlib(d .. "/reapmod.so", "luaopen_reapmod")()
+    local p = pty.sh("read x; exit 3")
+    p:sendline("go")
+    assert.equal(p.pid, reap(p.pid))   -- waits for the exit, reaps it
+    local stranger, finish = stranger_after(p.pid)
+    assert.equal(stranger, p.pid, "the stranger did not get the reaped pid (busy machine?)")
+    p:close()
+    assert.equal(15, finish(), "close signalled the stranger given pid " .. stranger)
+    assert.same({ nil, "exit", -1 }, { p:wait() })   -- the status went to the reaper
   end)
 
   it("close kills a background job the child left in its group, after the grace", function()
