@@ -81,10 +81,13 @@ local function run(ending)
 end
 
 -- Start the command in a pty of our own, wait for "ready", signal it.
-local function run_signalled(ending, sig)
+-- (No core file: SIGQUIT's default action would write one.)
+-- wrap: a program that execs its arguments (the same pid), or nil.
+local function run_signalled(ending, sig, wrap)
   local path = H.script(script(ending))
   local t0 = pty.now()
-  local p = pty.spawn{ H.bin, path, name = "ptyscript" }
+  local p = pty.spawn{ "sh", "-c", 'ulimit -c 0; exec ' .. (wrap or "") .. ' "$0" "$1"', H.bin, path,
+    name = "ptyscript" }
   local kids = words(p:expect("children ([0-9 ]+)\r\n")[1])
   local gkids = words(p:expect("grandchildren ([0-9 ]+)\r\n")[1])
   p:expect("ready\r\n")
@@ -158,6 +161,29 @@ describe("when the command ends", function()
     assert.is_true(took < 5, "took " .. took .. " s")
   end)
 
+  it("by SIGQUIT, it cleans up and dies of SIGQUIT", function()
+    local res, kids, gkids, took = run_signalled("pty.sleep(60)\n", "QUIT")
+    finally(function() cleanup(kids); cleanup(gkids) end)
+    assert.same({ nil, "signal", 3 }, res)
+    assert_all_gone(kids, gkids)
+    assert.is_true(took < 5, "took " .. took .. " s")
+  end)
+
+  it("not by a signal that was ignored when it started (nohup, & without job control)", function()
+    local path = H.script([[
+print("ready")
+io.stdout:flush()
+print("got " .. tostring(io.read("l")))
+]])
+    finally(function() os.remove(path) end)
+    local p = pty.spawn{ "sh", "-c", [[trap '' HUP INT QUIT PIPE; exec "$0" "$1"]], H.bin, path }
+    p:expect("ready\r\n")
+    for _, sig in ipairs{ "HUP", "INT", "QUIT", "PIPE" } do assert.is_true(p:kill(sig)) end
+    p:sendline("on")
+    p:expect("got on\r\n")
+    assert.same({ true, "exit", 0 }, { p:wait(5) })
+  end)
+
   it("by SIGTERM while the script computes and never waits, it still dies of it", function()
     -- the scheduler would only see the signal at the next wait; within 2 s
     -- an alarm kills every child's group and ptyscript dies of SIGTERM.
@@ -174,6 +200,20 @@ describe("when the command ends", function()
     assert.is_true(H.eventually(function() return not running(gkids[1]) end, 3),
       "grandchild " .. gkids[1] .. " still running")
     assert.is_true(took > 1.5 and took < 6, "took " .. took .. " s")
+  end)
+
+  it("by SIGTERM while the script computes, also when started with SIGALRM blocked", function()
+    local wrap = [[python3 -c 'import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+os.execv(sys.argv[1], sys.argv[1:])']]
+    local res, kids, gkids, took = run_signalled("local x = 0\nwhile true do x = x + 1 end\n",
+      "TERM", wrap)
+    finally(function() cleanup(kids); cleanup(gkids) end)
+    assert.same({ nil, "signal", 15 }, res)
+    for _, pid in ipairs(kids) do
+      assert.is_true(H.eventually(function() return not running(pid) end, 3),
+        "child " .. pid .. " still running")
+    end
   end)
 
   it("a background grandchild that ignores SIGHUP is killed with the group", function()
@@ -237,5 +277,24 @@ print("exited", p.exitcode)
     assert.equal(0, r.code)
     assert.equal("exited\t0\n", r.stdout)
     assert.is_true(took < 3, "took " .. took .. " s")
+  end)
+
+  it("in plain Lua by os.exit(code), children are hung up, killed and reaped", function()
+    -- no state is closed, no finalizer runs: the module's exit handler does it
+    for _, ending in ipairs{ "os.exit(5)\n", "os.exit(5, true)\n" } do
+      local path = H.script(string.format("package.cpath = %q .. '/?.so;' .. package.cpath\n"
+        .. "local pty = require 'ptyscript'\n", H.root) .. script(ending))
+      local t0 = pty.now()
+      local r = H.sh("lua5.4 " .. H.q(path))
+      local took = pty.now() - t0
+      os.remove(path)
+      local children = words(r.stdout:match("children ([0-9 ]+)\n"))
+      local grandchildren = words(r.stdout:match("grandchildren ([0-9 ]+)\n"))
+      finally(function() cleanup(children); cleanup(grandchildren) end)
+      assert.equal(5, r.code, r.stderr)
+      assert.equal("", r.stderr)
+      assert_all_gone(children, grandchildren)
+      assert.is_true(took < 4, ending .. " took " .. took .. " s")
+    end
   end)
 end)

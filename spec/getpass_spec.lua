@@ -46,18 +46,30 @@ describe("pty.getpass", function()
     assert.same({ nil, "signal", 2 }, { p:wait(5) })
   end)
 
-  it("puts echo back when ^C ends the script", function()
-    -- The shell around it ignores SIGINT and asks the terminal afterwards.
+  -- The shell around it survives the signal (a trap, not an ignored
+  -- signal, which ptyscript would inherit) and asks the terminal after.
+  local function ended_by(control, sig)
     local path = H.script([[pty.getpass("PW: ") print("not reached")]])
-    local p = pty.spawn{ "sh", "-c", "trap '' INT; " .. H.bin .. " " .. path
+    local p = pty.spawn{ "sh", "-c", "ulimit -c 0; trap : " .. sig .. "; " .. H.bin .. " " .. path
       .. "; echo \"status $?\"; stty -a | grep -o -- ' -*echo '", timeout = 10 }
     p:expect_exact("PW: ")
     p:send("abc")
-    p:sendcontrol("c")
+    p:sendcontrol(control)
     local out = p:expect(pty.EOF).before
     os.remove(path)
+    return out
+  end
+
+  it("puts echo back when ^C ends the script", function()
+    local out = ended_by("c", "INT")
     assert.is_nil(out:find("not reached", 1, true))
     assert.matches("status 130\r\n echo \r\n$", out)
+  end)
+
+  it("puts echo back when ^\\ (SIGQUIT) ends the script", function()
+    local out = ended_by("\\", "QUIT")
+    assert.is_nil(out:find("not reached", 1, true))
+    assert.matches("status 131\r\n echo \r\n$", out)
   end)
 
   it("lets other tasks run while it waits", function()

@@ -347,6 +347,37 @@ describe("wait", function()
   end)
 end)
 
+describe("started with SIGCHLD ignored", function()
+  -- (some CI runners and daemons start programs so: the kernel would then
+  -- reap every child at once, and no exit status could be known)
+  local IGNORE = [[python3 -c 'import os, signal, sys
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+os.execvp(sys.argv[1], sys.argv[1:])' ]]
+  local SRC = [[
+local p = pty.sh("exit 3")
+print(p:wait(5))
+print(os.execute("exit 4"))
+p:close()
+]]
+
+  it("the command still knows every exit status", function()
+    local path = H.script(SRC)
+    local r = H.sh(IGNORE .. H.q(H.bin) .. " " .. H.q(path))
+    os.remove(path)
+    assert.equal("", r.stderr)
+    assert.equal("nil\texit\t3\nnil\texit\t4\n", r.stdout)
+  end)
+
+  it("so does plain Lua once the module is loaded", function()
+    local path = H.script(string.format("package.cpath = %q .. '/?.so;' .. package.cpath\n"
+      .. "local pty = require 'ptyscript'\n", H.root) .. SRC)
+    local r = H.sh(IGNORE .. "lua5.4 " .. H.q(path))
+    os.remove(path)
+    assert.equal("", r.stderr)
+    assert.equal("nil\texit\t3\nnil\texit\t4\n", r.stdout)
+  end)
+end)
+
 describe("alive, kill, terminate", function()
   it("alive tells whether the child runs", function()
     local p = pty.spawn("cat")
@@ -401,7 +432,8 @@ describe("alive, kill, terminate", function()
     assert.equal("KILL", p.signal)
     assert.is_nil(p.exitcode)
     assert.same({ nil, "signal", 9 }, status(p))
-    assert.is_true(gone(p.pid), "reaped")
+    assert.same({ nil, "signal", 9 }, { p:close() })
+    assert.is_true(gone(p.pid), "reaped by close")
   end)
 end)
 
@@ -449,6 +481,128 @@ describe("close", function()
     assert.equal("boom", err)   -- the scope's error, not one from closing
     assert.is_false(keep:alive())
     assert.is_true(gone(pid), "reaped")
+  end)
+end)
+
+describe("an exited child's pid", function()
+  -- The state letter of a process (R, S, Z...), or nil when it is gone.
+  local function state(pid)
+    local f = io.open("/proc/" .. pid .. "/stat")
+    if not f then return nil end
+    local s = f:read("a") or ""
+    f:close()
+    return s:match("^%d+ %b() (%S)")
+  end
+
+  local function running(pid)
+    local st = state(pid)
+    return st ~= nil and st ~= "Z"
+  end
+
+  it("stays held by its zombie until close: the status is known at once, the reap waits", function()
+    local p = pty.sh("echo bye; exit 3")
+    local told
+    p:on("exit", function(_, ...) told = { ... } end)
+    assert.same({ nil, "exit", 3 }, { p:wait(5) })
+    assert.equal(3, p.exitcode)
+    assert.is_false(p:alive())
+    assert.is_true(H.eventually(function() return told ~= nil end, 5))
+    assert.same({ nil, "exit", 3 }, told)
+    -- not reaped yet: nobody else can be given this pid (or group id)
+    assert.equal("Z", state(p.pid))
+    assert.is_false(p:kill("TERM"))   -- and nothing is signalled
+    assert.same({ nil, "exit", 3 }, { p:close() })
+    assert.is_true(gone(p.pid), "reaped by close")
+    assert.same({ nil, "exit", 3 }, { p:wait() })
+  end)
+
+  -- root: writes /proc/sys/kernel/ns_last_pid
+  local it_root = H.sh("id -u").stdout == "0\n" and it or pending
+
+  -- Ask the kernel to give `pid` to the next process, a stranger that
+  -- leads a group of its own (setsid): the group id close signals.
+  -- Another process of the machine may take the pid first: try a few
+  -- times.  Returns the stranger's pid (maybe another) and a function
+  -- that ends it and tells whether something else had signalled it.
+  local function stranger_after(pid)
+    local stranger, handle
+    for i = 1, 20 do
+      local f = assert(io.open("/proc/sys/kernel/ns_last_pid", "w"))
+      f:write(tostring(pid - 1))
+      f:close()
+      handle = io.popen("echo $$; exec setsid sleep 30")
+      stranger = tonumber(handle:read("l"))
+      if stranger == pid or i == 20 then break end
+      os.execute("kill -9 " .. stranger)
+      handle:close()
+    end
+    assert.is_true(H.eventually(function()   -- it has its own group now
+      local st = H.read("/proc/" .. stranger .. "/stat") or ""
+      local pgrp = st:match("^%d+ %b() %S+ %d+ (%d+)")
+      return tonumber(pgrp) == stranger and st:find("(sleep)", 1, true)
+    end, 5))
+    local ended = false
+    local function finish()
+      if ended then return end
+      ended = true
+      -- TERM it: it dies of the lowest signal pending, so of TERM unless
+      -- it was signalled before (HUP, or KILL)
+      os.execute("kill -TERM " .. stranger)
+      return select(3, handle:close())
+    end
+    finally(finish)
+    return stranger, finish
+  end
+
+  it_root("is not given to a stranger before close, which signals the child's group", function()
+    local p = pty.spawn("true")
+    assert.is_true((p:wait(5)))
+    local stranger, finish = stranger_after(p.pid)
+    p:close()
+    assert.equal(15, finish(), "close signalled the stranger given pid " .. stranger)
+    assert.are_not.equal(p.pid, stranger, "the child's pid was given away before close")
+  end)
+
+  it_root("reaped behind ptyscript's back, is never signalled again", function()
+    -- a C module of the script's reaps the child itself (waitpid)
+    local d = H.tmpdir()
+    finally(function() os.execute("rm -rf " .. H.q(d)) end)
+    H.write(d .. "/reapmod.c", [[
+#include <sys/wait.h>
+#include <lauxlib.h>
+static int f(lua_State *L)
+{
+	int st;
+	lua_pushinteger(L, waitpid((pid_t)luaL_checkinteger(L, 1), &st, 0));
+	return 1;
+}
+int luaopen_reapmod(lua_State *L) { lua_pushcfunction(L, f); return 1; }
+]])
+    local cc = H.sh("cc -shared -fPIC $(pkg-config --cflags lua5.4) -o " .. H.q(d .. "/reapmod.so")
+      .. " " .. H.q(d .. "/reapmod.c"))
+    assert.is_true(cc.ok, cc.stderr)
+    local reap = package.loadlib(d .. "/reapmod.so", "luaopen_reapmod")()
+    local p = pty.sh("read x; exit 3")
+    p:sendline("go")
+    assert.equal(p.pid, reap(p.pid))   -- waits for the exit, reaps it
+    local stranger, finish = stranger_after(p.pid)
+    assert.equal(stranger, p.pid, "the stranger did not get the reaped pid (busy machine?)")
+    p:close()
+    assert.equal(15, finish(), "close signalled the stranger given pid " .. stranger)
+    assert.same({ nil, "exit", -1 }, { p:wait() })   -- the status went to the reaper
+  end)
+
+  it("close kills a background job the child left in its group, after the grace", function()
+    local p = pty.sh([=[sh -c 'trap "" HUP; echo "bg=$$ ready"; exec sleep 300' & wait]=])
+    local bg = tonumber(p:expect("bg=(\\d+) ready", 5)[1])
+    finally(function() os.execute("kill -9 " .. bg .. " 2>/dev/null") end)
+    local t0 = pty.now()
+    assert.same({ nil, "signal", 1 }, { p:close{ grace = 0.3 } })
+    local dt = pty.now() - t0
+    assert.is_true(dt >= 0.25 and dt < 2, "close took " .. dt)
+    assert.is_true(H.eventually(function() return not running(bg) end, 2),
+      "the background job survived close")
+    assert.is_true(gone(p.pid), "reaped by close")
   end)
 end)
 

@@ -236,8 +236,8 @@ describe("children that exit at any moment", function()
         local m = p:expect(pty.EOF, 10)
         assert.equal(n, #m.before, how)
         assert.is_true(m.before == data:sub(1, n), n .. " bytes differ (" .. how .. ")")
-        assert.is_nil(state(p.pid), "reaped")
         p:close()
+        assert.is_nil(state(p.pid), "reaped by close")
       end
     end
   end)
@@ -251,7 +251,8 @@ describe("children that exit at any moment", function()
       assert.equal(k, #got, where)
       assert.is_true(got == lines:sub(1, k), "content differs: " .. where)
       assert.same({ nil, "exit", 7 }, { p:wait(10) }, where)
-      assert.is_nil(state(p.pid), "reaped: " .. where)
+      p:close()
+      assert.is_nil(state(p.pid), "reaped by close: " .. where)
     end
   end)
 
@@ -270,7 +271,8 @@ describe("children that exit at any moment", function()
     assert.is_true(#got >= 200 * 1024 and #got < #lines, "got " .. #got)
     assert.is_true(got == lines:sub(1, #got), "what arrived is not what cat wrote")
     assert.same({ nil, "signal", 9 }, { p:wait(10) })
-    assert.is_nil(state(p.pid), "reaped")
+    p:close()
+    assert.is_nil(state(p.pid), "reaped by close")
   end)
 
   it("while the script sends a large input: the send ends, output and status are kept", function()
@@ -290,11 +292,11 @@ for _, k in ipairs({ 0, 1000, 300000 }) do
   local m = p:expect({ "done-" .. k .. "\n", pty.EOF }, 10)
   local st = { p:wait(10) }
   local tw = t:wait(2)
+  p:close()
   print(string.format("k%d %s|%s|%s|%s|%s", k, ((m[0] or "EOF"):gsub("\n", "\\n")),
     table.concat({ tostring(st[1]), tostring(st[2]), tostring(st[3]) }, ","),
     outcome, io.open("/proc/" .. p.pid .. "/stat") and "present" or "gone",
     tostring(tw ~= nil or outcome ~= "running")))
-  p:close()
 end
 ]], nil, "timeout -s KILL 60 ")
     assert.equal(0, r.code, r.stderr)
@@ -321,7 +323,8 @@ end
     assert.same({ nil, "exit", 3 }, { p:wait(10) })
     p:resume()
     assert.equal(data:sub(1, 2000), p:expect(pty.EOF, 10).before)
-    assert.is_nil(state(p.pid), "reaped")
+    p:close()
+    assert.is_nil(state(p.pid), "reaped by close")
 
     -- paused and never resumed: close reaps
     p = pty.spawn("sh", "-c", 'head -c 2000 "$1"; exit 3', "sh", file)
@@ -340,7 +343,8 @@ end
     local m = p:expect(pty.EOF, 10)
     assert.equal(300000, #m.before)
     assert.is_true(m.before == data, "content differs")
-    assert.is_nil(state(p.pid), "reaped")
+    p:close()
+    assert.is_nil(state(p.pid), "reaped by close")
 
     -- killed while blocked on a paused reader: what it wrote arrives
     p = pty.spawn("cat", linefile)
@@ -352,7 +356,8 @@ end
     local got = read_all(p):gsub("\r\n", "\n")
     assert.is_true(#got > 0 and #got < #lines, "got " .. #got)
     assert.is_true(got == lines:sub(1, #got), "what arrived is not what cat wrote")
-    assert.is_nil(state(p.pid), "reaped")
+    p:close()
+    assert.is_nil(state(p.pid), "reaped by close")
   end)
 end)
 

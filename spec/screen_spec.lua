@@ -307,6 +307,29 @@ os.write(1, ("\r\nreplies %s %s %s\r\n" % (pos, st, da)).encode())
     p:close()
   end)
 
+  it("queue at most 64 KiB of answers a program does not read; --trace says so once", function()
+    -- 200,000 position reports asked (1.2 MB of answers), none read
+    local path = H.script(string.format([[
+local p = pty.spawn{ %q, "-c", [=[
+import os, sys, time, tty
+tty.setraw(0)
+os.write(1, b"\x1b[6n" * 200000 + b"asked\r\n")
+time.sleep(60)
+]=], screen = true }
+p:expect("asked", 30)
+print("queued " .. p._c:queued())
+p:close{ grace = 0 }
+]], PY))
+    local r = H.run({ "--trace", path })
+    os.remove(path)
+    assert.equal(0, r.code, r.stderr)
+    local queued = tonumber(r.stdout:match("queued (%d+)"))
+    assert.truthy(queued, r.stdout)
+    assert.is_true(queued <= 64 * 1024, "queued " .. queued)
+    local _, lines = r.stderr:gsub("does not read the answers to its terminal queries", "")
+    assert.equal(1, lines, r.stderr)
+  end)
+
   it("go unanswered without the screen (the program waits)", function()
     local p = pty.spawn{ PY, "-c", ASK }
     local m = p:expect({ "replies", pty.TIMEOUT }, 0.5)

@@ -7,12 +7,62 @@
  * timers) are found again through a weak table keyed by their address.
  */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "lcore.h"
 #include "loop.h"
 #include "proc.h"
 
 static const char objs_key = 'o';	/* registry key: weak address->object */
+
+/*
+ * Every live loop, for the clean-up at exit: os.exit(code) in plain Lua
+ * ends the process without closing the Lua state, so no __gc runs.  (Not
+ * thread-safe: one thread runs Lua states that load this module.)
+ */
+static struct loop *live_loops;
+static int atexit_done;
+
+/*
+ * The clean-up at exit(3): what the loop's __gc does, for the loops
+ * still alive - hang up every child, give them up to 1 s, KILL their
+ * groups, reap; and put the user's terminal back.  A forked copy of the
+ * process skips it: the children are its parent's.
+ */
+static void
+shutdown_at_exit(void)
+{
+	struct loop *lp;
+
+	for (lp = live_loops; lp != NULL; lp = lp->next_live) {
+		if (lp->owner != getpid())
+			continue;
+		loop_tty_restore(lp);
+		proc_shutdown_all(lp, 1.0);
+	}
+}
+
+static void
+live_add(struct loop *lp)
+{
+	lp->owner = getpid();
+	lp->next_live = live_loops;
+	live_loops = lp;
+	if (!atexit_done)
+		atexit_done = atexit(shutdown_at_exit) == 0;
+}
+
+static void
+live_remove(struct loop *lp)
+{
+	struct loop **pp;
+
+	for (pp = &live_loops; *pp != NULL; pp = &(*pp)->next_live)
+		if (*pp == lp) {
+			*pp = lp->next_live;
+			break;
+		}
+}
 
 /* Remember the userdata at idx under its C address.  [-0, +0, m] */
 void
@@ -102,6 +152,7 @@ loop__gc(lua_State *L)
 
 	if (lp->ev == NULL)
 		return 0;
+	live_remove(lp);
 	proc_shutdown_all(lp, 1.0);
 	while ((p = lp->procs) != NULL)
 		proc_destroy(p);	/* unlinks p; its userdata stays inert */
@@ -114,6 +165,7 @@ luaopen_ptyscript_core(lua_State *L)
 {
 	struct loop *lp;
 
+	loop_default_sigchld();		/* or no exit status is ever known */
 	lua_newtable(L);			/* objs */
 	lua_newtable(L);
 	lua_pushliteral(L, "v");
@@ -129,6 +181,7 @@ luaopen_ptyscript_core(lua_State *L)
 	lua_pushcfunction(L, loop__gc);
 	lua_setfield(L, -2, "__gc");
 	lua_setmetatable(L, -2);
+	live_add(lp);
 	lua_pushvalue(L, -1);
 	lua_setfield(L, -3, "_loop");		/* keep it alive */
 	lcore_open_loop(L);

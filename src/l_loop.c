@@ -223,7 +223,7 @@ timer_stop(lua_State *L)
 	return 0;
 }
 
-/* core.catch_signals(): INT, TERM, HUP end the loop (the command only). */
+/* core.catch_signals(): INT, TERM, HUP, QUIT, PIPE end the loop (the command). */
 static int
 l_catch_signals(lua_State *L)
 {

@@ -70,6 +70,31 @@ c_string(lua_State *L, int idx, const char *what)
 	return s;
 }
 
+/* The largest uid or gid: uid_t's top value, -1, means "no change". */
+#define ID_MAX	((lua_Integer)(uid_t)-1 - 1)
+_Static_assert(sizeof(uid_t) == sizeof(gid_t), "uid_t and gid_t differ");
+_Static_assert(sizeof(uid_t) < sizeof(lua_Integer), "uid_t as wide as lua_Integer");
+
+/*
+ * A uid or gid at idx: an integer from 0 to ID_MAX; anything else raises
+ * naming `what` ("spawn: uid"), never a silent cast.  [-0, +0, v]
+ */
+static lua_Integer
+check_id(lua_State *L, int idx, const char *what)
+{
+	lua_Integer v;
+
+	if (!lua_isinteger(L, idx))
+		luaL_error(L, "%s must be an integer, got %s", what,
+		    lua_type(L, idx) == LUA_TNUMBER ? lua_tostring(L, idx) :
+		    luaL_typename(L, idx));
+	v = lua_tointeger(L, idx);
+	if (v < 0 || v > ID_MAX)
+		luaL_error(L, "%s %I is out of range (0 to %I)", what, v,
+		    ID_MAX);
+	return v;
+}
+
 /* Array of the strings in table idx, NULL-terminated, GC-owned. */
 static char **
 string_array(lua_State *L, int idx)
@@ -169,6 +194,7 @@ new_handle(lua_State *L)
 	p->pid = -1;
 	p->fd = p->wfd = p->pidfd = -1;
 	p->exited = 1;		/* inert until proc_start */
+	p->reaped = 1;
 	luaL_setmetatable(L, PROC_MT);
 	return p;
 }
@@ -349,8 +375,10 @@ l_spawn(lua_State *L)
 		lua_Integer n, k;
 
 		set_ids = 1;
-		uid = (uid_t)luaL_optinteger(L, -2, (lua_Integer)getuid());
-		gid = (gid_t)luaL_optinteger(L, -1, (lua_Integer)getgid());
+		uid = lua_isnil(L, -2) ? getuid() :
+		    (uid_t)check_id(L, -2, "spawn: uid");
+		gid = lua_isnil(L, -1) ? getgid() :
+		    (gid_t)check_id(L, -1, "spawn: gid");
 		lua_getfield(L, 3, "groups");
 		n = lua_istable(L, -1) ? luaL_len(L, -1) : 0;
 		if (n > 1024)
@@ -358,7 +386,7 @@ l_spawn(lua_State *L)
 		groups = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *groups, 0);
 		for (k = 1; k <= n; k++) {
 			lua_rawgeti(L, -2, k);
-			groups[k - 1] = (gid_t)lua_tointeger(L, -1);
+			groups[k - 1] = (gid_t)check_id(L, -1, "spawn: groups: gid");
 			lua_pop(L, 1);
 		}
 		ngroups = (int)n;
@@ -399,6 +427,15 @@ l_spawn(lua_State *L)
 			    strerror(ENOSPC));
 			lua_pushinteger(L, ENOSPC);
 			return 3;
+		}
+		/* EPERM: not root, and then the privilege drop itself
+		 * fails and says so (setgroups) */
+		if (set_ids && pty_setowner(pp.slave, uid, gid) == -1 &&
+		    errno != EPERM) {
+			err = errno;
+			pty_close_pair(&pp);
+			return fail(L, "giving the terminal to the uid (fchown)",
+			    err);
 		}
 		for (i = 0; i < 3; i++) {
 			pl.fds[i].from = pp.slave;
@@ -484,7 +521,7 @@ l_getpw(lua_State *L)
 
 	errno = 0;
 	if (lua_type(L, 1) == LUA_TNUMBER)
-		pw = getpwuid((uid_t)luaL_checkinteger(L, 1));
+		pw = getpwuid((uid_t)check_id(L, 1, "getpw: uid"));
 	else
 		pw = getpwnam(luaL_checkstring(L, 1));
 	if (pw == NULL) {
@@ -514,7 +551,7 @@ l_getgr(lua_State *L)
 
 	errno = 0;
 	if (lua_type(L, 1) == LUA_TNUMBER)
-		gr = getgrgid((gid_t)luaL_checkinteger(L, 1));
+		gr = getgrgid((gid_t)check_id(L, 1, "getgr: gid"));
 	else
 		gr = getgrnam(luaL_checkstring(L, 1));
 	if (gr == NULL) {
@@ -531,7 +568,7 @@ static int
 l_grouplist(lua_State *L)
 {
 	const char *user = luaL_checkstring(L, 1);
-	gid_t gid = (gid_t)luaL_checkinteger(L, 2), list[256];
+	gid_t gid = (gid_t)check_id(L, 2, "grouplist: gid"), list[256];
 	int n = 256, i;
 
 	if (getgrouplist(user, gid, list, &n) == -1)
@@ -807,21 +844,31 @@ proc_status(lua_State *L)
 	return 2;
 }
 
-/* proc:kill(signo, group) -> true | nil, msg, errno  [-0, +1|3, m] */
+/*
+ * proc:kill(signo, group) -> true | false (it has exited) | nil, msg, errno
+ * [-0, +1|3, m]
+ */
 static int
 proc_kill(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 	int sig = (int)luaL_checkinteger(L, 2);
-	int group = lua_toboolean(L, 3);
+	int rc = proc_signal(p, sig, lua_toboolean(L, 3));
 
-	if (p->exited || p->pid <= 0) {
-		lua_pushboolean(L, 0);
-		return 1;
-	}
-	if ((group ? proc_signal_group(p, sig) : kill(p->pid, sig)) == -1)
+	if (rc == -1)
 		return fail(L, "kill", errno);
-	lua_pushboolean(L, 1);
+	lua_pushboolean(L, rc);
+	return 1;
+}
+
+/*
+ * proc:group_alive() -> whether anything of the child's process group
+ * runs (the child, or what it left behind)  [-0, +1, -]
+ */
+static int
+proc_lgroup_alive(lua_State *L)
+{
+	lua_pushboolean(L, proc_group_alive(check_proc(L)));
 	return 1;
 }
 
@@ -833,7 +880,7 @@ proc_lhangup(lua_State *L)
 	return 0;
 }
 
-/* proc:reap(): SIGKILL the group and reap, blocking.  [-0, +0, -] */
+/* proc:reap(): SIGKILL what is left of the group, reap, blocking. [-0,+0,-] */
 static int
 proc_lreap(lua_State *L)
 {
@@ -1009,6 +1056,7 @@ static const luaL_Reg proc_meth[] = {
 	{ "state", proc_state },
 	{ "status", proc_status },
 	{ "kill", proc_kill },
+	{ "group_alive", proc_lgroup_alive },
 	{ "hangup", proc_lhangup },
 	{ "reap", proc_lreap },
 	{ "setwinsize", proc_setwinsize },

@@ -29,10 +29,21 @@
 #define MAX_ROWS	1000
 #define MAX_COLS	1000
 
+/*
+ * Answers to the child's queries queued and not yet written, at most: a
+ * child that asks (ESC[6n ...) and never reads would make them queue
+ * without bound.  Beyond it answers are dropped.
+ */
+#define ANSWERS_MAX	(64 * 1024)
+
 struct screen {
 	struct vt *vt;
 	struct proc *proc;	/* feeding us, or NULL */
 	int refs;
+	size_t queued;		/* answer bytes queued since the queue was
+				 * last empty */
+	unsigned long long dropped;	/* answer bytes dropped */
+	char *trace;		/* --trace line for the first drop, or NULL */
 };
 
 static void
@@ -41,25 +52,43 @@ screen_unref(struct screen *sc)
 	if (--sc->refs > 0)
 		return;
 	vt_free(sc->vt);
+	free(sc->trace);
 	free(sc);
 }
 
-/* The process's sink: feed, then send what the emulator answered. */
+/*
+ * The process's sink: feed, then send what the emulator answered, unless
+ * ANSWERS_MAX bytes of answers wait in the queue (the count starts again
+ * whenever the queue has been written out: the child reads).
+ */
 static void
 sink_feed(void *ctx, const char *s, size_t n)
 {
 	struct screen *sc = ctx;
+	struct proc *p = sc->proc;
 	const char *r;
-	size_t rn;
+	size_t rn, before;
 
 	vt_feed(sc->vt, s, n);
 	r = vt_replies(sc->vt, &rn);
 	if (rn == 0)
 		return;
-	/* proc_send only writes or queues: it never reads, so no feed
-	 * can happen inside this one */
-	if (sc->proc != NULL)
-		(void)proc_send(sc->proc, r, rn);
+	if (p != NULL && buf_len(&p->out) == 0)
+		sc->queued = 0;
+	if (p != NULL && sc->queued + rn > ANSWERS_MAX) {
+		if (sc->dropped == 0 && sc->trace != NULL) {
+			fprintf(stderr, "%s\n", sc->trace);
+			fflush(stderr);
+		}
+		sc->dropped += rn;
+	} else if (p != NULL) {
+		/* proc_send only writes or queues: it never reads, so no
+		 * feed can happen inside this one */
+		before = buf_len(&p->out);
+		(void)proc_send(p, r, rn);
+		if (buf_len(&p->out) > before)
+			sc->queued += buf_len(&p->out) - before;
+	}
 	vt_replies_clear(sc->vt);
 }
 
@@ -161,8 +190,10 @@ l_screen(lua_State *L)
 }
 
 /*
- * core.screen_attach(proc, screen) -> true | nil, msg  [-0, +1|2, -]
- * The process feeds the screen from its next byte on.
+ * core.screen_attach(proc, screen [, trace]) -> true | nil, msg
+ * [-0, +1|2, m]
+ * The process feeds the screen from its next byte on.  trace: the line
+ * written to stderr when answers are first dropped (--trace), or nil.
  */
 static int
 l_screen_attach(lua_State *L)
@@ -170,6 +201,8 @@ l_screen_attach(lua_State *L)
 	struct proc *p = luaL_checkudata(L, 1, PROC_MT);
 	struct screen **box = luaL_checkudata(L, 2, SCREEN_MT);
 	struct screen *sc = *box;
+	const char *trace = luaL_optstring(L, 3, NULL);
+	char *copy = NULL;
 
 	if (p->sink.feed != NULL || sc->proc != NULL) {
 		luaL_pushfail(L);
@@ -181,6 +214,10 @@ l_screen_attach(lua_State *L)
 		lua_pushliteral(L, "the process was closed");
 		return 2;
 	}
+	if (trace != NULL && (copy = strdup(trace)) == NULL)
+		return luaL_error(L, "screen: out of memory");
+	free(sc->trace);
+	sc->trace = copy;
 	sc->proc = p;
 	sc->refs++;
 	p->sink.feed = sink_feed;

@@ -151,7 +151,7 @@ die_of(struct loop *lp, int sig)
 #define ALARM_GRACE	2	/* seconds a computing script gets after a signal */
 
 /*
- * First INT/TERM/HUP: note it and wake the loop (ev_async_send is
+ * First INT/TERM/HUP/QUIT: note it and wake the loop (ev_async_send is
  * async-signal-safe); the scheduler then cleans up and dies of the same
  * signal.  A script that computes without waiting would only see it at
  * its next wait, so an alarm goes off in ALARM_GRACE seconds unless the
@@ -208,17 +208,20 @@ wake_cb(struct ev_loop *ev, ev_async *w, int revents)
 }
 
 /*
- * Catch SIGINT, SIGTERM, SIGHUP and SIGPIPE (the command only: a library
- * must not take its host's signals).  SIGPIPE comes from a write to a
- * closed standard output (print, --show): like the others it ends the
- * script with every child cleaned up, and ptyscript then dies of it.
+ * Catch SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE (the command only: a
+ * library must not take its host's signals).  SIGPIPE comes from a write
+ * to a closed standard output (print, --show): like the others it ends
+ * the script with every child cleaned up, and ptyscript then dies of it.
+ * A signal ignored when we started stays ignored (nohup, or `&` in a
+ * shell without job control, which ignores INT and QUIT).
  */
 int
 loop_catch_signals(struct loop *lp)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
-	struct sigaction sa;
-	int i;
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+	struct sigaction sa, old;
+	sigset_t set;
+	size_t i;
 
 	ev_async_init(&lp->wake, wake_cb);
 	ev_async_start(lp->ev, &lp->wake);
@@ -228,11 +231,42 @@ loop_catch_signals(struct loop *lp)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = signal_handler;
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			continue;
 		if (sigaction(sigs[i], &sa, NULL) == -1)
 			return -1;
+	}
 	sa.sa_handler = alarm_handler;
 	if (sigaction(SIGALRM, &sa, NULL) == -1)
 		return -1;
-	return 0;
+	/* the alarm is ours: a mask inherited with it blocked would keep
+	 * a computing script alive after the signal */
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	return sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/*
+ * SIGCHLD ignored, or SA_NOCLDWAIT, makes the kernel reap every child
+ * as it exits (some CI runners and daemons start programs so): no exit
+ * status could ever be known, ours or os.execute's.  Put the default
+ * back; a handler of the host's stays, without the flag.
+ */
+void
+loop_default_sigchld(void)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGCHLD, NULL, &sa) == -1)
+		return;
+	if (sa.sa_handler != SIG_IGN && !(sa.sa_flags & SA_NOCLDWAIT))
+		return;
+	if (sa.sa_handler == SIG_IGN) {
+		sa.sa_handler = SIG_DFL;
+		sa.sa_flags &= ~SA_SIGINFO;
+	}
+	sa.sa_flags &= ~SA_NOCLDWAIT;
+	(void)sigaction(SIGCHLD, &sa, NULL);
 }

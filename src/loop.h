@@ -11,6 +11,7 @@
 
 #include <ev.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <termios.h>
 
 #define LOOP_SCRATCH	(64 * 1024)	/* one read(2) at most */
@@ -38,12 +39,14 @@ struct loop {
 	struct proc *procs;	/* every live process, for shutdown */
 	ev_async wake;		/* a caught signal breaks the loop */
 	int catching;
-	volatile int signalled;	/* the INT/TERM/HUP caught, or 0 */
+	volatile int signalled;	/* the INT/TERM/HUP/QUIT caught, or 0 */
 	/* kill every child at once, from a signal handler (SIGALRM's) */
 	void (*kill_all_now)(struct loop *);
 	struct termios tty_saved;	/* the user's terminal before raw mode */
 	int show_errno;		/* why copying output (show) failed, or 0 */
 	int tty_fd;		/* where to restore it, or -1 */
+	struct loop *next_live;	/* the list of live loops (l_core.c) */
+	pid_t owner;		/* the process whose children these are */
 };
 
 int loop_init(struct loop *lp);
@@ -52,6 +55,7 @@ void loop_fire(struct loop *lp, struct loop_obj *o, unsigned bits);
 void loop_forget(struct loop *lp, struct loop_obj *o);
 void loop_unwait(struct loop *lp, struct loop_obj *o);
 int loop_catch_signals(struct loop *lp);
+void loop_default_sigchld(void);
 void loop_signal_taken(struct loop *lp);
 void loop_tty_restore(struct loop *lp);
 

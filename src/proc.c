@@ -4,11 +4,14 @@
  * Exit and EOF are separate events (Twisted's processExited and
  * processEnded).  EOF is the master read returning EIO (Linux) or 0 once
  * every slave descriptor is closed; it is reported only after every byte
- * before it.  On exit we reap through the pidfd and then read whatever the
- * terminal already holds, so `wait` sees all the child wrote even when a
+ * before it.  On exit we take the status through the pidfd (leaving the
+ * zombie for proc_reap, see proc.h) and then read whatever the terminal
+ * already holds, so `wait` sees all the child wrote even when a
  * grandchild keeps the terminal open and EOF never comes.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -299,6 +302,7 @@ proc_start(struct proc *p, struct loop *lp, pid_t pid, int pidfd, int fd,
 	lp->procs = p;
 	if (pid <= 0) {
 		p->exited = 1;
+		p->reaped = 1;	/* no child of its own: nothing to signal */
 		return;
 	}
 	p->obj.armed = PROC_EXIT;	/* the exit always reaches the Lua side */
@@ -409,7 +413,10 @@ proc_pause(struct proc *p, int pause)
 		ev_io_start(p->lp->ev, &p->rio);
 }
 
-/* Record a wait status, stop watching the exit. */
+/*
+ * Record a wait status and stop watching the exit.  The pidfd stays open
+ * (it is readable from now on, so its watcher must stop) until the reap.
+ */
 static void
 proc_exited(struct proc *p, const siginfo_t *si)
 {
@@ -427,41 +434,78 @@ proc_exited(struct proc *p, const siginfo_t *si)
 		else
 			ev_timer_stop(p->lp->ev, &p->xtm);
 	}
+}
+
+/* Let go of the pidfd, once the child is reaped (by us or not). */
+static void
+close_pidfd(struct proc *p)
+{
 	if (p->pidfd != -1) {
 		close(p->pidfd);
 		p->pidfd = -1;
 	}
 }
 
-/* waitid on our child only; returns 1 when it was reaped now. */
+/* waitid(2) on our child only: through its pidfd, or its pid. */
 static int
-proc_waitid(struct proc *p, int flags)
+child_waitid(const struct proc *p, siginfo_t *si, int flags)
 {
-	siginfo_t si;
 	int rc;
 
-	memset(&si, 0, sizeof si);
+	memset(si, 0, sizeof *si);
 	do {
 		if (p->pidfd != -1)
-			rc = waitid(P_PIDFD, (id_t)p->pidfd, &si, WEXITED | flags);
+			rc = waitid(P_PIDFD, (id_t)p->pidfd, si, WEXITED | flags);
 		else
-			rc = waitid(P_PID, (id_t)p->pid, &si, WEXITED | flags);
+			rc = waitid(P_PID, (id_t)p->pid, si, WEXITED | flags);
 	} while (rc == -1 && errno == EINTR);
-	if (rc == -1) {
+	return rc;
+}
+
+/*
+ * Somebody else has reaped our child (ECHILD: a host's wait(-1), say):
+ * its status is lost, and its pid may be another process's already.
+ */
+static void
+proc_lost(struct proc *p)
+{
+	siginfo_t si;
+
+	p->reaped = 1;
+	if (!p->exited) {
+		memset(&si, 0, sizeof si);
+		si.si_code = CLD_KILLED;	/* reported as exit -1 */
+		proc_exited(p, &si);
+	}
+	close_pidfd(p);
+}
+
+/*
+ * Whether the child has exited, seen now (1) or not yet (0).  WNOWAIT
+ * leaves it a zombie: only proc_reap reaps.
+ */
+static int
+proc_observe(struct proc *p)
+{
+	siginfo_t si;
+
+	if (p->exited || p->reaped)
+		return 0;
+	if (child_waitid(p, &si, WNOHANG | WNOWAIT) == -1) {
 		if (errno != ECHILD)
 			return 0;
-		si.si_code = CLD_KILLED;	/* somebody else reaped it */
-		si.si_status = 0;
-	} else if (si.si_pid == 0) {
-		return 0;			/* still running */
+		proc_lost(p);
+		return 1;
 	}
+	if (si.si_pid == 0)
+		return 0;			/* still running */
 	proc_exited(p, &si);
 	return 1;
 }
 
 /*
- * Reap the child if it has exited, then read what it left in the
- * terminal.  Returns 1 when the child has exited (now or before).
+ * Record the exit if the child has exited, then read what it left in
+ * the terminal.  Returns 1 when the child has exited (now or before).
  */
 int
 proc_poll_exit(struct proc *p)
@@ -472,7 +516,7 @@ proc_poll_exit(struct proc *p)
 
 	if (p->exited)
 		return 1;
-	if (!proc_waitid(p, WNOHANG))
+	if (!proc_observe(p))
 		return 0;
 	if (p->lp == NULL)
 		return 1;
@@ -486,23 +530,122 @@ proc_poll_exit(struct proc *p)
 }
 
 /*
- * Whether the child's process group still has members.  After the child
- * itself is reaped its pid cannot be reused while the group it leads has
- * members, so signalling -pid reaches only what it left behind.
+ * Whether p's pid, and the group id -pid, are still its child's: the
+ * child is running or an unreaped zombie of ours (asked again, so that a
+ * reap by somebody else is noticed).  Only then may they be signalled.
  */
 static int
-group_alive(const struct proc *p)
+proc_held(struct proc *p)
 {
-	return p->pid > 0 && kill(-p->pid, 0) == 0;
+	siginfo_t si;
+
+	if (p->pid <= 0 || p->reaped)
+		return 0;
+	if (!p->exited)
+		(void)proc_poll_exit(p);
+	else if (child_waitid(p, &si, WNOHANG | WNOWAIT) == -1 &&
+	    errno == ECHILD)
+		proc_lost(p);
+	return !p->reaped;
 }
 
-/* Signal the child's process group (it is a session leader). */
+/*
+ * Send sig to the running child, or to its process group (it is a
+ * session leader).  Returns 1, 0 when the child has exited (nothing is
+ * sent), or -1 with errno.
+ */
 int
-proc_signal_group(struct proc *p, int sig)
+proc_signal(struct proc *p, int sig, int group)
 {
-	if (p->exited || p->pid <= 0)
+	if (!proc_held(p) || p->exited)
 		return 0;
-	return kill(-p->pid, sig);
+	if (kill(group ? -p->pid : p->pid, sig) == -1)
+		return -1;
+	return 1;
+}
+
+static int
+pid_cmp(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * How many of the n process groups pgid[] (sorted) have a live member:
+ * a process that is not a zombie.  From /proc/N/stat (state and pgrp
+ * follow the command name in parentheses); 0 when /proc cannot be read.
+ * kill(-pgid, 0) cannot tell: the unreaped leader is a member.  close
+ * asks this for every child: the buffers are on the stack, so that a
+ * close costs no heap (getdents64, not opendir, for that).
+ */
+static size_t
+groups_alive(const pid_t *pgid, size_t n)
+{
+	_Alignas(struct dirent64) char dents[8192];
+	char path[32], buf[256], *q, state;
+	unsigned char few[64], *live = few;
+	struct dirent64 *e;
+	const pid_t *hit;
+	size_t count = 0;
+	ssize_t got, off, len;
+	long pg;
+	pid_t key;
+	int dfd, fd;
+
+	if (n == 0)
+		return 0;
+	if (n > sizeof few && (live = calloc(n, 1)) == NULL)
+		return 0;
+	if (n <= sizeof few)
+		memset(few, 0, n);
+	if ((dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		goto out;
+	while (count < n && (got = getdents64(dfd, dents, sizeof dents)) > 0) {
+		for (off = 0; off < got && count < n; off += e->d_reclen) {
+			e = (struct dirent64 *)(void *)(dents + off);
+			if (e->d_name[0] < '1' || e->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof path, "%.16s/stat", e->d_name);
+			if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC)) == -1)
+				continue;
+			len = read(fd, buf, sizeof buf - 1);
+			close(fd);
+			if (len <= 0)
+				continue;
+			buf[len] = '\0';
+			if ((q = strrchr(buf, ')')) == NULL ||
+			    sscanf(q + 1, " %c %*d %ld", &state, &pg) != 2 ||
+			    state == 'Z' || state == 'X')
+				continue;
+			key = (pid_t)pg;
+			hit = bsearch(&key, pgid, n, sizeof *pgid, pid_cmp);
+			if (hit != NULL && !live[hit - pgid]) {
+				live[hit - pgid] = 1;
+				count++;
+			}
+		}
+	}
+	close(dfd);
+out:
+	if (live != few)
+		free(live);
+	return count;
+}
+
+/*
+ * Whether anything of the child's process group still runs: the child,
+ * or what it left behind (background jobs) once it has exited.
+ */
+int
+proc_group_alive(struct proc *p)
+{
+	if (!proc_held(p))
+		return 0;
+	if (!p->exited)
+		return 1;
+	return groups_alive(&p->pid, 1) > 0;
 }
 
 /*
@@ -538,24 +681,42 @@ proc_hangup(struct proc *p)
 	buf_free(&p->out);
 	if (p->lp != NULL)
 		loop_fire(p->lp, &p->obj, PROC_DATA | PROC_DRAIN);
-	if (p->pid > 0 && (!p->exited || group_alive(p))) {
+	if (proc_held(p)) {	/* its zombie still holds the group id */
 		(void)kill(-p->pid, SIGHUP);
 		(void)kill(-p->pid, SIGCONT);
 	}
 }
 
 /*
- * Kill the group and reap, blocking; for close's grace expiry and GC.
- * The exit is reported as one the loop saw (exit callbacks run).
+ * Kill what is left of the child's group and reap the child, blocking;
+ * for close after its grace, GC and the exit clean-up.  The zombie holds
+ * the group id until this reap, so the KILL reaches nobody else.  An
+ * exit seen only now is reported as one the loop saw (exit callbacks
+ * run).  After this, the pid is never signalled again.
  */
 void
 proc_reap(struct proc *p)
 {
-	if (p->exited || p->pid <= 0)
+	siginfo_t si;
+	int seen = 0;
+
+	if (!proc_held(p))
 		return;
 	(void)kill(-p->pid, SIGKILL);
-	(void)kill(p->pid, SIGKILL);
-	if (proc_waitid(p, 0) && p->lp != NULL)
+	if (!p->exited)
+		(void)kill(p->pid, SIGKILL);
+	p->reaped = 1;		/* before the pid can be freed */
+	if (child_waitid(p, &si, 0) == 0) {
+		if (!p->exited) {
+			proc_exited(p, &si);
+			seen = 1;
+		}
+	} else if (!p->exited) {	/* ECHILD: reaped behind our back */
+		proc_lost(p);
+		seen = 1;
+	}
+	close_pidfd(p);
+	if (seen && p->lp != NULL)
 		loop_fire(p->lp, &p->obj, PROC_EXIT);
 }
 
@@ -569,6 +730,7 @@ proc_destroy(struct proc *p)
 
 	proc_hangup(p);
 	proc_reap(p);
+	close_pidfd(p);
 	if (p->owner != NULL) {		/* a stream leaves its process */
 		for (sp = &p->owner->streams; *sp != NULL; sp = &(*sp)->sibling)
 			if (*sp == p) {
@@ -619,7 +781,8 @@ proc_shutdown_all(struct loop *lp, double grace)
 {
 	struct proc *p;
 	struct pollfd *pfd;
-	size_t n;
+	pid_t *zombies;
+	size_t n, k, nz, running;
 	double deadline = mono_now() + grace, left;
 	int ms;
 
@@ -628,19 +791,26 @@ proc_shutdown_all(struct loop *lp, double grace)
 		n++;
 	}
 	pfd = n > 0 ? calloc(n, sizeof *pfd) : NULL;
-	while (pfd != NULL && (left = deadline - mono_now()) > 0) {
-		size_t k = 0, running = 0;
-
+	zombies = n > 0 ? calloc(n, sizeof *zombies) : NULL;
+	while (pfd != NULL && zombies != NULL &&
+	    (left = deadline - mono_now()) > 0) {
+		k = nz = running = 0;
 		for (p = lp->procs; p != NULL; p = p->next) {
-			if (!p->exited && !proc_waitid(p, WNOHANG)) {
+			if (p->pid <= 0 || p->reaped)
+				continue;
+			if (!p->exited && !proc_observe(p)) {
 				running++;
 				if (p->pidfd != -1) {
 					pfd[k].fd = p->pidfd;
 					pfd[k++].events = POLLIN;
 				}
-			} else if (group_alive(p)) {
-				running++;	/* only pollable by kill(2) */
+			} else if (!p->reaped) {
+				zombies[nz++] = p->pid;
 			}
+		}
+		if (nz > 0) {	/* their groups: only pollable through /proc */
+			qsort(zombies, nz, sizeof *zombies, pid_cmp);
+			running += groups_alive(zombies, nz);
 		}
 		if (running == 0)
 			break;
@@ -650,18 +820,17 @@ proc_shutdown_all(struct loop *lp, double grace)
 		(void)poll(pfd, (nfds_t)k, ms);
 	}
 	free(pfd);
-	for (p = lp->procs; p != NULL; p = p->next) {
-		if (group_alive(p))
-			(void)kill(-p->pid, SIGKILL);
+	free(zombies);
+	for (p = lp->procs; p != NULL; p = p->next)
 		proc_reap(p);
-	}
 }
 
 /*
  * proc_shutdown_all for a signal handler (see loop.c): kill every
  * child's group at once, with no grace and no reaping (the process dies
  * next; init reaps).  Only kill(2), which is async-signal-safe; the list
- * is read as the interrupted code left it.
+ * is read as the interrupted code left it.  A child being reaped is
+ * marked first (proc_reap): its group is left alone.
  */
 void
 proc_kill_all_now(struct loop *lp)
@@ -669,6 +838,6 @@ proc_kill_all_now(struct loop *lp)
 	struct proc *p;
 
 	for (p = lp->procs; p != NULL; p = p->next)
-		if (group_alive(p))
+		if (p->pid > 0 && !p->reaped)
 			(void)kill(-p->pid, SIGKILL);
 }

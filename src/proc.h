@@ -6,6 +6,12 @@
  * accepts them, while reading goes on.  The exit is seen through a pidfd,
  * so only our own children are reaped.  No Lua in this file.
  *
+ * An exited child is left a zombie until close, GC or the exit clean-up
+ * reaps it (proc_reap): while the zombie exists its pid, and so the
+ * group id -pid, cannot be given to another process, so signalling them
+ * reaches only what we started.  Once reaped, they are never signalled
+ * again.
+ *
  * With pipes instead of a terminal, a process reads the child's stdout on
  * `fd` and writes its stdin on `wfd`; each further pipe (stderr, extra
  * descriptors) is a stream: a struct proc without a process (pid 0), owned
@@ -14,6 +20,7 @@
 #ifndef PTYSCRIPT_PROC_H
 #define PTYSCRIPT_PROC_H
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -22,7 +29,7 @@
 /* Event bits a Lua task can wait for. */
 enum {
 	PROC_DATA = 1,	/* new bytes in `in`, or EOF */
-	PROC_EXIT = 2,	/* the child was reaped */
+	PROC_EXIT = 2,	/* the child has exited (its status is known) */
 	PROC_DRAIN = 4,	/* the write queue fell below PROC_LOW_WATER */
 	PROC_TAP = 8	/* new bytes in `tap` */
 };
@@ -49,7 +56,8 @@ struct proc {
 	struct loop *lp;	/* NULL once shut down with the loop */
 	struct proc *next, *prev;
 	pid_t pid;
-	int pidfd;		/* -1 when the kernel has no pidfds */
+	int pidfd;		/* -1 when the kernel has no pidfds; open until
+				 * the reap */
 	int fd;			/* master or read pipe; -1 once hung up or none */
 	int wfd;		/* where sends go: fd (a pty), a pipe, or -1 */
 	struct proc *owner;	/* a stream's process, or NULL */
@@ -80,6 +88,13 @@ struct proc {
 	unsigned closing:1;	/* close wfd once `out` is written */
 	unsigned tty:1;		/* fd == wfd is a pty master, not pipes */
 	unsigned sent:1;	/* bytes went out since output last came */
+	/*
+	 * Set before the child is reaped (or once somebody else has reaped
+	 * it, or for a handle without a child): its pid may belong to
+	 * another process now, and is never signalled.  Read by a signal
+	 * handler (proc_kill_all_now).
+	 */
+	volatile sig_atomic_t reaped;
 };
 
 void proc_start(struct proc *p, struct loop *lp, pid_t pid, int pidfd,
@@ -92,7 +107,8 @@ void proc_consume(struct proc *p, size_t n);
 int proc_poll_exit(struct proc *p);
 void proc_pause(struct proc *p, int pause);
 void proc_hangup(struct proc *p);
-int proc_signal_group(struct proc *p, int sig);
+int proc_signal(struct proc *p, int sig, int group);
+int proc_group_alive(struct proc *p);
 void proc_reap(struct proc *p);
 void proc_destroy(struct proc *p);
 void proc_shutdown_all(struct loop *lp, double grace);

@@ -5,12 +5,15 @@
  * event loop and must never leak into a child.  The slave is opened with
  * O_NOCTTY so that ptyscript itself never acquires it as a controlling
  * terminal; the child makes it its controlling terminal after setsid()
- * (see spawn.c).  The slave keeps the kernel's default permissions.
+ * (see spawn.c).  The slave keeps the kernel's default permissions
+ * (ours, 0620), unless a child of another uid gets it (pty_setowner).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -52,6 +55,23 @@ fail:
 	pty_close_pair(pp);
 	errno = saved;
 	return -1;
+}
+
+/*
+ * Give the slave to a child that runs as uid, as login(1) does: group
+ * tty, mode 0620 (the group may write to it: write(1), wall); without a
+ * tty group, the child's gid and 0600.  Else the child could not open
+ * its own terminal by name (/dev/tty works, /dev/pts/N does not), which
+ * gpg's pinentry, tmux and script(1) do.  Returns 0 or -1 with errno.
+ */
+int
+pty_setowner(int slave, uid_t uid, gid_t gid)
+{
+	struct group *gr = getgrnam("tty");
+
+	if (fchown(slave, uid, gr != NULL ? gr->gr_gid : gid) == -1)
+		return -1;
+	return fchmod(slave, gr != NULL ? 0620 : 0600);
 }
 
 /* Close whichever ends of the pair are open. */

@@ -7,12 +7,15 @@
 #ifndef PTYSCRIPT_PTY_H
 #define PTYSCRIPT_PTY_H
 
+#include <sys/types.h>
+
 struct pty_pair {
 	int master;	/* O_RDWR|O_NOCTTY|O_CLOEXEC|O_NONBLOCK */
 	int slave;	/* O_RDWR|O_NOCTTY|O_CLOEXEC */
 };
 
 int pty_open(struct pty_pair *pp, int rows, int cols, int echo);
+int pty_setowner(int slave, uid_t uid, gid_t gid);
 void pty_close_pair(struct pty_pair *pp);
 int pty_setwinsize(int fd, int rows, int cols);
 int pty_getwinsize(int fd, int *rows, int *cols);

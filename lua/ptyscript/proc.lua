@@ -246,26 +246,44 @@ local function check_fds(fds, what)
   return list
 end
 
+-- A uid or gid option: a name, or an integer in uid_t's range without
+-- its top value (-1 as uid_t, which setuid takes as "no change").
+local ID_MAX = (1 << 32) - 2
+local function check_id(v, what, name)
+  if type(v) == "string" then
+    if v == "" or v:find("%z") then
+      raise(string.format("%s: %s must be a %s name or number, got %q", what, name,
+        name == "uid" and "user" or "group", v))
+    end
+    return
+  end
+  if math.type(v) ~= "integer" or v < 0 or v > ID_MAX then
+    raise(string.format("%s: %s must be a %s name or number (an integer from 0 to %d), got %s",
+      what, name, name == "uid" and "user" or "group", ID_MAX, tostring(v)))
+  end
+end
+
 -- uid/gid options -> numeric uid, gid, supplementary groups, and the
 -- target user's passwd entry (for HOME, USER, LOGNAME); nil when unset.
+-- A numeric uid without a passwd entry needs gid: there is no group to
+-- take from it, and the child must never keep ours (root's).
 local function resolve_ids(opts, what)
   if opts.uid == nil and opts.gid == nil then return nil end
   local ids = {}
   if opts.uid ~= nil then
-    if type(opts.uid) ~= "string" and math.type(opts.uid) ~= "integer" then
-      raise(what .. ": uid must be a user name or number, got " .. tostring(opts.uid))
-    end
+    check_id(opts.uid, what, "uid")
     local pw, err = core.getpw(opts.uid)
     if not pw and type(opts.uid) == "string" then
       raise(string.format("%s: unknown user %q (%s)", what, opts.uid, err))
+    end
+    if not pw and opts.gid == nil then
+      raise(string.format("%s: uid %d has no passwd entry: give gid too", what, opts.uid))
     end
     ids.uid = pw and pw.uid or opts.uid
     ids.pw = pw
   end
   if opts.gid ~= nil then
-    if type(opts.gid) ~= "string" and math.type(opts.gid) ~= "integer" then
-      raise(what .. ": gid must be a group name or number, got " .. tostring(opts.gid))
-    end
+    check_id(opts.gid, what, "gid")
     local gid, err = core.getgr(opts.gid)
     if not gid and type(opts.gid) == "string" then
       raise(string.format("%s: unknown group %q (%s)", what, opts.gid, err))
@@ -321,11 +339,14 @@ local function start(argv, opts, what)
   end
   local fds = check_fds(opts.fds, what)
   local ids = resolve_ids(opts, what)
-  if ids and ids.pw then
-    -- the target user's HOME, USER, LOGNAME, unless env says otherwise
+  if ids and ids.uid then
+    -- the target user's HOME, USER, LOGNAME, unless env says otherwise;
+    -- none at all for a uid without a passwd entry (never ours left)
     local env = {}
     for k, v in pairs(opts.env or {}) do env[k] = v end
-    for k, v in pairs{ HOME = ids.pw.dir, USER = ids.pw.name, LOGNAME = ids.pw.name } do
+    local pw = ids.pw or {}
+    for k, v in pairs{ HOME = pw.dir or false, USER = pw.name or false,
+        LOGNAME = pw.name or false } do
       if env[k] == nil then env[k] = v end
     end
     local o = {}
@@ -681,10 +702,10 @@ function Process:terminate(force)
   return false
 end
 
--- p:close([{grace = 1}]): hang up; KILL the group if it has not exited
--- after grace seconds; reap; end the transcripts and recordings (closing
--- the files p:log and p:record opened).  Returns what wait returns.
--- Idempotent.
+-- p:close([{grace = 1}]): hang up; KILL what is left of the group (the
+-- child, or jobs it left in the background) after grace seconds; reap;
+-- end the transcripts and recordings (closing the files p:log and
+-- p:record opened).  Returns what wait returns.  Idempotent.
 function Process:close(opts)
   check_self(self, "close")
   local grace = 1
@@ -701,8 +722,14 @@ function Process:close(opts)
   local c = self._c
   if not self._closed then
     self._closed = true
+    local deadline = sched.now() + grace
     c:hangup()
     if refresh(self) == nil and grace > 0 then self:wait(grace) end
+    -- what the child left in its group (background jobs) gets the rest
+    -- of the grace too; its zombie keeps the group's id ours till the reap
+    while c:group_alive() and sched.now() < deadline do
+      sched.sleep(math.min(0.01, math.max(deadline - sched.now(), 0)))
+    end
     c:reap()
   end
   if self._outputs then

@@ -410,7 +410,9 @@ local function screen_of(p)
       LIMITS.min_cols, LIMITS.cols))
   end
   s = core.screen(rows, cols)
-  local ok, err = core.screen_attach(p._c, s)
+  local ok, err = core.screen_attach(p._c, s, expect.trace and string.format(
+    "[ptyscript] screen of %s: the program does not read the answers to its terminal "
+    .. "queries (64 KiB queued): dropping further answers", p.name) or nil)
   if not ok then raise(string.format("screen: %s: %s", p:_describe_state(), err)) end
   p._screen = s
   return s
