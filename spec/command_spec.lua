@@ -325,6 +325,21 @@ print("not reached")
       assert.is_true(took < 10, "took " .. took .. " s: the failure did not end the script")
     end)
 
+    it("names the line where the main task waits when nothing can wake any task, once", function()
+      local r = H.run_script([[
+local a, b
+a = pty.go(function() pty.sleep(0.01) return b:wait() end)
+b = pty.go(function() return a:wait() end)
+print("waiting")
+a:wait()
+]])
+      assert.equal(1, r.code)
+      assert.equal("waiting\n", r.stdout)
+      assert.equal("ptyscript: " .. r.path .. ":5: every task is waiting and nothing can wake any of them "
+        .. "(no process, timer or task left to wait for)\nstack traceback:\n\t" .. r.path .. ":5: in main chunk\n",
+        r.stderr)
+    end)
+
     it("is 2 for an unknown option", function()
       local r = H.run({ "--no-such-option", "x.lua" })
       assert.equal(2, r.code)

@@ -61,6 +61,22 @@ describe("tasks", function()
     p:close()
   end)
 
+  it("names the line of the wait when nothing can wake any task (plain Lua)", function()
+    -- (in a lua5.4 of its own: here other specs' sessions may still be
+    -- open, and something could wake a task)
+    local path = H.script(string.format([[
+package.cpath = %q .. "/?.so;" .. package.cpath
+local pty = require "ptyscript"
+local t
+t = pty.go(function() pty.sleep(0.01) return t:wait() end)   -- waits for itself
+print(pcall(t.wait, t))
+]], H.root))
+    local r = H.sh("timeout 20 lua5.4 " .. H.q(path))
+    os.remove(path)
+    assert.equal("false\t" .. path .. ":5: every task is waiting and nothing can wake any "
+      .. "of them (no process, timer or task left to wait for)\n", r.stdout, r.stderr)
+  end)
+
   it("re-raises a task's error in t:wait and reports nil, 'timeout' for a running task", function()
     local t = pty.go(function()
       pty.sleep(0.05)

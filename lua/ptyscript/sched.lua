@@ -46,10 +46,12 @@ local main_rec = { proc = nil }                    -- the main thread's "task" s
 M.failure = nil                                    -- a task error nobody waited on
 M.on_signal = nil                                  -- set by the command
 
--- The script's file:line for messages: the first frame outside the library.
-function M.where()
-  for level = 2, 50 do
-    local info = debug.getinfo(level, "Sl")
+-- The script's file:line for messages: the first frame outside the
+-- library, in this thread (co nil) or in the suspended coroutine co.
+local function where(co, first)
+  for level = first, first + 200 do
+    local info
+    if co then info = debug.getinfo(co, level, "Sl") else info = debug.getinfo(level, "Sl") end
     if not info then break end
     if info.what ~= "C" and not info.source:find("^@lua/ptyscript/") then
       if info.currentline and info.currentline > 0 then
@@ -59,6 +61,11 @@ function M.where()
     end
   end
   return ""
+end
+
+function M.where()
+  local w = where(nil, 3)   -- (not a tail call: level 3 is our caller)
+  return w
 end
 
 local Task = {}
@@ -179,13 +186,25 @@ local function new_timer(w)
   return timer
 end
 
+-- Nothing can wake any task: raise, naming the script's line where the
+-- main task (the command's task 1, else this thread) waits.
+local main_task = nil
+local function deadlock()
+  local msg = "every task is waiting and nothing can wake any of them "
+    .. "(no process, timer or task left to wait for)"
+  local t = main_task
+  if t and co_status(t.co) == "suspended" then
+    local err = where(t.co, 0) .. msg
+    M.last_failure = { err = err, traceback = M.traceback(t.co, err) }
+    error(err, 0)
+  end
+  error(where(nil, 1) .. msg, 0)
+end
+
 local function poll(block)
   if signal_seen then block, signal_seen = false, false end
   local n, alive = core.poll(block, fired)
-  if block and n == 0 and not alive and not core.signalled() then
-    error("ptyscript: every task is waiting and nothing can wake any of them "
-      .. "(no process, timer or task left to wait for)", 0)
-  end
+  if block and n == 0 and not alive and not core.signalled() then deadlock() end
   dispatch_fired(n)
   local sig = core.signalled()
   if sig and M.on_signal then M.on_signal(sig) end
@@ -566,7 +585,8 @@ end
 function M.main(fn, ...)
   local t = new_task(fn, nil)
   add_watch(t, {}, 0)   -- the command itself waits for task 1
-  main_running = true
+  main_task, main_running = t, true
+  M.last_failure = nil
   resume_task(t, ...)
   local ok, err = pcall(function()
     while not t.done do
@@ -576,8 +596,13 @@ function M.main(fn, ...)
     end
     run_ready()
   end)
-  main_running = false
-  if not ok then return false, M.last_failure or { err = err, traceback = tostring(err) } end
+  main_task, main_running = nil, false
+  if not ok then
+    local f = M.last_failure
+    M.last_failure = nil
+    if not (f and rawequal(f.err, err)) then f = { err = err, traceback = tostring(err) } end
+    return false, f
+  end
   if t.err ~= nil then
     local tb = t.traceback
     local o = last_task_error
