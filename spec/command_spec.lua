@@ -288,6 +288,40 @@ error(setmetatable({}, { __tostring = function() return "custom failure 17" end 
       has(r.stderr, "custom failure 17")
     end)
 
+    it("is 1 on error() and error(nil), saying the error object is nil", function()
+      for _, call in ipairs{ "error()", "error(nil)" } do
+        local r = H.run_script("print('before')\n" .. call .. "\nprint('after')\n")
+        assert.equal(1, r.code, call)
+        assert.equal("before\n", r.stdout)
+        has(r.stderr, "ptyscript: (error object is a nil value)\nstack traceback:\n\t" .. r.path .. ":2: in main chunk")
+      end
+    end)
+
+    it("is 1 on error(false) and on a table without __tostring, naming the value's type", function()
+      local r = H.run_script("error(false)\n")
+      assert.equal(1, r.code)
+      has(r.stderr, "ptyscript: (error object is a boolean value)\nstack traceback:")
+      r = H.run_script("error({ code = 3 })\n")
+      assert.equal(1, r.code)
+      has(r.stderr, "ptyscript: (error object is a table value)\nstack traceback:")
+    end)
+
+    it("is 1 when a task raised nil, false or a table and t:wait raises it again", function()
+      for _, v in ipairs{ "nil", "false", "{}" } do
+        local r = H.run_script(([[
+local t = pty.go(function() pty.sleep(0.01) error(%s) end)
+local ok, e = pcall(t.wait, t)
+print(ok, type(e), rawequal(e, %s))
+t:wait()
+print("not reached")
+]]):format(v, v == "{}" and "e" or v))
+        assert.equal(1, r.code, v)
+        assert.equal("false\t" .. (v == "{}" and "table" or v == "false" and "boolean" or "nil") .. "\ttrue\n", r.stdout)
+        has(r.stderr, "(error object is a " .. (v == "{}" and "table" or v == "false" and "boolean" or "nil") .. " value)")
+        assert.is_nil(r.stderr:find("results", 1, true))
+      end
+    end)
+
     it("is 1 when an expect hits EOF, naming the exit status", function()
       local path = H.script([[
 spawn("sh", "-c", "echo bye; exit 3")

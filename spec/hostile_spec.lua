@@ -945,6 +945,18 @@ io.stdout:write("[end]\n")
     assert.matches("SHOWN1", r.stdout, 1, true)
   end)
 
+  it("a filter that raises nil or false: interact raises that value, it does not return", function()
+    for _, v in ipairs{ "nil", "false" } do
+      local r = run(([[
+local p = spawn{"cat", echo = false}
+local r = table.pack(pcall(p.interact, p, {input = function() error(%s) end}))
+io.stdout:write("[", tostring(r[1]), " ", tostring(r[2]), " ", r.n, "]\n")
+]]):format(v), "hello\n")
+      assert.equal(0, r.code, r.stderr)
+      assert.equal("[false " .. v .. " 2]\n", r.stdout)
+    end
+  end)
+
   it("a script that does not compile: status 2 with file:line", function()
     local r = run("local x = = 1\n")
     assert.equal(2, r.code)

@@ -109,7 +109,7 @@ function M._main(chunk, opts, ...)
   local status = 0
   if not ok and not caught then
     io.stdout:flush()
-    io.stderr:write("ptyscript: ", failure.traceback or tostring(failure.err), "\n")
+    io.stderr:write("ptyscript: ", failure.traceback or sched.describe(failure.err), "\n")
     status = 1
   end
   io.stdout:flush()

@@ -804,12 +804,12 @@ function Process:interact(opts)
   c:show(false)
   if self.stderr then self.stderr._c:show(true, 2) end   -- stderr passes straight through
   local raw_ok
-  local failure   -- an error in a pump or a filter: re-raised at the end
+  local failed, failure   -- an error in a pump or a filter: re-raised at the end
   local function run(pump)
     return function()
       local ok, err = pcall(pump)
       if not ok then
-        failure = failure or err
+        if not failed then failed, failure = true, err end
         finish("error")
       end
     end
@@ -846,7 +846,7 @@ function Process:interact(opts)
   c:show(self._show or false)
   if self.stderr then self.stderr._c:show(self._show or false, 2) end
   if not ok then error(err, 0) end
-  if failure ~= nil then error(failure, 0) end
+  if failed then error(failure, 0) end
   return why
 end
 -- p:on("data", fn): fn(p, chunk, fd) for every chunk the child writes, in

@@ -68,6 +68,21 @@ function M.where()
   return w
 end
 
+-- What lua.c prints for an error value: a string or number as it is, a
+-- value with __tostring as that makes it, anything else (nil, false, a
+-- plain table) as "(error object is a nil value)".
+local function describe(err)
+  local ty = type(err)
+  if ty == "string" or ty == "number" then return tostring(err) end
+  local mt = debug.getmetatable(err)
+  if mt and rawget(mt, "__tostring") then
+    local ok, s = pcall(tostring, err)
+    if ok and type(s) == "string" then return s end
+  end
+  return "(error object is a " .. ty .. " value)"
+end
+M.describe = describe
+
 local Task = {}
 Task.__index = Task
 Task.__name = "ptyscript.Task"
@@ -405,7 +420,7 @@ end
 local LIB = "^lua/ptyscript/"
 M.full_traceback = false
 function M.traceback(co, msg)
-  msg = tostring(msg)
+  msg = describe(msg)
   if M.full_traceback or msg:find(LIB) then return debug.traceback(co, msg, 0) end
   local out = { msg, "stack traceback:" }
   local level = 0
@@ -447,7 +462,7 @@ local function finish(t, ok, ...)
     t.results = pack(...)
   else
     local err = ...
-    t.err = err
+    t.failed, t.err = true, err
     t.traceback = M.traceback(t.co, err)
     -- (raised again: the task where it began stays the one remembered)
     if not (last_task_error and rawequal(last_task_error.err, err)) then last_task_error = t end
@@ -492,7 +507,7 @@ function M.go(fn, ...)
   end
   local t = new_task(fn, M.current_state().proc)
   resume_task(t, ...)
-  if t.err ~= nil and M.failure and M.failure.task == t then
+  if t.failed and M.failure and M.failure.task == t then
     M.failure = nil
     error(t.err, 0)
   end
@@ -511,8 +526,9 @@ function M.spawn_task(fn, ...)
   return t
 end
 
--- t:wait([timeout]) -> the task's results, or its error re-raised;
--- nil, "timeout" if it has not finished in time.
+-- t:wait([timeout]) -> the task's results, or its error re-raised (the
+-- very value it raised, nil included); nil, "timeout" if it has not
+-- finished in time.
 function Task:wait(timeout)
   if getmetatable(self) ~= Task then
     error(M.where() .. "wait: expected a task (use t:wait(...), not t.wait(...))", 0)
@@ -523,12 +539,12 @@ function Task:wait(timeout)
       return nil, "timeout"
     end
   end
-  if self.err ~= nil then error(self.err, 0) end
+  if self.failed then error(self.err, 0) end
   return unpack(self.results, 1, self.results.n)
 end
 
 function Task:__tostring()
-  return string.format("ptyscript task (%s)", self.done and (self.err ~= nil and "failed" or "done") or "running")
+  return string.format("ptyscript task (%s)", self.done and (self.failed and "failed" or "done") or "running")
 end
 
 -- A deadline for timeout (seconds; nil = none), checked.
@@ -600,10 +616,10 @@ function M.main(fn, ...)
   if not ok then
     local f = M.last_failure
     M.last_failure = nil
-    if not (f and rawequal(f.err, err)) then f = { err = err, traceback = tostring(err) } end
+    if not (f and rawequal(f.err, err)) then f = { err = err, traceback = describe(err) } end
     return false, f
   end
-  if t.err ~= nil then
+  if t.failed then
     local tb = t.traceback
     local o = last_task_error
     if o and o ~= t and rawequal(o.err, t.err) and o.traceback then
