@@ -322,6 +322,17 @@ print("not reached")
       end
     end)
 
+    it("is 1 when a task that raised nil is never waited for", function()
+      local r = H.run_script([[
+local t = pty.go(function() pty.sleep(0.01) error() end)
+pty.sleep(0.1)
+print("end of the main chunk")
+]])
+      assert.equal(1, r.code)
+      assert.equal("end of the main chunk\n", r.stdout)
+      has(r.stderr, "ptyscript: (error object is a nil value)\nstack traceback:\n\t" .. r.path .. ":1:")
+    end)
+
     it("is 1 when an expect hits EOF, naming the exit status", function()
       local path = H.script([[
 spawn("sh", "-c", "echo bye; exit 3")
@@ -357,6 +368,75 @@ print("not reached")
       has(r.stderr, r.path .. ":4: task failed here")
       has(r.stderr, "stack traceback")
       assert.is_true(took < 10, "took " .. took .. " s: the failure did not end the script")
+    end)
+
+    it("lets the script collect every task's error with t:wait, even one before the task's first wait", function()
+      local r = H.run_script([[
+local tasks = {}
+for i = 1, 6 do
+  tasks[i] = pty.go(function()
+    local p = spawn(i % 2 == 1 and "/nonexistent/program" or "true")
+    p:wait()
+    return "ok " .. i
+  end)
+end
+for i, t in ipairs(tasks) do
+  local ok, r = pcall(t.wait, t)
+  print(i, ok, (tostring(r):gsub("^.-: ", "")))
+end
+]])
+      assert.equal(0, r.code, r.stderr)
+      local want = {}
+      for i = 1, 6 do
+        want[i] = i .. (i % 2 == 1 and "\tfalse\tspawn /nonexistent/program: No such file or directory"
+          or "\ttrue\tok " .. i)
+      end
+      assert.equal(table.concat(want, "\n") .. "\n", r.stdout)
+      assert.equal("", r.stderr)
+    end)
+
+    it("is 1 at the end of the main chunk when a task's error was never retrieved, with its traceback", function()
+      local r = H.run_script([[
+local t = pty.go(function()
+  error("nobody asked")
+end)
+print("go returned", t)
+pty.sleep(0.05)
+print("end of the main chunk")
+]])
+      assert.equal(1, r.code)
+      assert.equal("go returned\tptyscript task (failed)\nend of the main chunk\n", r.stdout)
+      has(r.stderr, "ptyscript: " .. r.path .. ":2: nobody asked\nstack traceback:\n\t" .. r.path .. ":2:")
+    end)
+
+    it("tells a task's error nobody retrieved too when the main chunk fails", function()
+      local r = H.run_script([[
+local t = pty.go(function()
+  error("the root cause")
+end)
+local p = spawn("sh", "-c", "exec sleep 30")
+p:expect("ready", 0.2)
+]])
+      assert.equal(1, r.code)
+      has(r.stderr, "ptyscript: " .. r.path .. ":5: timeout (0.2s) waiting for /ready/ from sh")
+      has(r.stderr, "\nptyscript: and a task failed: " .. r.path .. ":2: the root cause\nstack traceback:")
+    end)
+
+    it("is 1 when the script calls os.exit(0) while a task's error was never retrieved", function()
+      local r = H.run_script([[
+local t = pty.go(function() pty.sleep(0.01) error("nobody asked") end)
+pty.sleep(0.05)
+os.exit(0)
+]])
+      assert.equal(1, r.code)
+      has(r.stderr, r.path .. ":1: nobody asked")
+      r = H.run_script([[
+local t = pty.go(function() pty.sleep(0.01) error("nobody asked") end)
+pty.sleep(0.05)
+os.exit(3)
+]])
+      assert.equal(3, r.code)
+      has(r.stderr, r.path .. ":1: nobody asked")
     end)
 
     it("names the line where the main task waits when nothing can wake any task, once", function()

@@ -92,6 +92,13 @@ function M._main(chunk, opts, ...)
   local real_exit = os.exit
   os.exit = function(code, close)
     io.stdout:flush()
+    -- a task's error nobody retrieved is not lost: it is told, and a
+    -- successful exit becomes a failure
+    local failure = sched.unretrieved()
+    if failure then
+      io.stderr:write("ptyscript: ", failure.traceback or sched.describe(failure.err), "\n")
+      if code == nil or code == true or code == 0 then code = 1 end
+    end
     require("ptyscript.screen").finish()   -- --record's pictures
     core.shutdown(1)
     -- a signal caught but not yet acted on still ends us, as it would have
@@ -110,6 +117,10 @@ function M._main(chunk, opts, ...)
   if not ok and not caught then
     io.stdout:flush()
     io.stderr:write("ptyscript: ", failure.traceback or sched.describe(failure.err), "\n")
+    local also = failure.also   -- a task's error nobody retrieved
+    if also then
+      io.stderr:write("ptyscript: and a task failed: ", also.traceback or sched.describe(also.err), "\n")
+    end
     status = 1
   end
   io.stdout:flush()

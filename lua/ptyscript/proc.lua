@@ -64,14 +64,14 @@ sched.on_event = function(c, bits)
     local data = c:tapped()
     if data ~= "" then
       local fd = err_stream[c] and 2 or 1
-      for _, fn in ipairs(p._on_data or {}) do sched.spawn_task(fn, p, data, fd) end
+      for _, fn in ipairs(p._on_data or {}) do sched.callback(fn, p, data, fd) end
     end
   end
   if bits & core.EXIT ~= 0 then
     local kind, n = refresh(p)
     if kind and p._on_exit and not p._exit_told then
       p._exit_told = true
-      for _, fn in ipairs(p._on_exit) do sched.spawn_task(fn, p, results(kind, n)) end
+      for _, fn in ipairs(p._on_exit) do sched.callback(fn, p, results(kind, n)) end
     end
   end
 end
@@ -868,10 +868,9 @@ function Process:on(event, fn)
     if self.stderr then self.stderr._c:tap(true) end
   else
     local kind, n = refresh(self)
-    if kind and self._exit_told then sched.go(fn, self, results(kind, n)) end
-    if kind and not self._exit_told then
+    if kind then
       self._exit_told = true
-      sched.go(fn, self, results(kind, n))
+      sched.callback(fn, self, results(kind, n))
     end
   end
   return self

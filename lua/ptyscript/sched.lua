@@ -44,6 +44,7 @@ local watch = setmetatable({}, { __mode = "k" })   -- object -> waiter(s): see a
 local fired = {}                                   -- reused core.poll output
 local main_rec = { proc = nil }                    -- the main thread's "task" state
 M.failure = nil                                    -- a task error nobody waited on
+local failures, looked = 0, 0                      -- task errors so far; when last looked for lost ones
 M.on_signal = nil                                  -- set by the command
 
 -- The script's file:line for messages: the first frame outside the
@@ -216,8 +217,20 @@ local function deadlock()
   error(where(nil, 1) .. msg, 0)
 end
 
+-- Before the loop sleeps: if a task failed since the last look, a full
+-- collection finds whether nobody holds it any more (its error then ends
+-- the script: Guard.__gc).  At most once per failure, never per wait.
+local function look_for_lost()
+  looked = failures
+  collectgarbage()
+end
+
 local function poll(block)
   if signal_seen then block, signal_seen = false, false end
+  if block and failures ~= looked then
+    look_for_lost()
+    if M.failure then return end   -- (run_ready raises it)
+  end
   local n, alive = core.poll(block, fired)
   if block and n == 0 and not alive and not core.signalled() then deadlock() end
   dispatch_fired(n)
@@ -234,6 +247,10 @@ end
 -- wait for (the scheduler's poll says so).
 local function poll_solo(w)
   repeat
+    if failures ~= looked then
+      look_for_lost()
+      if M.failure then return end
+    end
     local n, alive = core.poll(true, fired)
     dispatch_fired(n)
     if core.signalled() then signal_seen = true return end
@@ -352,6 +369,7 @@ end
 -- expect, and again after solo_fired (the task may have company now).
 -- left, if given, is the seconds to the deadline (just computed).
 function M.solo(deadline, left)
+  if failures ~= looked then look_for_lost() end
   if not (main_running and ntasks == 1 and nready == 0 and not M.failure and not signal_seen) then
     return nil   -- (alone(), inline: hot)
   end
@@ -449,9 +467,30 @@ function M.traceback(co, msg)
   return table.concat(out, "\n")
 end
 
--- The last task that failed: when its error ends the script after it was
--- raised again elsewhere (pty.go, t:wait), its frames are shown too.
-local last_task_error
+-- A failed task's error is for t:wait to deliver.  One nobody retrieves
+-- ends the script when the task is collected (its guard's __gc), or, in
+-- the command, at the end of the main chunk: pending holds the guards of
+-- the failures not yet retrieved, seq their order.
+local pending = setmetatable({}, { __mode = "k" })
+local Guard = { __name = "ptyscript.failure" }
+Guard.__gc = function(g)
+  local t = g.task
+  if t.guard == g then
+    M.failure = M.failure or { err = t.err, traceback = t.traceback, task = t }
+  end
+end
+
+-- A task's error, re-raised by t:wait in the task that failed with it:
+-- the frames of the task where it began, then those of this one.
+local function reraised(t)
+  local info = debug.getinfo(t.co, 1, "f")
+  if not (info and info.func == Task.wait) then return end
+  local _, o = debug.getlocal(t.co, 1, 1)
+  if getmetatable(o) == Task and o.failed and rawequal(o.err, t.err) then
+    t.traceback = o.traceback .. "\nraised again at:"
+      .. (t.traceback:match("\nstack traceback:(.*)$") or "")
+  end
+end
 
 -- Finish task t with its function's results, or its error.
 local function finish(t, ok, ...)
@@ -464,11 +503,15 @@ local function finish(t, ok, ...)
     local err = ...
     t.failed, t.err = true, err
     t.traceback = M.traceback(t.co, err)
-    -- (raised again: the task where it began stays the one remembered)
-    if not (last_task_error and rawequal(last_task_error.err, err)) then last_task_error = t end
-    if not watch[t] then
-      -- Nobody waits for it: this error ends the script.
+    reraised(t)
+    if t.callback then
+      -- A callback's error ends the script at once: nobody can wait for it.
       M.failure = M.failure or { err = err, traceback = t.traceback, task = t }
+    else
+      failures = failures + 1
+      local g = setmetatable({ task = t, seq = failures }, Guard)
+      t.guard = g
+      pending[g] = true
     end
   end
   dispatch(t, 1)
@@ -501,28 +544,24 @@ local function new_task(fn, proc)
 end
 
 -- pty.go(fn, ...): start a task; it runs at once up to its first wait.
+-- Its error, even one before that wait, is delivered by t:wait().
 function M.go(fn, ...)
   if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
     error("go: expected a function, got " .. type(fn), 2)
   end
   local t = new_task(fn, M.current_state().proc)
   resume_task(t, ...)
-  if t.failed and M.failure and M.failure.task == t then
-    M.failure = nil
-    error(t.err, 0)
-  end
   return t
 end
 
--- Start a task like go, but never raise here: an error, even before its
--- first wait, is the task's own (fatal, with its traceback, unless
--- somebody waits for it).  For callbacks run from inside the loop.
-function M.spawn_task(fn, ...)
-  -- the callback's process (its first argument) is its current one,
-  -- whichever task happens to be running when the loop reports
-  local proc = ...
+-- Start fn(proc, ...) as a callback's task: nobody waits for it, so its
+-- error ends the script at once (in plain Lua: raised by the next wait).
+-- The callback's process (its first argument) is its current one,
+-- whichever task happens to be running when the loop reports.
+function M.callback(fn, proc, ...)
   local t = new_task(fn, proc)
-  resume_task(t, ...)
+  t.callback = true
+  resume_task(t, proc, ...)
   return t
 end
 
@@ -539,7 +578,10 @@ function Task:wait(timeout)
       return nil, "timeout"
     end
   end
-  if self.failed then error(self.err, 0) end
+  if self.failed then
+    self.guard = nil   -- retrieved
+    error(self.err, 0)
+  end
   return unpack(self.results, 1, self.results.n)
 end
 
@@ -617,18 +659,37 @@ function M.main(fn, ...)
     local f = M.last_failure
     M.last_failure = nil
     if not (f and rawequal(f.err, err)) then f = { err = err, traceback = describe(err) } end
+    f.also = M.unretrieved()
     return false, f
   end
   if t.failed then
-    local tb = t.traceback
-    local o = last_task_error
-    if o and o ~= t and rawequal(o.err, t.err) and o.traceback then
-      -- the error of task o, raised again by task 1: o's frames, then 1's
-      tb = o.traceback .. "\nraised again at:" .. (tb:match("\nstack traceback:(.*)$") or "")
-    end
-    return false, { err = t.err, traceback = tb }
+    t.guard = nil
+    -- (a task's error nobody retrieved may be why: it is told too)
+    return false, { err = t.err, traceback = t.traceback, also = M.unretrieved() }
   end
+  -- The end of the main chunk: the first error of a task that nobody
+  -- retrieved with t:wait() ends the script now.
+  local f = M.unretrieved()
+  if f then return false, f end
   return true
+end
+
+-- The first failure of a task that nobody retrieved, as a failure
+-- {err, traceback}, now counted as retrieved; nil if there is none.
+function M.unretrieved()
+  local f = M.failure
+  if f then
+    M.failure = nil
+    return f
+  end
+  local first
+  for g in pairs(pending) do
+    if g.task.guard == g and (first == nil or g.seq < first.seq) then first = g end
+  end
+  if not first then return nil end
+  local t = first.task
+  t.guard = nil
+  return { err = t.err, traceback = t.traceback }
 end
 
 return M
