@@ -51,12 +51,53 @@ local send_failure, drain, expect_exact
 local expect_literal = expect.expect_literal
 
 -- The loop reports every exit, and every chunk read while data callbacks
--- are registered: the exit fields are set as soon as the child is
--- reaped, whether or not anybody waits, and p:on callbacks run (each as
--- a task of its own, so it may wait; an error in one ends the script as
--- an error in any task nobody waits for does).
+-- or transcripts are registered: the exit fields are set as soon as the
+-- child is reaped, whether or not anybody waits, and p:on callbacks run
+-- as tasks (they may wait; an error in one ends the script at once).
+-- A process's data callbacks take its chunks one at a time, in order,
+-- from a queue (sched.serial): a callback that waits holds up the chunks
+-- behind it, and once more than QUEUE_HIGH bytes wait, the process is not
+-- read (its writes block) until the queue is empty.  Its exit callbacks
+-- come after the chunks read before the exit.
 local owner = setmetatable({}, { __mode = "k" })   -- C object -> Process
 local err_stream = setmetatable({}, { __mode = "k" })   -- C object of a p.stderr -> true
+local QUEUE_HIGH = 64 * 1024
+
+local function start_exit_callbacks(p, kind, n)
+  for _, fn in ipairs(p._on_exit) do sched.callback(fn, p, results(kind, n)) end
+end
+
+-- One item of a process's queue: a chunk {data, fd}, or {false, kind, n}
+-- for its exit.
+local function handle(q, item)
+  local p, data = q.proc, item[1]
+  if not data then
+    p._exit_queued = nil
+    return start_exit_callbacks(p, item[2], item[3])
+  end
+  q.bytes = q.bytes - #data
+  local fns = p._on_data
+  for i = 1, #fns do fns[i](p, data, item[2]) end
+end
+
+-- The queue's task stopped taking chunks: read the process again.
+local function release(q)
+  for c in pairs(q.held) do
+    q.held[c] = nil
+    c:hold(false)
+  end
+end
+
+local function queue_of(p)
+  local q = p._queue
+  if not q then
+    q = sched.serial(handle, p, release)
+    q.bytes, q.held = 0, {}
+    p._queue = q
+  end
+  return q
+end
+
 sched.on_event = function(c, bits)
   local p = owner[c]
   if not p then return end
@@ -64,14 +105,35 @@ sched.on_event = function(c, bits)
     local data = c:tapped()
     if data ~= "" then
       local fd = err_stream[c] and 2 or 1
-      for _, fn in ipairs(p._on_data or {}) do sched.callback(fn, p, data, fd) end
+      local sinks = p._sinks
+      if sinks then
+        for i = 1, #sinks do
+          local ok, err = pcall(sinks[i], p, data, fd)
+          if not ok then sched.fail(err) end
+        end
+      end
+      if p._on_data then
+        local q = queue_of(p)
+        q.bytes = q.bytes + #data
+        q:push({ data, fd })
+        if q.bytes > QUEUE_HIGH and not q.held[c] then
+          q.held[c] = true
+          c:hold(true)
+        end
+      end
     end
   end
   if bits & core.EXIT ~= 0 then
     local kind, n = refresh(p)
     if kind and p._on_exit and not p._exit_told then
       p._exit_told = true
-      for _, fn in ipairs(p._on_exit) do sched.callback(fn, p, results(kind, n)) end
+      local q = p._queue
+      if q and q:busy() then
+        p._exit_queued = true
+        q:push({ false, kind, n })
+      else
+        start_exit_callbacks(p, kind, n)
+      end
     end
   end
 end
@@ -637,6 +699,15 @@ function Process:resume()
   self._c:pause(false)
 end
 
+-- A transcript's writer: fn(p, chunk, fd) for every chunk, as it is read
+-- (not queued behind data callbacks: it never waits).
+local function add_sink(p, fn)
+  p._sinks = p._sinks or {}
+  table.insert(p._sinks, fn)
+  p._c:tap(true)
+  if p.stderr then p.stderr._c:tap(true) end
+end
+
 -- p:log(target [, {sent = true}]): a transcript of everything the child
 -- prints from now on - to a file name (appended), an open file, or a
 -- function(data, kind) with kind "o" (output) or "i" (what was sent, with
@@ -658,7 +729,11 @@ function Process:log(target, opts)
     raise("log: expected a file name, an open file or a function, got " .. type(target))
   end
   if opts ~= nil and type(opts) ~= "table" then raise("log: options must be a table such as {sent = true}") end
-  self:on("data", function(p, data) write(expect.redact(p, data), "o") end)
+  if type(target) == "function" then   -- the script's: a data callback
+    self:on("data", function(p, data) write(expect.redact(p, data), "o") end)
+  else
+    add_sink(self, function(p, data) write(expect.redact(p, data), "o") end)
+  end
   if opts and opts.sent then
     self._log_sent = self._log_sent or {}
     table.insert(self._log_sent, function(data) write(data, "i") end)
@@ -704,7 +779,7 @@ function Process:record(path, opts)
       f:write(string.format('[%.6f, "%s", "%s"]\n', sched.now() - t0, kind, text))
     end
   end
-  self:on("data", function(p, data) event("o", expect.redact(p, data)) end)
+  add_sink(self, function(p, data) event("o", expect.redact(p, data)) end)
   self._log_sent = self._log_sent or {}
   table.insert(self._log_sent, function(data) event("i", data) end)
   return self
@@ -868,7 +943,7 @@ function Process:on(event, fn)
     if self.stderr then self.stderr._c:tap(true) end
   else
     local kind, n = refresh(self)
-    if kind then
+    if kind and not self._exit_queued then   -- (else the queue tells it)
       self._exit_told = true
       sched.callback(fn, self, results(kind, n))
     end

@@ -269,6 +269,8 @@ local function raise_failure()
   local f = M.failure
   M.failure = nil
   M.last_failure = f
+  -- a failed handler's queue goes on, unless this error ends the command
+  if f.serial and not main_running then f.serial:kick() end
   error(f.err, 0)
 end
 
@@ -284,7 +286,9 @@ local function run_ready()
     for i = 1, n do
       local t = batch[i]
       batch[i] = nil
-      if not t.active and not t.done then
+      if t.parked then
+        -- (woken by an old timer of its: an idle queue's task stays idle)
+      elseif not t.active and not t.done then
         resume_task(t)
       elseif not t.done then
         keep = keep or {}
@@ -507,6 +511,7 @@ local function finish(t, ok, ...)
     if t.callback then
       -- A callback's error ends the script at once: nobody can wait for it.
       M.failure = M.failure or { err = err, traceback = t.traceback, task = t }
+      if t.serial then t.serial:lost(t) end
     else
       failures = failures + 1
       local g = setmetatable({ task = t, seq = failures }, Guard)
@@ -517,11 +522,20 @@ local function finish(t, ok, ...)
   dispatch(t, 1)
 end
 
+-- What an idle serial queue's task yields (see M.serial).
+local PARK = setmetatable({}, { __name = "ptyscript.park" })
+
 local function resumed(t, ok, first, ...)
   t.active = false
   if not ok then return finish(t, false, first) end
   if first == DONE then return finish(t, true, ...) end
-  if first ~= SENTINEL then
+  if first == PARK then
+    -- idle: not a task until it has work again (alone() stays true), and
+    -- not kept alive by tasks[] (its process may be collected)
+    t.parked = true
+    tasks[t.co] = nil
+    ntasks = ntasks - 1
+  elseif first ~= SENTINEL then
     -- A bare coroutine.yield() in a task gives the others a turn.
     push_ready(t)
   end
@@ -563,6 +577,83 @@ function M.callback(fn, proc, ...)
   t.callback = true
   resume_task(t, proc, ...)
   return t
+end
+
+-- An error of the library's own work for the loop (a transcript's
+-- write): it ends the script at once, as a callback's does.
+function M.fail(err)
+  M.failure = M.failure or { err = err, traceback = describe(err) }
+end
+
+-- A serial queue: q:push(item) hands each item to handle(q, item), one
+-- at a time and in order, in one task that is reused: a handler that
+-- never waits costs a resume, not a task; one that waits holds up the
+-- items behind it.  on_idle(q) is called whenever the task stops taking
+-- items: the queue ran dry, or a handler failed.  Handlers are
+-- callbacks: an error ends the script as theirs does; the items after it
+-- go on with the next push, or once the error has been raised.
+local Serial = {}
+Serial.__index = Serial
+
+function M.serial(handle, proc, on_idle)
+  return setmetatable({ handle = handle, proc = proc, on_idle = on_idle,
+    head = 1, tail = 0, task = nil }, Serial)
+end
+
+-- The queue's task: take items until none is left, then park.
+local function serve(q, t)
+  while true do
+    local i = q.head
+    if i > q.tail then
+      q.head, q.tail = 1, 0
+      if q.on_idle then q.on_idle(q) end
+      co_yield(PARK)
+    else
+      local item = q[i]
+      q[i], q.head = nil, i + 1
+      t.proc = q.proc   -- (the handler may have made another current)
+      q.handle(q, item)
+    end
+  end
+end
+
+-- Start or wake the queue's task if it is idle.
+function Serial:kick()
+  local t = self.task
+  if t == nil then
+    if self.head > self.tail then return end
+    local f = M.failure
+    if f and f.serial == self then return end   -- (its handler's error first)
+    t = new_task(serve, self.proc)
+    t.callback, t.serial = true, self
+    self.task = t
+    resume_task(t, self, t)
+  elseif t.parked and self.head <= self.tail then
+    t.parked = false
+    tasks[t.co] = t
+    ntasks = ntasks + 1
+    resume_task(t)
+  end
+end
+
+function Serial:push(item)
+  local n = self.tail + 1
+  self[n], self.tail = item, n
+  self:kick()
+end
+
+-- Whether an item is being handled or waits.
+function Serial:busy()
+  local t = self.task
+  return self.head <= self.tail or (t ~= nil and not t.parked)
+end
+
+-- The queue's task failed (t): a new one takes the items left, at the
+-- next push or when the failure is raised (M.failure.serial).
+function Serial:lost(t)
+  if self.task == t then self.task = nil end
+  if M.failure and M.failure.task == t then M.failure.serial = self end
+  if self.on_idle then self.on_idle(self) end
 end
 
 -- t:wait([timeout]) -> the task's results, or its error re-raised (the
