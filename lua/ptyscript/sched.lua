@@ -44,7 +44,7 @@ local watch = setmetatable({}, { __mode = "k" })   -- object -> waiter(s): see a
 local fired = {}                                   -- reused core.poll output
 local main_rec = { proc = nil }                    -- the main thread's "task" state
 M.failure = nil                                    -- a task error nobody waited on
-local failures, looked = 0, 0                      -- task errors so far; when last looked for lost ones
+local failures, looked = 0, 0                      -- errors of tasks not waited for; when last looked
 M.on_signal = nil                                  -- set by the command
 
 -- The script's file:line for messages: the first frame outside the
@@ -476,6 +476,7 @@ end
 -- the command, at the end of the main chunk: pending holds the guards of
 -- the failures not yet retrieved, seq their order.
 local pending = setmetatable({}, { __mode = "k" })
+local seq = 0
 local Guard = { __name = "ptyscript.failure" }
 Guard.__gc = function(g)
   local t = g.task
@@ -513,10 +514,12 @@ local function finish(t, ok, ...)
       M.failure = M.failure or { err = err, traceback = t.traceback, task = t }
       if t.serial then t.serial:lost(t) end
     else
-      failures = failures + 1
-      local g = setmetatable({ task = t, seq = failures }, Guard)
+      seq = seq + 1
+      local g = setmetatable({ task = t, seq = seq }, Guard)
       t.guard = g
       pending[g] = true
+      -- (one waited for is retrieved at once: nothing to look for)
+      if not watch[t] then failures = failures + 1 end
     end
   end
   dispatch(t, 1)
