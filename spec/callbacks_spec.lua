@@ -66,6 +66,110 @@ describe("p:on", function()
     q:close()
   end)
 
+  it("hands chunks to a waiting data callback one at a time, in order, and stops reading while it is behind", function()
+    -- The child writes about 1.3 MB as fast as it can; the callback waits
+    -- on its first chunk until the gate opens.  Meanwhile no second call
+    -- may start, and the reading stops soon: the chunks waiting for the
+    -- callback stay a small fraction of the output.
+    collectgarbage()
+    collectgarbage()
+    local base = collectgarbage("count")
+    local p = pty.spawn{ "seq", "1", "200000" }
+    local open, active, max_active, calls = false, 0, 0, 0
+    local last, partial, in_order = 0, "", true
+    local done = false
+    p:on("data", function(_, chunk)
+      active = active + 1
+      if active > max_active then max_active = active end
+      calls = calls + 1
+      while not open do pty.sleep(0.01) end
+      partial = partial .. chunk
+      local cut = 0
+      for n, e in partial:gmatch("(%d+)\r\n()") do
+        if tonumber(n) ~= last + 1 then in_order = false end
+        last, cut = tonumber(n), e - 1
+      end
+      partial = partial:sub(cut + 1)
+      active = active - 1
+    end)
+    p:on("exit", function() done = true end)
+    pty.sleep(0.5)                  -- (the old way: a task per chunk, piling up)
+    collectgarbage()
+    collectgarbage()
+    local grown = collectgarbage("count") - base
+    local calls_while_closed = calls
+    open = true
+    local t0 = pty.now()
+    while not done and pty.now() - t0 < 60 do pty.sleep(0.01) end
+    assert.is_true(done, "the exit callback did not run")
+    assert.equal(1, max_active)
+    assert.equal(1, calls_while_closed)
+    assert.is_true(grown < 1024, string.format("%.0f KiB kept while the callback was behind", grown))
+    assert.is_true(in_order)
+    assert.equal(200000, last)      -- every line, and the exit callback after the last
+    assert.equal("", partial)
+    p:close()
+  end)
+
+  it("runs exit callbacks after the data callbacks of the output read before the exit", function()
+    local p = pty.sh("printf 'one\\n'; printf 'two\\n'; exit 4")
+    local got, at_exit = "", nil
+    p:on("data", function(_, chunk)
+      pty.sleep(0.2)                -- behind: the exit comes meanwhile
+      got = got .. chunk
+    end)
+    p:on("exit", function(_, ok, how, n) at_exit = { got, ok, how, n } end)
+    p:wait(5)
+    local t0 = pty.now()
+    while not at_exit and pty.now() - t0 < 10 do pty.sleep(0.01) end
+    assert.same({ "one\r\ntwo\r\n", nil, "exit", 4 }, at_exit)
+  end)
+
+  it("writes a transcript as the output comes, while a data callback is behind", function()
+    local path = os.tmpname()
+    local p = pty.spawn{ "cat", echo = false }
+    p:log(path)
+    local open = false
+    p:on("data", function() while not open do pty.sleep(0.01) end end)
+    p:sendline("one")
+    p:expect_exact("one\r\n", 5)
+    p:sendline("two")
+    p:expect_exact("two\r\n", 5)
+    local f = assert(io.open(path, "rb"))
+    local got = f:read("a")
+    f:close()
+    open = true
+    p:close()
+    os.remove(path)
+    assert.equal("one\r\ntwo\r\n", got)
+  end)
+
+  it("goes on with a process's data callbacks after one of them failed (plain Lua)", function()
+    if pty.in_command then return pending("plain Lua only: in the command this ends the script") end
+    local p = pty.spawn{ "cat", echo = false }
+    local seen = {}
+    p:on("data", function(_, chunk)
+      pty.sleep(0.01)
+      for line in chunk:gmatch("(%w+)\r\n") do
+        if line == "bad" then error("callback rejected") end
+        seen[#seen + 1] = line
+      end
+    end)
+    p:sendline("good")
+    p:expect_exact("good\r\n", 5)
+    p:sendline("bad")
+    p:expect_exact("bad\r\n", 5)
+    local ok, e = pcall(pty.sleep, 0.5)
+    assert.is_false(ok)
+    assert.matches("callback rejected", e)
+    p:sendline("after")
+    p:expect_exact("after\r\n", 5)
+    local t0 = pty.now()
+    while #seen < 2 and pty.now() - t0 < 5 do pty.sleep(0.01) end
+    assert.same({ "good", "after" }, seen)
+    p:close()
+  end)
+
   it("rejects unknown events and non-functions", function()
     local p = pty.spawn("cat")
     assert.has_error(function() p:on("output", function() end) end)

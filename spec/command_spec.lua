@@ -327,6 +327,51 @@ error(setmetatable({}, { __tostring = function() return "custom failure 17" end 
       has(r.stderr, "custom failure 17")
     end)
 
+    it("is 1 on error() and error(nil), saying the error object is nil", function()
+      for _, call in ipairs{ "error()", "error(nil)" } do
+        local r = H.run_script("print('before')\n" .. call .. "\nprint('after')\n")
+        assert.equal(1, r.code, call)
+        assert.equal("before\n", r.stdout)
+        has(r.stderr, "ptyscript: (error object is a nil value)\nstack traceback:\n\t" .. r.path .. ":2: in main chunk")
+      end
+    end)
+
+    it("is 1 on error(false) and on a table without __tostring, naming the value's type", function()
+      local r = H.run_script("error(false)\n")
+      assert.equal(1, r.code)
+      has(r.stderr, "ptyscript: (error object is a boolean value)\nstack traceback:")
+      r = H.run_script("error({ code = 3 })\n")
+      assert.equal(1, r.code)
+      has(r.stderr, "ptyscript: (error object is a table value)\nstack traceback:")
+    end)
+
+    it("is 1 when a task raised nil, false or a table and t:wait raises it again", function()
+      for _, v in ipairs{ "nil", "false", "{}" } do
+        local r = H.run_script(([[
+local t = pty.go(function() pty.sleep(0.01) error(%s) end)
+local ok, e = pcall(t.wait, t)
+print(ok, type(e), rawequal(e, %s))
+t:wait()
+print("not reached")
+]]):format(v, v == "{}" and "e" or v))
+        assert.equal(1, r.code, v)
+        assert.equal("false\t" .. (v == "{}" and "table" or v == "false" and "boolean" or "nil") .. "\ttrue\n", r.stdout)
+        has(r.stderr, "(error object is a " .. (v == "{}" and "table" or v == "false" and "boolean" or "nil") .. " value)")
+        assert.is_nil(r.stderr:find("results", 1, true))
+      end
+    end)
+
+    it("is 1 when a task that raised nil is never waited for", function()
+      local r = H.run_script([[
+local t = pty.go(function() pty.sleep(0.01) error() end)
+pty.sleep(0.1)
+print("end of the main chunk")
+]])
+      assert.equal(1, r.code)
+      assert.equal("end of the main chunk\n", r.stdout)
+      has(r.stderr, "ptyscript: (error object is a nil value)\nstack traceback:\n\t" .. r.path .. ":1:")
+    end)
+
     it("is 1 when an expect hits EOF, naming the exit status", function()
       local path = H.script([[
 spawn("sh", "-c", "echo bye; exit 3")
@@ -362,6 +407,90 @@ print("not reached")
       has(r.stderr, r.path .. ":4: task failed here")
       has(r.stderr, "stack traceback")
       assert.is_true(took < 10, "took " .. took .. " s: the failure did not end the script")
+    end)
+
+    it("lets the script collect every task's error with t:wait, even one before the task's first wait", function()
+      local r = H.run_script([[
+local tasks = {}
+for i = 1, 6 do
+  tasks[i] = pty.go(function()
+    local p = spawn(i % 2 == 1 and "/nonexistent/program" or "true")
+    p:wait()
+    return "ok " .. i
+  end)
+end
+for i, t in ipairs(tasks) do
+  local ok, r = pcall(t.wait, t)
+  print(i, ok, (tostring(r):gsub("^.-: ", "")))
+end
+]])
+      assert.equal(0, r.code, r.stderr)
+      local want = {}
+      for i = 1, 6 do
+        want[i] = i .. (i % 2 == 1 and "\tfalse\tspawn /nonexistent/program: No such file or directory"
+          or "\ttrue\tok " .. i)
+      end
+      assert.equal(table.concat(want, "\n") .. "\n", r.stdout)
+      assert.equal("", r.stderr)
+    end)
+
+    it("is 1 at the end of the main chunk when a task's error was never retrieved, with its traceback", function()
+      local r = H.run_script([[
+local t = pty.go(function()
+  error("nobody asked")
+end)
+print("go returned", t)
+pty.sleep(0.05)
+print("end of the main chunk")
+]])
+      assert.equal(1, r.code)
+      assert.equal("go returned\tptyscript task (failed)\nend of the main chunk\n", r.stdout)
+      has(r.stderr, "ptyscript: " .. r.path .. ":2: nobody asked\nstack traceback:\n\t" .. r.path .. ":2:")
+    end)
+
+    it("tells a task's error nobody retrieved too when the main chunk fails", function()
+      local r = H.run_script([[
+local t = pty.go(function()
+  error("the root cause")
+end)
+local p = spawn("sh", "-c", "exec sleep 30")
+p:expect("ready", 0.2)
+]])
+      assert.equal(1, r.code)
+      has(r.stderr, "ptyscript: " .. r.path .. ":5: timeout (0.2s) waiting for /ready/ from sh")
+      has(r.stderr, "\nptyscript: and a task failed: " .. r.path .. ":2: the root cause\nstack traceback:")
+    end)
+
+    it("is 1 when the script calls os.exit(0) while a task's error was never retrieved", function()
+      local r = H.run_script([[
+local t = pty.go(function() pty.sleep(0.01) error("nobody asked") end)
+pty.sleep(0.05)
+os.exit(0)
+]])
+      assert.equal(1, r.code)
+      has(r.stderr, r.path .. ":1: nobody asked")
+      r = H.run_script([[
+local t = pty.go(function() pty.sleep(0.01) error("nobody asked") end)
+pty.sleep(0.05)
+os.exit(3)
+]])
+      assert.equal(3, r.code)
+      has(r.stderr, r.path .. ":1: nobody asked")
+    end)
+
+    it("names the line where the main task waits when nothing can wake any task, once", function()
+      local r = H.run_script([[
+local a, b
+a = pty.go(function() pty.sleep(0.01) return b:wait() end)
+b = pty.go(function() return a:wait() end)
+print("waiting")
+a:wait()
+]])
+      assert.equal(1, r.code)
+      assert.equal("waiting\n", r.stdout)
+      assert.equal("ptyscript: " .. r.path .. ":5: every task is waiting and nothing can wake any of them "
+        .. "(no process, timer or task left to wait for)\nstack traceback:\n\t" .. r.path .. ":5: in main chunk\n",
+        r.stderr)
     end)
 
     it("is 2 for an unknown option", function()

@@ -50,15 +50,83 @@ describe("tasks", function()
     assert.same({ nil, "timeout" }, { a:wait(0) })
   end)
 
-  it("raises at pty.go an error the task hits before its first wait", function()
-    local ok, err = pcall(pty.go, function() error("early failure") end)
-    assert.is_false(ok)
+  it("delivers through t:wait, not pty.go, an error the task hits before its first wait", function()
+    local ok, t = pcall(pty.go, function() error("early failure") end)
+    assert.is_true(ok)
+    assert.equal("ptyscript task (failed)", tostring(t))
+    local ok2, err = pcall(t.wait, t)
+    assert.is_false(ok2)
     assert.matches("early failure", err)
     local p = pty.sh("read x")
-    ok, err = pcall(pty.go, function() p:expect("never", 0) end)
+    t = pty.go(function() p:expect("never", 0) end)
+    ok, err = pcall(t.wait, t)
     assert.is_false(ok)
     assert.equal("timeout", err.kind)
     p:close()
+  end)
+
+  it("lets a script start many tasks and collect each one's failure, even one before its first wait", function()
+    local ts = {}
+    for i = 1, 20 do
+      ts[i] = pty.go(function()
+        if i % 2 == 1 then pty.spawn{ "/nonexistent/program" } end   -- fails at once
+        local p = pty.sh("echo ok" .. i)
+        p:expect("ok" .. i, 5)
+        p:close()
+        return i
+      end)
+    end
+    for i = 1, 20 do
+      local ok, r = pcall(ts[i].wait, ts[i], 10)
+      if i % 2 == 1 then
+        assert.is_false(ok)
+        assert.matches("spawn /nonexistent/program: No such file or directory", r, 1, true)
+      else
+        assert.same({ true, i }, { ok, r })
+      end
+    end
+  end)
+
+  it("re-raises exactly the value a task raised, nil and false included", function()
+    for _, v in ipairs{ "nil", "false", "table" } do
+      local value = ({ ["nil"] = nil, ["false"] = false, table = {} })[v]
+      local early = pty.go(function() error(value) end)
+      local late = pty.go(function() pty.sleep(0.01) error(value) end)
+      for _, t in ipairs{ early, late } do
+        local r = table.pack(pcall(t.wait, t, 5))
+        assert.equal(2, r.n)
+        assert.is_false(r[1])
+        assert.is_true(rawequal(value, r[2]), v)
+        assert.equal("ptyscript task (failed)", tostring(t))
+      end
+    end
+  end)
+
+  it("raises a task's error nobody retrieved at the next wait once the task is collected (plain Lua)", function()
+    if pty.in_command then return pending("plain Lua only: in the command this ends the script") end
+    pty.go(function() error("lost failure") end)
+    collectgarbage()
+    collectgarbage()
+    local ok, err = pcall(pty.sleep, 0.001)
+    assert.is_false(ok)
+    assert.matches("lost failure", err)
+    assert.is_true(pcall(pty.sleep, 0.001))   -- told once
+  end)
+
+  it("names the line of the wait when nothing can wake any task (plain Lua)", function()
+    -- (in a lua5.4 of its own: here other specs' sessions may still be
+    -- open, and something could wake a task)
+    local path = H.script(string.format([[
+package.cpath = %q .. "/?.so;" .. package.cpath
+local pty = require "ptyscript"
+local t
+t = pty.go(function() pty.sleep(0.01) return t:wait() end)   -- waits for itself
+print(pcall(t.wait, t))
+]], H.root))
+    local r = H.sh("timeout 20 lua5.4 " .. H.q(path))
+    os.remove(path)
+    assert.equal("false\t" .. path .. ":5: every task is waiting and nothing can wake any "
+      .. "of them (no process, timer or task left to wait for)\n", r.stdout, r.stderr)
   end)
 
   it("re-raises a task's error in t:wait and reports nil, 'timeout' for a running task", function()

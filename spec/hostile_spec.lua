@@ -821,10 +821,13 @@ describe("errors in tasks, callbacks and coroutines", function()
     p:close()
   end)
 
-  it("an error before a task's first wait is raised by pty.go itself", function()
+  it("an error before a task's first wait is delivered by t:wait, not raised by pty.go", function()
     local p = victim()
-    raises("early failure", function() pty.go(function() error("early failure") end) end)
-    raises("attempt to index a nil value", function() pty.go(function() local x; return x.y end) end)
+    local t = pty.go(function() error("early failure") end)   -- (no raise here)
+    assert.equal("ptyscript task (failed)", tostring(t))
+    raises("early failure", function() pty.go(function() error("early failure") end):wait() end)
+    raises("attempt to index a nil value", function() pty.go(function() local x; return x.y end):wait() end)
+    assert.is_false(pcall(t.wait, t))
     intact(p)
   end)
 
@@ -1006,6 +1009,18 @@ io.stdout:write("[end]\n")
     -- interact (the child's echo is off: only show can print these)
     assert.matches("SHOWN2", r.stdout, 1, true)
     assert.matches("SHOWN1", r.stdout, 1, true)
+  end)
+
+  it("a filter that raises nil or false: interact raises that value, it does not return", function()
+    for _, v in ipairs{ "nil", "false" } do
+      local r = run(([[
+local p = spawn{"cat", echo = false}
+local r = table.pack(pcall(p.interact, p, {input = function() error(%s) end}))
+io.stdout:write("[", tostring(r[1]), " ", tostring(r[2]), " ", r.n, "]\n")
+]]):format(v), "hello\n")
+      assert.equal(0, r.code, r.stderr)
+      assert.equal("[false " .. v .. " 2]\n", r.stdout)
+    end
   end)
 
   it("a script that does not compile: status 2 with file:line", function()

@@ -301,6 +301,41 @@ describe("the scheduler", function()
   end)
   end
 
+  it("gives a waiting data callback one chunk at a time and stops reading while it is behind", function()
+    -- A fast child and a callback that waits: one call at a time, in
+    -- order, and while it is behind the chunks kept for it stay few (the
+    -- reading stops) instead of a task per chunk piling up.
+    local out = output_of([[
+      collectgarbage() collectgarbage()
+      local base = collectgarbage("count")
+      local p = pty.spawn{"seq", "1", "200000"}
+      local opened, active, max_active, last, partial, in_order, done = false, 0, 0, 0, "", true, false
+      p:on("data", function(_, chunk)
+        active = active + 1
+        if active > max_active then max_active = active end
+        while not opened do pty.sleep(0.01) end
+        partial = partial .. chunk
+        local cut = 0
+        for n, e in partial:gmatch("(%d+)\r\n()") do
+          if tonumber(n) ~= last + 1 then in_order = false end
+          last, cut = tonumber(n), e - 1
+        end
+        partial = partial:sub(cut + 1)
+        active = active - 1
+      end)
+      p:on("exit", function() done = true end)
+      pty.sleep(0.5)
+      collectgarbage() collectgarbage()
+      local grown = collectgarbage("count") - base
+      opened = true
+      p:expect(pty.EOF, 60)
+      while not done do pty.sleep(0.01) end
+      print(max_active, in_order, last, grown < 1024 or grown)
+      os.exit(0)
+    ]])
+    assert.equal("1\ttrue\t200000\ttrue\n", out)
+  end)
+
   it("runs data and exit callbacks for output that comes with EOF", function()
     assert.equal("eof: data bye, exit 3\n", output_of([[
       local p = pty.spawn{"sh", "-c", "sleep 0.1; printf bye; exit 3"}

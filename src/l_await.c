@@ -101,7 +101,7 @@ spin_wait(struct loop *lp, struct proc *p)
 	unsigned long long now, until, next;
 	int i;
 
-	if (p->eof || p->fd == -1 || p->paused)
+	if (p->eof || p->fd == -1 || p->paused || p->held)
 		return 0;
 	if (!cpus_spin_ok())
 		return 0;

@@ -989,6 +989,17 @@ proc_lpause(lua_State *L)
 }
 
 /*
+ * proc:hold(on): stop or restart reading the child while its data
+ * callbacks are behind; independent of pause.  [-0, +0, -]
+ */
+static int
+proc_lhold(lua_State *L)
+{
+	proc_hold(check_proc(L), lua_toboolean(L, 2));
+	return 0;
+}
+
+/*
  * proc:show(on [, fd]): copy output as it arrives to our stdout (fd 1,
  * the default) or stderr (2).  [-0, +0, -]
  */
@@ -1064,6 +1075,7 @@ static const luaL_Reg proc_meth[] = {
 	{ "eofchar", proc_eofchar },
 	{ "echo", proc_echo },
 	{ "pause", proc_lpause },
+	{ "hold", proc_lhold },
 	{ "close_write", proc_close_write_l },
 	{ "show", proc_show },
 	{ "tap", proc_ltap },

@@ -400,17 +400,37 @@ proc_consume(struct proc *p, size_t n)
 	p->base += n;
 }
 
+/* Read the child unless paused or held. */
+static void
+proc_set_reading(struct proc *p)
+{
+	if (p->fd == -1 || p->eof || p->lp == NULL)
+		return;
+	if (p->paused || p->held)
+		ev_io_stop(p->lp->ev, &p->rio);
+	else
+		ev_io_start(p->lp->ev, &p->rio);
+}
+
 /* Stop or restart reading the child; its writes then block in the kernel. */
 void
 proc_pause(struct proc *p, int pause)
 {
 	p->paused = pause != 0;
-	if (p->fd == -1 || p->eof || p->lp == NULL)
-		return;
-	if (p->paused)
-		ev_io_stop(p->lp->ev, &p->rio);
-	else
-		ev_io_start(p->lp->ev, &p->rio);
+	proc_set_reading(p);
+}
+
+/*
+ * The same for the data callbacks' queue, apart from the script's own
+ * pause: neither lifts the other.  A hold, unlike a pause, still lets the
+ * exit read what the terminal holds (one bounded read), so that the
+ * callbacks get the last output before the exit is told.
+ */
+void
+proc_hold(struct proc *p, int hold)
+{
+	p->held = hold != 0;
+	proc_set_reading(p);
 }
 
 /*

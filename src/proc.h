@@ -85,6 +85,7 @@ struct proc {
 	int write_errno;	/* why queued output could not be written */
 	struct proc_sink sink;	/* feed == NULL: none */
 	unsigned exited:1, eof:1, paused:1, show:1, tapped:1;
+	unsigned held:1;	/* not read while its data callbacks are behind */
 	unsigned closing:1;	/* close wfd once `out` is written */
 	unsigned tty:1;		/* fd == wfd is a pty master, not pipes */
 	unsigned sent:1;	/* bytes went out since output last came */
@@ -106,6 +107,7 @@ int proc_send(struct proc *p, const char *s, size_t n);
 void proc_consume(struct proc *p, size_t n);
 int proc_poll_exit(struct proc *p);
 void proc_pause(struct proc *p, int pause);
+void proc_hold(struct proc *p, int hold);
 void proc_hangup(struct proc *p);
 int proc_signal(struct proc *p, int sig, int group);
 int proc_group_alive(struct proc *p);

@@ -118,6 +118,13 @@ function M._main(chunk, opts, ...)
   local real_exit = os.exit
   os.exit = function(code, close)
     io.stdout:flush()
+    -- a task's error nobody retrieved is not lost: it is told, and a
+    -- successful exit becomes a failure
+    local failure = sched.unretrieved()
+    if failure then
+      output.stderr("ptyscript: " .. (failure.traceback or sched.describe(failure.err)) .. "\n")
+      if code == nil or code == true or code == 0 then code = 1 end
+    end
     finish_outputs()
     core.shutdown(1)
     -- a signal caught but not yet acted on still ends us, as it would have
@@ -136,7 +143,12 @@ function M._main(chunk, opts, ...)
   local status = 0
   if not ok and not caught then
     io.stdout:flush()
-    output.stderr("ptyscript: " .. (failure.traceback or tostring(failure.err)) .. "\n")
+    output.stderr("ptyscript: " .. (failure.traceback or sched.describe(failure.err)) .. "\n")
+    local also = failure.also   -- a task's error nobody retrieved
+    if also then
+      output.stderr("ptyscript: and a task failed: "
+        .. (also.traceback or sched.describe(also.err)) .. "\n")
+    end
     status = 1
   end
   io.stdout:flush()

@@ -93,7 +93,7 @@ function M.ordered(fn)
     queue[tail] = { text, kind }
     if not busy then
       busy = true
-      sched.spawn_task(drain)
+      sched.callback(drain)
     end
   end
 end

@@ -54,11 +54,52 @@ local expect_literal = expect.expect_literal
 -- The loop reports every exit, and every chunk read while data callbacks
 -- or outputs (transcripts, recordings) are registered: the exit fields
 -- are set as soon as the child is reaped, whether or not anybody waits,
--- the outputs are written, and p:on callbacks run (each as a task of its
--- own, so it may wait; an error in one ends the script as an error in
--- any task nobody waits for does).
+-- the outputs are written as each chunk is read, and p:on callbacks run
+-- as tasks (they may wait; an error in one ends the script at once).
+-- A process's data callbacks take its chunks one at a time, in order,
+-- from a queue (sched.serial): a callback that waits holds up the chunks
+-- behind it, and once more than QUEUE_HIGH bytes wait, the process is not
+-- read (its writes block) until the queue is empty.  Its exit callbacks
+-- come after the chunks read before the exit.
 local owner = setmetatable({}, { __mode = "k" })   -- C object -> Process
 local err_stream = setmetatable({}, { __mode = "k" })   -- C object of a p.stderr -> true
+local QUEUE_HIGH = 64 * 1024
+
+local function start_exit_callbacks(p, kind, n)
+  for _, fn in ipairs(p._on_exit) do sched.callback(fn, p, results(kind, n)) end
+end
+
+-- One item of a process's queue: a chunk {data, fd}, or {false, kind, n}
+-- for its exit.
+local function handle(q, item)
+  local p, data = q.proc, item[1]
+  if not data then
+    p._exit_queued = nil
+    return start_exit_callbacks(p, item[2], item[3])
+  end
+  q.bytes = q.bytes - #data
+  local fns = p._on_data
+  for i = 1, #fns do fns[i](p, data, item[2]) end
+end
+
+-- The queue's task stopped taking chunks: read the process again.
+local function release(q)
+  for c in pairs(q.held) do
+    q.held[c] = nil
+    c:hold(false)
+  end
+end
+
+local function queue_of(p)
+  local q = p._queue
+  if not q then
+    q = sched.serial(handle, p, release)
+    q.bytes, q.held = 0, {}
+    p._queue = q
+  end
+  return q
+end
+
 local function on_event(c, bits)
   local p = owner[c]
   if not p then return end
@@ -70,14 +111,28 @@ local function on_event(c, bits)
       if outs then
         for i = 1, #outs do outs[i].data(data, fd) end
       end
-      for _, fn in ipairs(p._on_data or {}) do sched.spawn_task(fn, p, data, fd) end
+      if p._on_data then
+        local q = queue_of(p)
+        q.bytes = q.bytes + #data
+        q:push({ data, fd })
+        if q.bytes > QUEUE_HIGH and not q.held[c] then
+          q.held[c] = true
+          c:hold(true)
+        end
+      end
     end
   end
   if bits & core.EXIT ~= 0 then
     local kind, n = refresh(p)
     if kind and p._on_exit and not p._exit_told then
       p._exit_told = true
-      for _, fn in ipairs(p._on_exit) do sched.spawn_task(fn, p, results(kind, n)) end
+      local q = p._queue
+      if q and q:busy() then
+        p._exit_queued = true
+        q:push({ false, kind, n })
+      else
+        start_exit_callbacks(p, kind, n)
+      end
     end
   end
 end
@@ -1018,12 +1073,12 @@ function Process:interact(opts)
   c:show(false)
   if self.stderr then self.stderr._c:show(true, 2) end   -- stderr passes straight through
   local raw_ok
-  local failure   -- an error in a pump or a filter: re-raised at the end
+  local failed, failure   -- an error in a pump or a filter: re-raised at the end
   local function run(pump)
     return function()
       local ok, err = pcall(pump)
       if not ok then
-        failure = failure or err
+        if not failed then failed, failure = true, err end
         finish("error")
       end
     end
@@ -1057,7 +1112,7 @@ function Process:interact(opts)
   c:show(self._show or false)
   if self.stderr then self.stderr._c:show(self._show or false, 2) end
   if not ok then error(err, 0) end
-  if failure ~= nil then error(failure, 0) end
+  if failed then error(failure, 0) end
   return why
 end
 -- p:on("data", fn): fn(p, chunk, fd) for every chunk the child writes, in
@@ -1079,10 +1134,9 @@ function Process:on(event, fn)
     if self.stderr then self.stderr._c:tap(true) end
   else
     local kind, n = refresh(self)
-    if kind and self._exit_told then sched.go(fn, self, results(kind, n)) end
-    if kind and not self._exit_told then
+    if kind and not self._exit_queued then   -- (else the queue tells it)
       self._exit_told = true
-      sched.go(fn, self, results(kind, n))
+      sched.callback(fn, self, results(kind, n))
     end
   end
   return self

@@ -44,12 +44,15 @@ local watch = setmetatable({}, { __mode = "k" })   -- object -> waiter(s): see a
 local fired = {}                                   -- reused core.poll output
 local main_rec = { proc = nil }                    -- the main thread's "task" state
 M.failure = nil                                    -- a task error nobody waited on
+local failures, looked = 0, 0                      -- errors of tasks not waited for; when last looked
 M.on_signal = nil                                  -- set by the command
 
--- The script's file:line for messages: the first frame outside the library.
-function M.where()
-  for level = 2, 50 do
-    local info = debug.getinfo(level, "Sl")
+-- The script's file:line for messages: the first frame outside the
+-- library, in this thread (co nil) or in the suspended coroutine co.
+local function where(co, first)
+  for level = first, first + 200 do
+    local info
+    if co then info = debug.getinfo(co, level, "Sl") else info = debug.getinfo(level, "Sl") end
     if not info then break end
     if info.what ~= "C" and not info.source:find("^@lua/ptyscript/") then
       if info.currentline and info.currentline > 0 then
@@ -60,6 +63,26 @@ function M.where()
   end
   return ""
 end
+
+function M.where()
+  local w = where(nil, 3)   -- (not a tail call: level 3 is our caller)
+  return w
+end
+
+-- What lua.c prints for an error value: a string or number as it is, a
+-- value with __tostring as that makes it, anything else (nil, false, a
+-- plain table) as "(error object is a nil value)".
+local function describe(err)
+  local ty = type(err)
+  if ty == "string" or ty == "number" then return tostring(err) end
+  local mt = debug.getmetatable(err)
+  if mt and rawget(mt, "__tostring") then
+    local ok, s = pcall(tostring, err)
+    if ok and type(s) == "string" then return s end
+  end
+  return "(error object is a " .. ty .. " value)"
+end
+M.describe = describe
 
 local Task = {}
 Task.__index = Task
@@ -179,13 +202,37 @@ local function new_timer(w)
   return timer
 end
 
+-- Nothing can wake any task: raise, naming the script's line where the
+-- main task (the command's task 1, else this thread) waits.
+local main_task = nil
+local function deadlock()
+  local msg = "every task is waiting and nothing can wake any of them "
+    .. "(no process, timer or task left to wait for)"
+  local t = main_task
+  if t and co_status(t.co) == "suspended" then
+    local err = where(t.co, 0) .. msg
+    M.last_failure = { err = err, traceback = M.traceback(t.co, err) }
+    error(err, 0)
+  end
+  error(where(nil, 1) .. msg, 0)
+end
+
+-- Before the loop sleeps: if a task failed since the last look, a full
+-- collection finds whether nobody holds it any more (its error then ends
+-- the script: Guard.__gc).  At most once per failure, never per wait.
+local function look_for_lost()
+  looked = failures
+  collectgarbage()
+end
+
 local function poll(block)
   if signal_seen then block, signal_seen = false, false end
-  local n, alive = core.poll(block, fired)
-  if block and n == 0 and not alive and not core.signalled() then
-    error("ptyscript: every task is waiting and nothing can wake any of them "
-      .. "(no process, timer or task left to wait for)", 0)
+  if block and failures ~= looked then
+    look_for_lost()
+    if M.failure then return end   -- (run_ready raises it)
   end
+  local n, alive = core.poll(block, fired)
+  if block and n == 0 and not alive and not core.signalled() then deadlock() end
   dispatch_fired(n)
   local sig = core.signalled()
   if sig and M.on_signal then M.on_signal(sig) end
@@ -200,6 +247,10 @@ end
 -- wait for (the scheduler's poll says so).
 local function poll_solo(w)
   repeat
+    if failures ~= looked then
+      look_for_lost()
+      if M.failure then return end
+    end
     local n, alive = core.poll(true, fired)
     dispatch_fired(n)
     if core.signalled() then signal_seen = true return end
@@ -218,6 +269,8 @@ local function raise_failure()
   local f = M.failure
   M.failure = nil
   M.last_failure = f
+  -- a failed handler's queue goes on, unless this error ends the command
+  if f.serial and not main_running then f.serial:kick() end
   error(f.err, 0)
 end
 
@@ -233,7 +286,9 @@ local function run_ready()
     for i = 1, n do
       local t = batch[i]
       batch[i] = nil
-      if not t.active and not t.done then
+      if t.parked then
+        -- (woken by an old timer of its: an idle queue's task stays idle)
+      elseif not t.active and not t.done then
         resume_task(t)
       elseif not t.done then
         keep = keep or {}
@@ -318,6 +373,7 @@ end
 -- expect, and again after solo_fired (the task may have company now).
 -- left, if given, is the seconds to the deadline (just computed).
 function M.solo(deadline, left)
+  if failures ~= looked then look_for_lost() end
   if not (main_running and ntasks == 1 and nready == 0 and not M.failure and not signal_seen) then
     return nil   -- (alone(), inline: hot)
   end
@@ -386,7 +442,7 @@ end
 local LIB = "^lua/ptyscript/"
 M.full_traceback = false
 function M.traceback(co, msg)
-  msg = tostring(msg)
+  msg = describe(msg)
   if M.full_traceback or msg:find(LIB) then return debug.traceback(co, msg, 0) end
   local out = { msg, "stack traceback:" }
   local level = 0
@@ -415,9 +471,31 @@ function M.traceback(co, msg)
   return table.concat(out, "\n")
 end
 
--- The last task that failed: when its error ends the script after it was
--- raised again elsewhere (pty.go, t:wait), its frames are shown too.
-local last_task_error
+-- A failed task's error is for t:wait to deliver.  One nobody retrieves
+-- ends the script when the task is collected (its guard's __gc), or, in
+-- the command, at the end of the main chunk: pending holds the guards of
+-- the failures not yet retrieved, seq their order.
+local pending = setmetatable({}, { __mode = "k" })
+local seq = 0
+local Guard = { __name = "ptyscript.failure" }
+Guard.__gc = function(g)
+  local t = g.task
+  if t.guard == g then
+    M.failure = M.failure or { err = t.err, traceback = t.traceback, task = t }
+  end
+end
+
+-- A task's error, re-raised by t:wait in the task that failed with it:
+-- the frames of the task where it began, then those of this one.
+local function reraised(t)
+  local info = debug.getinfo(t.co, 1, "f")
+  if not (info and info.func == Task.wait) then return end
+  local _, o = debug.getlocal(t.co, 1, 1)
+  if getmetatable(o) == Task and o.failed and rawequal(o.err, t.err) then
+    t.traceback = o.traceback .. "\nraised again at:"
+      .. (t.traceback:match("\nstack traceback:(.*)$") or "")
+  end
+end
 
 -- Finish task t with its function's results, or its error.
 local function finish(t, ok, ...)
@@ -428,23 +506,39 @@ local function finish(t, ok, ...)
     t.results = pack(...)
   else
     local err = ...
-    t.err = err
+    t.failed, t.err = true, err
     t.traceback = M.traceback(t.co, err)
-    -- (raised again: the task where it began stays the one remembered)
-    if not (last_task_error and rawequal(last_task_error.err, err)) then last_task_error = t end
-    if not watch[t] then
-      -- Nobody waits for it: this error ends the script.
+    reraised(t)
+    if t.callback then
+      -- A callback's error ends the script at once: nobody can wait for it.
       M.failure = M.failure or { err = err, traceback = t.traceback, task = t }
+      if t.serial then t.serial:lost(t) end
+    else
+      seq = seq + 1
+      local g = setmetatable({ task = t, seq = seq }, Guard)
+      t.guard = g
+      pending[g] = true
+      -- (one waited for is retrieved at once: nothing to look for)
+      if not watch[t] then failures = failures + 1 end
     end
   end
   dispatch(t, 1)
 end
 
+-- What an idle serial queue's task yields (see M.serial).
+local PARK = setmetatable({}, { __name = "ptyscript.park" })
+
 local function resumed(t, ok, first, ...)
   t.active = false
   if not ok then return finish(t, false, first) end
   if first == DONE then return finish(t, true, ...) end
-  if first ~= SENTINEL then
+  if first == PARK then
+    -- idle: not a task until it has work again (alone() stays true), and
+    -- not kept alive by tasks[] (its process may be collected)
+    t.parked = true
+    tasks[t.co] = nil
+    ntasks = ntasks - 1
+  elseif first ~= SENTINEL then
     -- A bare coroutine.yield() in a task gives the others a turn.
     push_ready(t)
   end
@@ -467,33 +561,107 @@ local function new_task(fn, proc)
 end
 
 -- pty.go(fn, ...): start a task; it runs at once up to its first wait.
+-- Its error, even one before that wait, is delivered by t:wait().
 function M.go(fn, ...)
   if type(fn) ~= "function" and not (getmetatable(fn) or {}).__call then
     error("go: expected a function, got " .. type(fn), 2)
   end
   local t = new_task(fn, M.current_state().proc)
   resume_task(t, ...)
-  if t.err ~= nil and M.failure and M.failure.task == t then
-    M.failure = nil
-    error(t.err, 0)
-  end
   return t
 end
 
--- Start a task like go, but never raise here: an error, even before its
--- first wait, is the task's own (fatal, with its traceback, unless
--- somebody waits for it).  For callbacks run from inside the loop.
-function M.spawn_task(fn, ...)
-  -- the callback's process (its first argument) is its current one,
-  -- whichever task happens to be running when the loop reports
-  local proc = ...
+-- Start fn(proc, ...) as a callback's task: nobody waits for it, so its
+-- error ends the script at once (in plain Lua: raised by the next wait).
+-- The callback's process (its first argument) is its current one,
+-- whichever task happens to be running when the loop reports.
+function M.callback(fn, proc, ...)
   local t = new_task(fn, proc)
-  resume_task(t, ...)
+  t.callback = true
+  resume_task(t, proc, ...)
   return t
 end
 
--- t:wait([timeout]) -> the task's results, or its error re-raised;
--- nil, "timeout" if it has not finished in time.
+-- An error of the library's own work for the loop (a transcript's
+-- write): it ends the script at once, as a callback's does.
+function M.fail(err)
+  M.failure = M.failure or { err = err, traceback = describe(err) }
+end
+
+-- A serial queue: q:push(item) hands each item to handle(q, item), one
+-- at a time and in order, in one task that is reused: a handler that
+-- never waits costs a resume, not a task; one that waits holds up the
+-- items behind it.  on_idle(q) is called whenever the task stops taking
+-- items: the queue ran dry, or a handler failed.  Handlers are
+-- callbacks: an error ends the script as theirs does; the items after it
+-- go on with the next push, or once the error has been raised.
+local Serial = {}
+Serial.__index = Serial
+
+function M.serial(handle, proc, on_idle)
+  return setmetatable({ handle = handle, proc = proc, on_idle = on_idle,
+    head = 1, tail = 0, task = nil }, Serial)
+end
+
+-- The queue's task: take items until none is left, then park.
+local function serve(q, t)
+  while true do
+    local i = q.head
+    if i > q.tail then
+      q.head, q.tail = 1, 0
+      if q.on_idle then q.on_idle(q) end
+      co_yield(PARK)
+    else
+      local item = q[i]
+      q[i], q.head = nil, i + 1
+      t.proc = q.proc   -- (the handler may have made another current)
+      q.handle(q, item)
+    end
+  end
+end
+
+-- Start or wake the queue's task if it is idle.
+function Serial:kick()
+  local t = self.task
+  if t == nil then
+    if self.head > self.tail then return end
+    local f = M.failure
+    if f and f.serial == self then return end   -- (its handler's error first)
+    t = new_task(serve, self.proc)
+    t.callback, t.serial = true, self
+    self.task = t
+    resume_task(t, self, t)
+  elseif t.parked and self.head <= self.tail then
+    t.parked = false
+    tasks[t.co] = t
+    ntasks = ntasks + 1
+    resume_task(t)
+  end
+end
+
+function Serial:push(item)
+  local n = self.tail + 1
+  self[n], self.tail = item, n
+  self:kick()
+end
+
+-- Whether an item is being handled or waits.
+function Serial:busy()
+  local t = self.task
+  return self.head <= self.tail or (t ~= nil and not t.parked)
+end
+
+-- The queue's task failed (t): a new one takes the items left, at the
+-- next push or when the failure is raised (M.failure.serial).
+function Serial:lost(t)
+  if self.task == t then self.task = nil end
+  if M.failure and M.failure.task == t then M.failure.serial = self end
+  if self.on_idle then self.on_idle(self) end
+end
+
+-- t:wait([timeout]) -> the task's results, or its error re-raised (the
+-- very value it raised, nil included); nil, "timeout" if it has not
+-- finished in time.
 function Task:wait(timeout)
   if getmetatable(self) ~= Task then
     error(M.where() .. "wait: expected a task (use t:wait(...), not t.wait(...))", 0)
@@ -504,12 +672,15 @@ function Task:wait(timeout)
       return nil, "timeout"
     end
   end
-  if self.err ~= nil then error(self.err, 0) end
+  if self.failed then
+    self.guard = nil   -- retrieved
+    error(self.err, 0)
+  end
   return unpack(self.results, 1, self.results.n)
 end
 
 function Task:__tostring()
-  return string.format("ptyscript task (%s)", self.done and (self.err ~= nil and "failed" or "done") or "running")
+  return string.format("ptyscript task (%s)", self.done and (self.failed and "failed" or "done") or "running")
 end
 
 -- A deadline for timeout (seconds; nil = none), checked.
@@ -566,7 +737,8 @@ end
 function M.main(fn, ...)
   local t = new_task(fn, nil)
   add_watch(t, {}, 0)   -- the command itself waits for task 1
-  main_running = true
+  main_task, main_running = t, true
+  M.last_failure = nil
   resume_task(t, ...)
   local ok, err = pcall(function()
     while not t.done do
@@ -576,18 +748,42 @@ function M.main(fn, ...)
     end
     run_ready()
   end)
-  main_running = false
-  if not ok then return false, M.last_failure or { err = err, traceback = tostring(err) } end
-  if t.err ~= nil then
-    local tb = t.traceback
-    local o = last_task_error
-    if o and o ~= t and rawequal(o.err, t.err) and o.traceback then
-      -- the error of task o, raised again by task 1: o's frames, then 1's
-      tb = o.traceback .. "\nraised again at:" .. (tb:match("\nstack traceback:(.*)$") or "")
-    end
-    return false, { err = t.err, traceback = tb }
+  main_task, main_running = nil, false
+  if not ok then
+    local f = M.last_failure
+    M.last_failure = nil
+    if not (f and rawequal(f.err, err)) then f = { err = err, traceback = describe(err) } end
+    f.also = M.unretrieved()
+    return false, f
   end
+  if t.failed then
+    t.guard = nil
+    -- (a task's error nobody retrieved may be why: it is told too)
+    return false, { err = t.err, traceback = t.traceback, also = M.unretrieved() }
+  end
+  -- The end of the main chunk: the first error of a task that nobody
+  -- retrieved with t:wait() ends the script now.
+  local f = M.unretrieved()
+  if f then return false, f end
   return true
+end
+
+-- The first failure of a task that nobody retrieved, as a failure
+-- {err, traceback}, now counted as retrieved; nil if there is none.
+function M.unretrieved()
+  local f = M.failure
+  if f then
+    M.failure = nil
+    return f
+  end
+  local first
+  for g in pairs(pending) do
+    if g.task.guard == g and (first == nil or g.seq < first.seq) then first = g end
+  end
+  if not first then return nil end
+  local t = first.task
+  t.guard = nil
+  return { err = t.err, traceback = t.traceback }
 end
 
 return M
