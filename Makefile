@@ -1,32 +1,65 @@
 # ptyscript - GNU make, no configure step.  `make` builds the command and
 # the C module; `make test` runs the busted specs; `make demo` runs an
-# example.  Missing Debian packages are installed by scripts/deps.sh.
+# example.  scripts/deps.sh installs missing Debian packages, or, on
+# systems without dpkg, names the libraries pkg-config does not find.
 # `make PORTABLE=1` uses only the POSIX fallbacks of the Linux-only calls
 # (src/portable.h; other systems always do).
 
 PKG_CONFIG ?= pkg-config
+PREFIX     ?= /usr/local
+UNAME_S    := $(shell uname -s)
 PORTABLE_DEFS = -DPTYSCRIPT_NO_CLOSE_RANGE -DPTYSCRIPT_NO_PIDFD \
                 -DPTYSCRIPT_POSIX_PTY -DPTYSCRIPT_NO_PIPE2 \
                 -DPTYSCRIPT_NO_PROC -DPTYSCRIPT_NO_AFFINITY
-LUA_PC     ?= lua5.4
-LUA        ?= lua5.4
-BUSTED     ?= $(LUA) /usr/bin/busted
-PREFIX     ?= /usr/local
 
+# Looked up when first used (after deps.sh has installed what was
+# missing), then kept.  Lua 5.4's pkg-config name is lua5.4 (Debian),
+# lua-5.4 (FreeBSD), lua54 (Arch) or lua (Fedora, Homebrew: if it is
+# 5.4); the interpreter's name too.  The interpreter compiles the Lua half
+# to bytecode for the library it links: it must be the same 5.4.
+LUA_PC ?= $(eval LUA_PC := $(firstword \
+  $(foreach p,lua5.4 lua-5.4 lua54,$(if $(shell $(PKG_CONFIG) --exists $(p) 2>/dev/null && echo y),$(p))) \
+  $(shell case "`$(PKG_CONFIG) --modversion lua 2>/dev/null`" in (5.4*) echo lua;; esac) lua5.4))$(LUA_PC)
+LUA ?= $(eval LUA := $(firstword \
+  $(foreach c,lua5.4 lua54 lua-5.4,$(shell command -v $(c) 2>/dev/null)) \
+  $(shell lua -e 'os.exit(_VERSION == "Lua 5.4")' 2>/dev/null && echo lua) lua5.4))$(LUA)
+BUSTED ?= $(if $(wildcard /usr/bin/busted),$(LUA) /usr/bin/busted,busted)
+
+# Where LuaRocks (the rockspec) found each library, or given by hand for
+# a library outside the compiler's paths: LUA_INCDIR, LIBEV_INCDIR and
+# LIBEV_LIBDIR, PCRE2_INCDIR/LIBDIR, VTERM_INCDIR/LIBDIR; LUA_LIBDIR with
+# LUALIB (liblua5.4.a, say) for the Lua the command links.  Otherwise
+# pkg-config.
+EXT_CFLAGS  = $(patsubst %,-I%,$(filter-out /usr/include,$(sort $(LIBEV_INCDIR) $(PCRE2_INCDIR) $(VTERM_INCDIR))))
+EXT_LDFLAGS = $(patsubst %,-L%,$(sort $(LIBEV_LIBDIR) $(PCRE2_LIBDIR) $(VTERM_LIBDIR)))
 # Debian's libev-dev ships no .pc file: fall back to -lev.
 EV_CFLAGS   = $(shell $(PKG_CONFIG) --cflags libev 2>/dev/null)
 EV_LIBS     = $(shell $(PKG_CONFIG) --libs libev 2>/dev/null || echo -lev)
-LUA_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(LUA_PC))
-LUA_LIBS    = $(shell $(PKG_CONFIG) --libs $(LUA_PC))
-# The command links Lua's static library (liblua5.4-dev ships it): non-PIC
-# code, called directly rather than through the PLT.  Against liblua5.4.so:
-# 3% fewer instructions per T2 round trip (callgrind), 5% less CPU in T4 at
-# 1,000 sessions (median of 9 alternated runs).  Lua's API is exported, so
-# that the C modules require loads (lfs, lpeg, ...) find it.
-LUA_LIBS_CMD = -Wl,--push-state,-Bstatic $(LUA_LIBS) -Wl,--pop-state \
+LUA_CFLAGS  = $(if $(LUA_INCDIR),-I$(LUA_INCDIR),$(shell $(PKG_CONFIG) --cflags $(LUA_PC) 2>/dev/null))
+LUA_LIBS    = $(if $(LUALIB),$(LUA_LIBDIR:%=-L%) -l$(patsubst lib%,%,$(basename $(LUALIB))),$(shell \
+              $(PKG_CONFIG) --libs $(LUA_PC) 2>/dev/null || echo -llua5.4))
+LUA_LIBDIR_FOUND = $(or $(LUA_LIBDIR),$(shell $(PKG_CONFIG) --variable=libdir $(LUA_PC) 2>/dev/null))
+LUA_LIB_A   = $(wildcard $(LUA_LIBDIR_FOUND)/lib$(patsubst -l%,%,$(firstword $(filter -l%,$(LUA_LIBS)))).a)
+# The command links Lua's static library where there is one (Debian's
+# liblua5.4-dev ships it): non-PIC code, called directly rather than
+# through the PLT.  Against liblua5.4.so: 3% fewer instructions per T2
+# round trip (callgrind), 5% less CPU in T4 at 1,000 sessions (median of 9
+# alternated runs).  Lua's API is exported, so that the C modules require
+# loads (lfs, lpeg, ...) find it.  The C module takes Lua's symbols from
+# the interpreter that loads it (LIBFLAG: LuaRocks gives its own).
+ifeq ($(UNAME_S),Darwin)
+LUA_LIBS_CMD = $(LUA_LIBS)
+LIBFLAG     ?= -bundle -undefined dynamic_lookup
+else ifeq ($(UNAME_S),Linux)
+LUA_LIBS_STATIC = -Wl,--push-state,-Bstatic $(LUA_LIBS) -Wl,--pop-state
+LUA_LIBS_CMD = $(if $(LUA_LIB_A),$(LUA_LIBS_STATIC),$(LUA_LIBS)) \
                -Wl,--export-dynamic-symbol=lua* -ldl
-PCRE_CFLAGS = $(shell $(PKG_CONFIG) --cflags libpcre2-8)
-PCRE_LIBS   = $(shell $(PKG_CONFIG) --libs libpcre2-8)
+else
+LUA_LIBS_CMD = -Wl,-E $(LUA_LIBS)
+endif
+LIBFLAG     ?= -shared
+PCRE_CFLAGS = $(shell $(PKG_CONFIG) --cflags libpcre2-8 2>/dev/null)
+PCRE_LIBS   = $(shell $(PKG_CONFIG) --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
 # libvterm (the screen emulator, src/vt.c): Debian's libvterm-dev has a
 # vterm.pc; fall back to -lvterm where it has none.
 VTERM_CFLAGS = $(shell $(PKG_CONFIG) --cflags vterm 2>/dev/null)
@@ -37,7 +70,8 @@ WARN = -Wall -Wextra -Wshadow -Wundef -Wwrite-strings -Wstrict-prototypes \
        $(if $(WERROR),-Werror)
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -Isrc -Ibuild $(if $(filter 1,$(PORTABLE)),$(PORTABLE_DEFS))
-ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(LUA_CFLAGS) $(PCRE_CFLAGS) $(EV_CFLAGS) $(VTERM_CFLAGS)
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(LUA_CFLAGS) $(PCRE_CFLAGS) $(EV_CFLAGS) $(VTERM_CFLAGS) $(EXT_CFLAGS)
+LDFLAGS  += $(EXT_LDFLAGS)
 # Uncomment, or pass SANITIZE=1, for AddressSanitizer + UBSan builds.
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -55,9 +89,14 @@ PIC_OBJ = $(LIB_SRC:src/%.c=build/pic/%.o) build/pic/embedded.o
 .PHONY: all deps test demo bench clean install install-rock uninstall FORCE
 all: ptyscript ptyscript.so
 
+# DEPS=0: check and install nothing (LuaRocks has checked).  The
+# variables deps.sh reads are passed on.
+DEPS ?= 1
+DEPS_SH = $(if $(filter 0,$(DEPS)),:,CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' \
+          LUA_INCDIR='$(LUA_INCDIR)' LIBEV_INCDIR='$(LIBEV_INCDIR)' sh scripts/deps.sh)
 deps build/.deps: scripts/deps.sh
 	@mkdir -p build
-	@sh scripts/deps.sh build
+	@$(DEPS_SH) build
 	@touch build/.deps
 
 # Make does not see flags: a stamp file holding them is rewritten (made
@@ -70,9 +109,8 @@ build/.portable: FORCE
 ptyscript: build/main.o build/alloc.o $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS_CMD) $(PCRE_LIBS) $(EV_LIBS) $(VTERM_LIBS) -lm
 
-# The module takes Lua's symbols from the interpreter that loads it.
 ptyscript.so: $(PIC_OBJ)
-	$(CC) $(LDFLAGS) -shared -o $@ $^ $(PCRE_LIBS) $(EV_LIBS) $(VTERM_LIBS)
+	$(CC) $(LDFLAGS) $(LIBFLAG) -o $@ $^ $(PCRE_LIBS) $(EV_LIBS) $(VTERM_LIBS)
 
 build/embedded.c: scripts/embed.lua $(LUA_SRC) | build/.deps
 	$(LUA) scripts/embed.lua $@ $(LUA_SRC)
@@ -94,7 +132,7 @@ demo: all
 	./ptyscript scripts/examples/bc.lua
 
 test: all
-	@sh scripts/deps.sh test
+	@$(DEPS_SH) test
 	@$(BUSTED)
 
 # The command, the C module (with the Lua half inside it), the Lua
@@ -138,7 +176,7 @@ BENCH_PROGS = build/bench/rusage build/bench/emit \
               $(patsubst scripts/bench/ref/%.c,build/bench/ref_%,$(wildcard scripts/bench/ref/t*.c))
 
 bench-deps:
-	@sh scripts/deps.sh bench
+	@$(DEPS_SH) bench
 
 bench-build: all $(BENCH_PROGS)
 
@@ -207,7 +245,7 @@ VALGRIND_SPECS ?= spec/match_spec.lua spec/process_spec.lua spec/smoke_spec.lua 
                   spec/lostoutput_spec.lua spec/concurrency_spec.lua
 
 check-deps:
-	@sh scripts/deps.sh check
+	@$(DEPS_SH) check
 
 build/asan/.defs: FORCE
 	@$(call stamp,$@,$(PORTABLE_DEFS) $(UBSAN_RECOVER))
@@ -223,7 +261,7 @@ build/asan/ptyscript: build/asan/main.o build/asan/alloc.o $(ASAN_OBJ)
 asan-build: build/asan/ptyscript
 
 check-asan: all check-deps build/asan/ptyscript fuzz-build
-	@sh scripts/deps.sh test
+	@$(DEPS_SH) test
 	@rm -rf $(ASAN_LOG) && mkdir -p $(ASAN_LOG)
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS_ASAN) \
 	  FUZZ_HARNESS="$(filter-out vt,$(FUZZ_HARNESS))" \
@@ -275,7 +313,7 @@ fuzz: fuzz-build
 # Memcheck over the normal build: busted runs inside ./ptyscript, like
 # check-asan.  scripts/valgrind.supp says why each suppression is there.
 check-valgrind: all check-deps
-	@sh scripts/deps.sh test
+	@$(DEPS_SH) test
 	$(VALGRIND) -q --error-exitcode=99 --leak-check=full \
 	  --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
 	  --suppressions=scripts/valgrind.supp ./ptyscript /usr/bin/busted $(VALGRIND_SPECS)

@@ -42,3 +42,44 @@ describe("packaging", function()
     os.execute("rm -rf " .. H.q(tree))
   end)
 end)
+
+describe("scripts/deps.sh without dpkg", function()
+  local bin
+
+  -- A PATH holding every command of this system but dpkg's and apt's.
+  lazy_setup(function()
+    bin = H.tmpdir()
+    H.sh("for d in /usr/local/bin /usr/bin /bin /usr/local/sbin /usr/sbin /sbin; do "
+      .. "[ -d $d ] && [ ! -L $d ] && find $d -mindepth 1 -maxdepth 1 "
+      .. "! -name 'dpkg*' ! -name 'apt*' -exec ln -s -t " .. H.q(bin) .. " {} + ; done")
+    assert.is_nil(H.read(bin .. "/dpkg-query"))
+  end)
+  lazy_teardown(function()
+    os.execute("rm -rf " .. H.q(bin))
+  end)
+
+  local function deps(what, env)
+    return H.sh("cd " .. H.q(H.root) .. " && PATH=" .. H.q(bin) .. " " .. (env or "")
+      .. " sh scripts/deps.sh " .. what)
+  end
+
+  it("names the libraries it does not find by their pkg-config names (libev by header), installs nothing, and fails with status 1", function()
+    local empty = H.tmpdir()
+    -- pkg-config finds nothing, the compiler no header
+    local r = deps("build", "PKG_CONFIG_LIBDIR=" .. H.q(empty) .. " PKG_CONFIG_PATH= CC='cc -nostdinc'")
+    os.execute("rm -rf " .. H.q(empty))
+    assert.equal(1, r.code, r.stderr)
+    for _, name in ipairs{ "lua5.4", "lua-5.4", "lua54", "libpcre2-8", "vterm", "libev", "ev.h" } do
+      assert.truthy(r.stderr:find(name, 1, true), name .. " not named in: " .. r.stderr)
+    end
+    assert.truthy(r.stderr:find("nothing is installed", 1, true), r.stderr)
+  end)
+
+  it("exits 0 and says nothing when pkg-config finds every library and the commands are there", function()
+    for _, what in ipairs{ "build", "test" } do
+      local r = deps(what)
+      assert.equal(0, r.code, r.stderr)
+      assert.equal("", r.stdout .. r.stderr)
+    end
+  end)
+end)
