@@ -86,7 +86,7 @@ LUA_SRC = $(wildcard lua/ptyscript/*.lua)
 OBJ     = $(LIB_SRC:src/%.c=build/%.o) build/embedded.o
 PIC_OBJ = $(LIB_SRC:src/%.c=build/pic/%.o) build/pic/embedded.o
 
-.PHONY: all deps test demo bench clean install install-rock uninstall FORCE
+.PHONY: all deps test demo bench clean install install-rock uninstall dist FORCE
 all: ptyscript ptyscript.so
 
 # DEPS=0: check and install nothing (LuaRocks has checked).  The
@@ -136,30 +136,59 @@ test: all
 	@$(BUSTED)
 
 # The command, the C module (with the Lua half inside it), the Lua
-# sources for reading (not on Lua's path: the module is the .so), and the
-# man page.  LuaRocks (ptyscript-*.rockspec) sets BINDIR and LIBDIR.
+# sources for reading (not on Lua's path: the module is the .so), the man
+# page (naming the manual where it is installed), the manual (doc/*.md)
+# and the examples.  `make uninstall` (same PREFIX and DESTDIR) removes
+# exactly these, then the directories of ours left empty.
 LUA_VERSION ?= 5.4
 BINDIR  ?= $(PREFIX)/bin
 LIBDIR  ?= $(PREFIX)/lib/lua/$(LUA_VERSION)
-SHARE    = $(PREFIX)/share/ptyscript/lua
-MANDIR  = $(PREFIX)/share/man/man1
+MANDIR  ?= $(PREFIX)/share/man/man1
+DOCDIR  ?= $(PREFIX)/share/doc/ptyscript
+SHARE    = $(PREFIX)/share/ptyscript
+DOCS     = $(wildcard doc/*.md)
+EXAMPLES = $(wildcard scripts/examples/*)
 install: all
-	install -Dm755 ptyscript $(DESTDIR)$(BINDIR)/ptyscript
-	install -Dm755 ptyscript.so $(DESTDIR)$(LIBDIR)/ptyscript.so
-	install -d $(DESTDIR)$(SHARE)
-	install -m644 $(LUA_SRC) $(DESTDIR)$(SHARE)/
-	install -Dm644 doc/ptyscript.1 $(DESTDIR)$(MANDIR)/ptyscript.1
-
-# What LuaRocks installs: the module into its LIBDIR, the command into
-# its BINDIR.
-install-rock: all
-	install -Dm755 ptyscript.so $(LIBDIR)/ptyscript.so
-	install -Dm755 ptyscript $(BINDIR)/ptyscript
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR) \
+	  $(DESTDIR)$(SHARE)/lua $(DESTDIR)$(DOCDIR)/examples
+	install -m755 ptyscript $(DESTDIR)$(BINDIR)/ptyscript
+	install -m755 ptyscript.so $(DESTDIR)$(LIBDIR)/ptyscript.so
+	install -m644 $(LUA_SRC) $(DESTDIR)$(SHARE)/lua/
+	sed -e 's,/usr/local/share/doc/ptyscript,$(DOCDIR),g' \
+	  -e 's,/usr/local/lib/lua/5.4,$(LIBDIR),g' doc/ptyscript.1 \
+	  > $(DESTDIR)$(MANDIR)/ptyscript.1
+	chmod 644 $(DESTDIR)$(MANDIR)/ptyscript.1
+	$(if $(DOCS),install -m644 $(DOCS) $(DESTDIR)$(DOCDIR)/)
+	for f in $(EXAMPLES); do \
+	  if [ -x "$$f" ]; then m=755; else m=644; fi; \
+	  install -m$$m "$$f" $(DESTDIR)$(DOCDIR)/examples/ || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ptyscript $(DESTDIR)$(LIBDIR)/ptyscript.so \
-	  $(DESTDIR)$(MANDIR)/ptyscript.1
-	rm -rf $(DESTDIR)$(SHARE)
+	  $(DESTDIR)$(MANDIR)/ptyscript.1 \
+	  $(patsubst lua/ptyscript/%,$(DESTDIR)$(SHARE)/lua/%,$(LUA_SRC)) \
+	  $(patsubst doc/%,$(DESTDIR)$(DOCDIR)/%,$(DOCS)) \
+	  $(patsubst scripts/examples/%,$(DESTDIR)$(DOCDIR)/examples/%,$(EXAMPLES))
+	rmdir $(DESTDIR)$(SHARE)/lua $(DESTDIR)$(SHARE) \
+	  $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || :
+
+# What LuaRocks installs (ptyscript-*.rockspec): the module into its
+# LIBDIR, the command into its BINDIR.  LuaRocks keeps doc/ (the man page
+# and the manual) with the rock: `luarocks doc ptyscript`.
+install-rock: all
+	install -d $(LIBDIR) $(BINDIR)
+	install -m755 ptyscript.so $(LIBDIR)/ptyscript.so
+	install -m755 ptyscript $(BINDIR)/ptyscript
+
+# The release tarball as GitHub's archive of the tag v$(VERSION) holds
+# it: the files git tracks, under ptyscript-$(VERSION)/.  The rockspec's
+# spec (spec/install_spec.lua) builds a rock from it.
+VERSION = 0.1.0
+DIST   ?= build/ptyscript-$(VERSION).tar.gz
+dist:
+	@mkdir -p $(dir $(DIST))
+	git ls-files -z | tar --null -T - --transform 's,^,ptyscript-$(VERSION)/,' -czf $(DIST)
 
 clean:
 	rm -rf build ptyscript ptyscript.so bench-results.md
