@@ -148,6 +148,10 @@ ltimer_start(struct ltimer *t, double s)
 	if (t->lp->ev == NULL)
 		return;
 	loop_forget(t->lp, &t->obj);
+	/* From now, not from the loop's cached time: a deadline is computed
+	 * from core.now() (fresh), and a timer counted from a stale time
+	 * would fire before it. */
+	ev_now_update(t->lp->ev);
 	/* ev_timer_again moves a running timer within the heap in place:
 	 * cheaper than stop and start, for the wait after wait of a task. */
 	t->t.repeat = s > 0 ? s : 1e-9;
