@@ -563,7 +563,12 @@ describe("an exited child's pid", function()
     assert.are_not.equal(p.pid, stranger, "the child's pid was given away before close")
   end)
 
-  it_root("reaped behind ptyscript's back, is never signalled again", function()
+  -- Without pidfds a pid is all there is: once somebody else has reaped
+  -- the child, another child of this process given the same pid cannot
+  -- be told from it (a limit of the portable build, in the manual).
+  local build = require("ptyscript.core").build
+  local it_pidfd = build.pidfd and it_root or pending
+  it_pidfd("reaped behind ptyscript's back, is never signalled again", function()
     -- a C module of the script's reaps the child itself (waitpid)
     local d = H.tmpdir()
     finally(function() os.execute("rm -rf " .. H.q(d)) end)
@@ -599,7 +604,9 @@ int luaopen_reapmod(lua_State *L) { lua_pushcfunction(L, f); return 1; }
     local t0 = pty.now()
     assert.same({ nil, "signal", 1 }, { p:close{ grace = 0.3 } })
     local dt = pty.now() - t0
-    assert.is_true(dt >= 0.25 and dt < 2, "close took " .. dt)
+    -- (without /proc a live member cannot be told from the zombie
+    -- leader: close does not wait for it, it only kills it)
+    assert.is_true((dt >= 0.25 or not build.proc) and dt < 2, "close took " .. dt)
     assert.is_true(H.eventually(function() return not running(bg) end, 2),
       "the background job survived close")
     assert.is_true(gone(p.pid), "reaped by close")

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lcore.h"
+#include "portable.h"
 #include "proc.h"
 #include "pty.h"
 #include "spawn.h"
@@ -1122,4 +1123,19 @@ lcore_open_proc(lua_State *L)
 	lua_setfield(L, -3, "DRAIN");
 	lua_pushinteger(L, PROC_TAP);
 	lua_setfield(L, -3, "TAP");
+	/* which Linux calls this build uses (the specs of what needs them) */
+	lua_createtable(L, 0, 3);
+#ifdef PTYSCRIPT_NO_PIDFD
+	lua_pushboolean(L, 0);
+#else
+	lua_pushboolean(L, 1);
+#endif
+	lua_setfield(L, -2, "pidfd");
+#ifdef PTYSCRIPT_NO_PROC
+	lua_pushboolean(L, 0);
+#else
+	lua_pushboolean(L, 1);
+#endif
+	lua_setfield(L, -2, "proc");
+	lua_setfield(L, -3, "build");
 }

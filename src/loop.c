@@ -59,6 +59,10 @@ loop_free(struct loop *lp)
 			ev_ref(lp->ev);	/* balance the ev_unref at start */
 			ev_async_stop(lp->ev, &lp->wake);
 		}
+		if (lp->chld_on) {
+			ev_ref(lp->ev);	/* balance the ev_unref at start */
+			ev_io_stop(lp->ev, &lp->chld);
+		}
 		ev_loop_destroy(lp->ev);
 	}
 	free(lp->fired);

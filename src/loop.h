@@ -46,6 +46,9 @@ struct loop {
 	int show_errno;		/* why copying output (show) failed, or 0 */
 	int tty_fd;		/* where to restore it, or -1 */
 	struct loop *next_live;	/* the list of live loops (l_core.c) */
+	ev_io chld;		/* SIGCHLD, for children without a pidfd
+				 * (proc.c, proc_watch_exits) */
+	int chld_on;
 	pid_t owner;		/* the process whose children these are */
 };
 

@@ -22,10 +22,12 @@
 #include <unistd.h>
 
 #include "out.h"
+#include "portable.h"
 #include "proc.h"
 
 #define READ_BUDGET	(1024 * 1024)	/* per callback, to stay fair */
-#define EXIT_POLL	0.02		/* seconds, without a pidfd only */
+#define EXIT_POLL	0.02		/* seconds: only if SIGCHLD cannot be
+					 * watched (no pipe for it) */
 
 /*
  * Room the input buffer may take beyond maxbuf: a full window moves
@@ -269,6 +271,94 @@ exit_timer_cb(struct ev_loop *ev, ev_timer *w, int revents)
 }
 
 /*
+ * Exits without pidfds (a kernel or system without them, or the
+ * PORTABLE build): SIGCHLD, and a waitid per child of ours - never
+ * waitpid(-1), which would take the statuses of io.popen's and
+ * os.execute's children.  The handler only writes a byte to a pipe
+ * (the one C global a signal handler needs); the loop watches the
+ * pipe, and at each wake-up asks every child of ours without a pidfd
+ * (WNOWAIT: it stays a zombie until proc_reap).  The pipe's watcher
+ * does not keep the loop alive by itself: each running child holds a
+ * reference instead, so a wait for an exit keeps the loop alive exactly
+ * as a pidfd's watcher does.
+ */
+static int chld_pipe[2] = { -1, -1 };
+
+static void
+chld_handler(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	(void)write(chld_pipe[1], "", 1);	/* full: a wake-up is pending */
+	errno = saved;
+}
+
+/* Empty the pipe: one scan answers every SIGCHLD so far. */
+static void
+chld_drain(void)
+{
+	char buf[64];
+
+	while (read(chld_pipe[0], buf, sizeof buf) > 0)
+		;
+}
+
+static void
+chld_cb(struct ev_loop *ev, ev_io *w, int revents)
+{
+	struct loop *lp = w->data;
+	struct proc *p;
+
+	(void)ev;
+	(void)revents;
+	chld_drain();
+	for (p = lp->procs; p != NULL; p = p->next)
+		if (p->pid > 0 && !p->exited && p->pidfd == -1)
+			(void)proc_poll_exit(p);
+}
+
+/*
+ * Watch SIGCHLD on lp (once per process for the handler, once per loop
+ * for the watcher).  An inherited SIG_IGN was reset when the module
+ * loaded (loop_default_sigchld); a host's own handler is replaced.
+ * Returns 0, or -1 when no pipe could be made.
+ */
+static int
+proc_watch_exits(struct loop *lp)
+{
+	struct sigaction sa;
+	int i;
+
+	if (chld_pipe[0] == -1) {
+		if (pipe(chld_pipe) == -1)
+			return -1;
+		for (i = 0; i < 2; i++) {
+			(void)fcntl(chld_pipe[i], F_SETFD, FD_CLOEXEC);
+			(void)fcntl(chld_pipe[i], F_SETFL, O_NONBLOCK);
+		}
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = chld_handler;
+		sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+		sigemptyset(&sa.sa_mask);
+		if (sigaction(SIGCHLD, &sa, NULL) == -1) {
+			close(chld_pipe[0]);
+			close(chld_pipe[1]);
+			chld_pipe[0] = chld_pipe[1] = -1;
+			return -1;
+		}
+	}
+	if (!lp->chld_on) {
+		ev_io_init(&lp->chld, chld_cb, chld_pipe[0], EV_READ);
+		lp->chld.data = lp;
+		ev_io_start(lp->ev, &lp->chld);
+		ev_unref(lp->ev);	/* the running children keep it alive */
+		lp->chld_on = 1;
+	}
+	return 0;
+}
+
+/*
  * Take over a freshly spawned child: start reading and watching it.  fd is
  * read, wfd written (the same master for a pty; pipes, either maybe -1,
  * otherwise).  A stream has pid 0: there is no exit to watch.
@@ -310,6 +400,11 @@ proc_start(struct proc *p, struct loop *lp, pid_t pid, int pidfd, int fd,
 		ev_io_init(&p->xio, exit_cb, pidfd, EV_READ);
 		p->xio.data = p;
 		ev_io_start(lp->ev, &p->xio);
+	} else if (proc_watch_exits(lp) == 0) {
+		ev_ref(lp->ev);		/* released at the exit (proc_exited) */
+		p->chld_ref = 1;
+		(void)proc_poll_exit(p);	/* gone before the first SIGCHLD
+						 * could be watched */
 	} else {
 		ev_timer_init(&p->xtm, exit_timer_cb, EXIT_POLL, EXIT_POLL);
 		p->xtm.data = p;
@@ -451,9 +546,12 @@ proc_exited(struct proc *p, const siginfo_t *si)
 	if (p->lp != NULL) {
 		if (p->pidfd != -1)
 			ev_io_stop(p->lp->ev, &p->xio);
+		else if (p->chld_ref)
+			ev_unref(p->lp->ev);
 		else
 			ev_timer_stop(p->lp->ev, &p->xtm);
 	}
+	p->chld_ref = 0;
 }
 
 /* Let go of the pidfd, once the child is reaped (by us or not). */
@@ -474,9 +572,11 @@ child_waitid(const struct proc *p, siginfo_t *si, int flags)
 
 	memset(si, 0, sizeof *si);
 	do {
+#ifndef PTYSCRIPT_NO_PIDFD
 		if (p->pidfd != -1)
 			rc = waitid(P_PIDFD, (id_t)p->pidfd, si, WEXITED | flags);
 		else
+#endif
 			rc = waitid(P_PID, (id_t)p->pid, si, WEXITED | flags);
 	} while (rc == -1 && errno == EINTR);
 	return rc;
@@ -600,6 +700,7 @@ pid_cmp(const void *a, const void *b)
  * asks this for every child: the buffers are on the stack, so that a
  * close costs no heap (getdents64, not opendir, for that).
  */
+#ifndef PTYSCRIPT_NO_PROC
 static size_t
 groups_alive(const pid_t *pgid, size_t n)
 {
@@ -653,6 +754,17 @@ out:
 		free(live);
 	return count;
 }
+#else
+/* Without /proc no live member can be told from the leader's zombie:
+ * none is waited for (what is left is still killed by proc_reap). */
+static size_t
+groups_alive(const pid_t *pgid, size_t n)
+{
+	(void)pgid;
+	(void)n;
+	return 0;
+}
+#endif
 
 /*
  * Whether anything of the child's process group still runs: the child,
@@ -802,19 +914,22 @@ proc_shutdown_all(struct loop *lp, double grace)
 	struct proc *p;
 	struct pollfd *pfd;
 	pid_t *zombies;
-	size_t n, k, nz, running;
+	size_t n, k, nz, running, groups;
 	double deadline = mono_now() + grace, left;
-	int ms;
+	int ms, chld;
 
 	for (n = 0, p = lp->procs; p != NULL; p = p->next) {
 		proc_hangup(p);
 		n++;
 	}
-	pfd = n > 0 ? calloc(n, sizeof *pfd) : NULL;
+	pfd = n > 0 ? calloc(n + 1, sizeof *pfd) : NULL;
 	zombies = n > 0 ? calloc(n, sizeof *zombies) : NULL;
 	while (pfd != NULL && zombies != NULL &&
 	    (left = deadline - mono_now()) > 0) {
 		k = nz = running = 0;
+		chld = 0;
+		if (chld_pipe[0] != -1)
+			chld_drain();	/* the scan below answers them */
 		for (p = lp->procs; p != NULL; p = p->next) {
 			if (p->pid <= 0 || p->reaped)
 				continue;
@@ -823,19 +938,27 @@ proc_shutdown_all(struct loop *lp, double grace)
 				if (p->pidfd != -1) {
 					pfd[k].fd = p->pidfd;
 					pfd[k++].events = POLLIN;
+				} else {
+					chld = 1;
 				}
 			} else if (!p->reaped) {
 				zombies[nz++] = p->pid;
 			}
 		}
+		groups = 0;
 		if (nz > 0) {	/* their groups: only pollable through /proc */
 			qsort(zombies, nz, sizeof *zombies, pid_cmp);
-			running += groups_alive(zombies, nz);
+			groups = groups_alive(zombies, nz);
+			running += groups;
 		}
 		if (running == 0)
 			break;
+		if (chld && chld_pipe[0] != -1) {	/* SIGCHLD wakes us */
+			pfd[k].fd = chld_pipe[0];
+			pfd[k++].events = POLLIN;
+		}
 		ms = (int)(left * 1000) + 1;
-		if (k < running && ms > 10)
+		if ((groups > 0 || (chld && chld_pipe[0] == -1)) && ms > 10)
 			ms = 10;
 		(void)poll(pfd, (nfds_t)k, ms);
 	}

@@ -86,6 +86,8 @@ struct proc {
 	struct proc_sink sink;	/* feed == NULL: none */
 	unsigned exited:1, eof:1, paused:1, show:1, tapped:1;
 	unsigned held:1;	/* not read while its data callbacks are behind */
+	unsigned chld_ref:1;	/* holds the loop alive till its exit is
+				 * seen through SIGCHLD (no pidfd) */
 	unsigned closing:1;	/* close wfd once `out` is written */
 	unsigned tty:1;		/* fd == wfd is a pty master, not pipes */
 	unsigned sent:1;	/* bytes went out since output last came */
