@@ -41,7 +41,7 @@ l_poll(lua_State *L)
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	/*
-	 * Something fired outside the loop (an exit reaped by p:alive() or
+	 * Something fired outside the loop (an exit seen by p:alive() or
 	 * p:wait's status poll, say): report it now, do not sleep first.
 	 */
 	if (lp->nfired > 0)
@@ -104,7 +104,10 @@ lcore_take_fired(lua_State *L, struct loop *lp, int out)
 	return k / 2;
 }
 
-/* core.now() -> monotonic seconds as a float  [-0, +1, -] */
+/*
+ * core.now() -> the loop's time brought up to date: libev's ev_now, the
+ * wall clock in seconds since the epoch, as a float  [-0, +1, -]
+ */
 static int
 l_now(lua_State *L)
 {
