@@ -1,27 +1,65 @@
 # ptyscript - GNU make, no configure step.  `make` builds the command and
 # the C module; `make test` runs the busted specs; `make demo` runs an
-# example.  Missing Debian packages are installed by scripts/deps.sh.
+# example.  scripts/deps.sh installs missing Debian packages, or, on
+# systems without dpkg, names the libraries pkg-config does not find.
+# `make PORTABLE=1` uses only the POSIX fallbacks of the Linux-only calls
+# (src/portable.h; other systems always do).
 
 PKG_CONFIG ?= pkg-config
-LUA_PC     ?= lua5.4
-LUA        ?= lua5.4
-BUSTED     ?= $(LUA) /usr/bin/busted
 PREFIX     ?= /usr/local
+UNAME_S    := $(shell uname -s)
+PORTABLE_DEFS = -DPTYSCRIPT_NO_CLOSE_RANGE -DPTYSCRIPT_NO_PIDFD \
+                -DPTYSCRIPT_POSIX_PTY -DPTYSCRIPT_NO_PIPE2 \
+                -DPTYSCRIPT_NO_PROC -DPTYSCRIPT_NO_AFFINITY
 
+# Looked up when first used (after deps.sh has installed what was
+# missing), then kept.  Lua 5.4's pkg-config name is lua5.4 (Debian),
+# lua-5.4 (FreeBSD), lua54 (Arch) or lua (Fedora, Homebrew: if it is
+# 5.4); the interpreter's name too.  The interpreter compiles the Lua half
+# to bytecode for the library it links: it must be the same 5.4.
+LUA_PC ?= $(eval LUA_PC := $(firstword \
+  $(foreach p,lua5.4 lua-5.4 lua54,$(if $(shell $(PKG_CONFIG) --exists $(p) 2>/dev/null && echo y),$(p))) \
+  $(shell case "`$(PKG_CONFIG) --modversion lua 2>/dev/null`" in (5.4*) echo lua;; esac) lua5.4))$(LUA_PC)
+LUA ?= $(eval LUA := $(firstword \
+  $(foreach c,lua5.4 lua54 lua-5.4,$(shell command -v $(c) 2>/dev/null)) \
+  $(shell lua -e 'os.exit(_VERSION == "Lua 5.4")' 2>/dev/null && echo lua) lua5.4))$(LUA)
+BUSTED ?= $(if $(wildcard /usr/bin/busted),$(LUA) /usr/bin/busted,busted)
+
+# Where LuaRocks (the rockspec) found each library, or given by hand for
+# a library outside the compiler's paths: LUA_INCDIR, LIBEV_INCDIR and
+# LIBEV_LIBDIR, PCRE2_INCDIR/LIBDIR, VTERM_INCDIR/LIBDIR; LUA_LIBDIR with
+# LUALIB (liblua5.4.a, say) for the Lua the command links.  Otherwise
+# pkg-config.
+EXT_CFLAGS  = $(patsubst %,-I%,$(filter-out /usr/include,$(sort $(LIBEV_INCDIR) $(PCRE2_INCDIR) $(VTERM_INCDIR))))
+EXT_LDFLAGS = $(patsubst %,-L%,$(sort $(LIBEV_LIBDIR) $(PCRE2_LIBDIR) $(VTERM_LIBDIR)))
 # Debian's libev-dev ships no .pc file: fall back to -lev.
 EV_CFLAGS   = $(shell $(PKG_CONFIG) --cflags libev 2>/dev/null)
 EV_LIBS     = $(shell $(PKG_CONFIG) --libs libev 2>/dev/null || echo -lev)
-LUA_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(LUA_PC))
-LUA_LIBS    = $(shell $(PKG_CONFIG) --libs $(LUA_PC))
-# The command links Lua's static library (liblua5.4-dev ships it): non-PIC
-# code, called directly rather than through the PLT.  Against liblua5.4.so:
-# 3% fewer instructions per T2 round trip (callgrind), 5% less CPU in T4 at
-# 1,000 sessions (median of 9 alternated runs).  Lua's API is exported, so
-# that the C modules require loads (lfs, lpeg, ...) find it.
-LUA_LIBS_CMD = -Wl,--push-state,-Bstatic $(LUA_LIBS) -Wl,--pop-state \
+LUA_CFLAGS  = $(if $(LUA_INCDIR),-I$(LUA_INCDIR),$(shell $(PKG_CONFIG) --cflags $(LUA_PC) 2>/dev/null))
+LUA_LIBS    = $(if $(LUALIB),$(LUA_LIBDIR:%=-L%) -l$(patsubst lib%,%,$(basename $(LUALIB))),$(shell \
+              $(PKG_CONFIG) --libs $(LUA_PC) 2>/dev/null || echo -llua5.4))
+LUA_LIBDIR_FOUND = $(or $(LUA_LIBDIR),$(shell $(PKG_CONFIG) --variable=libdir $(LUA_PC) 2>/dev/null))
+LUA_LIB_A   = $(wildcard $(LUA_LIBDIR_FOUND)/lib$(patsubst -l%,%,$(firstword $(filter -l%,$(LUA_LIBS)))).a)
+# The command links Lua's static library where there is one (Debian's
+# liblua5.4-dev ships it): non-PIC code, called directly rather than
+# through the PLT.  Against liblua5.4.so: 3% fewer instructions per T2
+# round trip (callgrind), 5% less CPU in T4 at 1,000 sessions (median of 9
+# alternated runs).  Lua's API is exported, so that the C modules require
+# loads (lfs, lpeg, ...) find it.  The C module takes Lua's symbols from
+# the interpreter that loads it (LIBFLAG: LuaRocks gives its own).
+ifeq ($(UNAME_S),Darwin)
+LUA_LIBS_CMD = $(LUA_LIBS)
+LIBFLAG     ?= -bundle -undefined dynamic_lookup
+else ifeq ($(UNAME_S),Linux)
+LUA_LIBS_STATIC = -Wl,--push-state,-Bstatic $(LUA_LIBS) -Wl,--pop-state
+LUA_LIBS_CMD = $(if $(LUA_LIB_A),$(LUA_LIBS_STATIC),$(LUA_LIBS)) \
                -Wl,--export-dynamic-symbol=lua* -ldl
-PCRE_CFLAGS = $(shell $(PKG_CONFIG) --cflags libpcre2-8)
-PCRE_LIBS   = $(shell $(PKG_CONFIG) --libs libpcre2-8)
+else
+LUA_LIBS_CMD = -Wl,-E $(LUA_LIBS)
+endif
+LIBFLAG     ?= -shared
+PCRE_CFLAGS = $(shell $(PKG_CONFIG) --cflags libpcre2-8 2>/dev/null)
+PCRE_LIBS   = $(shell $(PKG_CONFIG) --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
 # libvterm (the screen emulator, src/vt.c): Debian's libvterm-dev has a
 # vterm.pc; fall back to -lvterm where it has none.
 VTERM_CFLAGS = $(shell $(PKG_CONFIG) --cflags vterm 2>/dev/null)
@@ -31,8 +69,9 @@ WARN = -Wall -Wextra -Wshadow -Wundef -Wwrite-strings -Wstrict-prototypes \
        -Wmissing-prototypes -Wold-style-definition -Wformat=2 \
        $(if $(WERROR),-Werror)
 CFLAGS   ?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -Isrc -Ibuild
-ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(LUA_CFLAGS) $(PCRE_CFLAGS) $(EV_CFLAGS) $(VTERM_CFLAGS)
+CPPFLAGS += -D_GNU_SOURCE -Isrc -Ibuild $(if $(filter 1,$(PORTABLE)),$(PORTABLE_DEFS))
+ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(LUA_CFLAGS) $(PCRE_CFLAGS) $(EV_CFLAGS) $(VTERM_CFLAGS) $(EXT_CFLAGS)
+LDFLAGS  += $(EXT_LDFLAGS)
 # Uncomment, or pass SANITIZE=1, for AddressSanitizer + UBSan builds.
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
@@ -47,30 +86,41 @@ LUA_SRC = $(wildcard lua/ptyscript/*.lua)
 OBJ     = $(LIB_SRC:src/%.c=build/%.o) build/embedded.o
 PIC_OBJ = $(LIB_SRC:src/%.c=build/pic/%.o) build/pic/embedded.o
 
-.PHONY: all deps test demo bench clean install install-rock uninstall
+.PHONY: all deps test demo bench clean install install-rock uninstall dist FORCE
 all: ptyscript ptyscript.so
 
+# DEPS=0: check and install nothing (LuaRocks has checked).  The
+# variables deps.sh reads are passed on.
+DEPS ?= 1
+DEPS_SH = $(if $(filter 0,$(DEPS)),:,CC='$(CC)' PKG_CONFIG='$(PKG_CONFIG)' \
+          LUA_INCDIR='$(LUA_INCDIR)' LIBEV_INCDIR='$(LIBEV_INCDIR)' sh scripts/deps.sh)
 deps build/.deps: scripts/deps.sh
 	@mkdir -p build
-	@sh scripts/deps.sh build
+	@$(DEPS_SH) build
 	@touch build/.deps
+
+# Make does not see flags: a stamp file holding them is rewritten (made
+# newer than the objects) when they change.  Every object is rebuilt when
+# PORTABLE changes.
+stamp = mkdir -p $(dir $(1)); [ -f $(1) ] && [ "`cat $(1)`" = "$(2)" ] || echo "$(2)" > $(1)
+build/.portable: FORCE
+	@$(call stamp,$@,$(PORTABLE))
 
 ptyscript: build/main.o build/alloc.o $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS_CMD) $(PCRE_LIBS) $(EV_LIBS) $(VTERM_LIBS) -lm
 
-# The module takes Lua's symbols from the interpreter that loads it.
 ptyscript.so: $(PIC_OBJ)
-	$(CC) $(LDFLAGS) -shared -o $@ $^ $(PCRE_LIBS) $(EV_LIBS) $(VTERM_LIBS)
+	$(CC) $(LDFLAGS) $(LIBFLAG) -o $@ $^ $(PCRE_LIBS) $(EV_LIBS) $(VTERM_LIBS)
 
 build/embedded.c: scripts/embed.lua $(LUA_SRC) | build/.deps
 	$(LUA) scripts/embed.lua $@ $(LUA_SRC)
 
-build/%.o: src/%.c | build/.deps
+build/%.o: src/%.c build/.portable | build/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 build/embedded.o: build/embedded.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
-build/pic/%.o: src/%.c | build/.deps
+build/pic/%.o: src/%.c build/.portable | build/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -MMD -MP -c -o $@ $<
 build/pic/embedded.o: build/embedded.c
@@ -82,34 +132,63 @@ demo: all
 	./ptyscript scripts/examples/bc.lua
 
 test: all
-	@sh scripts/deps.sh test
+	@$(DEPS_SH) test
 	@$(BUSTED)
 
 # The command, the C module (with the Lua half inside it), the Lua
-# sources for reading (not on Lua's path: the module is the .so), and the
-# man page.  LuaRocks (ptyscript-*.rockspec) sets BINDIR and LIBDIR.
+# sources for reading (not on Lua's path: the module is the .so), the man
+# page (naming the manual where it is installed), the manual (doc/*.md)
+# and the examples.  `make uninstall` (same PREFIX and DESTDIR) removes
+# exactly these, then the directories of ours left empty.
 LUA_VERSION ?= 5.4
 BINDIR  ?= $(PREFIX)/bin
 LIBDIR  ?= $(PREFIX)/lib/lua/$(LUA_VERSION)
-SHARE    = $(PREFIX)/share/ptyscript/lua
-MANDIR  = $(PREFIX)/share/man/man1
+MANDIR  ?= $(PREFIX)/share/man/man1
+DOCDIR  ?= $(PREFIX)/share/doc/ptyscript
+SHARE    = $(PREFIX)/share/ptyscript
+DOCS     = $(wildcard doc/*.md)
+EXAMPLES = $(wildcard scripts/examples/*)
 install: all
-	install -Dm755 ptyscript $(DESTDIR)$(BINDIR)/ptyscript
-	install -Dm755 ptyscript.so $(DESTDIR)$(LIBDIR)/ptyscript.so
-	install -d $(DESTDIR)$(SHARE)
-	install -m644 $(LUA_SRC) $(DESTDIR)$(SHARE)/
-	install -Dm644 doc/ptyscript.1 $(DESTDIR)$(MANDIR)/ptyscript.1
-
-# What LuaRocks installs: the module into its LIBDIR, the command into
-# its BINDIR.
-install-rock: all
-	install -Dm755 ptyscript.so $(LIBDIR)/ptyscript.so
-	install -Dm755 ptyscript $(BINDIR)/ptyscript
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(MANDIR) \
+	  $(DESTDIR)$(SHARE)/lua $(DESTDIR)$(DOCDIR)/examples
+	install -m755 ptyscript $(DESTDIR)$(BINDIR)/ptyscript
+	install -m755 ptyscript.so $(DESTDIR)$(LIBDIR)/ptyscript.so
+	install -m644 $(LUA_SRC) $(DESTDIR)$(SHARE)/lua/
+	sed -e 's,/usr/local/share/doc/ptyscript,$(DOCDIR),g' \
+	  -e 's,/usr/local/lib/lua/5.4,$(LIBDIR),g' doc/ptyscript.1 \
+	  > $(DESTDIR)$(MANDIR)/ptyscript.1
+	chmod 644 $(DESTDIR)$(MANDIR)/ptyscript.1
+	$(if $(DOCS),install -m644 $(DOCS) $(DESTDIR)$(DOCDIR)/)
+	for f in $(EXAMPLES); do \
+	  if [ -x "$$f" ]; then m=755; else m=644; fi; \
+	  install -m$$m "$$f" $(DESTDIR)$(DOCDIR)/examples/ || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ptyscript $(DESTDIR)$(LIBDIR)/ptyscript.so \
-	  $(DESTDIR)$(MANDIR)/ptyscript.1
-	rm -rf $(DESTDIR)$(SHARE)
+	  $(DESTDIR)$(MANDIR)/ptyscript.1 \
+	  $(patsubst lua/ptyscript/%,$(DESTDIR)$(SHARE)/lua/%,$(LUA_SRC)) \
+	  $(patsubst doc/%,$(DESTDIR)$(DOCDIR)/%,$(DOCS)) \
+	  $(patsubst scripts/examples/%,$(DESTDIR)$(DOCDIR)/examples/%,$(EXAMPLES))
+	rmdir $(DESTDIR)$(SHARE)/lua $(DESTDIR)$(SHARE) \
+	  $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || :
+
+# What LuaRocks installs (ptyscript-*.rockspec): the module into its
+# LIBDIR, the command into its BINDIR.  LuaRocks keeps doc/ (the man page
+# and the manual) with the rock: `luarocks doc ptyscript`.
+install-rock: all
+	install -d $(LIBDIR) $(BINDIR)
+	install -m755 ptyscript.so $(LIBDIR)/ptyscript.so
+	install -m755 ptyscript $(BINDIR)/ptyscript
+
+# The release tarball as GitHub's archive of the tag v$(VERSION) holds
+# it: the files git tracks, under ptyscript-$(VERSION)/.  The rockspec's
+# spec (spec/install_spec.lua) builds a rock from it.
+VERSION = 0.1.0
+DIST   ?= build/ptyscript-$(VERSION).tar.gz
+dist:
+	@mkdir -p $(dir $(DIST))
+	git ls-files -z | tar --null -T - --transform 's,^,ptyscript-$(VERSION)/,' -czf $(DIST)
 
 clean:
 	rm -rf build ptyscript ptyscript.so bench-results.md
@@ -126,7 +205,7 @@ BENCH_PROGS = build/bench/rusage build/bench/emit \
               $(patsubst scripts/bench/ref/%.c,build/bench/ref_%,$(wildcard scripts/bench/ref/t*.c))
 
 bench-deps:
-	@sh scripts/deps.sh bench
+	@$(DEPS_SH) bench
 
 bench-build: all $(BENCH_PROGS)
 
@@ -148,7 +227,13 @@ bench: bench-build
 # PTYSCRIPT_BIN makes the specs that run the command use the same binary.
 # Every sanitizer report (of busted's process and of each command a spec
 # starts) goes to build/asan/log/; any report fails the target.  Then a
-# short fuzzing run (FUZZ_SECONDS_ASAN).  `make check-valgrind` runs a
+# short fuzzing run (FUZZ_SECONDS_ASAN).  This build always uses the
+# portable fallbacks (PORTABLE_DEFS: no close_range, no pidfds, POSIX pty
+# calls, no /proc...), so that CI runs the whole suite on them too, while
+# `make test` runs it on the Linux calls.  Its specs run with the open-
+# file limit at ASAN_NOFILE (soft and hard): without close_range a spawn
+# closes every number up to the limit (at 20,000, 35 ms a spawn on a
+# 2-CPU VM).  `make check-valgrind` runs a
 # representative subset under memcheck (VALGRIND_SPECS); `make fuzz` runs
 # each libFuzzer harness in fuzz/ for FUZZ_SECONDS.
 .PHONY: check-deps check-asan asan-build check-valgrind fuzz fuzz-build
@@ -167,6 +252,7 @@ ASAN_LOG     = $(CURDIR)/build/asan/log
 # (RSS) that ASan's shadow and quarantine inflate it by design.
 ASAN_ENV     = PTYSCRIPT_SANITIZER=address ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1:log_path=$(ASAN_LOG)/asan \
                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(ASAN_LOG)/ubsan
+ASAN_NOFILE  ?= 1024
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_SECONDS_ASAN ?= 15
@@ -188,21 +274,23 @@ VALGRIND_SPECS ?= spec/match_spec.lua spec/process_spec.lua spec/smoke_spec.lua 
                   spec/lostoutput_spec.lua spec/concurrency_spec.lua
 
 check-deps:
-	@sh scripts/deps.sh check
+	@$(DEPS_SH) check
 
-build/asan/%.o: src/%.c | build/.deps
+build/asan/.defs: FORCE
+	@$(call stamp,$@,$(PORTABLE_DEFS) $(UBSAN_RECOVER))
+build/asan/%.o: src/%.c build/asan/.defs | build/.deps
 	@mkdir -p $(dir $@)
-	$(ASAN_CC) $(CPPFLAGS) $(ASAN_CFLAGS) -MMD -MP -c -o $@ $<
+	$(ASAN_CC) $(CPPFLAGS) $(PORTABLE_DEFS) $(ASAN_CFLAGS) -MMD -MP -c -o $@ $<
 build/asan/embedded.o: build/embedded.c
 	@mkdir -p $(dir $@)
-	$(ASAN_CC) $(CPPFLAGS) $(ASAN_CFLAGS) -c -o $@ $<
+	$(ASAN_CC) $(CPPFLAGS) $(PORTABLE_DEFS) $(ASAN_CFLAGS) -c -o $@ $<
 build/asan/ptyscript: build/asan/main.o build/asan/alloc.o $(ASAN_OBJ)
 	$(ASAN_CC) -fsanitize=address,undefined -o $@ $^ $(LUA_LIBS) $(PCRE_LIBS) $(EV_LIBS) $(VTERM_LIBS) -lm
 
 asan-build: build/asan/ptyscript
 
 check-asan: all check-deps build/asan/ptyscript fuzz-build
-	@sh scripts/deps.sh test
+	@$(DEPS_SH) test
 	@rm -rf $(ASAN_LOG) && mkdir -p $(ASAN_LOG)
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS_ASAN) \
 	  FUZZ_HARNESS="$(filter-out vt,$(FUZZ_HARNESS))" \
@@ -210,7 +298,8 @@ check-asan: all check-deps build/asan/ptyscript fuzz-build
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_SECONDS_ASAN) \
 	  FUZZ_HARNESS="$(filter vt,$(FUZZ_HARNESS))" \
 	  FUZZ_LIMIT="-seed=1 -runs=$(FUZZ_RUNS_ASAN_VT) -max_total_time=$(FUZZ_SECONDS_ASAN)"
-	@rc=0; $(ASAN_ENV) PTYSCRIPT_BIN=$(CURDIR)/build/asan/ptyscript \
+	@rc=0; ulimit -n $(ASAN_NOFILE) 2>/dev/null || :; \
+	$(ASAN_ENV) PTYSCRIPT_BIN=$(CURDIR)/build/asan/ptyscript \
 	  build/asan/ptyscript /usr/bin/busted | tee build/asan/specs.log || rc=$$?; \
 	[ "$$(tail -n 1 build/asan/specs.log | grep -c ' 0 failed')" = 1 ] || rc=1; \
 	if [ -n "$$(ls -A $(ASAN_LOG))" ]; then \
@@ -253,7 +342,7 @@ fuzz: fuzz-build
 # Memcheck over the normal build: busted runs inside ./ptyscript, like
 # check-asan.  scripts/valgrind.supp says why each suppression is there.
 check-valgrind: all check-deps
-	@sh scripts/deps.sh test
+	@$(DEPS_SH) test
 	$(VALGRIND) -q --error-exitcode=99 --leak-check=full \
 	  --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
 	  --suppressions=scripts/valgrind.supp ./ptyscript /usr/bin/busted $(VALGRIND_SPECS)

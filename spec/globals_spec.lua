@@ -296,3 +296,48 @@ print(pty.current() == nil, pcall(expect, "x") == false)
     end)
   end)
 end)
+
+-- A script's own globals that happen to be named like the standard
+-- library: the library keeps its references from load time.
+describe("the library, under a script that reuses standard names", function()
+  -- what the script does after clobbering: a spawn with options, a send,
+  -- a match, a list, a timeout error (its message, hints and all), a
+  -- task, a transcript, a screen, a sleep, a close
+  local body = [[
+local out = {}
+local p = pty.spawn{"sh", "-c", "read l; echo got:$l; sleep 30", echo = false}
+p:log(function(data) out[#out + 1] = data end)
+p:sendline("one", {secret = true})
+local m = p:expect("got:(\\w+)")
+local m2 = p:expect({pty.TIMEOUT, "never"}, 0.1)
+local ok, e = pcall(p.expect, p, "nothing here", 0.1)
+local t = pty.go(function() pty.sleep(0.01) return "task" end)
+local v = t:wait()
+local s = pty.spawn{"printf", "screen-text", screen = true}
+local r = s:expect_screen("screen-text")
+p:close()
+s:close()
+io.stdout:write(m[1] .. " " .. m2.index .. " " .. e.kind .. " " .. v .. " " .. r .. " "
+  .. (e.message:find("timeout", 1, true) and "msg" or "nomsg") .. "\n")
+]]
+  local clobber = [[
+debug = true; type = "ssh"; string = nil; table = 1; pairs = nil; ipairs = nil
+tostring = nil; tonumber = nil; select = nil; error = nil; pcall_ = pcall
+setmetatable = nil; getmetatable = nil; next = nil; math = "m"; coroutine = {}
+utf8 = false; rawget = nil; rawequal = nil; collectgarbage = nil
+local pcall, io, require = pcall_, io, require
+]]
+
+  it("works in the command when the script sets debug, type, string, table, pairs ... to its own values", function()
+    local out = run_ok(clobber .. body)
+    assert.equal("one 1 timeout task 1 msg\n", out)
+  end)
+
+  it("works in plain Lua when the globals change after require", function()
+    local r = H.sh(string.format("lua5.4 -e %s",
+      H.q("package.cpath = " .. string.format("%q", H.root .. "/?.so") .. " .. ';' .. package.cpath\n"
+        .. "pty = require 'ptyscript'\n" .. clobber .. body)))
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("one 1 timeout task 1 msg\n", r.stdout)
+  end)
+end)

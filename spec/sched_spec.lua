@@ -378,3 +378,16 @@ describe("the scheduler", function()
     assert.is_true(took < 12, "the signal waited for the deadline: " .. took .. " s")
   end)
 end)
+
+describe("pty.now", function()
+  it("reads the monotonic clock (deadlines do not move with the wall clock)", function()
+    -- Python's time.monotonic() is CLOCK_MONOTONIC: read between two of ours
+    local t1 = pty.now()
+    local f = assert(io.popen("python3 -c 'import time; print(repr(time.monotonic()))'"))
+    local py = tonumber(f:read("a"))
+    f:close()
+    local t2 = pty.now()
+    assert.is_true(t1 <= py + 0.001 and py <= t2 + 0.001,
+      string.format("pty.now() %.6f .. %.6f, CLOCK_MONOTONIC %.6f", t1, t2, py))
+  end)
+end)

@@ -512,6 +512,36 @@ os.execvp(sys.argv[1], sys.argv[1:])
     end))
   end)
 
+  -- Without close_range (the portable build, which make check-asan uses)
+  -- the child closes every number up to the open-file limit (which the
+  -- command raises to the hard one).
+  it("gets none of the parent's descriptors far above the first ones, up to the open-file limit", function()
+    local wrapper = H.write(H.tmpname() .. ".py", [[
+import os, resource, sys
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+fd = os.open("/etc/hostname", os.O_RDONLY)
+fds = sorted(set(n for n in (255, 256, 1023, 1024, hard - 1) if n < hard))
+for n in fds:
+    os.dup2(fd, n)
+os.execv(sys.argv[1], sys.argv[1:] + [" ".join(map(str, fds))])
+]])
+    local r = H.run_script(string.format([[
+      for n in arg[1]:gmatch("%%d+") do
+        assert(io.open("/proc/self/fd/" .. n), "the parent has no fd " .. n)
+      end
+      local p = pty.spawn("sh", "-c", %q)
+      print("CHILD_PID " .. p.pid)
+      io.write(p:expect(pty.EOF, 5).before)
+      print("CHILD_WAIT " .. table.concat({ tostring(p:wait(5)) }, " "))
+    ]], REPORT), nil, "python3 " .. H.q(wrapper) .. " ")
+    os.remove(wrapper)
+    assert.equal(0, r.code, r.stderr)
+    local pid = tonumber(r.stdout:match("CHILD_PID (%d+)"))
+    assert.truthy(r.stdout:find("CHILD_WAIT true", 1, true), r.stdout)
+    check_report(parse_report(r.stdout:match("CHILD_PID %d+\n(.*)CHILD_WAIT")), pid)
+  end)
+
   -- glibc's system() and posix_spawn() (so make, os.execute, busted run
   -- by make ...) leave signals 32 and 33 ignored in what they start, and
   -- glibc's sigaction() refuses to touch them; an ignored disposition

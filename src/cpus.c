@@ -13,8 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cpus.h"
+#include "portable.h"
+
+#ifndef PTYSCRIPT_NO_PROC
 
 /* The first line of the file dir/name into buf, or NULL. */
 static char *
@@ -122,6 +126,30 @@ cpu_capped(void)
 	free(line);
 	return capped == 1;
 }
+#else
+/* No /proc (PTYSCRIPT_NO_PROC): no cgroup, or none that can be read. */
+static int
+cpu_capped(void)
+{
+	return 0;
+}
+#endif
+
+/* How many CPUs this process may run on. */
+static long
+cpus_usable(void)
+{
+#ifndef PTYSCRIPT_NO_AFFINITY
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof set, &set) == -1)
+		return 1;
+	return CPU_COUNT(&set);
+#else
+	return sysconf(_SC_NPROCESSORS_ONLN);
+#endif
+}
 
 /*
  * Whether this process may run on more than one CPU (its affinity mask)
@@ -131,12 +159,8 @@ int
 cpus_spin_ok(void)
 {
 	static int several = -1;
-	cpu_set_t set;
 
-	if (several == -1) {
-		CPU_ZERO(&set);
-		several = sched_getaffinity(0, sizeof set, &set) == 0 &&
-		    CPU_COUNT(&set) > 1 && !cpu_capped();
-	}
+	if (several == -1)
+		several = cpus_usable() > 1 && !cpu_capped();
 	return several;
 }

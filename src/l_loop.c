@@ -105,16 +105,14 @@ lcore_take_fired(lua_State *L, struct loop *lp, int out)
 }
 
 /*
- * core.now() -> the loop's time brought up to date: libev's ev_now, the
- * wall clock in seconds since the epoch, as a float  [-0, +1, -]
+ * core.now() -> seconds on the monotonic clock, as a float  [-0, +1, -]
+ * Every deadline is computed from it, and libev's timers run on the same
+ * clock: a step of the wall clock (NTP, a VM resumed) moves neither.
  */
 static int
 l_now(lua_State *L)
 {
-	struct loop *lp = lcore_loop(L);
-
-	ev_now_update(lp->ev);
-	lua_pushnumber(L, ev_now(lp->ev));
+	lua_pushnumber(L, (double)proc_clock_ns() / 1e9);
 	return 1;
 }
 

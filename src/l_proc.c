@@ -171,7 +171,7 @@ plumb_pipe(struct plumbing *pl, int to, int child_reads)
 {
 	int fd[2], ours, theirs;
 
-	if (pipe2(fd, O_CLOEXEC) == -1)
+	if (spawn_pipe(fd) == -1)
 		return -1;
 	ours = child_reads ? fd[1] : fd[0];
 	theirs = child_reads ? fd[0] : fd[1];
@@ -422,9 +422,14 @@ l_spawn(lua_State *L)
 			if (errno != ENOSPC)
 				return fail(L, "openpty", errno);
 			luaL_pushfail(L);
+#ifdef __linux__
 			lua_pushfstring(L, "no pseudo-terminal left (openpty: "
 			    "%s; the system's limit is /proc/sys/kernel/pty/max)",
 			    strerror(ENOSPC));
+#else
+			lua_pushfstring(L, "no pseudo-terminal left (openpty: "
+			    "%s)", strerror(ENOSPC));
+#endif
 			lua_pushinteger(L, ENOSPC);
 			return 3;
 		}
@@ -571,7 +576,12 @@ l_grouplist(lua_State *L)
 	gid_t gid = (gid_t)check_id(L, 2, "grouplist: gid"), list[256];
 	int n = 256, i;
 
+#ifdef __APPLE__
+	/* macOS declares int groups; gid_t has the same size there */
+	if (getgrouplist(user, (int)gid, (int *)list, &n) == -1)
+#else
 	if (getgrouplist(user, gid, list, &n) == -1)
+#endif
 		n = 256;	/* more than fit: keep what did */
 	lua_createtable(L, n, 0);
 	for (i = 0; i < n; i++) {

@@ -12,12 +12,58 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include "portable.h"
 #include "pty.h"
+
+/*
+ * Open a close-on-exec master; the slave's name into name.  Linux:
+ * posix_openpt takes O_CLOEXEC, and ptsname_r.  POSIX leaves any flag
+ * but O_RDWR|O_NOCTTY unspecified (PTYSCRIPT_POSIX_PTY): FD_CLOEXEC
+ * afterwards, and ptsname, whose static buffer is copied at once.
+ */
+static int
+open_master(char *name, size_t len)
+{
+	int fd, saved;
+#ifdef PTYSCRIPT_POSIX_PTY
+	const char *s;
+
+	if ((fd = posix_openpt(O_RDWR | O_NOCTTY)) == -1)
+		return -1;
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+		goto fail;
+	if (grantpt(fd) == -1 || unlockpt(fd) == -1)
+		goto fail;
+	if ((s = ptsname(fd)) == NULL)
+		goto fail;
+	if (strlen(s) >= len) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	memcpy(name, s, strlen(s) + 1);
+#else
+	if ((fd = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
+		return -1;
+	if (grantpt(fd) == -1 || unlockpt(fd) == -1)
+		goto fail;
+	if ((saved = ptsname_r(fd, name, len)) != 0) {
+		errno = saved;
+		goto fail;
+	}
+#endif
+	return fd;
+fail:
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return -1;
+}
 
 /* Open a master/slave pair with the given window size and echo mode. */
 int
@@ -28,13 +74,9 @@ pty_open(struct pty_pair *pp, int rows, int cols, int echo)
 	int saved;
 
 	pp->master = pp->slave = -1;
-	pp->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	pp->master = open_master(name, sizeof name);
 	if (pp->master == -1)
 		return -1;
-	if (grantpt(pp->master) == -1 || unlockpt(pp->master) == -1)
-		goto fail;
-	if (ptsname_r(pp->master, name, sizeof name) != 0)
-		goto fail;
 	pp->slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (pp->slave == -1)
 		goto fail;

@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "portable.h"
 #include "spawn.h"
 
 
@@ -101,12 +102,14 @@ spawn_find_program(const char *prog, const char *pathvar, char *out,
 	return -1;
 }
 
+#ifdef __linux__
 /*
  * The kernel's struct sigaction for rt_sigaction(2) on Linux.  glibc's
  * sigaction() refuses the two signals it reserves for itself (32, 33),
  * but system() and posix_spawn() leave them ignored in what they start,
  * and an ignored disposition survives exec: the raw system call resets
- * them.  A raw syscall is async-signal-safe.
+ * them.  A raw syscall is async-signal-safe.  (Not a Linux call with a
+ * fallback: elsewhere sigaction() refuses no signal but KILL and STOP.)
  */
 struct kernel_sigaction {
 	void (*handler)(int);
@@ -114,26 +117,33 @@ struct kernel_sigaction {
 	void (*restorer)(void);
 	unsigned long mask[1];
 };
+#endif
 
 /* Set every signal's disposition to SIG_DFL; async-signal-safe. */
 static void
 reset_signals(void)
 {
 	struct sigaction sa;
-	struct kernel_sigaction ksa;
 	int sig;
+#ifdef __linux__
+	struct kernel_sigaction ksa;
 
+	memset(&ksa, 0, sizeof ksa);
+	ksa.handler = SIG_DFL;
+#endif
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_DFL;
 	sigemptyset(&sa.sa_mask);
-	memset(&ksa, 0, sizeof ksa);
-	ksa.handler = SIG_DFL;
 	for (sig = 1; sig < NSIG; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
+#ifdef __linux__
 		if (sigaction(sig, &sa, NULL) == -1)
 			(void)syscall(SYS_rt_sigaction, sig, &ksa, NULL,
 			    sizeof ksa.mask);
+#else
+		(void)sigaction(sig, &sa, NULL);
+#endif
 	}
 }
 
@@ -152,13 +162,21 @@ child_fail(int errfd, int step)
 	_exit(127);
 }
 
-/* Close every descriptor from lo up, except keep; async-signal-safe. */
+/*
+ * Close every descriptor from lo up, except keep; async-signal-safe.
+ * Without close_range (an older kernel, or PTYSCRIPT_NO_CLOSE_RANGE):
+ * one close() per number up to the descriptor limit.  (poll() could
+ * tell the open numbers many at a time, but Linux reports POLLNVAL for
+ * an open O_PATH descriptor, and macOS's poll() does not support
+ * devices.)
+ */
 static void
 close_from(int lo, int keep)
 {
 	long max;
 	int fd;
 
+#ifndef PTYSCRIPT_NO_CLOSE_RANGE
 	if (keep >= lo) {
 		if (keep > lo && syscall(SYS_close_range, (unsigned)lo,
 		    (unsigned)keep - 1, 0) == -1)
@@ -170,6 +188,7 @@ close_from(int lo, int keep)
 	if (syscall(SYS_close_range, (unsigned)lo, ~0U, 0) == 0)
 		return;
 slow:
+#endif
 	max = sysconf(_SC_OPEN_MAX);
 	if (max < 0 || max > INT_MAX)
 		max = 65536;
@@ -285,7 +304,7 @@ spawn_exec(const struct spawn_req *req, struct spawn_result *res)
 	res->pidfd = -1;
 	res->step = STEP_NONE;
 	res->err = 0;
-	if (pipe2(pfd, O_CLOEXEC) == -1)
+	if (spawn_pipe(pfd) == -1)
 		return -1;
 	sigfillset(&all);
 	sigemptyset(&empty);
@@ -316,8 +335,36 @@ spawn_exec(const struct spawn_req *req, struct spawn_result *res)
 		return 1;
 	}
 	res->pid = pid;
+#ifndef PTYSCRIPT_NO_PIDFD
 	res->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (res->pidfd != -1)
 		(void)fcntl(res->pidfd, F_SETFD, FD_CLOEXEC);
+#endif
 	return 0;
+}
+
+/*
+ * A pipe with both ends close-on-exec: pipe2, or pipe and fcntl
+ * (PTYSCRIPT_NO_PIPE2).  Returns 0, or -1 with errno.
+ */
+int
+spawn_pipe(int fd[2])
+{
+#ifndef PTYSCRIPT_NO_PIPE2
+	return pipe2(fd, O_CLOEXEC);
+#else
+	int saved;
+
+	if (pipe(fd) == -1)
+		return -1;
+	if (fcntl(fd[0], F_SETFD, FD_CLOEXEC) == -1 ||
+	    fcntl(fd[1], F_SETFD, FD_CLOEXEC) == -1) {
+		saved = errno;
+		close(fd[0]);
+		close(fd[1]);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+#endif
 }

@@ -50,6 +50,7 @@ struct spawn_result {
 
 int spawn_exec(const struct spawn_req *req, struct spawn_result *res);
 const char *spawn_step_name(int step);
+int spawn_pipe(int fd[2]);
 int spawn_find_program(const char *prog, const char *pathvar, char *out,
     size_t outlen);
 

@@ -11,6 +11,7 @@
 -- text to appear (or, negated, to be gone) on a settled screen, so a test
 -- does not race the program it drives.  A failure shows the screen in a
 -- frame.  An optional third argument is the timeout in seconds.
+local _ENV = require "ptyscript.std"
 local say = require "say"
 local luassert = require "luassert"
 local screen = require "ptyscript.screen"

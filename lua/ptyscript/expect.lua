@@ -6,6 +6,7 @@
 -- that are never scanned again, so an expect costs time linear in the
 -- output it reads.  Among patterns that match, the earliest start wins and
 -- a tie goes to the earlier pattern in the list.
+local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
 local output = require "ptyscript.output"

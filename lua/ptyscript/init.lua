@@ -9,6 +9,7 @@
 --   ptyscript.proc    the process object
 --   ptyscript.screen  terminal screen emulation (libvterm)
 --   ptyscript.busted  screen assertions for busted
+local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
 local expect = require "ptyscript.expect"
@@ -113,10 +114,10 @@ function M._main(chunk, opts, ...)
   expect.trace = opts.trace or false
   sched.full_traceback = opts.trace or false
   M.install_globals(_G)
-  coroutine.resume = sched.resume
-  coroutine.wrap = sched.wrap
+  _G.coroutine.resume = sched.resume
+  _G.coroutine.wrap = sched.wrap
   local real_exit = os.exit
-  os.exit = function(code, close)
+  _G.os.exit = function(code, close)
     io.stdout:flush()
     -- a task's error nobody retrieved is not lost: it is told, and a
     -- successful exit becomes a failure

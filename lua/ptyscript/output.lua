@@ -14,6 +14,7 @@
 -- redacting stream per direction, which keeps back a tail that could
 -- still grow into a secret (a secret echoed one key at a time) until the
 -- next chunk, or the end (close, the end of the script), decides.
+local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
 

@@ -5,6 +5,7 @@
 -- the script (bad arguments, use after close) and failures to start a
 -- program raise with the script's file:line; outcomes of the world (exit
 -- status, EOF or timeout when listed) are values.
+local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
 local expect = require "ptyscript.expect"

@@ -16,6 +16,7 @@
 -- output).  The count of answers still owed survives a run that raises
 -- (a timeout, say): the next run first takes those late answers, so that
 -- it never returns an earlier command's output as its own.
+local _ENV = require "ptyscript.std"
 local proc = require "ptyscript.proc"
 local expect = require "ptyscript.expect"
 

@@ -14,6 +14,7 @@
 -- The C side (core.poll) reports which armed objects fired; objects are
 -- C processes and timers, or Lua tasks (their completion); bits 0 mark a
 -- task's waiter that core.await_task armed.
+local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
 
 local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield

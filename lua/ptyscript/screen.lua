@@ -8,6 +8,7 @@
 -- (expect_screen, wait_stable, through sched.wait_for on the process's
 -- DATA events), and the error objects of a timeout, which show the
 -- screen in a frame.
+local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
 local expect = require "ptyscript.expect"

@@ -1,5 +1,6 @@
 -- ptyscript.user: asking the person at the terminal (Expect's
 -- "stty -echo; expect_user"): pty.getpass.
+local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
 local expect = require "ptyscript.expect"
