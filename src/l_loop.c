@@ -41,7 +41,7 @@ l_poll(lua_State *L)
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	/*
-	 * Something fired outside the loop (an exit reaped by p:alive() or
+	 * Something fired outside the loop (an exit seen by p:alive() or
 	 * p:wait's status poll, say): report it now, do not sleep first.
 	 */
 	if (lp->nfired > 0)

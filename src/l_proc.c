@@ -835,7 +835,8 @@ proc_state(lua_State *L)
 
 /*
  * proc:status() -> nil (running) | "exit", code | "signal", signo
- * Polls the child without blocking (reaping it if it has exited).
+ * Polls the child without blocking; an exit is seen, not reaped (the
+ * zombie stays until proc:reap).
  * [-0, +0|2, -]
  */
 static int

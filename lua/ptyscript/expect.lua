@@ -183,7 +183,7 @@ end
 
 -- The headline of a timeout or EOF message: "timeout (10s) waiting for
 -- <what> from <process and its state>" (`from` may say otherwise, such as
--- "on the screen of").  At EOF the exit, which is often reaped a moment
+-- "on the screen of").  At EOF the exit, which is often seen a moment
 -- after the terminal closed, is waited for briefly so the state has it.
 function M.failure_head(kind, p, what, timeout, from)
   if kind == "eof" and p._c:status() == nil then

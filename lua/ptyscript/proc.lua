@@ -36,8 +36,8 @@ M.signum = signum
 
 Process.__index = Process
 
--- Poll the child's status (reaping it if it has exited) and keep
--- p.exitcode / p.signal in step.  Returns status()'s kind, n.
+-- Poll the child's status (its exit is seen, not reaped: close reaps)
+-- and keep p.exitcode / p.signal in step.  Returns status()'s kind, n.
 local function refresh(p)
   local kind, n = p._c:status()
   if kind == "exit" then
@@ -54,7 +54,7 @@ local expect_literal = expect.expect_literal
 
 -- The loop reports every exit, and every chunk read while data callbacks
 -- or outputs (transcripts, recordings) are registered: the exit fields
--- are set as soon as the child is reaped, whether or not anybody waits,
+-- are set as soon as the exit is seen, whether or not anybody waits,
 -- the outputs are written as each chunk is read, and p:on callbacks run
 -- as tasks (they may wait; an error in one ends the script at once).
 -- A process's data callbacks take its chunks one at a time, in order,
@@ -693,7 +693,7 @@ function Process:readline(timeout)
   return expect.readline(self, timeout)
 end
 
--- os.execute-style results for a reaped child.
+-- os.execute-style results for a child whose exit was seen.
 function results(kind, n)
   if kind == "exit" then
     if n == 0 then return true, "exit", 0 end
@@ -1119,8 +1119,8 @@ end
 -- p:on("data", fn): fn(p, chunk, fd) for every chunk the child writes, in
 -- order, from now on (the bytes stay in the buffer for expect as well);
 -- fd is 1 (the terminal, or stdout) or 2 (stderr, with pty = false).
--- p:on("exit", fn): fn(p, ok, "exit"|"signal", n) once the child is
--- reaped (at once if it already is).  Several callbacks run in order.
+-- p:on("exit", fn): fn(p, ok, "exit"|"signal", n) once the child's exit
+-- is seen (at once if it already is).  Several callbacks run in order.
 function Process:on(event, fn)
   check_self(self, "on")
   if event ~= "data" and event ~= "exit" then
