@@ -461,6 +461,28 @@ p:expect("ready", 0.2)
       has(r.stderr, "\nptyscript: and a task failed: " .. r.path .. ":2: the root cause\nstack traceback:")
     end)
 
+    it("tells a collected task's error once, and the main chunk's own error too", function()
+      -- the task is collected (its error reported) before the main chunk ends
+      local src = [[
+local t = pty.go(function() pty.sleep(0.01) error("lost") end)
+pty.sleep(0.05)
+t = nil
+collectgarbage()
+collectgarbage()
+%s
+]]
+      local r = H.run_script(src:format('print("main ends")'))
+      assert.equal(1, r.code)
+      local _, n = r.stderr:gsub("lost", "")
+      assert.equal(1, n, "the lost error once:\n" .. r.stderr)
+      r = H.run_script(src:format('error("boom")'))
+      assert.equal(1, r.code)
+      has(r.stderr, "ptyscript: " .. r.path .. ":6: boom\nstack traceback:")
+      has(r.stderr, "\nptyscript: and a task failed: " .. r.path .. ":1: lost")
+      _, n = r.stderr:gsub("lost", "")
+      assert.equal(1, n, "the lost error once:\n" .. r.stderr)
+    end)
+
     it("is 1 when the script calls os.exit(0) while a task's error was never retrieved", function()
       local r = H.run_script([[
 local t = pty.go(function() pty.sleep(0.01) error("nobody asked") end)

@@ -93,3 +93,24 @@ describe("--record", function()
     assert.matches("\nleft %[%]\n$", r.stdout)
   end)
 end)
+
+describe("--record's pictures", function()
+  it("carry their recording's number, also after a session on pipes (which has none)", function()
+    local base = H.tmpname()
+    local path = H.script([[
+local a = pty.spawn{"echo", "on-pipes", pty = false}
+a:wait() a:close()
+local b = pty.spawn{"echo", "second-session"}
+b:expect("second.session") b:wait() b:close()
+]])
+    local r = H.run({ "--record", base .. ".cast", path })
+    os.remove(path)
+    finally(function()
+      for _, f in ipairs{ ".cast", ".2.cast", ".svg", ".2.svg" } do os.remove(base .. f) end
+    end)
+    assert.equal(0, r.code, r.stderr)
+    assert.is_nil(H.read(base .. ".svg"), "the pipes session has no picture")
+    assert.truthy((H.read(base .. ".2.svg") or ""):find("second-session", 1, true),
+      "the picture of FILE.2.cast is FILE.2.svg")
+  end)
+end)

@@ -901,6 +901,7 @@ function Process:record(path, opts)
   local f, err
   if auto then
     recorded = recorded + 1
+    self._record_n = recorded   -- (its picture has the same number)
     if recorded > 1 then
       local base = path:gsub("%.cast$", "")
       path = string.format("%s.%d.cast", base, recorded)

@@ -482,6 +482,7 @@ local Guard = { __name = "ptyscript.failure" }
 Guard.__gc = function(g)
   local t = g.task
   if t.guard == g then
+    t.guard, pending[g] = nil, nil   -- (reported now: not again at the end)
     M.failure = M.failure or { err = t.err, traceback = t.traceback, task = t }
   end
 end
@@ -750,17 +751,23 @@ function M.main(fn, ...)
     run_ready()
   end)
   main_task, main_running = nil, false
+  local other   -- what ended the loop besides the main chunk's own error
   if not ok then
-    local f = M.last_failure
+    other = M.last_failure
     M.last_failure = nil
-    if not (f and rawequal(f.err, err)) then f = { err = err, traceback = describe(err) } end
-    f.also = M.unretrieved()
-    return false, f
+    if not (other and rawequal(other.err, err)) then
+      other = { err = err, traceback = describe(err) }
+    end
   end
   if t.failed then
+    -- the main chunk's error first; a task's error nobody retrieved
+    -- (maybe why) is told too
     t.guard = nil
-    -- (a task's error nobody retrieved may be why: it is told too)
-    return false, { err = t.err, traceback = t.traceback, also = M.unretrieved() }
+    return false, { err = t.err, traceback = t.traceback, also = other or M.unretrieved() }
+  end
+  if other then
+    other.also = M.unretrieved()
+    return false, other
   end
   -- The end of the main chunk: the first error of a task that nobody
   -- retrieved with t:wait() ends the script now.

@@ -545,7 +545,6 @@ end
 -- the first, as the recordings are numbered), written when the process
 -- is closed, or at the end of the script.
 local pictures = {}    -- screen -> {path, process}, until written
-local npictures = 0
 
 local function picture(s)
   local pic = pictures[s]
@@ -574,11 +573,11 @@ function M.install(Process)
     -- must not make a script fail that runs without it)
     if opts and opts._auto and type(path) == "string" and self._pty ~= false
         and (self._screen or fits(self._rows, self._cols)) then
-      npictures = npictures + 1
+      local n = self._record_n   -- the recording's number: FILE.N.cast, FILE.N.svg
       local base = path:gsub("%.cast$", "")
       local s = screen_of(self)
       pictures[s] = { process = self,
-        path = npictures == 1 and base .. ".svg" or string.format("%s.%d.svg", base, npictures) }
+        path = n == 1 and base .. ".svg" or string.format("%s.%d.svg", base, n) }
       self._picture = s
     end
     return r
