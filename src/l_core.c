@@ -11,6 +11,7 @@
 
 #include "lcore.h"
 #include "loop.h"
+#include "portable.h"
 #include "proc.h"
 
 static const char objs_key = 'o';	/* registry key: weak address->object */
@@ -182,6 +183,9 @@ luaopen_ptyscript_core(lua_State *L)
 	lua_setfield(L, -2, "__gc");
 	lua_setmetatable(L, -2);
 	live_add(lp);
+#ifdef PTYSCRIPT_NO_PIDFD
+	(void)proc_watch_exits(lp);	/* (else at the first child: proc.c) */
+#endif
 	lua_pushvalue(L, -1);
 	lua_setfield(L, -3, "_loop");		/* keep it alive */
 	lcore_open_loop(L);

@@ -320,11 +320,13 @@ chld_cb(struct ev_loop *ev, ev_io *w, int revents)
 
 /*
  * Watch SIGCHLD on lp (once per process for the handler, once per loop
- * for the watcher).  An inherited SIG_IGN was reset when the module
+ * for the watcher): at the first child without a pidfd, or, in a build
+ * without pidfds, when the loop is made (l_core.c), so that the pipe is
+ * there before any session, not one of its leftovers.  An inherited SIG_IGN was reset when the module
  * loaded (loop_default_sigchld); a host's own handler is replaced.
  * Returns 0, or -1 when no pipe could be made.
  */
-static int
+int
 proc_watch_exits(struct loop *lp)
 {
 	struct sigaction sa;

@@ -116,6 +116,7 @@ int proc_group_alive(struct proc *p);
 void proc_reap(struct proc *p);
 void proc_destroy(struct proc *p);
 void proc_shutdown_all(struct loop *lp, double grace);
+int proc_watch_exits(struct loop *lp);
 void proc_kill_all_now(struct loop *lp);
 
 #endif
