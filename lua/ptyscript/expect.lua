@@ -90,6 +90,19 @@ end
 -- The script's file:line for messages: the first frame outside the library.
 M.where = sched.where
 
+-- A value the script passed, as a message names it after "got": a
+-- string quoted, with its type ("the string \"5\""), a number, boolean or
+-- nil as it is, anything else by its type ("a table").
+function M.got(v)
+  local t = type(v)
+  if t == "string" then
+    return 'the string "' .. M.escape(v:sub(1, 40)) .. (#v > 40 and '..."' or '"')
+  elseif t == "number" or t == "boolean" or t == "nil" then
+    return tostring(v)
+  end
+  return "a " .. t
+end
+
 -- Raise msg at the script's line.
 function M.raise(msg)
   error(M.where() .. msg, 0)

@@ -220,16 +220,25 @@ local function check_path(path, what)
   end
 end
 
--- The environment for the child as an array of "K=V", and its PATH; nil
--- for ours as it is (core.spawn adds TERM=xterm if we have no TERM).
+-- The child's TERM unless the term option or env.TERM says otherwise:
+-- a program that automates a line-oriented program wants its answers
+-- without colour, bracketed-paste or cursor codes (readline sends them to
+-- any capable terminal).  interact sessions pass term = os.getenv("TERM");
+-- screen = true gives the emulator's type (screen.lua).
+M.DEFAULT_TERM = "dumb"
+
+-- The environment for the child as an array of "K=V", and its PATH; or,
+-- when no env option is given, nil, nil and the child's TERM: core.spawn
+-- then passes ours with TERM replaced, without a table of it.
 local function build_env(opts, what)
-  if opts.env == nil and opts.term == nil and not opts.clearenv then return nil end
+  if opts.env == nil and not opts.clearenv then return nil, nil, opts.term or M.DEFAULT_TERM end
   local env = {}
   if not opts.clearenv then
     for k, v in pairs(core.environ()) do env[k] = v end
   end
+  env.TERM = M.DEFAULT_TERM   -- (ours is not inherited)
   if opts.env ~= nil then
-    if type(opts.env) ~= "table" then raise(what .. ": env must be a table") end
+    if type(opts.env) ~= "table" then raise(what .. ": env must be a table, got " .. expect.got(opts.env)) end
     for k, v in pairs(opts.env) do
       if type(k) ~= "string" or k == "" or k:find("[=%z]") then
         raise(string.format("%s: env: invalid variable name %q", what, tostring(k)))
@@ -246,12 +255,7 @@ local function build_env(opts, what)
       end
     end
   end
-  if opts.term ~= nil then
-    if type(opts.term) ~= "string" then raise(what .. ": term must be a string") end
-    env.TERM = opts.term
-  elseif env.TERM == nil and not (opts.env and opts.env.TERM == false) then
-    env.TERM = "xterm"
-  end
+  if opts.term ~= nil then env.TERM = opts.term end
   local list = {}
   for k, v in pairs(env) do list[#list + 1] = k .. "=" .. v end
   table.sort(list)
@@ -410,9 +414,9 @@ local function start(argv, opts, what)
     opts = o
   end
   opts = M._screen.spawn_opts(opts, what)
-  local envp, path = build_env(opts, what)
+  local envp, path, term = build_env(opts, what)
   local c, err = core.spawn(argv, envp, {
-    path = path, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
+    path = path, term = term, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
     echo = opts.echo ~= false, maxbuf = opts.maxbuf,
     uid = ids and ids.uid, gid = ids and ids.gid, groups = ids and ids.groups,
     pipes = pipes, fds = fds,
