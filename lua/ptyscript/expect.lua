@@ -209,12 +209,68 @@ function M.failure_head(kind, p, what, timeout, from)
   return string.format("end of output (EOF) waiting for %s %s %s", what, from or "from", state)
 end
 
+-- Lua pattern classes and what PCRE2 writes for them.
+local LUA_CLASS = {
+  d = "\\d", D = "\\D", s = "\\s", S = "\\S", w = "\\w", W = "\\W",
+  a = "[[:alpha:]]", A = "[^[:alpha:]]", l = "[[:lower:]]", L = "[^[:lower:]]",
+  u = "[[:upper:]]", U = "[^[:upper:]]", p = "[[:punct:]]", P = "[^[:punct:]]",
+  c = "[[:cntrl:]]", C = "[^[:cntrl:]]", x = "[[:xdigit:]]", X = "[^[:xdigit:]]",
+  g = "[[:graph:]]", G = "[^[:graph:]]",
+}
+
+-- A regex written as a Lua pattern ("(%d+)"): PCRE2 takes "%d" as the
+-- text "%d".  The hint for the first such class of pat, or nil.
+local function lua_class_hint(p, pat)
+  if pat.kind ~= "re" or not pat.source then return nil end
+  for c in pat.source:gmatch("%%(%a)") do
+    local pcre = LUA_CLASS[c]
+    if pcre then
+      return string.format('%s has %%%s, a Lua pattern class; PCRE2 writes %s (in a Lua string '
+        .. '"%s", or [[%s]])', shown(p, pat), c, pcre, (pcre:gsub("\\", "\\\\")), pcre)
+    end
+  end
+  return nil
+end
+
+-- The hint lines about patterns alone (whatever the output), for the
+-- patterns a message names.
+function M.pattern_hints(p, list)
+  local out = {}
+  for i = 1, math.min(#list, SHOWN) do
+    local h = lua_class_hint(p, list[i])
+    if h then out[#out + 1] = "\n  hint: " .. h end
+  end
+  return table.concat(out)
+end
+
+-- Output with escape sequences (ESC): a pattern has to match them too,
+-- which is rarely what the script meant.  What to do depends on the
+-- child's TERM (spawn's term, env.TERM or the default) and terminal; p
+-- may be a stream of a process.
+local function escape_hint(p, text)
+  if not text:find("\27", 1, true) then return nil end
+  local owner = rawget(p, "_proc") or p
+  local term, screen = rawget(owner, "_term"), rawget(owner, "_screen")
+  local h = "the output holds terminal escape sequences (\\x1b...), which a pattern must match too"
+  if screen then
+    return h .. ": p:expect_screen matches the screen's text instead"
+  end
+  local alt = rawget(owner, "_pty") and "with screen = true and use p:expect_screen"
+  if term and term ~= "dumb" then
+    return string.format('%s: the child was told its terminal is %s (TERM); spawn it with '
+      .. 'term = "dumb" for plain output%s', h, term, alt and ", or " .. alt or "")
+  end
+  return string.format("%s (although its TERM is %s): match them (say, /\\x1b\\[[0-9;?]*[A-Za-z]/)%s",
+    h, term or "unset", alt and ", or spawn " .. alt or "")
+end
+
 -- Why a pattern missed output that looks like what it wants: the
--- classic mistakes (a prompt's "$" or "?" taken as regex syntax, the
--- case, "\n" for the terminal's "\r\n"), tried against the output the
--- message shows (its last 200 bytes, secrets redacted), so each is cheap
--- and about what the reader sees.  One "\n  hint: ..." line per pattern
--- it explains, among those the message names.
+-- classic mistakes (a Lua pattern class for PCRE2, a prompt's "$" or "?"
+-- taken as regex syntax, the case, "\n" for the terminal's "\r\n"),
+-- tried against the output the message shows (its last 200 bytes,
+-- secrets redacted), so each is cheap and about what the reader sees.
+-- One "\n  hint: ..." line per pattern it explains, among those the
+-- message names; then one if the output holds escape sequences.
 local HINT_BYTES = 200
 local function hints(p, list, text)
   local out = {}
@@ -222,8 +278,8 @@ local function hints(p, list, text)
   local lower = text:lower()
   for i = 1, math.min(#list, SHOWN) do   -- (the patterns the message names)
     local pat = list[i]
-    local src, h = pat.source, nil
-    if src and src ~= "" then
+    local src, h = pat.source, lua_class_hint(p, pat)
+    if not h and src and src ~= "" and text ~= "" then
       local crlf = crlf_out and src:find("\n", 1, true) and not src:find("\r", 1, true)
         and (src:gsub("\n", "\r\n"))
       if pat.kind == "re" then
@@ -255,6 +311,8 @@ local function hints(p, list, text)
     end
     if h then out[#out + 1] = "\n  hint: " .. h end
   end
+  local h = escape_hint(p, text)
+  if h then out[#out + 1] = "\n  hint: " .. h end
   return table.concat(out)
 end
 
@@ -265,7 +323,7 @@ local function fail(kind, p, list, timeout, before)
     kind = kind, process = p, patterns = list, timeout = timeout, before = before,
   }, Err)
   e.message = M.where() .. head .. "\n  last output: \"" .. last_output(M.redact(p, before)) .. "\""
-    .. (before ~= "" and hints(p, list, M.redact(p, before:sub(-HINT_BYTES))) or "")
+    .. hints(p, list, M.redact(p, before:sub(-HINT_BYTES)))
   if M.trace then output.stderr("[ptyscript] " .. head .. "\n") end
   error(e, 0)
 end

@@ -227,9 +227,9 @@ end
 -- screen = true gives the emulator's type (screen.lua).
 M.DEFAULT_TERM = "dumb"
 
--- The environment for the child as an array of "K=V", and its PATH; or,
--- when no env option is given, nil, nil and the child's TERM: core.spawn
--- then passes ours with TERM replaced, without a table of it.
+-- The environment for the child as an array of "K=V", its PATH and its
+-- TERM; or, when no env option is given, nil, nil and the child's TERM:
+-- core.spawn then passes ours with TERM replaced, without a table of it.
 local function build_env(opts, what)
   if opts.env == nil and not opts.clearenv then return nil, nil, opts.term or M.DEFAULT_TERM end
   local env = {}
@@ -259,7 +259,7 @@ local function build_env(opts, what)
   local list = {}
   for k, v in pairs(env) do list[#list + 1] = k .. "=" .. v end
   table.sort(list)
-  return list, env.PATH
+  return list, env.PATH, env.TERM
 end
 
 -- spawn's options and their kinds (check_options)
@@ -416,7 +416,7 @@ local function start(argv, opts, what)
   opts = M._screen.spawn_opts(opts, what)
   local envp, path, term = build_env(opts, what)
   local c, err = core.spawn(argv, envp, {
-    path = path, term = term, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
+    path = path, term = not envp and term or nil, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
     echo = opts.echo ~= false, maxbuf = opts.maxbuf,
     uid = ids and ids.uid, gid = ids and ids.gid, groups = ids and ids.groups,
     pipes = pipes, fds = fds,
@@ -433,7 +433,7 @@ local function start(argv, opts, what)
   local p = setmetatable({
     _argv = argv, _rows = opts.rows or 24, _cols = opts.cols or 80,
     _show = show and true or false,
-    _c = c, _is = Process, _closed = false, _pty = not pipes,
+    _c = c, _is = Process, _closed = false, _pty = not pipes, _term = term,
     pid = c:pid(), name = opts.name or argv[1], timeout = opts.timeout,
   }, Process)
   owner[c] = p

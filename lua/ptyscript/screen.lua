@@ -425,8 +425,9 @@ local function describe(p, what)
   return expect.shown(p, what)
 end
 
--- Raise the framed-screen error object for a timeout or EOF.
-local function fail(kind, p, s, what, timeout, head)
+-- Raise the framed-screen error object for a timeout or EOF; pat: the
+-- pattern waited for, for hints about it.
+local function fail(kind, p, s, what, timeout, head, pat)
   local Err = expect.Error
   local msg = expect.failure_head(kind, p, head or describe(p, what), timeout, "on the screen of")
   local text = s:text()
@@ -435,6 +436,7 @@ local function fail(kind, p, s, what, timeout, head)
     before = p._c:peek(), screen = text,
   }, Err)
   e.message = expect.where() .. msg .. "\n" .. s:framed("  ", function(l) return expect.redact(p, l) end)
+    .. (pat and expect.pattern_hints(p, { pat }) or "")
   error(e, 0)
 end
 M.fail = fail
@@ -508,7 +510,7 @@ function M.expect_screen(p, what, timeout, fname)
   timeout = expect.timeout_for(p, timeout, fname)
   local s = screen_of(p)
   local r, kind = M.await(p, s, test, timeout)
-  if not r then fail(kind, p, s, what, timeout) end
+  if not r then fail(kind, p, s, what, timeout, nil, pat) end
   expect.trace_msg("%s: %s on the screen", p.name, describe(p, what))
   return table.unpack(r, 1, r.n)
 end
