@@ -410,6 +410,25 @@ describe("spawn failures raise at spawn with the OS reason", function()
     assert.truthy(msg:find("spawn_spec.lua:", 1, true), "names the caller's line: " .. msg)
     msg = raises(pty.spawn, "/nonexistent/dir/prog")
     assert.truthy(msg:find("No such file or directory", 1, true), msg)
+    assert.is_nil(msg:find("hint", 1, true), msg)
+  end)
+
+  it("a program name with a space: says to give the arguments apart or use pty.sh", function()
+    local msg = raises(pty.spawn, "bc -q")
+    assert.truthy(msg:find('spawn bc -q: No such file or directory (not found in PATH)\n'
+      .. '  hint: "bc -q" is taken as the name of one program: give its arguments apart, '
+      .. 'pty.spawn("bc", "-q"), or run a command line with pty.sh("bc -q")', 1, true), msg)
+    msg = raises(pty.spawn, { "/bin/echo hi there", echo = false })
+    assert.truthy(msg:find('hint: "/bin/echo hi there" is taken as the name of one program: give '
+      .. 'its arguments apart, pty.spawn("/bin/echo", "hi", "there"), or run a command line with '
+      .. 'pty.sh("/bin/echo hi there")', 1, true), msg)
+    -- a program whose name does have a space is found as it is
+    local d = tmpdir()
+    H.write(d .. "/my prog", "#!/bin/sh\necho ran\n")
+    assert(os.execute("chmod 755 " .. H.q(d .. "/my prog")))
+    local p = pty.spawn(d .. "/my prog")
+    assert.equal("ran\r\n", (all(p)))
+    os.execute("rm -rf " .. H.q(d))
   end)
 
   it("a file that is not executable", function()

@@ -370,6 +370,18 @@ end
 -- Read by spec/docs_spec.lua: the manual must document every option.
 M.known_opts = known_opts
 
+-- A program not found whose name has a space is a command line given as
+-- one program ("bc -q"): the hint to split it, or to use a shell.
+local function split_hint(prog, err)
+  if not prog:find("%s") or not err:find("No such file or directory", 1, true) then return "" end
+  local words = {}
+  for w in prog:gmatch("%S+") do words[#words + 1] = '"' .. expect.escape(w) .. '"' end
+  local line = '"' .. expect.escape(prog) .. '"'
+  return string.format("\n  hint: %s is taken as the name of one program: give its arguments "
+    .. "apart, pty.spawn(%s), or run a command line with pty.sh(%s)", line,
+    table.concat(words, ", "), line)
+end
+
 -- Spawn from argv (strings) and options; the one path behind every form.
 local function start(argv, opts, what)
   check_options(opts, known_opts, what)
@@ -425,7 +437,7 @@ local function start(argv, opts, what)
     if ids and err:find("Operation not permitted", 1, true) then
       err = err .. " (changing uid/gid needs root)"
     end
-    raise(string.format("spawn %s: %s", argv[1], err))
+    raise(string.format("spawn %s: %s%s", argv[1], err, split_hint(argv[1], err)))
   end
   local show = opts.show
   if show == nil then show = M.config.show end
