@@ -90,18 +90,8 @@ end
 -- The script's file:line for messages: the first frame outside the library.
 M.where = sched.where
 
--- A value the script passed, as a message names it after "got": a
--- string quoted, with its type ("the string \"5\""), a number, boolean or
--- nil as it is, anything else by its type ("a table").
-function M.got(v)
-  local t = type(v)
-  if t == "string" then
-    return 'the string "' .. M.escape(v:sub(1, 40)) .. (#v > 40 and '..."' or '"')
-  elseif t == "number" or t == "boolean" or t == "nil" then
-    return tostring(v)
-  end
-  return "a " .. t
-end
+-- A value the script passed, as messages name it ('the string "5"').
+M.got = sched.got
 
 -- Raise msg at the script's line.
 function M.raise(msg)
@@ -123,10 +113,56 @@ local function to_pattern(p, what, i)
     i and " " .. i or "", type(p)))
 end
 
+-- A pattern list with keys ({ok = "...", err = "..."}): keys are no
+-- names for patterns (a table has no order, and among patterns matching
+-- at the same byte the first listed wins).  Raise, showing the list form
+-- and how to name arms: named groups in one pattern, by the list's own
+-- keys where they can be group names.
+local function keyed_list(arg, what)
+  local keys, names = {}, {}
+  for k in pairs(arg) do
+    if math.type(k) ~= "integer" then keys[#keys + 1] = k end
+  end
+  table.sort(keys, function(a, b)
+    if type(a) ~= type(b) then return type(a) < type(b) end
+    return type(a) == "string" and a < b or tostring(a) < tostring(b)
+  end)
+  local shown = {}
+  for i = 1, math.min(#keys, 3) do
+    local k = keys[i]
+    shown[i] = type(k) == "string" and '"' .. M.escape(k) .. '"' or M.got(k)
+    if type(k) == "string" and k:find("^[%a_][%w_]*$") and #k <= 32 then names[#names + 1] = k end
+  end
+  if #keys > 3 then shown[#shown + 1] = "..." end
+  if #names == 0 then names = { "name" } end
+  local groups, fields = {}, {}
+  for i, n in ipairs(names) do
+    groups[i] = "(?<" .. n .. ">...)"
+    fields[i] = "m." .. n
+  end
+  M.raise(string.format("%s: the pattern list has the key%s %s: a list is {pat1, pat2, ...}, in "
+    .. "order (m.index says which matched); to name the arms, use named groups in one pattern, "
+    .. "\"%s\", and test %s", what, #keys > 1 and "s" or "", table.concat(shown, ", "),
+    table.concat(groups, "|"), table.concat(fields, ", ")))
+end
+
+-- Check a list of patterns: a sequence 1..n, n > 0, without keys.
+function M.check_list(arg, what)
+  local n = #arg
+  for k in pairs(arg) do
+    if math.type(k) ~= "integer" then
+      keyed_list(arg, what)
+    elseif k < 1 or k > n then
+      M.raise(string.format("%s: the pattern list has a hole (a nil before pattern %d)", what, k))
+    end
+  end
+  if n == 0 then M.raise(what .. ": the pattern list is empty") end
+end
+
 -- A list of Patterns from a pattern or a list of them.
 function M.patterns(arg, what)
   if type(arg) == "table" and getmetatable(arg) == nil then
-    if #arg == 0 then M.raise(what .. ": the pattern list is empty") end
+    M.check_list(arg, what)
     local list = {}
     for i = 1, #arg do list[i] = to_pattern(arg[i], what, i) end
     return list
@@ -135,14 +171,7 @@ function M.patterns(arg, what)
 end
 
 -- Escape bytes for messages: \r, \n, \t, \\, \", \xNN.
-function M.escape(s)
-  return (s:gsub('[%c"\\\128-\255]', function(c)
-    if c == "\r" then return "\\r" elseif c == "\n" then return "\\n"
-    elseif c == "\t" then return "\\t" elseif c == "\\" then return "\\\\"
-    elseif c == '"' then return '\\"' end
-    return string.format("\\x%02x", c:byte())
-  end))
-end
+M.escape = sched.escape
 
 -- s with every secret of p (send's {secret = true}) replaced by ***,
 -- for messages and traces; also a piece of one cut at either end of s
@@ -331,12 +360,13 @@ end
 -- The timeout a call uses: its own, the process's, or pty.timeout.
 local last_valid = 10   -- a loop passes the same timeout again and again
 function M.timeout_for(p, timeout, what)
-  if timeout == nil then timeout = p.timeout end
-  if timeout == nil then timeout = M.config.timeout end
+  local from   -- (a default: which, for the message)
+  if timeout == nil then timeout, from = p.timeout, "p.timeout" end
+  if timeout == nil then timeout, from = M.config.timeout, "pty.timeout" end
   if timeout ~= last_valid then
     if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
-      M.raise(string.format("%s: timeout must be a number of seconds >= 0 (got %s)",
-        what, tostring(timeout)))
+      M.raise(string.format("%s: timeout must be a number of seconds >= 0 (got %s%s)",
+        what, M.got(timeout), from and " from " .. from or ""))
     end
     last_valid = timeout
   end

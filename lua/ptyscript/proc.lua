@@ -174,8 +174,9 @@ local function check_self(p, what)
   end
 end
 
--- A value as messages show it: a string quoted and escaped (its first
--- 40 bytes), a number or boolean as it is, anything else by its type.
+-- A name or file name as messages show it: a string quoted and escaped
+-- (its first 40 bytes), a number or boolean as it is, anything else by
+-- its type.  (Values the script passed are shown by got.)
 local function shown(v)
   if type(v) == "string" then
     return '"' .. expect.escape(v:sub(1, 40)) .. (#v > 40 and '..."' or '"')
@@ -183,6 +184,7 @@ local function shown(v)
   if type(v) == "number" or type(v) == "boolean" then return tostring(v) end
   return type(v)
 end
+local got = expect.got
 
 -- Check the options table of `what` against known = {name = kind}: an
 -- unknown name raises (a misspelt {secert = true} must not pass
@@ -199,11 +201,11 @@ local function check_options(opts, known, what)
       end
     elseif kind == "boolean" then
       if type(v) ~= "boolean" then
-        raise(string.format("%s: %s must be true or false, got %s", what, k, shown(v)))
+        raise(string.format("%s: %s must be true or false, got %s", what, k, got(v)))
       end
     elseif kind == "string" then
       if type(v) ~= "string" then
-        raise(string.format("%s: %s must be a string, got %s", what, k, shown(v)))
+        raise(string.format("%s: %s must be a string, got %s", what, k, got(v)))
       end
       if v:find("%z") then raise(string.format("%s: %s contains a NUL byte", what, k)) end
     elseif kind == "name" and type(v) == "string" and v:find("%z") then   -- uid, gid
@@ -296,7 +298,7 @@ local function check_fds(fds, what)
       raise(string.format("%s: fds[%d]: the file is closed", what, to))
     else
       raise(string.format("%s: fds[%d] must be \"r\", \"w\", an open Lua file or a "
-        .. "descriptor number, got %s", what, to, tostring(v)))
+        .. "descriptor number, got %s", what, to, got(v)))
     end
     list[#list + 1] = e
   end
@@ -318,7 +320,7 @@ local function check_id(v, what, name)
   end
   if math.type(v) ~= "integer" or v < 0 or v > ID_MAX then
     raise(string.format("%s: %s must be a %s name or number (an integer from 0 to %d), got %s",
-      what, name, name == "uid" and "user" or "group", ID_MAX, tostring(v)))
+      what, name, name == "uid" and "user" or "group", ID_MAX, got(v)))
   end
 end
 
@@ -363,7 +365,7 @@ local function check_int(v, what, name, lo, hi)
   if v == nil then return end
   if type(v) ~= "number" or math.tointeger(v) == nil or v < lo or v > hi then
     raise(string.format("%s: %s must be an integer from %d to %d, got %s", what, name, lo, hi,
-      tostring(v)))
+      got(v)))
   end
 end
 
@@ -387,7 +389,7 @@ local function start(argv, opts, what)
   check_options(opts, known_opts, what)
   if opts.show == nil and type(M.config.show) ~= "boolean" then
     raise(string.format("%s: pty.show (the default of show) must be true or false, got %s",
-      what, shown(M.config.show)))
+      what, got(M.config.show)))
   end
   if #argv == 0 then raise(what .. ": no program given") end
   for i = 1, #argv do
@@ -403,7 +405,7 @@ local function start(argv, opts, what)
   check_int(opts.rows, what, "rows", 1, 65535)
   check_int(opts.cols, what, "cols", 1, 65535)
   check_int(opts.maxbuf, what, "maxbuf", 1, 1 << 40)
-  if opts.timeout ~= nil then expect.timeout_for({ timeout = opts.timeout }, nil, what) end
+  if opts.timeout ~= nil then expect.timeout_for({}, opts.timeout, what) end
   local pipes = opts.pty == false
   if pipes and opts.screen then
     raise(what .. ": screen = true needs a terminal (pty = false runs the child on pipes)")
@@ -587,7 +589,7 @@ end
 function Process:_type(data, opts)
   local delay = opts.delay
   if delay ~= nil and (type(delay) ~= "number" or delay ~= delay or delay < 0 or delay > 3600) then
-    raise("send: delay must be a number of seconds from 0 to 3600, got " .. tostring(delay))
+    raise("send: delay must be a number of seconds from 0 to 3600, got " .. got(delay))
   end
   -- the whole secret, once: never its characters one by one
   local secret = opts.secret
@@ -656,7 +658,7 @@ local control_extra = { ["@"] = 0, ["["] = 27, ["\\"] = 28, ["]"] = 29, ["^"] = 
 function Process:sendcontrol(ch)
   check_open(self, "sendcontrol")
   if type(ch) ~= "string" or #ch ~= 1 then
-    raise("sendcontrol: expected one character such as \"c\", got " .. tostring(ch))
+    raise("sendcontrol: expected one character such as \"c\", got " .. got(ch))
   end
   local b = ch:lower():byte()
   local code
@@ -692,6 +694,7 @@ function expect_exact(self, text, timeout)
   if type(text) == "string" then return expect_literal(self, text, timeout) end
   local list = text   -- (a Pattern, or what expect's own checks refuse)
   if type(text) == "table" and getmetatable(text) == nil then
+    expect.check_list(text, "expect_exact")
     list = {}
     for i, s in ipairs(text) do list[i] = type(s) == "string" and expect.exact(s) or s end
   end
@@ -757,7 +760,7 @@ end
 function Process:terminate(force)
   check_self(self, "terminate")
   if force ~= nil and type(force) ~= "boolean" then
-    raise("terminate: force must be true or false, got " .. tostring(force))
+    raise("terminate: force must be true or false, got " .. got(force))
   end
   local c = self._c
   if refresh(self) then return true end
@@ -786,7 +789,7 @@ function Process:close(opts)
     if opts.grace ~= nil then
       grace = opts.grace
       if type(grace) ~= "number" or grace ~= grace or grace < 0 then
-        raise("close: grace must be a number of seconds >= 0, got " .. tostring(grace))
+        raise("close: grace must be a number of seconds >= 0, got " .. got(grace))
       end
     end
   end
@@ -974,7 +977,7 @@ function Process:interact(opts)
   local escape = opts.escape
   if escape == nil then escape = "\29" end
   if escape ~= false and (type(escape) ~= "string" or #escape ~= 1) then
-    raise("interact: escape must be one character or false, got " .. tostring(escape))
+    raise("interact: escape must be one character or false, got " .. got(escape))
   end
   for _, k in ipairs{ "input", "output" } do
     if opts[k] ~= nil and type(opts[k]) ~= "function" then
@@ -1139,7 +1142,7 @@ end
 function Process:on(event, fn)
   check_self(self, "on")
   if event ~= "data" and event ~= "exit" then
-    raise("on: the event must be \"data\" or \"exit\", got " .. tostring(event))
+    raise("on: the event must be \"data\" or \"exit\", got " .. got(event))
   end
   if type(fn) ~= "function" then raise("on: expected a function, got " .. type(fn)) end
   local key = "_on_" .. event
@@ -1266,7 +1269,7 @@ end
 -- The stream or "passed" for child fd `fd`, or a clear error.
 local function child_fd(p, fd, what)
   if math.type(fd) ~= "integer" then
-    raise(string.format("%s: expected a child descriptor number, got %s", what, tostring(fd)))
+    raise(string.format("%s: expected a child descriptor number, got %s", what, got(fd)))
   end
   local s = p._fds and p._fds[fd]
   if s == nil and fd >= 0 and fd <= 2 and p._pty then

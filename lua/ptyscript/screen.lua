@@ -31,7 +31,7 @@ end
 
 local function check_index(v, what, name, hi)
   if math.type(v) ~= "integer" and not (type(v) == "number" and math.tointeger(v)) then
-    raise(string.format("%s: %s must be an integer, got %s", what, name, tostring(v)))
+    raise(string.format("%s: %s must be an integer, got %s", what, name, expect.got(v)))
   end
   v = math.tointeger(v)
   if v < 1 or v > hi then
@@ -358,7 +358,7 @@ function M.new(rows, cols)
   local what = "screen"
   for _, v in ipairs{ { rows, "rows" }, { cols, "cols" } } do
     if type(v[1]) ~= "number" or math.tointeger(v[1]) == nil or v[1] < 1 or v[1] > 1000 then
-      raise(string.format("%s: %s must be an integer from 1 to 1000, got %s", what, v[2], tostring(v[1])))
+      raise(string.format("%s: %s must be an integer from 1 to 1000, got %s", what, v[2], expect.got(v[1])))
     end
   end
   return core.screen(math.tointeger(rows), math.tointeger(cols))
@@ -377,7 +377,7 @@ end
 -- emulator understands) unless the term option or env.TERM says otherwise.
 function M.spawn_opts(opts, what)
   if opts.screen ~= nil and type(opts.screen) ~= "boolean" then
-    raise(string.format("%s: screen must be true or false, got %s", what, tostring(opts.screen)))
+    raise(string.format("%s: screen must be true or false, got %s", what, expect.got(opts.screen)))
   end
   -- the emulator's limits, checked before the child starts
   if opts.screen and not fits(opts.rows or 24, opts.cols or 80) then
@@ -520,7 +520,7 @@ end
 -- and this call), or at the end of the output.
 function M.wait_stable(p, quiet, timeout)
   if type(quiet) ~= "number" or quiet ~= quiet or quiet < 0 or quiet == math.huge then
-    raise("wait_stable: expected a number of seconds >= 0, got " .. tostring(quiet))
+    raise("wait_stable: expected a number of seconds >= 0, got " .. expect.got(quiet))
   end
   timeout = expect.timeout_for(p, timeout, "wait_stable")
   local s = screen_of(p)
