@@ -9,6 +9,7 @@ local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
 local expect = require "ptyscript.expect"
 local output = require "ptyscript.output"
+local names = require "ptyscript.names"
 
 local M = {}
 local raise = expect.raise
@@ -34,6 +35,7 @@ end
 M.signum = signum
 
 Process.__index = Process
+names.kind(Process, "process", Process, function(p) return p:_describe_state() end)
 
 -- Poll the child's status (reaping it if it has exited) and keep
 -- p.exitcode / p.signal in step.  Returns status()'s kind, n.
@@ -1167,6 +1169,7 @@ end
 -- one writing to it has send and sendline.  p:stream(fd) returns it.
 local Stream = { __name = "ptyscript.Stream" }
 M.Stream = Stream
+names.kind(Stream, "stream", Stream, function(s) return s:_describe_state() end)
 Stream.__index = function(s, k)
   local m = Stream[k]
   if m ~= nil then return m end

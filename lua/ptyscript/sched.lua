@@ -15,6 +15,7 @@
 -- C processes and timers, or Lua tasks (their completion); bits 0 mark a
 -- task's waiter that core.await_task armed.
 local core = require "ptyscript.core"
+local names = require "ptyscript.names"
 
 local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
 local co_running, co_status, co_isyieldable = coroutine.running, coroutine.status, coroutine.isyieldable
@@ -110,6 +111,7 @@ end
 local Task = {}
 Task.__index = Task
 Task.__name = "ptyscript.Task"
+names.kind(Task, "task", Task, function(t) return (tostring(t):match("%(.-%)$")) end)
 
 -- The task whose coroutine (or a script coroutine inside it) is running.
 local function current_task()
@@ -465,7 +467,7 @@ end
 local LIB = "^lua/ptyscript/"
 M.full_traceback = false
 function M.traceback(co, msg)
-  msg = describe(msg)
+  msg = describe(msg) .. names.hint(co, msg)
   if M.full_traceback or msg:find(LIB) then return debug.traceback(co, msg, 0) end
   local out = { msg, "stack traceback:" }
   local level = 0

@@ -351,6 +351,8 @@ end
 
 M._probe = core.screen(1, 1)   -- for the metatable check
 getmetatable(M._probe).__tostring = function(s) return s:framed() end   -- print(p:screen())
+require("ptyscript.names").kind(getmetatable(M._probe), "screen", Screen,
+  function(s) return string.format("(%dx%d)", s:size()) end)
 
 -- pty.screen(rows, cols): a screen of its own, fed with s:feed(bytes)
 -- (recorded output, say); s:feed returns what the terminal would answer.
