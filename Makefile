@@ -32,6 +32,7 @@ WARN = -Wall -Wextra -Wshadow -Wundef -Wwrite-strings -Wstrict-prototypes \
        $(if $(WERROR),-Werror)
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -Isrc -Ibuild
+CPPFLAGS += -DPTYSCRIPT_PREFIX='"$(PREFIX)"'
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(LUA_CFLAGS) $(PCRE_CFLAGS) $(EV_CFLAGS) $(VTERM_CFLAGS)
 # Uncomment, or pass SANITIZE=1, for AddressSanitizer + UBSan builds.
 ifeq ($(SANITIZE),1)

@@ -246,6 +246,17 @@ print(m[2])
       has(r.stdout, "-e")
       assert.equal("", r.stderr)
     end)
+
+    it("--help names the manual where make install puts it (the configured PREFIX)", function()
+      local m = H.sh("make -s --no-print-directory -C " .. H.q(H.root)
+        .. " -f Makefile -f - print-prefix-for-spec", "print-prefix-for-spec:\n\t@echo '$(PREFIX)'\n")
+      local prefix = assert(m.stdout:match("^(%S+)\n$"), m.stdout .. m.stderr)
+      local r = H.run({ "--help" })
+      has(r.stdout, "The manual: " .. prefix .. "/share/doc/ptyscript/manual.md\n")
+      -- and a build for another prefix names that one
+      local n = H.sh("make -n -B -C " .. H.q(H.root) .. " PREFIX=/opt/elsewhere build/main.o")
+      has(n.stdout, [[-DPTYSCRIPT_PREFIX='"/opt/elsewhere"']])
+    end)
   end)
 
   describe("exit status", function()
