@@ -406,6 +406,17 @@ describe("a failed expect's hints", function()
     assert.equal(want, e.message:sub(-#want))   -- (no screen with pipes)
   end)
 
+  it("says a program finds TERM=dumb not capable enough (less)", function()
+    local p = pty.spawn("less", "/etc/passwd")
+    local ok, e = pcall(p.expect, p, "root", 1)
+    p:close()
+    assert.is_false(ok)
+    assert.matches("terminal is not fully functional", e.message, 1, true)
+    assert.matches("hint: the program finds its terminal not capable enough: its TERM is dumb "
+      .. "(ptyscript's default); spawn a full-screen program with screen = true (or term = "
+      .. '"xterm-256color")', e.message, 1, true)
+  end)
+
   it("gives no hint when nothing in the output looks like the pattern", function()
     local msg = failure("printf 'hello\\n'", "goodbye")
     assert.matches("last output: \"hello\\r\\n\"$", msg)

@@ -293,6 +293,17 @@ local function escape_hint(p, text)
     h, term or "unset", alt and ", or spawn " .. alt or "")
 end
 
+-- A pager or full-screen program that refuses TERM=dumb (less, man:
+-- "WARNING: terminal is not fully functional").
+local function dumb_hint(p, text)
+  local owner = rawget(p, "_proc") or p
+  if rawget(owner, "_term") ~= "dumb" or not text:find("not fully functional", 1, true) then
+    return nil
+  end
+  return 'the program finds its terminal not capable enough: its TERM is dumb (ptyscript\'s '
+    .. 'default); spawn a full-screen program with screen = true (or term = "xterm-256color")'
+end
+
 -- Why a pattern missed output that looks like what it wants: the
 -- classic mistakes (a Lua pattern class for PCRE2, a prompt's "$" or "?"
 -- taken as regex syntax, the case, "\n" for the terminal's "\r\n"),
@@ -340,7 +351,7 @@ local function hints(p, list, text)
     end
     if h then out[#out + 1] = "\n  hint: " .. h end
   end
-  local h = escape_hint(p, text)
+  local h = escape_hint(p, text) or dumb_hint(p, text)
   if h then out[#out + 1] = "\n  hint: " .. h end
   return table.concat(out)
 end
