@@ -119,7 +119,7 @@ string_array(lua_State *L, int idx)
 /*
  * This process's environment for a child (lcore_environ), with TERM set
  * to opts.term (default "dumb") in place of ours.  GC-owned; pushes the
- * TERM string and the snapshot's box.  [-0, +3, m]
+ * TERM string and the snapshot's box.  [-0, +3, e]
  */
 static char **
 inherited_env(lua_State *L, int opts)
