@@ -70,6 +70,7 @@ WARN = -Wall -Wextra -Wshadow -Wundef -Wwrite-strings -Wstrict-prototypes \
        $(if $(WERROR),-Werror)
 CFLAGS   ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -Isrc -Ibuild $(if $(filter 1,$(PORTABLE)),$(PORTABLE_DEFS))
+CPPFLAGS += -DPTYSCRIPT_PREFIX='"$(PREFIX)"'
 ALL_CFLAGS = -std=c11 $(WARN) $(CFLAGS) $(LUA_CFLAGS) $(PCRE_CFLAGS) $(EV_CFLAGS) $(VTERM_CFLAGS) $(EXT_CFLAGS)
 LDFLAGS  += $(EXT_LDFLAGS)
 # Uncomment, or pass SANITIZE=1, for AddressSanitizer + UBSan builds.
@@ -105,6 +106,10 @@ deps build/.deps: scripts/deps.sh
 stamp = mkdir -p $(dir $(1)); [ -f $(1) ] && [ "`cat $(1)`" = "$(2)" ] || echo "$(2)" > $(1)
 build/.portable: FORCE
 	@$(call stamp,$@,$(PORTABLE))
+# --help names the manual under PREFIX: main.o follows it.
+build/.prefix: FORCE
+	@$(call stamp,$@,$(PREFIX))
+build/main.o: build/.prefix
 
 ptyscript: build/main.o build/alloc.o $(OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LUA_LIBS_CMD) $(PCRE_LIBS) $(EV_LIBS) $(VTERM_LIBS) -lm

@@ -246,6 +246,17 @@ print(m[2])
       has(r.stdout, "-e")
       assert.equal("", r.stderr)
     end)
+
+    it("--help names the manual where make install puts it (the configured PREFIX)", function()
+      local m = H.sh("make -s --no-print-directory -C " .. H.q(H.root)
+        .. " -f Makefile -f - print-prefix-for-spec", "print-prefix-for-spec:\n\t@echo '$(PREFIX)'\n")
+      local prefix = assert(m.stdout:match("^(%S+)\n$"), m.stdout .. m.stderr)
+      local r = H.run({ "--help" })
+      has(r.stdout, "The manual: " .. prefix .. "/share/doc/ptyscript/manual.md\n")
+      -- and a build for another prefix names that one
+      local n = H.sh("make -n -B -C " .. H.q(H.root) .. " PREFIX=/opt/elsewhere build/main.o")
+      has(n.stdout, [[-DPTYSCRIPT_PREFIX='"/opt/elsewhere"']])
+    end)
   end)
 
   describe("exit status", function()
@@ -317,6 +328,59 @@ t:wait()
       local tb = r.stderr:match("stack traceback:\n(.*)$")
       assert.equal("\t" .. r.path .. ":4: in function <" .. r.path .. ":1>\nraised again at:\n\t"
         .. r.path .. ":6: in main chunk\n", tb)
+    end)
+
+    it("names the object and the nearest method when a method name is mistyped", function()
+      local cases = {
+        { "local p = pty.spawn('cat') p:sendlien('x')", "the process cat %(pid %d+, running%) has "
+          .. "no method sendlien; did you mean sendline%?" },
+        { "local p = pty.spawn('cat') p.sendlien(p, 'x')", "the process cat %(pid %d+, running%) "
+          .. "has no method sendlien; did you mean sendline%?" },
+        { "local p = pty.spawn('cat') p:send_line('x')", "has no method send_line; did you mean sendline%?" },
+        { "local p = pty.spawn('cat') p:isalive()", "has no method isalive; did you mean alive%?" },
+        { "local p = pty.spawn('cat') p:sendintr()", 'has no method sendintr; did you mean sendcontrol%("c"%)%?' },
+        { "local p = pty.spawn('cat') p:frobnicate()", "the process cat %(pid %d+, running%) has no "
+          .. "method frobnicate\n" },
+        { "local p = pty.spawn{'cat', pty = false} p.stderr:readlin()", "the stream stderr of cat "
+          .. "%(pid %d+, running%) has no method readlin; did you mean readline%?" },
+        { "local t = pty.go(function() end) t:wait() t:join()", "the task %(done%) has no method "
+          .. "join; did you mean wait%?" },
+        { "local s = pty.screen(5, 20) s:txt()", "the screen %(5x20%) has no method txt; did you "
+          .. "mean text%?" },
+        { "local r = pty.repl{'sh', prompt = '[$#] $'} r:run_command('true')", "the REPL of sh "
+          .. "%(pid %d+, running%) has no method run_command; did you mean run%?" },
+        -- in a task, and raised again by t:wait
+        { "local p = pty.spawn('cat') pty.go(function() p:expct('x') end):wait()", "the process cat "
+          .. "%(pid %d+, running%) has no method expct; did you mean expect%?" },
+        -- the global shorthands
+        { "spawn('cat') sendlien('x')", "sendlien is not defined; did you mean sendline %(the "
+          .. "shorthand for the current process's p:sendline%)%?" },
+        { "spwan('cat')", "spwan is not defined; did you mean spawn %(pty.spawn%)%?" },
+      }
+      for _, case in ipairs(cases) do
+        local r = H.run({ "-e", case[1] })
+        assert.equal(1, r.code, r.stderr)
+        local hint = r.stderr:match("attempt to call a nil value %([a-z]+ '[%w_]+'%)\n  hint: ([^\n]*\n)")
+        assert.is_truthy(hint, r.stderr)
+        assert.matches(case[2], hint)
+      end
+      -- nothing when the value is not one of ours, or the name is not a method call
+      for _, code in ipairs{ "local t = {} t:sendlien()", "local x = {} x.y.z()", "undefined_thing()" } do
+        local r = H.run({ "-e", code })
+        assert.equal(1, r.code)
+        hasnt(r.stderr, "hint")
+      end
+    end)
+
+    it("reading a field that is not set stays nil (no method is made up for a near name)", function()
+      local r = H.run({ "-e", [[
+        local p = pty.spawn("cat")
+        print(p.exitcode, p.closed, p.sent, p.sends, p.isalive, p.expected, p.sendlien)
+        p.sent = 1
+        print(p.sent)
+      ]] })
+      assert.equal(0, r.code, r.stderr)
+      assert.equal("nil\tnil\tnil\tnil\tnil\tnil\tnil\n1\n", r.stdout)
     end)
 
     it("is 1 on an error object with __tostring, showing its message", function()

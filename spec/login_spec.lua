@@ -106,6 +106,7 @@ local function login(args, o)
   o = o or {}
   local kh = o.known_hosts or H.tmpname()
   local prefix = "setsid -w env SSH_OPTS=" .. H.q(ssh_opts(kh))
+  if o.term then prefix = prefix .. " TERM=" .. H.q(o.term) end
   if o.password then prefix = prefix .. " SSH_PASSWORD=" .. H.q(o.password) end
   local a = {}
   for _, v in ipairs(o.options or {}) do a[#a + 1] = v end
@@ -134,6 +135,14 @@ describe("scripts/examples/login.lua with a real sshd", function()
     assert.equal(0, r.code, r.stderr)
     assert.matches("[\n ]" .. srv.user .. "\r\n", r.stdout)   -- (after the echo of the input)
     assert.equal("", r.stderr)
+  end)
+
+  it("hands the session over with the user's TERM, not ptyscript's default", function()
+    need_sshd()
+    local r = login({ srv.user .. "@127.0.0.1", srv.port },
+      { password = srv.password, stdin = "echo \"T=[$TERM]\"; exit\n", term = "vt220" })
+    assert.equal(0, r.code, r.stderr)
+    assert.matches("T=%[vt220%]\r\n", r.stdout)
   end)
 
   it("runs a command given after --, with its output and exit status", function()

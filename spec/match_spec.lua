@@ -335,11 +335,13 @@ p:close()
 end)
 
 -- A failed expect's message explains the classic mistakes it can see in
--- the output: a prompt's "$" taken as regex syntax, the case, and "\n"
--- where the terminal sends "\r\n".  Nothing when nothing looks alike.
+-- the output: a prompt's "$" taken as regex syntax, the case, "\n"
+-- where the terminal sends "\r\n", escape sequences in the output; and
+-- in the pattern alone, a Lua pattern class where PCRE2 wants "\d".
+-- Nothing when nothing looks alike.
 describe("a failed expect's hints", function()
-  local function failure(cmd, pat, how)
-    local p = sh(cmd .. "; sleep 5")
+  local function failure(cmd, pat, how, opts)
+    local p = sh(cmd .. "; sleep 5", opts)
     local ok, err = pcall(p[how or "expect"], p, pat, 0.5)
     p:close()
     assert.is_false(ok)
@@ -364,6 +366,55 @@ describe("a failed expect's hints", function()
       failure("printf 'one\\ntwo\\n'", "one\ntwo"), 1, true)
     assert.matches('hint: a terminal ends each line with "\\r\\n"',
       failure("printf 'one\\ntwo\\n'", "one\ntwo", "expect_exact"), 1, true)
+  end)
+
+  it("says a Lua pattern class is not PCRE2's, whatever the output", function()
+    local msg = failure("printf 'answer 42\\n'", "answer (%d+)")
+    assert.matches('hint: /answer (%d+)/ has %d, a Lua pattern class; PCRE2 writes \\d '
+      .. '(in a Lua string "\\\\d", or [[\\d]])', msg, 1, true)
+    msg = failure("true", { "never", "(%s*)(%a+)" })
+    assert.matches("hint: /(%s*)(%a+)/ has %s, a Lua pattern class; PCRE2 writes \\s", msg, 1, true)
+    -- a literal is not a pattern; "%" before other letters is no class
+    assert.is_nil(failure("true", "100%d", "expect_exact"):find("hint", 1, true))
+    assert.is_nil(failure("true", "50%zz"):find("hint", 1, true))
+    -- and on a screen
+    local p = pty.spawn{ "sh", "-c", "echo 'answer 42'; sleep 5", screen = true }
+    local ok, e = pcall(p.expect_screen, p, "answer (%d+)", 0.3)
+    p:close()
+    assert.is_false(ok)
+    assert.matches("hint: /answer (%d+)/m has %d, a Lua pattern class", e.message, 1, true)
+  end)
+
+  it("says the output holds escape sequences, and what to spawn with instead", function()
+    local cmd = "printf '\\033[1mhi\\033[0m there\\n'"
+    local msg = failure(cmd, "hi there", nil, { term = "xterm" })
+    assert.matches("hint: the output holds terminal escape sequences (\\x1b...), which a pattern "
+      .. 'must match too: the child was told its terminal is xterm (TERM); spawn it with term = '
+      .. '"dumb" for plain output, or with screen = true and use p:expect_screen', msg, 1, true)
+    msg = failure(cmd, "hi there")   -- (a program that ignores TERM=dumb)
+    assert.matches("hint: the output holds terminal escape sequences (\\x1b...), which a pattern "
+      .. "must match too (although its TERM is dumb): match them", msg, 1, true)
+    msg = failure(cmd, "hi there", nil, { screen = true })
+    assert.matches("p:expect_screen matches the screen's text instead", msg, 1, true)
+    msg = failure(cmd .. " >&2", "hi there", "expect", { pty = false })
+    assert.is_nil(msg:find("hint", 1, true), msg)   -- (stdout has none)
+    local p = pty.spawn{ "sh", "-c", cmd .. " >&2; sleep 5", pty = false }
+    local ok, e = pcall(p.stderr.expect, p.stderr, "hi there", 0.3)
+    p:close()
+    assert.is_false(ok)
+    local want = "(although its TERM is dumb): match them (say, /\\x1b\\[[0-9;?]*[A-Za-z]/)"
+    assert.equal(want, e.message:sub(-#want))   -- (no screen with pipes)
+  end)
+
+  it("says a program finds TERM=dumb not capable enough (less)", function()
+    local p = pty.spawn("less", "/etc/passwd")
+    local ok, e = pcall(p.expect, p, "root", 1)
+    p:close()
+    assert.is_false(ok)
+    assert.matches("terminal is not fully functional", e.message, 1, true)
+    assert.matches("hint: the program finds its terminal not capable enough: its TERM is dumb "
+      .. "(ptyscript's default); spawn a full-screen program with screen = true (or term = "
+      .. '"xterm-256color")', e.message, 1, true)
   end)
 
   it("gives no hint when nothing in the output looks like the pattern", function()

@@ -176,20 +176,21 @@ describe("spawn options", function()
     end
   end)
 
-  it("without env options the child gets exactly our environment", function()
+  it("without env options the child gets exactly our environment, with TERM=dumb", function()
     -- (core.spawn passes environ itself then: no table of it is made)
     local f = assert(io.open("/proc/self/environ", "rb"))
     local ours = {}
     for kv in f:read("a"):gmatch("([^%z]+)") do
-      if not kv:find("\n") then ours[#ours + 1] = kv end
+      if not kv:find("\n") and not kv:find("^TERM=") then ours[#ours + 1] = kv end
     end
     f:close()
     local p = pty.spawn("env")
     local vars = set(lines((all(p))))
     for _, kv in ipairs(ours) do assert.is_true(vars[kv], kv .. " reaches the child") end
+    assert.is_true(vars["TERM=dumb"])
     local n = 0
     for _ in pairs(vars) do n = n + 1 end
-    assert.equal(#ours + (os.getenv("TERM") and 0 or 1), n, "nothing else but TERM")
+    assert.equal(#ours + 1, n, "nothing else but TERM")
   end)
 
   it("without env options the program is searched in our PATH", function()
@@ -227,14 +228,14 @@ int luaopen_clearenvmod(lua_State *L) { lua_pushcfunction(L, f); return 1; }
     ]], d))
     os.execute("rm -rf " .. H.q(d))
     assert.are.equal("", r.stderr)
-    assert.are.equal("TERM=xterm\r\n", r.stdout)
+    assert.are.equal("TERM=dumb\r\n", r.stdout)
   end)
 
-  it("clearenv starts from an empty environment (TERM then defaults to xterm)", function()
+  it("clearenv starts from an empty environment (TERM then defaults to dumb)", function()
     local p = pty.spawn{ "/usr/bin/env", clearenv = true, env = { PROC_ONLY = "1" } }
     local got = lines((all(p)))
     table.sort(got)
-    assert.same({ "PROC_ONLY=1", "TERM=xterm" }, got)
+    assert.same({ "PROC_ONLY=1", "TERM=dumb" }, got)
   end)
 
   it("cwd sets the working directory", function()
@@ -257,19 +258,78 @@ int luaopen_clearenvmod(lua_State *L) { lua_pushcfunction(L, f); return 1; }
     assert.equal("T=dumb\r\n", (all(p)))
   end)
 
-  it("TERM is inherited by default, else xterm", function()
-    local src = string.format([[
+  -- The child's TERM, with ptyscript's own TERM set to xterm-ish values
+  -- or unset: given to the command so that its environment is known.
+  local function child_term(our_term, spawn_args)
+    local r = H.run_script(string.format([[
+      local p = pty.spawn{ "sh", "-c", "echo \"T=${TERM-unset}\"", %s }
+      io.write(p:expect(pty.EOF, 5).before)
+    ]], spawn_args or ""), nil, our_term and ("env TERM=" .. our_term .. " ") or "env -u TERM ")
+    assert.equal("", r.stderr)
+    return r.stdout
+  end
+
+  it("TERM is dumb by default, whatever ptyscript's own TERM is", function()
+    assert.equal("T=dumb\r\n", child_term("xterm-256color"))
+    assert.equal("T=dumb\r\n", child_term(nil))
+    -- also when the environment is built from options
+    assert.equal("T=dumb\r\n", child_term("xterm", "env = { X = '1' }"))
+    assert.equal("T=dumb\r\n", child_term("xterm", "cwd = '/'"))
+  end)
+
+  it("the term option and env.TERM are honoured; env.TERM = false removes TERM", function()
+    assert.equal("T=xterm\r\n", child_term("vt220", "term = 'xterm'"))
+    assert.equal("T=vt100\r\n", child_term("xterm", "env = { TERM = 'vt100' }"))
+    assert.equal("T=unset\r\n", child_term("xterm", "env = { TERM = false }"))
+    assert.equal("T=linux\r\n", child_term("xterm", "term = 'linux', screen = true"))
+  end)
+
+  it("screen = true gives xterm-256color, whatever ptyscript's own TERM is", function()
+    assert.equal("T=xterm-256color\r\n", child_term("vt220", "screen = true"))
+    assert.equal("T=xterm-256color\r\n", child_term(nil, "screen = true, env = { X = '1' }"))
+  end)
+
+  it("in plain Lua too, TERM is dumb by default", function()
+    local path = H.script(string.format([[
       package.cpath = %q .. "/?.so;" .. package.cpath
       local pty = require "ptyscript"
       local p = pty.spawn("sh", "-c", "echo \"T=${TERM-unset}\"")
       io.write(p:expect(pty.EOF, 5).before)
-    ]], H.root)
-    local path = H.script(src)
+    ]], H.root))
     local r1 = H.sh("env TERM=vt220 lua5.4 " .. H.q(path))
     local r2 = H.sh("env -u TERM lua5.4 " .. H.q(path))
     os.remove(path)
-    assert.equal("T=vt220\r\n", r1.stdout, r1.stderr)
-    assert.equal("T=xterm\r\n", r2.stdout, r2.stderr)
+    assert.equal("T=dumb\r\n", r1.stdout, r1.stderr)
+    assert.equal("T=dumb\r\n", r2.stdout, r2.stderr)
+  end)
+
+  it("a readline program's answer holds no escape codes by default (bc, sqlite3)", function()
+    -- readline sends bracketed-paste codes (ESC[?2004h) to a capable
+    -- terminal: the first number in bc's output would be 2004
+    local r = H.run_script([[
+      local p = pty.spawn{ "bc", "-q", echo = false }
+      p:sendline("3*3")
+      print(p:expect("(\\d+)")[1])
+      p:sendline("quit")
+      p:wait(5)
+      local prog = { "sqlite3" }
+      if not os.execute("command -v sqlite3 >/dev/null") then
+        prog = { "python3", "-i", "-q" }   -- (readline too)
+      end
+      local q = pty.spawn{ table.unpack(prog) }
+      local prompt = prog[1] == "sqlite3" and "sqlite> " or ">>> "
+      q:expect_exact(prompt)
+      q:sendline(prog[1] == "sqlite3" and "select 3*3;" or "3*3")
+      local m = q:expect_exact(prompt)
+      io.write((m.before:gsub("\27", "<ESC>")))
+      q:sendeof()
+      q:close()
+    ]], nil, "env TERM=xterm ")
+    assert.equal("", r.stderr)
+    local first, answer = r.stdout:match("^(%d+)\n(.*)$")
+    assert.equal("9", first, r.stdout)
+    assert.is_nil(answer:find("<ESC>", 1, true), answer)
+    assert.truthy(answer:find("\n9\r\n", 1, true), answer)
   end)
 
   it("echo=false turns terminal echo off before exec", function()
@@ -350,6 +410,25 @@ describe("spawn failures raise at spawn with the OS reason", function()
     assert.truthy(msg:find("spawn_spec.lua:", 1, true), "names the caller's line: " .. msg)
     msg = raises(pty.spawn, "/nonexistent/dir/prog")
     assert.truthy(msg:find("No such file or directory", 1, true), msg)
+    assert.is_nil(msg:find("hint", 1, true), msg)
+  end)
+
+  it("a program name with a space: says to give the arguments apart or use pty.sh", function()
+    local msg = raises(pty.spawn, "bc -q")
+    assert.truthy(msg:find('spawn bc -q: No such file or directory (not found in PATH)\n'
+      .. '  hint: "bc -q" is taken as the name of one program: give its arguments apart, '
+      .. 'pty.spawn("bc", "-q"), or run a command line with pty.sh("bc -q")', 1, true), msg)
+    msg = raises(pty.spawn, { "/bin/echo hi there", echo = false })
+    assert.truthy(msg:find('hint: "/bin/echo hi there" is taken as the name of one program: give '
+      .. 'its arguments apart, pty.spawn("/bin/echo", "hi", "there"), or run a command line with '
+      .. 'pty.sh("/bin/echo hi there")', 1, true), msg)
+    -- a program whose name does have a space is found as it is
+    local d = tmpdir()
+    H.write(d .. "/my prog", "#!/bin/sh\necho ran\n")
+    assert(os.execute("chmod 755 " .. H.q(d .. "/my prog")))
+    local p = pty.spawn(d .. "/my prog")
+    assert.equal("ran\r\n", (all(p)))
+    os.execute("rm -rf " .. H.q(d))
   end)
 
   it("a file that is not executable", function()

@@ -288,7 +288,8 @@ environ__gc(lua_State *L)
 
 /*
  * A snapshot of environ's "NAME=value" entries (those without '=' are
- * left out), then extra unless NULL, NULL-terminated; a box on the
+ * left out), then extra ("NAME=value") unless NULL, in place of environ's
+ * entries of that name; NULL-terminated.  A box on the
  * stack owns it.  [-0, +1, m]  Counted and copied with no Lua allocation
  * in between: an allocation may run a finalizer that calls setenv, which
  * moves environ.  The strings are environ's own; glibc never frees a
@@ -298,16 +299,19 @@ char **
 lcore_environ(lua_State *L, char *extra)
 {
 	char ***box = lua_newuserdatauv(L, sizeof *box, 0);
-	size_t n, k = 0, i;
+	size_t n, k = 0, i, len = 0;
 	char **v;
 
 	*box = NULL;
 	luaL_setmetatable(L, ENVIRON_MT);
+	if (extra != NULL)
+		len = strcspn(extra, "=") + 1;	/* "NAME=" */
 	n = env_count();
 	if ((v = malloc((n + 2) * sizeof *v)) == NULL)
 		luaL_error(L, "not enough memory");
 	for (i = 0; i < n; i++)
-		if (strchr(environ[i], '=') != NULL)
+		if (strchr(environ[i], '=') != NULL &&
+		    (extra == NULL || strncmp(environ[i], extra, len) != 0))
 			v[k++] = environ[i];
 	if (extra != NULL)
 		v[k++] = extra;

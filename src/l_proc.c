@@ -118,15 +118,21 @@ string_array(lua_State *L, int idx)
 }
 
 /*
- * This process's environment for a child (lcore_environ), with TERM=xterm
- * added when it has no TERM.  GC-owned.
+ * This process's environment for a child (lcore_environ), with TERM set
+ * to opts.term (default "dumb") in place of ours.  GC-owned; pushes the
+ * TERM string and the snapshot's box.  [-0, +3, e]
  */
 static char **
-inherited_env(lua_State *L)
+inherited_env(lua_State *L, int opts)
 {
-	static char term[] = "TERM=xterm";
+	const char *term;
 
-	return lcore_environ(L, getenv("TERM") == NULL ? term : NULL);
+	lua_getfield(L, opts, "term");
+	term = lua_isnil(L, -1) ? "dumb" : c_string(L, -1, "term");
+	if (term == NULL)
+		luaL_error(L, "spawn: term must be a string");
+	lua_pushfstring(L, "TERM=%s", term);
+	return lcore_environ(L, (char *)lua_tostring(L, -1));
 }
 
 /*
@@ -317,9 +323,10 @@ plumb_extra(struct plumbing *pl, const struct extra *ex, int n)
  * core.spawn(argv, envp, opts) -> proc [, streams] | nil, msg, errno
  * [-0, +1|2|3, m]
  * argv and envp are arrays of strings prepared by the Lua side; envp nil
- * is this process's environment, with TERM=xterm if it has no TERM (the
- * common case, without a table of it).  opts has path (PATH for the
- * program search; with envp nil, this process's PATH), cwd, rows, cols,
+ * is this process's environment with TERM=opts.term ("dumb" if nil) in
+ * place of ours (the common case, without a table of it).  opts has path
+ * (PATH for the program search; with envp nil, this process's PATH),
+ * term, cwd, rows, cols,
  * echo, maxbuf, uid/gid/groups, pipes (no terminal: stdin, stdout and stderr are pipes)
  * and fds (extra descriptors, see plumb_extra).  streams maps child fds
  * to the stream handles made for pipes (2 in pipes mode, "r"/"w" fds).
@@ -350,7 +357,7 @@ l_spawn(lua_State *L)
 		luaL_checktype(L, 2, LUA_TTABLE);
 	luaL_checktype(L, 3, LUA_TTABLE);
 	argv = string_array(L, 1);
-	envp = lua_isnil(L, 2) ? inherited_env(L) : string_array(L, 2);
+	envp = lua_isnil(L, 2) ? inherited_env(L, 3) : string_array(L, 2);
 	if (argv[0] == NULL)
 		return luaL_error(L, "spawn: no program given");
 	prog = argv[0];

@@ -25,6 +25,10 @@
 #ifndef PTYSCRIPT_VERSION
 #define PTYSCRIPT_VERSION "0.1.0"
 #endif
+/* The installation prefix (the Makefile's PREFIX): --help names the manual there. */
+#ifndef PTYSCRIPT_PREFIX
+#define PTYSCRIPT_PREFIX "/usr/local"
+#endif
 
 static const char *progname = "ptyscript";
 
@@ -44,7 +48,7 @@ usage(FILE *f)
 	    "  --record-input     also record what is typed during interact\n"
 	    "  --version          print the version and exit\n"
 	    "  --help             print this help and exit\n"
-	    "See README.md and API.md for the Lua API.\n",
+	    "The manual: " PTYSCRIPT_PREFIX "/share/doc/ptyscript/manual.md\n",
 	    progname, progname, progname);
 }
 

@@ -91,6 +91,9 @@ end
 -- The script's file:line for messages: the first frame outside the library.
 M.where = sched.where
 
+-- A value the script passed, as messages name it ('the string "5"').
+M.got = sched.got
+
 -- Raise msg at the script's line.
 function M.raise(msg)
   error(M.where() .. msg, 0)
@@ -111,10 +114,56 @@ local function to_pattern(p, what, i)
     i and " " .. i or "", type(p)))
 end
 
+-- A pattern list with keys ({ok = "...", err = "..."}): keys are no
+-- names for patterns (a table has no order, and among patterns matching
+-- at the same byte the first listed wins).  Raise, showing the list form
+-- and how to name arms: named groups in one pattern, by the list's own
+-- keys where they can be group names.
+local function keyed_list(arg, what)
+  local keys, names = {}, {}
+  for k in pairs(arg) do
+    if math.type(k) ~= "integer" then keys[#keys + 1] = k end
+  end
+  table.sort(keys, function(a, b)
+    if type(a) ~= type(b) then return type(a) < type(b) end
+    return type(a) == "string" and a < b or tostring(a) < tostring(b)
+  end)
+  local shown = {}
+  for i = 1, math.min(#keys, 3) do
+    local k = keys[i]
+    shown[i] = type(k) == "string" and '"' .. M.escape(k) .. '"' or M.got(k)
+    if type(k) == "string" and k:find("^[%a_][%w_]*$") and #k <= 32 then names[#names + 1] = k end
+  end
+  if #keys > 3 then shown[#shown + 1] = "..." end
+  if #names == 0 then names = { "name" } end
+  local groups, fields = {}, {}
+  for i, n in ipairs(names) do
+    groups[i] = "(?<" .. n .. ">...)"
+    fields[i] = "m." .. n
+  end
+  M.raise(string.format("%s: the pattern list has the key%s %s: a list is {pat1, pat2, ...}, in "
+    .. "order (m.index says which matched); to name the arms, use named groups in one pattern, "
+    .. "\"%s\", and test %s", what, #keys > 1 and "s" or "", table.concat(shown, ", "),
+    table.concat(groups, "|"), table.concat(fields, ", ")))
+end
+
+-- Check a list of patterns: a sequence 1..n, n > 0, without keys.
+function M.check_list(arg, what)
+  local n = #arg
+  for k in pairs(arg) do
+    if math.type(k) ~= "integer" then
+      keyed_list(arg, what)
+    elseif k < 1 or k > n then
+      M.raise(string.format("%s: the pattern list has a hole (a nil before pattern %d)", what, k))
+    end
+  end
+  if n == 0 then M.raise(what .. ": the pattern list is empty") end
+end
+
 -- A list of Patterns from a pattern or a list of them.
 function M.patterns(arg, what)
   if type(arg) == "table" and getmetatable(arg) == nil then
-    if #arg == 0 then M.raise(what .. ": the pattern list is empty") end
+    M.check_list(arg, what)
     local list = {}
     for i = 1, #arg do list[i] = to_pattern(arg[i], what, i) end
     return list
@@ -123,14 +172,7 @@ function M.patterns(arg, what)
 end
 
 -- Escape bytes for messages: \r, \n, \t, \\, \", \xNN.
-function M.escape(s)
-  return (s:gsub('[%c"\\\128-\255]', function(c)
-    if c == "\r" then return "\\r" elseif c == "\n" then return "\\n"
-    elseif c == "\t" then return "\\t" elseif c == "\\" then return "\\\\"
-    elseif c == '"' then return '\\"' end
-    return string.format("\\x%02x", c:byte())
-  end))
-end
+M.escape = sched.escape
 
 -- s with every secret of p (send's {secret = true}) replaced by ***,
 -- for messages and traces; also a piece of one cut at either end of s
@@ -197,12 +239,79 @@ function M.failure_head(kind, p, what, timeout, from)
   return string.format("end of output (EOF) waiting for %s %s %s", what, from or "from", state)
 end
 
+-- Lua pattern classes and what PCRE2 writes for them.
+local LUA_CLASS = {
+  d = "\\d", D = "\\D", s = "\\s", S = "\\S", w = "\\w", W = "\\W",
+  a = "[[:alpha:]]", A = "[^[:alpha:]]", l = "[[:lower:]]", L = "[^[:lower:]]",
+  u = "[[:upper:]]", U = "[^[:upper:]]", p = "[[:punct:]]", P = "[^[:punct:]]",
+  c = "[[:cntrl:]]", C = "[^[:cntrl:]]", x = "[[:xdigit:]]", X = "[^[:xdigit:]]",
+  g = "[[:graph:]]", G = "[^[:graph:]]",
+}
+
+-- A regex written as a Lua pattern ("(%d+)"): PCRE2 takes "%d" as the
+-- text "%d".  The hint for the first such class of pat, or nil.
+local function lua_class_hint(p, pat)
+  if pat.kind ~= "re" or not pat.source then return nil end
+  for c in pat.source:gmatch("%%(%a)") do
+    local pcre = LUA_CLASS[c]
+    if pcre then
+      return string.format('%s has %%%s, a Lua pattern class; PCRE2 writes %s (in a Lua string '
+        .. '"%s", or [[%s]])', shown(p, pat), c, pcre, (pcre:gsub("\\", "\\\\")), pcre)
+    end
+  end
+  return nil
+end
+
+-- The hint lines about patterns alone (whatever the output), for the
+-- patterns a message names.
+function M.pattern_hints(p, list)
+  local out = {}
+  for i = 1, math.min(#list, SHOWN) do
+    local h = lua_class_hint(p, list[i])
+    if h then out[#out + 1] = "\n  hint: " .. h end
+  end
+  return table.concat(out)
+end
+
+-- Output with escape sequences (ESC): a pattern has to match them too,
+-- which is rarely what the script meant.  What to do depends on the
+-- child's TERM (spawn's term, env.TERM or the default) and terminal; p
+-- may be a stream of a process.
+local function escape_hint(p, text)
+  if not text:find("\27", 1, true) then return nil end
+  local owner = rawget(p, "_proc") or p
+  local term, screen = rawget(owner, "_term"), rawget(owner, "_screen")
+  local h = "the output holds terminal escape sequences (\\x1b...), which a pattern must match too"
+  if screen then
+    return h .. ": p:expect_screen matches the screen's text instead"
+  end
+  local alt = rawget(owner, "_pty") and "with screen = true and use p:expect_screen"
+  if term and term ~= "dumb" then
+    return string.format('%s: the child was told its terminal is %s (TERM); spawn it with '
+      .. 'term = "dumb" for plain output%s', h, term, alt and ", or " .. alt or "")
+  end
+  return string.format("%s (although its TERM is %s): match them (say, /\\x1b\\[[0-9;?]*[A-Za-z]/)%s",
+    h, term or "unset", alt and ", or spawn " .. alt or "")
+end
+
+-- A pager or full-screen program that refuses TERM=dumb (less, man:
+-- "WARNING: terminal is not fully functional").
+local function dumb_hint(p, text)
+  local owner = rawget(p, "_proc") or p
+  if rawget(owner, "_term") ~= "dumb" or not text:find("not fully functional", 1, true) then
+    return nil
+  end
+  return 'the program finds its terminal not capable enough: its TERM is dumb (ptyscript\'s '
+    .. 'default); spawn a full-screen program with screen = true (or term = "xterm-256color")'
+end
+
 -- Why a pattern missed output that looks like what it wants: the
--- classic mistakes (a prompt's "$" or "?" taken as regex syntax, the
--- case, "\n" for the terminal's "\r\n"), tried against the output the
--- message shows (its last 200 bytes, secrets redacted), so each is cheap
--- and about what the reader sees.  One "\n  hint: ..." line per pattern
--- it explains, among those the message names.
+-- classic mistakes (a Lua pattern class for PCRE2, a prompt's "$" or "?"
+-- taken as regex syntax, the case, "\n" for the terminal's "\r\n"),
+-- tried against the output the message shows (its last 200 bytes,
+-- secrets redacted), so each is cheap and about what the reader sees.
+-- One "\n  hint: ..." line per pattern it explains, among those the
+-- message names; then one if the output holds escape sequences.
 local HINT_BYTES = 200
 local function hints(p, list, text)
   local out = {}
@@ -210,8 +319,8 @@ local function hints(p, list, text)
   local lower = text:lower()
   for i = 1, math.min(#list, SHOWN) do   -- (the patterns the message names)
     local pat = list[i]
-    local src, h = pat.source, nil
-    if src and src ~= "" then
+    local src, h = pat.source, lua_class_hint(p, pat)
+    if not h and src and src ~= "" and text ~= "" then
       local crlf = crlf_out and src:find("\n", 1, true) and not src:find("\r", 1, true)
         and (src:gsub("\n", "\r\n"))
       if pat.kind == "re" then
@@ -243,6 +352,8 @@ local function hints(p, list, text)
     end
     if h then out[#out + 1] = "\n  hint: " .. h end
   end
+  local h = escape_hint(p, text) or dumb_hint(p, text)
+  if h then out[#out + 1] = "\n  hint: " .. h end
   return table.concat(out)
 end
 
@@ -253,7 +364,7 @@ local function fail(kind, p, list, timeout, before)
     kind = kind, process = p, patterns = list, timeout = timeout, before = before,
   }, Err)
   e.message = M.where() .. head .. "\n  last output: \"" .. last_output(M.redact(p, before)) .. "\""
-    .. (before ~= "" and hints(p, list, M.redact(p, before:sub(-HINT_BYTES))) or "")
+    .. hints(p, list, M.redact(p, before:sub(-HINT_BYTES)))
   if M.trace then output.stderr("[ptyscript] " .. head .. "\n") end
   error(e, 0)
 end
@@ -261,12 +372,13 @@ end
 -- The timeout a call uses: its own, the process's, or pty.timeout.
 local last_valid = 10   -- a loop passes the same timeout again and again
 function M.timeout_for(p, timeout, what)
-  if timeout == nil then timeout = p.timeout end
-  if timeout == nil then timeout = M.config.timeout end
+  local from   -- (a default: which, for the message)
+  if timeout == nil then timeout, from = p.timeout, "p.timeout" end
+  if timeout == nil then timeout, from = M.config.timeout, "pty.timeout" end
   if timeout ~= last_valid then
     if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
-      M.raise(string.format("%s: timeout must be a number of seconds >= 0 (got %s)",
-        what, tostring(timeout)))
+      M.raise(string.format("%s: timeout must be a number of seconds >= 0 (got %s%s)",
+        what, M.got(timeout), from and " from " .. from or ""))
     end
     last_valid = timeout
   end

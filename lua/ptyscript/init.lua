@@ -64,7 +64,10 @@ function M.install_globals(env)
   env = env or _G
   env.pty = M
   env.spawn = function(...) return M.spawn(...) end
+  local names = require("ptyscript.names").globals
+  names.spawn = true
   for _, name in ipairs(shorthands) do
+    names[name] = true
     env[name] = function(...)
       local p = current(name)
       return p[name](p, ...)

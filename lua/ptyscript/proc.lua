@@ -10,6 +10,7 @@ local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
 local expect = require "ptyscript.expect"
 local output = require "ptyscript.output"
+local names = require "ptyscript.names"
 
 local M = {}
 local raise = expect.raise
@@ -35,6 +36,7 @@ end
 M.signum = signum
 
 Process.__index = Process
+names.kind(Process, "process", Process, function(p) return p:_describe_state() end)
 
 -- Poll the child's status (its exit is seen, not reaped: close reaps)
 -- and keep p.exitcode / p.signal in step.  Returns status()'s kind, n.
@@ -175,8 +177,9 @@ local function check_self(p, what)
   end
 end
 
--- A value as messages show it: a string quoted and escaped (its first
--- 40 bytes), a number or boolean as it is, anything else by its type.
+-- A name or file name as messages show it: a string quoted and escaped
+-- (its first 40 bytes), a number or boolean as it is, anything else by
+-- its type.  (Values the script passed are shown by got.)
 local function shown(v)
   if type(v) == "string" then
     return '"' .. expect.escape(v:sub(1, 40)) .. (#v > 40 and '..."' or '"')
@@ -184,6 +187,7 @@ local function shown(v)
   if type(v) == "number" or type(v) == "boolean" then return tostring(v) end
   return type(v)
 end
+local got = expect.got
 
 -- Check the options table of `what` against known = {name = kind}: an
 -- unknown name raises (a misspelt {secert = true} must not pass
@@ -200,11 +204,11 @@ local function check_options(opts, known, what)
       end
     elseif kind == "boolean" then
       if type(v) ~= "boolean" then
-        raise(string.format("%s: %s must be true or false, got %s", what, k, shown(v)))
+        raise(string.format("%s: %s must be true or false, got %s", what, k, got(v)))
       end
     elseif kind == "string" then
       if type(v) ~= "string" then
-        raise(string.format("%s: %s must be a string, got %s", what, k, shown(v)))
+        raise(string.format("%s: %s must be a string, got %s", what, k, got(v)))
       end
       if v:find("%z") then raise(string.format("%s: %s contains a NUL byte", what, k)) end
     elseif kind == "name" and type(v) == "string" and v:find("%z") then   -- uid, gid
@@ -221,16 +225,25 @@ local function check_path(path, what)
   end
 end
 
--- The environment for the child as an array of "K=V", and its PATH; nil
--- for ours as it is (core.spawn adds TERM=xterm if we have no TERM).
+-- The child's TERM unless the term option or env.TERM says otherwise:
+-- a program that automates a line-oriented program wants its answers
+-- without colour, bracketed-paste or cursor codes (readline sends them to
+-- any capable terminal).  interact sessions pass term = os.getenv("TERM");
+-- screen = true gives the emulator's type (screen.lua).
+M.DEFAULT_TERM = "dumb"
+
+-- The environment for the child as an array of "K=V", its PATH and its
+-- TERM; or, when no env option is given, nil, nil and the child's TERM:
+-- core.spawn then passes ours with TERM replaced, without a table of it.
 local function build_env(opts, what)
-  if opts.env == nil and opts.term == nil and not opts.clearenv then return nil end
+  if opts.env == nil and not opts.clearenv then return nil, nil, opts.term or M.DEFAULT_TERM end
   local env = {}
   if not opts.clearenv then
     for k, v in pairs(core.environ()) do env[k] = v end
   end
+  env.TERM = M.DEFAULT_TERM   -- (ours is not inherited)
   if opts.env ~= nil then
-    if type(opts.env) ~= "table" then raise(what .. ": env must be a table") end
+    if type(opts.env) ~= "table" then raise(what .. ": env must be a table, got " .. expect.got(opts.env)) end
     for k, v in pairs(opts.env) do
       if type(k) ~= "string" or k == "" or k:find("[=%z]") then
         raise(string.format("%s: env: invalid variable name %q", what, tostring(k)))
@@ -247,16 +260,11 @@ local function build_env(opts, what)
       end
     end
   end
-  if opts.term ~= nil then
-    if type(opts.term) ~= "string" then raise(what .. ": term must be a string") end
-    env.TERM = opts.term
-  elseif env.TERM == nil and not (opts.env and opts.env.TERM == false) then
-    env.TERM = "xterm"
-  end
+  if opts.term ~= nil then env.TERM = opts.term end
   local list = {}
   for k, v in pairs(env) do list[#list + 1] = k .. "=" .. v end
   table.sort(list)
-  return list, env.PATH
+  return list, env.PATH, env.TERM
 end
 
 -- spawn's options and their kinds (check_options)
@@ -293,7 +301,7 @@ local function check_fds(fds, what)
       raise(string.format("%s: fds[%d]: the file is closed", what, to))
     else
       raise(string.format("%s: fds[%d] must be \"r\", \"w\", an open Lua file or a "
-        .. "descriptor number, got %s", what, to, tostring(v)))
+        .. "descriptor number, got %s", what, to, got(v)))
     end
     list[#list + 1] = e
   end
@@ -315,7 +323,7 @@ local function check_id(v, what, name)
   end
   if math.type(v) ~= "integer" or v < 0 or v > ID_MAX then
     raise(string.format("%s: %s must be a %s name or number (an integer from 0 to %d), got %s",
-      what, name, name == "uid" and "user" or "group", ID_MAX, tostring(v)))
+      what, name, name == "uid" and "user" or "group", ID_MAX, got(v)))
   end
 end
 
@@ -360,19 +368,31 @@ local function check_int(v, what, name, lo, hi)
   if v == nil then return end
   if type(v) ~= "number" or math.tointeger(v) == nil or v < lo or v > hi then
     raise(string.format("%s: %s must be an integer from %d to %d, got %s", what, name, lo, hi,
-      tostring(v)))
+      got(v)))
   end
 end
 
 -- Read by spec/docs_spec.lua: the manual must document every option.
 M.known_opts = known_opts
 
+-- A program not found whose name has a space is a command line given as
+-- one program ("bc -q"): the hint to split it, or to use a shell.
+local function split_hint(prog, err)
+  if not prog:find("%s") or not err:find("No such file or directory", 1, true) then return "" end
+  local words = {}
+  for w in prog:gmatch("%S+") do words[#words + 1] = '"' .. expect.escape(w) .. '"' end
+  local line = '"' .. expect.escape(prog) .. '"'
+  return string.format("\n  hint: %s is taken as the name of one program: give its arguments "
+    .. "apart, pty.spawn(%s), or run a command line with pty.sh(%s)", line,
+    table.concat(words, ", "), line)
+end
+
 -- Spawn from argv (strings) and options; the one path behind every form.
 local function start(argv, opts, what)
   check_options(opts, known_opts, what)
   if opts.show == nil and type(M.config.show) ~= "boolean" then
     raise(string.format("%s: pty.show (the default of show) must be true or false, got %s",
-      what, shown(M.config.show)))
+      what, got(M.config.show)))
   end
   if #argv == 0 then raise(what .. ": no program given") end
   for i = 1, #argv do
@@ -388,7 +408,7 @@ local function start(argv, opts, what)
   check_int(opts.rows, what, "rows", 1, 65535)
   check_int(opts.cols, what, "cols", 1, 65535)
   check_int(opts.maxbuf, what, "maxbuf", 1, 1 << 40)
-  if opts.timeout ~= nil then expect.timeout_for({ timeout = opts.timeout }, nil, what) end
+  if opts.timeout ~= nil then expect.timeout_for({}, opts.timeout, what) end
   local pipes = opts.pty == false
   if pipes and opts.screen then
     raise(what .. ": screen = true needs a terminal (pty = false runs the child on pipes)")
@@ -411,9 +431,9 @@ local function start(argv, opts, what)
     opts = o
   end
   opts = M._screen.spawn_opts(opts, what)
-  local envp, path = build_env(opts, what)
+  local envp, path, term = build_env(opts, what)
   local c, err = core.spawn(argv, envp, {
-    path = path, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
+    path = path, term = not envp and term or nil, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
     echo = opts.echo ~= false, maxbuf = opts.maxbuf,
     uid = ids and ids.uid, gid = ids and ids.gid, groups = ids and ids.groups,
     pipes = pipes, fds = fds,
@@ -422,7 +442,7 @@ local function start(argv, opts, what)
     if ids and err:find("Operation not permitted", 1, true) then
       err = err .. " (changing uid/gid needs root)"
     end
-    raise(string.format("spawn %s: %s", argv[1], err))
+    raise(string.format("spawn %s: %s%s", argv[1], err, split_hint(argv[1], err)))
   end
   local show = opts.show
   if show == nil then show = M.config.show end
@@ -430,7 +450,7 @@ local function start(argv, opts, what)
   local p = setmetatable({
     _argv = argv, _rows = opts.rows or 24, _cols = opts.cols or 80,
     _show = show and true or false,
-    _c = c, _is = Process, _closed = false, _pty = not pipes,
+    _c = c, _is = Process, _closed = false, _pty = not pipes, _term = term,
     pid = c:pid(), name = opts.name or argv[1], timeout = opts.timeout,
   }, Process)
   owner[c] = p
@@ -572,7 +592,7 @@ end
 function Process:_type(data, opts)
   local delay = opts.delay
   if delay ~= nil and (type(delay) ~= "number" or delay ~= delay or delay < 0 or delay > 3600) then
-    raise("send: delay must be a number of seconds from 0 to 3600, got " .. tostring(delay))
+    raise("send: delay must be a number of seconds from 0 to 3600, got " .. got(delay))
   end
   -- the whole secret, once: never its characters one by one
   local secret = opts.secret
@@ -641,7 +661,7 @@ local control_extra = { ["@"] = 0, ["["] = 27, ["\\"] = 28, ["]"] = 29, ["^"] = 
 function Process:sendcontrol(ch)
   check_open(self, "sendcontrol")
   if type(ch) ~= "string" or #ch ~= 1 then
-    raise("sendcontrol: expected one character such as \"c\", got " .. tostring(ch))
+    raise("sendcontrol: expected one character such as \"c\", got " .. got(ch))
   end
   local b = ch:lower():byte()
   local code
@@ -677,6 +697,7 @@ function expect_exact(self, text, timeout)
   if type(text) == "string" then return expect_literal(self, text, timeout) end
   local list = text   -- (a Pattern, or what expect's own checks refuse)
   if type(text) == "table" and getmetatable(text) == nil then
+    expect.check_list(text, "expect_exact")
     list = {}
     for i, s in ipairs(text) do list[i] = type(s) == "string" and expect.exact(s) or s end
   end
@@ -742,7 +763,7 @@ end
 function Process:terminate(force)
   check_self(self, "terminate")
   if force ~= nil and type(force) ~= "boolean" then
-    raise("terminate: force must be true or false, got " .. tostring(force))
+    raise("terminate: force must be true or false, got " .. got(force))
   end
   local c = self._c
   if refresh(self) then return true end
@@ -771,7 +792,7 @@ function Process:close(opts)
     if opts.grace ~= nil then
       grace = opts.grace
       if type(grace) ~= "number" or grace ~= grace or grace < 0 then
-        raise("close: grace must be a number of seconds >= 0, got " .. tostring(grace))
+        raise("close: grace must be a number of seconds >= 0, got " .. got(grace))
       end
     end
   end
@@ -960,7 +981,7 @@ function Process:interact(opts)
   local escape = opts.escape
   if escape == nil then escape = "\29" end
   if escape ~= false and (type(escape) ~= "string" or #escape ~= 1) then
-    raise("interact: escape must be one character or false, got " .. tostring(escape))
+    raise("interact: escape must be one character or false, got " .. got(escape))
   end
   for _, k in ipairs{ "input", "output" } do
     if opts[k] ~= nil and type(opts[k]) ~= "function" then
@@ -1125,7 +1146,7 @@ end
 function Process:on(event, fn)
   check_self(self, "on")
   if event ~= "data" and event ~= "exit" then
-    raise("on: the event must be \"data\" or \"exit\", got " .. tostring(event))
+    raise("on: the event must be \"data\" or \"exit\", got " .. got(event))
   end
   if type(fn) ~= "function" then raise("on: expected a function, got " .. type(fn)) end
   local key = "_on_" .. event
@@ -1150,6 +1171,7 @@ end
 -- one writing to it has send and sendline.  p:stream(fd) returns it.
 local Stream = { __name = "ptyscript.Stream" }
 M.Stream = Stream
+names.kind(Stream, "stream", Stream, function(s) return s:_describe_state() end)
 Stream.__index = function(s, k)
   local m = Stream[k]
   if m ~= nil then return m end
@@ -1252,7 +1274,7 @@ end
 -- The stream or "passed" for child fd `fd`, or a clear error.
 local function child_fd(p, fd, what)
   if math.type(fd) ~= "integer" then
-    raise(string.format("%s: expected a child descriptor number, got %s", what, tostring(fd)))
+    raise(string.format("%s: expected a child descriptor number, got %s", what, got(fd)))
   end
   local s = p._fds and p._fds[fd]
   if s == nil and fd >= 0 and fd <= 2 and p._pty then

@@ -23,6 +23,8 @@ local expect = require "ptyscript.expect"
 local M = {}
 local Repl = { __name = "ptyscript.Repl" }
 Repl.__index = Repl
+require("ptyscript.names").kind(Repl, "REPL", Repl,
+  function(r) return "of " .. r.p:_describe_state() end)
 local raise = expect.raise
 local Pattern = getmetatable(expect.EOF)
 local pty_now = require("ptyscript.core").now

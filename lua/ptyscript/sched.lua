@@ -16,6 +16,7 @@
 -- task's waiter that core.await_task armed.
 local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
+local names = require "ptyscript.names"
 
 local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
 local co_running, co_status, co_isyieldable = coroutine.running, coroutine.status, coroutine.isyieldable
@@ -85,9 +86,33 @@ local function describe(err)
 end
 M.describe = describe
 
+-- Escape bytes for messages: \r, \n, \t, \\, \", \xNN.
+function M.escape(s)
+  return (s:gsub('[%c"\\\128-\255]', function(c)
+    if c == "\r" then return "\\r" elseif c == "\n" then return "\\n"
+    elseif c == "\t" then return "\\t" elseif c == "\\" then return "\\\\"
+    elseif c == '"' then return '\\"' end
+    return string.format("\\x%02x", c:byte())
+  end))
+end
+
+-- A value the script passed, as a message names it after "got": a
+-- string quoted, with its type (the string "5"), a number, boolean or
+-- nil as it is, anything else by its type ("a table").
+function M.got(v)
+  local t = type(v)
+  if t == "string" then
+    return 'the string "' .. M.escape(v:sub(1, 40)) .. (#v > 40 and '..."' or '"')
+  elseif t == "number" or t == "boolean" or t == "nil" then
+    return tostring(v)
+  end
+  return "a " .. t
+end
+
 local Task = {}
 Task.__index = Task
 Task.__name = "ptyscript.Task"
+names.kind(Task, "task", Task, function(t) return (tostring(t):match("%(.-%)$")) end)
 
 -- The task whose coroutine (or a script coroutine inside it) is running.
 local function current_task()
@@ -443,7 +468,7 @@ end
 local LIB = "^lua/ptyscript/"
 M.full_traceback = false
 function M.traceback(co, msg)
-  msg = describe(msg)
+  msg = describe(msg) .. names.hint(co, msg)
   if M.full_traceback or msg:find(LIB) then return debug.traceback(co, msg, 0) end
   local out = { msg, "stack traceback:" }
   local level = 0
@@ -690,7 +715,7 @@ function M.deadline(timeout, what)
   if timeout == nil or timeout == math.huge then return nil end
   if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
     error(string.format("%s: timeout must be a number of seconds >= 0 (got %s)",
-      what, tostring(timeout)), 3)
+      what, M.got(timeout)), 3)
   end
   return core.now() + timeout
 end
@@ -698,7 +723,7 @@ end
 -- pty.sleep(seconds)
 function M.sleep(s)
   if type(s) ~= "number" or s ~= s or s < 0 then
-    error("sleep: expected a number of seconds >= 0, got " .. tostring(s), 2)
+    error("sleep: expected a number of seconds >= 0, got " .. M.got(s), 2)
   end
   if s == math.huge then error("sleep: refusing to sleep forever", 2) end
   M.wait_for(nil, 0, core.now() + s)

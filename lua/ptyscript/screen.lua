@@ -32,7 +32,7 @@ end
 
 local function check_index(v, what, name, hi)
   if math.type(v) ~= "integer" and not (type(v) == "number" and math.tointeger(v)) then
-    raise(string.format("%s: %s must be an integer, got %s", what, name, tostring(v)))
+    raise(string.format("%s: %s must be an integer, got %s", what, name, expect.got(v)))
   end
   v = math.tointeger(v)
   if v < 1 or v > hi then
@@ -352,6 +352,8 @@ end
 
 M._probe = core.screen(1, 1)   -- for the metatable check
 getmetatable(M._probe).__tostring = function(s) return s:framed() end   -- print(p:screen())
+require("ptyscript.names").kind(getmetatable(M._probe), "screen", Screen,
+  function(s) return string.format("(%dx%d)", s:size()) end)
 
 -- pty.screen(rows, cols): a screen of its own, fed with s:feed(bytes)
 -- (recorded output, say); s:feed returns what the terminal would answer.
@@ -359,7 +361,7 @@ function M.new(rows, cols)
   local what = "screen"
   for _, v in ipairs{ { rows, "rows" }, { cols, "cols" } } do
     if type(v[1]) ~= "number" or math.tointeger(v[1]) == nil or v[1] < 1 or v[1] > 1000 then
-      raise(string.format("%s: %s must be an integer from 1 to 1000, got %s", what, v[2], tostring(v[1])))
+      raise(string.format("%s: %s must be an integer from 1 to 1000, got %s", what, v[2], expect.got(v[1])))
     end
   end
   return core.screen(math.tointeger(rows), math.tointeger(cols))
@@ -378,7 +380,7 @@ end
 -- emulator understands) unless the term option or env.TERM says otherwise.
 function M.spawn_opts(opts, what)
   if opts.screen ~= nil and type(opts.screen) ~= "boolean" then
-    raise(string.format("%s: screen must be true or false, got %s", what, tostring(opts.screen)))
+    raise(string.format("%s: screen must be true or false, got %s", what, expect.got(opts.screen)))
   end
   -- the emulator's limits, checked before the child starts
   if opts.screen and not fits(opts.rows or 24, opts.cols or 80) then
@@ -426,8 +428,9 @@ local function describe(p, what)
   return expect.shown(p, what)
 end
 
--- Raise the framed-screen error object for a timeout or EOF.
-local function fail(kind, p, s, what, timeout, head)
+-- Raise the framed-screen error object for a timeout or EOF; pat: the
+-- pattern waited for, for hints about it.
+local function fail(kind, p, s, what, timeout, head, pat)
   local Err = expect.Error
   local msg = expect.failure_head(kind, p, head or describe(p, what), timeout, "on the screen of")
   local text = s:text()
@@ -436,6 +439,7 @@ local function fail(kind, p, s, what, timeout, head)
     before = p._c:peek(), screen = text,
   }, Err)
   e.message = expect.where() .. msg .. "\n" .. s:framed("  ", function(l) return expect.redact(p, l) end)
+    .. (pat and expect.pattern_hints(p, { pat }) or "")
   error(e, 0)
 end
 M.fail = fail
@@ -509,7 +513,7 @@ function M.expect_screen(p, what, timeout, fname)
   timeout = expect.timeout_for(p, timeout, fname)
   local s = screen_of(p)
   local r, kind = M.await(p, s, test, timeout)
-  if not r then fail(kind, p, s, what, timeout) end
+  if not r then fail(kind, p, s, what, timeout, nil, pat) end
   expect.trace_msg("%s: %s on the screen", p.name, describe(p, what))
   return table.unpack(r, 1, r.n)
 end
@@ -519,7 +523,7 @@ end
 -- and this call), or at the end of the output.
 function M.wait_stable(p, quiet, timeout)
   if type(quiet) ~= "number" or quiet ~= quiet or quiet < 0 or quiet == math.huge then
-    raise("wait_stable: expected a number of seconds >= 0, got " .. tostring(quiet))
+    raise("wait_stable: expected a number of seconds >= 0, got " .. expect.got(quiet))
   end
   timeout = expect.timeout_for(p, timeout, "wait_stable")
   local s = screen_of(p)

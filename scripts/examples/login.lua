@@ -42,6 +42,10 @@ for opt in (os.getenv("SSH_OPTS") or ""):gmatch("%S+") do table.insert(argv, opt
 table.insert(argv, target)
 table.move(command, 1, #command, #argv + 1, argv)   -- run by the remote user's shell
 argv.name, argv.timeout = "ssh", 30
+-- A session handed over to you gets your terminal's type (ssh passes it
+-- on to the remote shell); a command's output is read by this script, so
+-- it keeps ptyscript's TERM=dumb: no colour or cursor codes in it.
+if #command == 0 then argv.term = os.getenv("TERM") end
 local p = pty.spawn(argv)
 
 -- Up to the password prompt: accept a new host key; anything else that
