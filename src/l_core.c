@@ -144,9 +144,12 @@ lcore_checkself(lua_State *L, const char *tname)
 	return p;
 }
 
-/* __gc of the loop: hang up and reap every child, then free the loop. */
+/*
+ * __gc of the loop: hang up and reap every child, then free the loop.
+ * [-0, +0, -]
+ */
 static int
-loop__gc(lua_State *L)
+lloop__gc(lua_State *L)
 {
 	struct loop *lp = luaL_checkudata(L, 1, LOOP_MT);
 	struct proc *p;
@@ -161,6 +164,7 @@ loop__gc(lua_State *L)
 	return 0;
 }
 
+/* require "ptyscript.core" -> the module  [-0, +1, e] */
 int
 luaopen_ptyscript_core(lua_State *L)
 {
@@ -179,7 +183,7 @@ luaopen_ptyscript_core(lua_State *L)
 	if (loop_init(lp) == -1)
 		return luaL_error(L, "ptyscript: cannot create the event loop");
 	luaL_newmetatable(L, LOOP_MT);
-	lua_pushcfunction(L, loop__gc);
+	lua_pushcfunction(L, lloop__gc);
 	lua_setfield(L, -2, "__gc");
 	lua_setmetatable(L, -2);
 	live_add(lp);

@@ -143,7 +143,7 @@ l_timer(lua_State *L)
 
 /* (Re)start t to fire once after s seconds, armed. */
 static void
-ltimer_start(struct ltimer *t, double s)
+start_timer(struct ltimer *t, double s)
 {
 	if (t->lp->ev == NULL)
 		return;
@@ -163,14 +163,14 @@ ltimer_start(struct ltimer *t, double s)
 void
 lcore_timer_start(void *t, double s)
 {
-	ltimer_start(t, s);
+	start_timer(t, s);
 }
 
 /* timer:start(seconds): fire once after seconds, armed.  [-0, +0, v] */
 static int
 timer_start(lua_State *L)
 {
-	ltimer_start(lcore_checkself(L, TIMER_MT), luaL_checknumber(L, 2));
+	start_timer(lcore_checkself(L, TIMER_MT), luaL_checknumber(L, 2));
 	return 0;
 }
 
@@ -198,7 +198,7 @@ l_arm(lua_State *L)
 			o->on_arm(o);
 	}
 	if (t != NULL)
-		ltimer_start(t, luaL_checknumber(L, 4));
+		start_timer(t, luaL_checknumber(L, 4));
 	return 0;
 }
 
@@ -214,21 +214,37 @@ lcore_open_arm(lua_State *L)
 	lua_setfield(L, -3, "arm");
 }
 
+/* Stop t and forget that it fired. */
+static void
+stop_timer(struct ltimer *t)
+{
+	if (t->lp->ev == NULL)
+		return;
+	ev_timer_stop(t->lp->ev, &t->t);
+	loop_forget(t->lp, &t->obj);
+	t->obj.armed = 0;
+}
+
 /* timer:stop()  [-0, +0, -] */
 static int
 timer_stop(lua_State *L)
 {
-	struct ltimer *t = lcore_checkself(L, TIMER_MT);
-
-	if (t->lp->ev == NULL)
-		return 0;
-	ev_timer_stop(t->lp->ev, &t->t);
-	loop_forget(t->lp, &t->obj);
-	t->obj.armed = 0;
+	stop_timer(lcore_checkself(L, TIMER_MT));
 	return 0;
 }
 
-/* core.catch_signals(): INT, TERM, HUP, QUIT, PIPE end the loop (the command). */
+/* __gc: see stop_timer.  [-0, +0, -] */
+static int
+timer__gc(lua_State *L)
+{
+	stop_timer(lcore_checkself(L, TIMER_MT));
+	return 0;
+}
+
+/*
+ * core.catch_signals(): INT, TERM, HUP, QUIT, PIPE end the loop (the
+ * command).  [-0, +0, -]
+ */
 static int
 l_catch_signals(lua_State *L)
 {
@@ -252,7 +268,10 @@ l_signalled(lua_State *L)
 	return 1;
 }
 
-/* core.shutdown([grace]): hang up, wait, kill and reap every child. */
+/*
+ * core.shutdown([grace]): hang up, wait, kill and reap every child.
+ * [-0, +0, v]
+ */
 static int
 l_shutdown(lua_State *L)
 {
@@ -337,7 +356,10 @@ l_environ(lua_State *L)
 	return 1;
 }
 
-/* core.reraise(sig): die of sig with its default action (after cleanup). */
+/*
+ * core.reraise(sig): die of sig with its default action (after
+ * cleanup).  [-0, +0, v]
+ */
 static int
 l_reraise(lua_State *L)
 {
@@ -376,7 +398,7 @@ static const luaL_Reg timer_meth[] = {
 };
 
 static const luaL_Reg timer_metameth[] = {
-	{ "__gc", timer_stop },
+	{ "__gc", timer__gc },
 	{ NULL, NULL }
 };
 

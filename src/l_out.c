@@ -22,7 +22,7 @@
 
 /* closef of the files made here (liolib's io_fclose).  [-0, +1|3, -] */
 static int
-out_fclose(lua_State *L)
+file_close(lua_State *L)
 {
 	luaL_Stream *st = luaL_checkudata(L, 1, LUA_FILEHANDLE);
 	int rc = fclose(st->f);
@@ -69,7 +69,7 @@ l_open_file(lua_State *L)
 		lua_pushinteger(L, err);
 		return 3;
 	}
-	st->closef = out_fclose;
+	st->closef = file_close;
 	return 1;
 }
 

@@ -601,7 +601,7 @@ l_grouplist(lua_State *L)
 
 /* proc:pid() -> integer  [-0, +1, -] */
 static int
-proc_pid(lua_State *L)
+lproc_pid(lua_State *L)
 {
 	lua_pushinteger(L, check_proc(L)->pid);
 	return 1;
@@ -609,7 +609,7 @@ proc_pid(lua_State *L)
 
 /* proc:send(s) -> queued bytes | nil, msg, errno  [-0, +1|3, m] */
 static int
-proc_lsend(lua_State *L)
+lproc_send(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 	size_t n;
@@ -628,7 +628,7 @@ proc_lsend(lua_State *L)
  * dropped]  [-0, +1|2, -]
  */
 static int
-proc_queued(lua_State *L)
+lproc_queued(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 
@@ -641,7 +641,7 @@ proc_queued(lua_State *L)
 
 /* Translate an absolute offset into the buffer, clamped. */
 size_t
-lproc_rel(struct proc *p, lua_Integer abs)
+lcore_offset(struct proc *p, lua_Integer abs)
 {
 	unsigned long long a = abs < 0 ? 0 : (unsigned long long)abs;
 
@@ -661,7 +661,7 @@ lproc_rel(struct proc *p, lua_Integer abs)
  * limit).
  */
 int
-lproc_search(lua_State *L, struct proc *p, int idx, size_t from, size_t *s,
+lcore_search(lua_State *L, struct proc *p, int idx, size_t from, size_t *s,
     size_t *e)
 {
 	struct match_re *re;
@@ -680,11 +680,11 @@ lproc_search(lua_State *L, struct proc *p, int idx, size_t from, size_t *s,
 		}
 		return rc;
 	}
-	re = lregex_check(L, idx);
+	re = lcore_checkregex(L, idx);
 	rc = match_exec(re, buf_head(&p->in), buf_len(&p->in), from, p->eof,
 	    s, e);
 	if (rc == MATCH_FULL)
-		lregex_push_match(L, re, buf_head(&p->in));
+		lcore_pushmatch(L, re, buf_head(&p->in));
 	return rc;
 }
 
@@ -696,7 +696,7 @@ lproc_search(lua_State *L, struct proc *p, int idx, size_t from, size_t *s,
  * offset to resume from, and whether EOF was seen (the search was final).
  */
 int
-lproc_result(lua_State *L, struct proc *p, int full, size_t s, size_t e,
+lcore_search_result(lua_State *L, struct proc *p, int full, size_t s, size_t e,
     int take)
 {
 	if (!full) {
@@ -720,7 +720,7 @@ lproc_result(lua_State *L, struct proc *p, int full, size_t s, size_t e,
 
 /* PCRE2 gave up on a search: nil, its message.  [-0, +2, m] */
 int
-lproc_search_failed(lua_State *L, int rc)
+lcore_search_failed(lua_State *L, int rc)
 {
 	PCRE2_UCHAR msg[128];
 
@@ -735,22 +735,22 @@ lproc_search_failed(lua_State *L, int rc)
  *     | nil, PCRE2's message (matching failed, e.g. its match limit)
  * [-0, +3, m]
  * Search the unconsumed output from absolute offset `from` (see
- * lproc_result); m holds m[0] and the groups.
+ * lcore_search_result); m holds m[0] and the groups.
  */
 static int
-proc_match(lua_State *L)
+lproc_match(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 	size_t s, e;
 	int rc, take = lua_toboolean(L, 4);
 
-	lregex_check(L, 2);
+	lcore_checkregex(L, 2);
 	lua_settop(L, 3);	/* m goes on top */
-	rc = lproc_search(L, p, 2, lproc_rel(p, luaL_checkinteger(L, 3)), &s,
+	rc = lcore_search(L, p, 2, lcore_offset(p, luaL_checkinteger(L, 3)), &s,
 	    &e);
 	if (rc < 0)
-		return lproc_search_failed(L, rc);
-	return lproc_result(L, p, rc == MATCH_FULL, s, e, take);
+		return lcore_search_failed(L, rc);
+	return lcore_search_result(L, p, rc == MATCH_FULL, s, e, take);
 }
 
 /*
@@ -759,7 +759,7 @@ proc_match(lua_State *L)
  * For a literal; m[0] is the text.
  */
 static int
-proc_match_exact(lua_State *L)
+lproc_match_exact(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 	size_t s, e;
@@ -767,9 +767,9 @@ proc_match_exact(lua_State *L)
 
 	luaL_checktype(L, 2, LUA_TSTRING);
 	lua_settop(L, 3);	/* m goes on top */
-	rc = lproc_search(L, p, 2, lproc_rel(p, luaL_checkinteger(L, 3)), &s,
+	rc = lcore_search(L, p, 2, lcore_offset(p, luaL_checkinteger(L, 3)), &s,
 	    &e);
-	return lproc_result(L, p, rc == MATCH_FULL, s, e, take);
+	return lcore_search_result(L, p, rc == MATCH_FULL, s, e, take);
 }
 
 /*
@@ -777,11 +777,11 @@ proc_match_exact(lua_State *L)
  * Where the byte next occurs at or after absolute offset from.
  */
 static int
-proc_find(lua_State *L)
+lproc_find(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 	const char *c = luaL_checkstring(L, 2);
-	size_t from = lproc_rel(p, luaL_checkinteger(L, 3));
+	size_t from = lcore_offset(p, luaL_checkinteger(L, 3));
 	const char *hit;
 
 	hit = memchr(buf_head(&p->in) + from, c[0], buf_len(&p->in) - from);
@@ -801,10 +801,10 @@ proc_find(lua_State *L)
  * its last `skip` bytes (those are consumed too).
  */
 static int
-proc_take(lua_State *L)
+lproc_take(lua_State *L)
 {
 	struct proc *p = check_proc(L);
-	size_t n = lproc_rel(p, luaL_checkinteger(L, 2));
+	size_t n = lcore_offset(p, luaL_checkinteger(L, 2));
 	size_t skip = (size_t)luaL_optinteger(L, 3, 0);
 
 	lua_pushlstring(L, buf_head(&p->in), skip < n ? n - skip : 0);
@@ -814,10 +814,10 @@ proc_take(lua_State *L)
 
 /* proc:peek([from]) -> the unconsumed output from abs offset  [-0,+1,m] */
 static int
-proc_peek(lua_State *L)
+lproc_peek(lua_State *L)
 {
 	struct proc *p = check_proc(L);
-	size_t from = lproc_rel(p, luaL_optinteger(L, 2, 0));
+	size_t from = lcore_offset(p, luaL_optinteger(L, 2, 0));
 
 	lua_pushlstring(L, buf_head(&p->in) + from, buf_len(&p->in) - from);
 	return 1;
@@ -829,7 +829,7 @@ proc_peek(lua_State *L)
  * seen, all bytes ever received.
  */
 static int
-proc_state(lua_State *L)
+lproc_state(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 
@@ -847,7 +847,7 @@ proc_state(lua_State *L)
  * [-0, +0|2, -]
  */
 static int
-proc_status(lua_State *L)
+lproc_status(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 
@@ -868,7 +868,7 @@ proc_status(lua_State *L)
  * [-0, +1|3, m]
  */
 static int
-proc_kill(lua_State *L)
+lproc_kill(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 	int sig = (int)luaL_checkinteger(L, 2);
@@ -885,7 +885,7 @@ proc_kill(lua_State *L)
  * runs (the child, or what it left behind)  [-0, +1, -]
  */
 static int
-proc_lgroup_alive(lua_State *L)
+lproc_group_alive(lua_State *L)
 {
 	lua_pushboolean(L, proc_group_alive(check_proc(L)));
 	return 1;
@@ -893,7 +893,7 @@ proc_lgroup_alive(lua_State *L)
 
 /* proc:hangup(): close the master, SIGHUP+SIGCONT the group. [-0,+0,-] */
 static int
-proc_lhangup(lua_State *L)
+lproc_hangup(lua_State *L)
 {
 	proc_hangup(check_proc(L));
 	return 0;
@@ -901,7 +901,7 @@ proc_lhangup(lua_State *L)
 
 /* proc:reap(): SIGKILL what is left of the group, reap, blocking. [-0,+0,-] */
 static int
-proc_lreap(lua_State *L)
+lproc_reap(lua_State *L)
 {
 	proc_reap(check_proc(L));
 	return 0;
@@ -912,7 +912,7 @@ proc_lreap(lua_State *L)
  * A size the attached screen cannot follow raises, and nothing changes.
  */
 static int
-proc_setwinsize(lua_State *L)
+lproc_setwinsize(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 	lua_Integer r = luaL_checkinteger(L, 2), c = luaL_checkinteger(L, 3);
@@ -932,9 +932,9 @@ proc_setwinsize(lua_State *L)
 	return 1;
 }
 
-/* proc:getwinsize() -> rows, cols | nil, msg, errno */
+/* proc:getwinsize() -> rows, cols | nil, msg, errno  [-0, +2|3, m] */
 static int
-proc_getwinsize(lua_State *L)
+lproc_getwinsize(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 	int r, c;
@@ -948,9 +948,12 @@ proc_getwinsize(lua_State *L)
 	return 2;
 }
 
-/* proc:eofchar() -> the terminal's VEOF byte as a string, or nil */
+/*
+ * proc:eofchar() -> the terminal's VEOF byte as a string, or nil
+ * [-0, +0|1, m]
+ */
 static int
-proc_eofchar(lua_State *L)
+lproc_eofchar(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 	char c;
@@ -969,7 +972,7 @@ proc_eofchar(lua_State *L)
  * read on the master; nothing without a terminal  [-0, +2|0, -]
  */
 static int
-proc_echo(lua_State *L)
+lproc_echo(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 	int on, canon;
@@ -987,7 +990,7 @@ proc_echo(lua_State *L)
  * queued bytes are written: the child reads EOF.
  */
 static int
-proc_close_write_l(lua_State *L)
+lproc_close_write(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 
@@ -1001,7 +1004,7 @@ proc_close_write_l(lua_State *L)
 
 /* proc:pause(on): stop or restart reading the child  [-0, +0, -] */
 static int
-proc_lpause(lua_State *L)
+lproc_pause(lua_State *L)
 {
 	proc_pause(check_proc(L), lua_toboolean(L, 2));
 	return 0;
@@ -1012,7 +1015,7 @@ proc_lpause(lua_State *L)
  * callbacks are behind; independent of pause.  [-0, +0, -]
  */
 static int
-proc_lhold(lua_State *L)
+lproc_hold(lua_State *L)
 {
 	proc_hold(check_proc(L), lua_toboolean(L, 2));
 	return 0;
@@ -1023,7 +1026,7 @@ proc_lhold(lua_State *L)
  * the default) or stderr (2).  [-0, +0, -]
  */
 static int
-proc_show(lua_State *L)
+lproc_show(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 	lua_Integer fd = luaL_optinteger(L, 3, STDOUT_FILENO);
@@ -1040,7 +1043,7 @@ proc_show(lua_State *L)
  * proc:tapped() (data callbacks, transcripts).  [-0, +0, -]
  */
 static int
-proc_ltap(lua_State *L)
+lproc_tap(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 
@@ -1050,9 +1053,12 @@ proc_ltap(lua_State *L)
 	return 0;
 }
 
-/* proc:tapped() -> the bytes read since the last call (maybe "")  */
+/*
+ * proc:tapped() -> the bytes read since the last call (maybe "")
+ * [-0, +1, m]
+ */
 static int
-proc_ltapped(lua_State *L)
+lproc_tapped(lua_State *L)
 {
 	struct proc *p = check_proc(L);
 
@@ -1062,50 +1068,63 @@ proc_ltapped(lua_State *L)
 	return 1;
 }
 
-/* proc:close(): hang up, kill, reap, free; idempotent (also __gc). */
-static int
-proc__gc(lua_State *L)
+/* Hang up, kill, reap, free; idempotent. */
+static void
+close_proc(struct proc *p)
 {
-	struct proc *p = check_proc(L);
-
 	if (p->pid != -1)
 		proc_destroy(p);
 	p->pid = -1;
+}
+
+/* proc:close(): see close_proc.  [-0, +0, -] */
+static int
+lproc_close(lua_State *L)
+{
+	close_proc(check_proc(L));
+	return 0;
+}
+
+/* __gc and __close: see close_proc.  [-0, +0, -] */
+static int
+lproc__gc(lua_State *L)
+{
+	close_proc(check_proc(L));
 	return 0;
 }
 
 static const luaL_Reg proc_meth[] = {
-	{ "pid", proc_pid },
-	{ "send", proc_lsend },
-	{ "queued", proc_queued },
-	{ "match", proc_match },
-	{ "match_exact", proc_match_exact },
-	{ "find", proc_find },
-	{ "take", proc_take },
-	{ "peek", proc_peek },
-	{ "state", proc_state },
-	{ "status", proc_status },
-	{ "kill", proc_kill },
-	{ "group_alive", proc_lgroup_alive },
-	{ "hangup", proc_lhangup },
-	{ "reap", proc_lreap },
-	{ "setwinsize", proc_setwinsize },
-	{ "getwinsize", proc_getwinsize },
-	{ "eofchar", proc_eofchar },
-	{ "echo", proc_echo },
-	{ "pause", proc_lpause },
-	{ "hold", proc_lhold },
-	{ "close_write", proc_close_write_l },
-	{ "show", proc_show },
-	{ "tap", proc_ltap },
-	{ "tapped", proc_ltapped },
-	{ "close", proc__gc },
+	{ "pid", lproc_pid },
+	{ "send", lproc_send },
+	{ "queued", lproc_queued },
+	{ "match", lproc_match },
+	{ "match_exact", lproc_match_exact },
+	{ "find", lproc_find },
+	{ "take", lproc_take },
+	{ "peek", lproc_peek },
+	{ "state", lproc_state },
+	{ "status", lproc_status },
+	{ "kill", lproc_kill },
+	{ "group_alive", lproc_group_alive },
+	{ "hangup", lproc_hangup },
+	{ "reap", lproc_reap },
+	{ "setwinsize", lproc_setwinsize },
+	{ "getwinsize", lproc_getwinsize },
+	{ "eofchar", lproc_eofchar },
+	{ "echo", lproc_echo },
+	{ "pause", lproc_pause },
+	{ "hold", lproc_hold },
+	{ "close_write", lproc_close_write },
+	{ "show", lproc_show },
+	{ "tap", lproc_tap },
+	{ "tapped", lproc_tapped },
+	{ "close", lproc_close },
 	{ NULL, NULL }
 };
 
 static const luaL_Reg proc_metameth[] = {
-	{ "__gc", proc__gc },
-	{ "__close", proc__gc },
+	{ "__gc", lproc__gc },
+	{ "__close", lproc__gc },
 	{ NULL, NULL }
 };
 

@@ -175,17 +175,30 @@ reader_read(lua_State *L)
 	return 2;
 }
 
-/* reader:close(): stop watching (the descriptor stays open).  Also __gc. */
-static int
-reader_close(lua_State *L)
+/* Stop watching (the descriptor stays open); idempotent. */
+static void
+close_reader(struct reader *r)
 {
-	struct reader *r = lcore_checkself(L, READER_MT);
-
 	if (r->lp->ev != NULL && r->fd != -1) {
 		ev_io_stop(r->lp->ev, &r->io);
 		loop_forget(r->lp, &r->obj);
 	}
 	r->fd = -1;
+}
+
+/* reader:close(): see close_reader.  [-0, +0, -] */
+static int
+reader_close(lua_State *L)
+{
+	close_reader(lcore_checkself(L, READER_MT));
+	return 0;
+}
+
+/* __gc: see close_reader.  [-0, +0, -] */
+static int
+reader__gc(lua_State *L)
+{
+	close_reader(lcore_checkself(L, READER_MT));
 	return 0;
 }
 
@@ -233,18 +246,31 @@ l_winch(lua_State *L)
 	return 1;
 }
 
-/* winch:close(): stop watching.  Also __gc.  [-0, +0, -] */
-static int
-winch_close(lua_State *L)
+/* Stop watching; idempotent. */
+static void
+close_winch(struct winch *wc)
 {
-	struct winch *wc = lcore_checkself(L, WINCH_MT);
-
 	if (wc->on && wc->lp->ev != NULL) {
 		ev_ref(wc->lp->ev);
 		ev_signal_stop(wc->lp->ev, &wc->sig);
 		loop_forget(wc->lp, &wc->obj);
 	}
 	wc->on = 0;
+}
+
+/* winch:close(): see close_winch.  [-0, +0, -] */
+static int
+winch_close(lua_State *L)
+{
+	close_winch(lcore_checkself(L, WINCH_MT));
+	return 0;
+}
+
+/* __gc: see close_winch.  [-0, +0, -] */
+static int
+winch__gc(lua_State *L)
+{
+	close_winch(lcore_checkself(L, WINCH_MT));
 	return 0;
 }
 
@@ -254,7 +280,7 @@ static const luaL_Reg winch_meth[] = {
 };
 
 static const luaL_Reg winch_metameth[] = {
-	{ "__gc", winch_close },
+	{ "__gc", winch__gc },
 	{ NULL, NULL }
 };
 
@@ -265,7 +291,7 @@ static const luaL_Reg reader_meth[] = {
 };
 
 static const luaL_Reg reader_metameth[] = {
-	{ "__gc", reader_close },
+	{ "__gc", reader__gc },
 	{ NULL, NULL }
 };
 

@@ -9,6 +9,21 @@
  * among others, arms the process for the task's waiter, which core.poll
  * then reports in place of the process.  Each C function gets the
  * module's loop as upvalue 1 (luv's ctx, not a global).
+ *
+ * Names.  A C function Lua calls is named after what Lua calls it:
+ *
+ *   l_<name>            core.<name>               l_spawn, l_poll
+ *   <type>_<method>     a method of a userdata    timer_start, screen_text
+ *   <type>__<event>     its metamethod            regex__gc
+ *
+ * <type> is the userdata's, from its metatable (TIMER_MT: timer).  Where
+ * a pure-C module has that name (proc.c, loop.c), it takes an l: the
+ * binding lproc_send calls proc.c's proc_send, and no binding can share a
+ * name with the layer below it.  One function per Lua name, except that
+ * __close is __gc's; a method close and __gc share a static helper.  Each
+ * binding's comment gives its stack effect, [-o, +p, x] as in the Lua
+ * manual.  What binding files share is lcore_*, declared here; anything
+ * else in a binding file is a static helper (check_proc, start_timer).
  */
 #ifndef PTYSCRIPT_LCORE_H
 #define PTYSCRIPT_LCORE_H
@@ -53,16 +68,16 @@ lua_Integer lcore_take_fired(lua_State *L, struct loop *lp, int out);
 void lcore_timer_start(void *timer, double s);
 char **lcore_environ(lua_State *L, char *extra);
 
-size_t lproc_rel(struct proc *p, lua_Integer abs);
-int lproc_search(lua_State *L, struct proc *p, int idx, size_t from,
+size_t lcore_offset(struct proc *p, lua_Integer abs);
+int lcore_search(lua_State *L, struct proc *p, int idx, size_t from,
     size_t *s, size_t *e);
-int lproc_result(lua_State *L, struct proc *p, int full, size_t s, size_t e,
+int lcore_search_result(lua_State *L, struct proc *p, int full, size_t s, size_t e,
     int take);
-int lproc_search_failed(lua_State *L, int rc);
+int lcore_search_failed(lua_State *L, int rc);
 void lcore_open_await(lua_State *L);
 
-struct match_re *lregex_check(lua_State *L, int idx);
-void lregex_push_match(lua_State *L, struct match_re *re, const char *subj);
+struct match_re *lcore_checkregex(lua_State *L, int idx);
+void lcore_pushmatch(lua_State *L, struct match_re *re, const char *subj);
 
 int luaopen_ptyscript_core(lua_State *L);
 
