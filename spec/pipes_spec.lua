@@ -79,6 +79,16 @@ describe("pty = false", function()
       r.stdout)
   end)
 
+  it("a send to a closed pipe fails with EPIPE by name in C, decided on in Lua", function()
+    local p = pty.spawn{ "sh", "-c", "exec 0<&-; echo closed; sleep 5", pty = false }
+    p:expect_exact("closed", 5)
+    local q, msg, name = p._c:send("hello\n")
+    assert.is_nil(q)
+    assert.equal("send: Broken pipe", msg)
+    assert.equal("EPIPE", name)
+    p:close()
+  end)
+
   it("shows stderr on stderr, and logs and calls back with both streams", function()
     local log = H.tmpname()
     local r = H.run_script(string.format([[

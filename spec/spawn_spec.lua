@@ -452,6 +452,23 @@ describe("spawn failures raise at spawn with the OS reason", function()
     assert.truthy(msg:find("Not a directory", 1, true), msg)
   end)
 
+  it("the C side gives the errno's name with its message, for the Lua side to decide on", function()
+    local core = require "ptyscript.core"
+    local c, msg, name = core.spawn({ "proc-no-such-program-here" }, nil, {})
+    assert.is_nil(c)
+    assert.equal("No such file or directory (not found in PATH)", msg)
+    assert.equal("ENOENT", name)
+    c, msg, name = core.spawn({ "pwd" }, nil, { cwd = "/etc/passwd" })
+    assert.is_nil(c)
+    assert.equal("cannot change directory to /etc/passwd: Not a directory", msg)
+    assert.equal("ENOTDIR", name)
+    local pw
+    pw, msg, name = core.getpw("proc-no-such-user")
+    assert.is_nil(pw)
+    assert.equal("no such user", msg)
+    assert.equal("ENOENT", name)
+  end)
+
   it("an unknown option", function()
     local msg = raises(pty.spawn, { "cat", colour = "red" })
     assert.truthy(msg:find("colour", 1, true), msg)

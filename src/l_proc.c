@@ -3,7 +3,7 @@
  * operations on a running child.
  *
  * Nothing here waits.  Calls that fail for reasons of the world return
- * nil, message, errno (luaL_fileresult style) and the Lua wrapper in
+ * nil, message, errno name (lcore_fail) and the Lua wrapper in
  * lua/ptyscript/proc.lua turns them into errors that name the script's
  * line; only misuse (wrong types) raises here.  Stream positions cross the
  * boundary as absolute offsets (bytes since the session started), so that
@@ -31,16 +31,6 @@ static struct proc *
 check_proc(lua_State *L)
 {
 	return lcore_checkself(L, PROC_MT);
-}
-
-/* Push nil, "what: strerror(err)", err.  [-0, +3, m] */
-static int
-fail(lua_State *L, const char *what, int err)
-{
-	luaL_pushfail(L);
-	lua_pushfstring(L, "%s: %s", what, strerror(err));
-	lua_pushinteger(L, err);
-	return 3;
 }
 
 /* Integer field of the options table at idx, or def.  [-0, +0, v] */
@@ -320,7 +310,7 @@ plumb_extra(struct plumbing *pl, const struct extra *ex, int n)
 }
 
 /*
- * core.spawn(argv, envp, opts) -> proc [, streams] | nil, msg, errno
+ * core.spawn(argv, envp, opts) -> proc [, streams] | nil, msg, errname
  * [-0, +1|2|3, m]
  * argv and envp are arrays of strings prepared by the Lua side; envp nil
  * is this process's environment with TERM=opts.term ("dumb" if nil) in
@@ -406,13 +396,10 @@ l_spawn(lua_State *L)
 
 	if (spawn_find_program(prog, pathvar, path, sizeof path) == -1) {
 		err = errno;
-		luaL_pushfail(L);
 		if (err == ENOENT && strchr(prog, '/') == NULL)
-			lua_pushfstring(L, "%s (not found in PATH)", strerror(err));
-		else
-			lua_pushstring(L, strerror(err));
-		lua_pushinteger(L, err);
-		return 3;
+			return lcore_failf(L, err, "%s (not found in PATH)",
+			    strerror(err));
+		return lcore_fail(L, NULL, err);
 	}
 	/* every handle first: nothing may raise once descriptors are open */
 	memset(&pl, 0, sizeof pl);
@@ -422,24 +409,21 @@ l_spawn(lua_State *L)
 	    extra, SPAWN_MAXFDS - 3)) == -1) {
 		luaL_pushfail(L);
 		lua_insert(L, -2);
-		lua_pushinteger(L, EINVAL);
+		lcore_pusherrname(L, EINVAL);
 		return 3;
 	}
 	if (!pipes) {
 		if (pty_open(&pp, (int)rows, (int)cols, echo) == -1) {
 			if (errno != ENOSPC)
-				return fail(L, "openpty", errno);
-			luaL_pushfail(L);
+				return lcore_fail(L, "openpty", errno);
 #ifdef __linux__
-			lua_pushfstring(L, "no pseudo-terminal left (openpty: "
-			    "%s; the system's limit is /proc/sys/kernel/pty/max)",
-			    strerror(ENOSPC));
+			return lcore_failf(L, ENOSPC, "no pseudo-terminal left "
+			    "(openpty: %s; the system's limit is "
+			    "/proc/sys/kernel/pty/max)", strerror(ENOSPC));
 #else
-			lua_pushfstring(L, "no pseudo-terminal left (openpty: "
-			    "%s)", strerror(ENOSPC));
+			return lcore_failf(L, ENOSPC, "no pseudo-terminal left "
+			    "(openpty: %s)", strerror(ENOSPC));
 #endif
-			lua_pushinteger(L, ENOSPC);
-			return 3;
 		}
 		/* EPERM: not root, and then the privilege drop itself
 		 * fails and says so (setgroups) */
@@ -447,7 +431,7 @@ l_spawn(lua_State *L)
 		    errno != EPERM) {
 			err = errno;
 			pty_close_pair(&pp);
-			return fail(L, "giving the terminal to the uid (fchown)",
+			return lcore_fail(L, "giving the terminal to the uid (fchown)",
 			    err);
 		}
 		for (i = 0; i < 3; i++) {
@@ -463,12 +447,12 @@ l_spawn(lua_State *L)
 	    (pl.stream[err_k].rfd = plumb_pipe(&pl, 2, 0)) == -1) {
 		err = errno;
 		plumbing_close(&pl, 1);
-		return fail(L, "pipe", err);
+		return lcore_fail(L, "pipe", err);
 	}
 	if (plumb_extra(&pl, extra, nextra) == -1) {
 		err = errno;
 		plumbing_close(&pl, 1);
-		return fail(L, "pipe", err);
+		return lcore_fail(L, "pipe", err);
 	}
 	memset(&req, 0, sizeof req);
 	req.path = path;
@@ -488,21 +472,16 @@ l_spawn(lua_State *L)
 	if (rc != 0) {
 		err = rc == -1 ? errno : res.err;
 		if (rc == -1)
-			return fail(L, "fork", err);
-		luaL_pushfail(L);
+			return lcore_fail(L, "fork", err);
 		if (res.step == STEP_EXEC && err == EACCES &&
 		    stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-			lua_pushstring(L, strerror(EISDIR));
-		else if (res.step == STEP_EXEC)
-			lua_pushfstring(L, "%s", strerror(err));
-		else if (res.step == STEP_CHDIR)
-			lua_pushfstring(L, "cannot change directory to %s: %s",
-			    cwd, strerror(err));
-		else
-			lua_pushfstring(L, "%s: %s", spawn_step_name(res.step),
-			    strerror(err));
-		lua_pushinteger(L, err);
-		return 3;
+			return lcore_fail(L, NULL, EISDIR);
+		if (res.step == STEP_EXEC)
+			return lcore_fail(L, NULL, err);
+		if (res.step == STEP_CHDIR)
+			return lcore_failf(L, err, "cannot change directory to "
+			    "%s: %s", cwd, strerror(err));
+		return lcore_fail(L, spawn_step_name(res.step), err);
 	}
 	proc_start(p, lp, res.pid, res.pidfd, pl.rfd, pl.wfd, (size_t)maxbuf);
 	lcore_track(L, p, -1);
@@ -524,8 +503,9 @@ l_spawn(lua_State *L)
 }
 
 /*
- * core.getpw(name|uid) -> {name, uid, gid, dir, shell} | nil, msg
- * [-0, +1|2, m]  The password-file entry of a user.
+ * core.getpw(name|uid) -> {name, uid, gid, dir, shell}
+ *     | nil, msg, errname
+ * [-0, +1|3, m]  The password-file entry of a user; none is ENOENT.
  */
 static int
 l_getpw(lua_State *L)
@@ -538,9 +518,9 @@ l_getpw(lua_State *L)
 	else
 		pw = getpwnam(luaL_checkstring(L, 1));
 	if (pw == NULL) {
-		luaL_pushfail(L);
-		lua_pushstring(L, errno ? strerror(errno) : "no such user");
-		return 2;
+		if (errno != 0)
+			return lcore_fail(L, NULL, errno);
+		return lcore_failf(L, ENOENT, "no such user");
 	}
 	lua_createtable(L, 0, 5);
 	lua_pushstring(L, pw->pw_name);
@@ -556,7 +536,7 @@ l_getpw(lua_State *L)
 	return 1;
 }
 
-/* core.getgr(name|gid) -> gid | nil, msg  [-0, +1|2, m] */
+/* core.getgr(name|gid) -> gid | nil, msg, errname  [-0, +1|3, m] */
 static int
 l_getgr(lua_State *L)
 {
@@ -568,9 +548,9 @@ l_getgr(lua_State *L)
 	else
 		gr = getgrnam(luaL_checkstring(L, 1));
 	if (gr == NULL) {
-		luaL_pushfail(L);
-		lua_pushstring(L, errno ? strerror(errno) : "no such group");
-		return 2;
+		if (errno != 0)
+			return lcore_fail(L, NULL, errno);
+		return lcore_failf(L, ENOENT, "no such group");
 	}
 	lua_pushinteger(L, gr->gr_gid);
 	return 1;
@@ -607,7 +587,7 @@ lproc_pid(lua_State *L)
 	return 1;
 }
 
-/* proc:send(s) -> queued bytes | nil, msg, errno  [-0, +1|3, m] */
+/* proc:send(s) -> queued bytes | nil, msg, errname  [-0, +1|3, m] */
 static int
 lproc_send(lua_State *L)
 {
@@ -616,16 +596,16 @@ lproc_send(lua_State *L)
 	const char *s = luaL_checklstring(L, 2, &n);
 
 	if (p->lp == NULL || p->wfd == -1 || p->closing)
-		return fail(L, "send", EBADF);
+		return lcore_fail(L, "send", EBADF);
 	if (proc_send(p, s, n) == -1)
-		return fail(L, "send", errno);
+		return lcore_fail(L, "send", errno);
 	lua_pushinteger(L, (lua_Integer)buf_len(&p->out));
 	return 1;
 }
 
 /*
  * proc:queued() -> bytes still to be written [, why queued bytes were
- * dropped]  [-0, +1|2, -]
+ * dropped, errname]  [-0, +1|3, m]
  */
 static int
 lproc_queued(lua_State *L)
@@ -636,7 +616,8 @@ lproc_queued(lua_State *L)
 	if (p->write_errno == 0)
 		return 1;
 	lua_pushstring(L, strerror(p->write_errno));
-	return 2;
+	lcore_pusherrname(L, p->write_errno);
+	return 3;
 }
 
 /* Translate an absolute offset into the buffer, clamped. */
@@ -864,7 +845,8 @@ lproc_status(lua_State *L)
 }
 
 /*
- * proc:kill(signo, group) -> true | false (it has exited) | nil, msg, errno
+ * proc:kill(signo, group) -> true | false (it has exited)
+ *     | nil, msg, errname
  * [-0, +1|3, m]
  */
 static int
@@ -875,7 +857,7 @@ lproc_kill(lua_State *L)
 	int rc = proc_signal(p, sig, lua_toboolean(L, 3));
 
 	if (rc == -1)
-		return fail(L, "kill", errno);
+		return lcore_fail(L, "kill", errno);
 	lua_pushboolean(L, rc);
 	return 1;
 }
@@ -908,7 +890,7 @@ lproc_reap(lua_State *L)
 }
 
 /*
- * proc:setwinsize(rows, cols) -> true | nil, msg, errno  [-0, +1|3, v]
+ * proc:setwinsize(rows, cols) -> true | nil, msg, errname  [-0, +1|3, v]
  * A size the attached screen cannot follow raises, and nothing changes.
  */
 static int
@@ -920,19 +902,19 @@ lproc_setwinsize(lua_State *L)
 	luaL_argcheck(L, r > 0 && r <= 65535, 2, "rows must be 1..65535");
 	luaL_argcheck(L, c > 0 && c <= 65535, 3, "cols must be 1..65535");
 	if (p->fd == -1)
-		return fail(L, "setwinsize", EBADF);
+		return lcore_fail(L, "setwinsize", EBADF);
 	if (p->sink.fits != NULL && !p->sink.fits(p->sink.ctx, (int)r, (int)c))
 		return luaL_error(L, "setwinsize: %d rows, %d cols are beyond "
 		    "the limits of the process's screen", (int)r, (int)c);
 	if (pty_setwinsize(p->fd, (int)r, (int)c) == -1)
-		return fail(L, "setwinsize", errno);
+		return lcore_fail(L, "setwinsize", errno);
 	if (p->sink.resize != NULL)	/* the screen follows the terminal */
 		p->sink.resize(p->sink.ctx, (int)r, (int)c);
 	lua_pushboolean(L, 1);
 	return 1;
 }
 
-/* proc:getwinsize() -> rows, cols | nil, msg, errno  [-0, +2|3, m] */
+/* proc:getwinsize() -> rows, cols | nil, msg, errname  [-0, +2|3, m] */
 static int
 lproc_getwinsize(lua_State *L)
 {
@@ -940,9 +922,9 @@ lproc_getwinsize(lua_State *L)
 	int r, c;
 
 	if (p->fd == -1)
-		return fail(L, "getwinsize", EBADF);
+		return lcore_fail(L, "getwinsize", EBADF);
 	if (pty_getwinsize(p->fd, &r, &c) == -1)
-		return fail(L, "getwinsize", errno);
+		return lcore_fail(L, "getwinsize", errno);
 	lua_pushinteger(L, r);
 	lua_pushinteger(L, c);
 	return 2;
@@ -985,7 +967,7 @@ lproc_echo(lua_State *L)
 }
 
 /*
- * proc:close_write() -> true | nil, msg, errno  [-0, +1|3, m]
+ * proc:close_write() -> true | nil, msg, errname  [-0, +1|3, m]
  * Close the pipe to the child (its stdin, or a "w" descriptor) once the
  * queued bytes are written: the child reads EOF.
  */
@@ -995,9 +977,9 @@ lproc_close_write(lua_State *L)
 	struct proc *p = check_proc(L);
 
 	if (p->wfd == -1)
-		return fail(L, "close", EBADF);
+		return lcore_fail(L, "close", EBADF);
 	if (proc_close_write(p) == -1)
-		return fail(L, "close", errno);
+		return lcore_fail(L, "close", errno);
 	lua_pushboolean(L, 1);
 	return 1;
 }

@@ -37,7 +37,8 @@ l_isatty(lua_State *L)
 }
 
 /*
- * core.tty_raw(fd [, "noecho"]) -> true | nil, msg  [-0, +1|2, m]
+ * core.tty_raw(fd [, "noecho"]) -> true | nil, msg, errname
+ * [-0, +1|3, m]
  * Save fd's terminal modes and switch it to raw mode (no echo, no line
  * editing, no signals from ^C, bytes through unchanged); with "noecho",
  * only stop the echo (lines and ^C as usual: a password prompt).
@@ -49,17 +50,11 @@ l_tty_raw(lua_State *L)
 	int fd = (int)luaL_checkinteger(L, 1);
 	struct termios t;
 
-	if (lp->tty_fd != -1) {
-		luaL_pushfail(L);
-		lua_pushliteral(L, "the terminal is in use (by interact or "
-		    "getpass) already");
-		return 2;
-	}
-	if (tcgetattr(fd, &lp->tty_saved) == -1) {
-		luaL_pushfail(L);
-		lua_pushfstring(L, "tcgetattr: %s", strerror(errno));
-		return 2;
-	}
+	if (lp->tty_fd != -1)
+		return lcore_failf(L, EBUSY, "the terminal is in use (by "
+		    "interact or getpass) already");
+	if (tcgetattr(fd, &lp->tty_saved) == -1)
+		return lcore_fail(L, "tcgetattr", errno);
 	t = lp->tty_saved;
 	if (lua_isnoneornil(L, 2))
 		cfmakeraw(&t);
@@ -67,11 +62,8 @@ l_tty_raw(lua_State *L)
 		t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
 	else
 		return luaL_argerror(L, 2, "expected \"noecho\" or nothing");
-	if (tcsetattr(fd, TCSADRAIN, &t) == -1) {
-		luaL_pushfail(L);
-		lua_pushfstring(L, "tcsetattr: %s", strerror(errno));
-		return 2;
-	}
+	if (tcsetattr(fd, TCSADRAIN, &t) == -1)
+		return lcore_fail(L, "tcsetattr", errno);
 	lp->tty_fd = fd;
 	lua_pushboolean(L, 1);
 	return 1;

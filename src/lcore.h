@@ -24,6 +24,11 @@
  * binding's comment gives its stack effect, [-o, +p, x] as in the Lua
  * manual.  What binding files share is lcore_*, declared here; anything
  * else in a binding file is a static helper (check_proc, start_timer).
+ *
+ * Errors.  Misuse (a wrong type, a closed handle) raises.  A failure of
+ * the world returns nil, a message, and the errno's name ("EPIPE"), made
+ * by lcore_fail or lcore_failf: the Lua side decides on the name, never
+ * on the message, whose strerror text varies between systems.
  */
 #ifndef PTYSCRIPT_LCORE_H
 #define PTYSCRIPT_LCORE_H
@@ -47,6 +52,9 @@ struct proc;
 /* The loop of this module instance (upvalue 1 of every core function). */
 #define lcore_loop(L)	((struct loop *)lua_touserdata((L), lua_upvalueindex(1)))
 
+int lcore_fail(lua_State *L, const char *what, int err);
+int lcore_failf(lua_State *L, int err, const char *fmt, ...);
+void lcore_pusherrname(lua_State *L, int err);
 void lcore_track(lua_State *L, void *ptr, int idx);
 void lcore_pushobj(lua_State *L, void *ptr);
 void *lcore_testup(lua_State *L, int idx, int up);

@@ -375,10 +375,11 @@ end
 -- Read by spec/docs_spec.lua: the manual must document every option.
 M.known_opts = known_opts
 
--- A program not found whose name has a space is a command line given as
--- one program ("bc -q"): the hint to split it, or to use a shell.
-local function split_hint(prog, err)
-  if not prog:find("%s") or not err:find("No such file or directory", 1, true) then return "" end
+-- A program not found (errname ENOENT) whose name has a space is a
+-- command line given as one program ("bc -q"): the hint to split it, or
+-- to use a shell.
+local function split_hint(prog, errname)
+  if not prog:find("%s") or errname ~= "ENOENT" then return "" end
   local words = {}
   for w in prog:gmatch("%S+") do words[#words + 1] = '"' .. expect.escape(w) .. '"' end
   local line = '"' .. expect.escape(prog) .. '"'
@@ -432,17 +433,17 @@ local function start(argv, opts, what)
   end
   opts = M._screen.spawn_opts(opts, what)
   local envp, path, term = build_env(opts, what)
-  local c, err = core.spawn(argv, envp, {
+  local c, err, errname = core.spawn(argv, envp, {
     path = path, term = not envp and term or nil, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
     echo = opts.echo ~= false, maxbuf = opts.maxbuf,
     uid = ids and ids.uid, gid = ids and ids.gid, groups = ids and ids.groups,
     pipes = pipes, fds = fds,
   })
   if not c then
-    if ids and err:find("Operation not permitted", 1, true) then
+    if ids and errname == "EPERM" then
       err = err .. " (changing uid/gid needs root)"
     end
-    raise(string.format("spawn %s: %s%s", argv[1], err, split_hint(argv[1], err)))
+    raise(string.format("spawn %s: %s%s", argv[1], err, split_hint(argv[1], errname)))
   end
   local show = opts.show
   if show == nil then show = M.config.show end
@@ -509,15 +510,16 @@ local function check_open(p, what)
   if p._closed then raise(string.format("%s: %s was closed", what, p:_describe_state())) end
 end
 
--- Why a send to p (or to its child fd `fd`) failed, from the C message.
-function send_failure(p, fd, err, later)
+-- Why a send to p (or to its child fd `fd`) failed, from the C side's
+-- message and errno name.
+function send_failure(p, fd, err, errname, later)
   local target = fd and string.format("fd %d of %s", fd, p:_describe_state())
     or p:_describe_state()
-  if err:find("Input/output error", 1, true) then
+  if errname == "EIO" then
     err = "the terminal is closed (the process has exited)"
-  elseif err:find("Broken pipe", 1, true) then
+  elseif errname == "EPIPE" then
     err = "the child closed its end of the pipe (Broken pipe)"
-  elseif err:find("Bad file descriptor", 1, true) then
+  elseif errname == "EBADF" then
     if p._closed then   -- (close, perhaps by another task)
       err = p._pty and "the terminal was closed" or "the process was closed (close)"
     else
@@ -533,9 +535,9 @@ end
 function drain(p, c, q, fd)
   while q > HIGH_WATER do
     sched.wait_for(c, core.DRAIN, nil)
-    local err
-    q, err = c:queued()
-    if err then raise(send_failure(p, fd, err, true)) end
+    local err, errname
+    q, err, errname = c:queued()
+    if err then raise(send_failure(p, fd, err, errname, true)) end
   end
 end
 
@@ -545,8 +547,8 @@ end
 -- (a password: no output ever sees it).
 local function send(p, data, secret, typed)
   local c = p._c
-  local q, err = c:send(data)
-  if not q then raise(send_failure(p, nil, err)) end
+  local q, err, errname = c:send(data)
+  if not q then raise(send_failure(p, nil, err, errname)) end
   if expect.trace then
     expect.trace_msg("send to %s: \"%s\"", p.name,
       secret and "***" or expect.escape(expect.redact(p, data)))
@@ -1221,8 +1223,8 @@ function Stream:send(data)
   if type(data) == "number" then data = tostring(data) end
   if type(data) ~= "string" then raise("send: expected a string, got " .. type(data)) end
   local c = self._c
-  local q, err = c:send(data)
-  if not q then raise(send_failure(self._proc, self._fd, err)) end
+  local q, err, errname = c:send(data)
+  if not q then raise(send_failure(self._proc, self._fd, err, errname)) end
   if expect.trace then
     expect.trace_msg("send to %s fd %d: \"%s\"", self._proc.name, self._fd,
       expect.escape(expect.redact(self._proc, data)))
