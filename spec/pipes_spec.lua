@@ -218,6 +218,22 @@ describe("fds", function()
     assert.equal("seen\n", r.stdout)
   end)
 
+  it("takes as many extra descriptors as the C side can place, and one more raises", function()
+    local core = require "ptyscript.core"
+    local fds = {}
+    for i = 3, 2 + core.MAX_EXTRA_FDS do fds[i] = "r" end
+    -- (bash: dash redirects descriptors 0 to 9 only)
+    local p = pty.spawn{ "bash", "-c", "for i in $(seq 3 " .. (2 + core.MAX_EXTRA_FDS)
+      .. '); do echo "to $i" >&$i; done', fds = fds }
+    for i = 3, 2 + core.MAX_EXTRA_FDS do p:stream(i):expect_exact("to " .. i, 5) end
+    assert.is_true(p:wait(5))
+    p:close()
+    fds[3 + core.MAX_EXTRA_FDS] = "r"
+    local ok, err = pcall(pty.spawn, { "true", fds = fds })
+    assert.is_false(ok)
+    assert.matches("spawn: fds: at most " .. core.MAX_EXTRA_FDS .. " extra descriptors", err, 1, true)
+  end)
+
   it("says what is wrong with a mapping", function()
     local cases = {
       { { "true", fds = { [1] = "r" } }, "child descriptor 1 must be an integer from 3 to 255" },

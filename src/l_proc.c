@@ -24,6 +24,7 @@
 #include "lcore.h"
 #include "portable.h"
 #include "proc.h"
+#include "plumb.h"
 #include "pty.h"
 #include "spawn.h"
 
@@ -125,61 +126,6 @@ inherited_env(lua_State *L, int opts)
 	return lcore_environ(L, (char *)lua_tostring(L, -1));
 }
 
-/*
- * The descriptors of one spawn: what goes where in the child, and which
- * of ours to close on every way out.  A pty puts its slave on 0, 1, 2; pipes
- * mode and extra descriptors make a pipe each, whose child end is closed
- * in the parent after the fork and whose parent end becomes a stream.
- */
-struct plumbing {
-	struct spawn_fd fds[SPAWN_MAXFDS];
-	int nfds;
-	int child_end[SPAWN_MAXFDS];	/* closed in the parent after fork */
-	int nchild;
-	int parent_end[SPAWN_MAXFDS + 1];	/* closed on failure only */
-	int nparent;
-	int rfd, wfd;			/* the process's own read/write fds */
-	struct {
-		struct proc *s;
-		int rfd, wfd;
-	} stream[SPAWN_MAXFDS];
-	int nstreams;
-};
-
-static void
-plumbing_close(struct plumbing *pl, int parent_too)
-{
-	int i;
-
-	for (i = 0; i < pl->nchild; i++)
-		close(pl->child_end[i]);
-	pl->nchild = 0;
-	for (i = 0; parent_too && i < pl->nparent; i++)
-		close(pl->parent_end[i]);
-}
-
-/*
- * A pipe for child fd `to`: the child reads it when child_reads (its
- * stdin, a "w" descriptor), else writes it.  Our end is non-blocking.
- * Returns our end, or -1 with errno.
- */
-static int
-plumb_pipe(struct plumbing *pl, int to, int child_reads)
-{
-	int fd[2], ours, theirs;
-
-	if (spawn_pipe(fd) == -1)
-		return -1;
-	ours = child_reads ? fd[1] : fd[0];
-	theirs = child_reads ? fd[0] : fd[1];
-	(void)fcntl(ours, F_SETFL, O_NONBLOCK);
-	pl->child_end[pl->nchild++] = theirs;
-	pl->parent_end[pl->nparent++] = ours;
-	pl->fds[pl->nfds].from = theirs;
-	pl->fds[pl->nfds++].to = to;
-	return ours;
-}
-
 /* A new inert process handle (no child yet) on the stack.  [-0, +1, m] */
 static struct proc *
 new_handle(lua_State *L)
@@ -197,86 +143,63 @@ new_handle(lua_State *L)
 }
 
 /*
- * Make the stream handle for child fd `to` (stored in streams[to], the
- * table at index st); its descriptors come later.  May raise (memory):
- * called before any descriptor of the spawn is open.  [-0, +0, m]
+ * A new inert handle for the stream of the child's descriptor to, kept
+ * in streams[to] (the table at st).  [-0, +0, m]
  */
-static int
-new_stream(lua_State *L, struct plumbing *pl, int st, int to, int rfd,
-    int wfd)
+static struct proc *
+new_stream(lua_State *L, int st, int to)
 {
-	int k = pl->nstreams++;
+	struct proc *s = new_handle(L);
 
-	pl->stream[k].s = new_handle(L);
 	lua_rawseti(L, st, to);
-	pl->stream[k].rfd = rfd;
-	pl->stream[k].wfd = wfd;
-	return k;
+	return s;
 }
 
-/* What plumb_check found in one entry of fds, for plumb_extra. */
-struct extra {
-	int to;
-	int mode;	/* 'r', 'w', or 'f': a descriptor passed as it is */
-	int fd;		/* 'f': ours; 'r'/'w': -1 */
-	int k;		/* 'r'/'w': its index in pl->stream */
-};
-
 /*
- * The extra descriptors, first pass: array at idx of {to = n, mode =
- * "r"|"w"|"fd", fd = integer or Lua file} (the Lua side has checked it).
- * Makes the stream handles and finds the passed descriptors, before any
- * pipe exists.  Returns the number of entries, or -1 with a message
- * pushed.  [-0, +0|1, m]
+ * The extra descriptors: the array at idx of {to = n, mode = "r" | "w" |
+ * "fd", fd = integer or Lua file}, as proc.lua's check_fds made it, into
+ * ex; a pipe's stream handle into hs (else NULL), a passed Lua file's
+ * buffer flushed.  Anything else is misuse of core.spawn, and raises.
+ * Returns the number of entries.  [-0, +0, v]
  */
 static int
-plumb_check(lua_State *L, struct plumbing *pl, int idx, int st,
-    struct extra *ex, int max)
+to_extra(lua_State *L, int idx, int st, struct plumb_extra *ex,
+    struct proc **hs)
 {
-	lua_Integer n = luaL_len(L, idx), i, v;
+	lua_Integer n = luaL_len(L, idx), i, to, v;
 	const char *mode;
 	luaL_Stream *f;
-	int to;
 
-	if (n > max) {
-		lua_pushfstring(L, "fds: at most %d descriptors in all",
-		    SPAWN_MAXFDS);
-		return -1;
-	}
+	if (n > PLUMB_MAXEXTRA)
+		luaL_error(L, "spawn: fds: at most %d extra descriptors",
+		    PLUMB_MAXEXTRA);
 	for (i = 0; i < n; i++) {
 		lua_rawgeti(L, idx, i + 1);
-		to = (int)opt_int(L, -1, "to", -1);
+		luaL_checktype(L, -1, LUA_TTABLE);
+		to = opt_int(L, -1, "to", -1);
 		lua_getfield(L, -1, "mode");
 		mode = lua_tostring(L, -1);
 		lua_getfield(L, -2, "fd");
-		ex[i].to = to;
+		if (to < 3 || to > PLUMB_MAXFD || mode == NULL)
+			luaL_error(L, "spawn: fds: bad entry for %I", to);
+		ex[i].to = (int)to;
 		ex[i].fd = -1;
-		if (to < 3 || to > 255 || mode == NULL) {
-			lua_pushfstring(L, "fds: bad entry for %d", to);
-			return -1;
-		}
+		hs[i] = NULL;
 		if (strcmp(mode, "r") == 0 || strcmp(mode, "w") == 0) {
-			ex[i].mode = mode[0];
-			ex[i].k = new_stream(L, pl, st, to, -1, -1);
+			ex[i].mode = mode[0] == 'r' ? PLUMB_READ : PLUMB_WRITE;
+			hs[i] = new_stream(L, st, ex[i].to);
 		} else if (lua_isinteger(L, -1)) {
 			v = lua_tointeger(L, -1);
-			ex[i].mode = 'f';
+			ex[i].mode = PLUMB_PASS;
 			ex[i].fd = v >= 0 && v <= INT_MAX ? (int)v : -1;
 		} else if ((f = luaL_testudata(L, -1, LUA_FILEHANDLE)) != NULL &&
 		    f->closef != NULL) {
 			(void)fflush(f->f);	/* its buffer first */
-			ex[i].mode = 'f';
+			ex[i].mode = PLUMB_PASS;
 			ex[i].fd = fileno(f->f);
 		} else {
-			lua_pushfstring(L, "fds[%d]: not \"r\", \"w\", an open "
+			luaL_error(L, "spawn: fds[%I]: not \"r\", \"w\", an open "
 			    "Lua file or a descriptor number", to);
-			return -1;
-		}
-		if (ex[i].mode == 'f' &&
-		    (ex[i].fd < 0 || fcntl(ex[i].fd, F_GETFD) == -1)) {
-			lua_pushfstring(L, "fds[%d]: descriptor %I is not open "
-			    "in ptyscript", to, lua_tointeger(L, -1));
-			return -1;
 		}
 		lua_pop(L, 3);
 	}
@@ -284,29 +207,52 @@ plumb_check(lua_State *L, struct plumbing *pl, int idx, int st,
 }
 
 /*
- * The extra descriptors, second pass: make the pipes.  Nothing here
- * raises.  Returns 0, or -1 with errno.
+ * Why the descriptors of the spawn could not be opened: nil, message,
+ * errname.  fds is the index of the extra descriptors' array.
+ * [-0, +3, m]
  */
 static int
-plumb_extra(struct plumbing *pl, const struct extra *ex, int n)
+plumb_failed(lua_State *L, const struct plumbing *pl,
+    const struct plumb_req *req, int fds, int err)
 {
-	int i, fd;
-
-	for (i = 0; i < n; i++) {
-		if (ex[i].mode == 'f') {
-			pl->fds[pl->nfds].from = ex[i].fd;
-			pl->fds[pl->nfds++].to = ex[i].to;
-			continue;
-		}
-		fd = plumb_pipe(pl, ex[i].to, ex[i].mode == 'w');
-		if (fd == -1)
-			return -1;
-		if (ex[i].mode == 'r')
-			pl->stream[ex[i].k].rfd = fd;
-		else
-			pl->stream[ex[i].k].wfd = fd;
+	switch (pl->step) {
+	case PLUMB_PASSED:
+		lua_rawgeti(L, fds, pl->bad + 1);
+		lua_getfield(L, -1, "fd");
+		return lcore_failf(L, err, "fds[%d]: descriptor %I is not open "
+		    "in ptyscript", req->extra[pl->bad].to,
+		    lua_tointeger(L, -1));
+	case PLUMB_OPENPTY:
+		if (err != ENOSPC)
+			return lcore_fail(L, "openpty", err);
+#ifdef __linux__
+		return lcore_failf(L, err, "no pseudo-terminal left (openpty: "
+		    "%s; the system's limit is /proc/sys/kernel/pty/max)",
+		    strerror(err));
+#else
+		return lcore_failf(L, err, "no pseudo-terminal left (openpty: "
+		    "%s)", strerror(err));
+#endif
+	case PLUMB_CHOWN:
+		return lcore_fail(L, "giving the terminal to the uid (fchown)",
+		    err);
+	default:
+		return lcore_fail(L, "pipe", err);
 	}
-	return 0;
+}
+
+/*
+ * Why the child did not start: nil, message, errname.  [-0, +3, m]
+ */
+static int
+spawn_failed(lua_State *L, const struct spawn_result *res, const char *cwd)
+{
+	if (res->step == STEP_EXEC)
+		return lcore_fail(L, NULL, res->err);
+	if (res->step == STEP_CHDIR)
+		return lcore_failf(L, res->err, "cannot change directory to "
+		    "%s: %s", cwd, strerror(res->err));
+	return lcore_fail(L, spawn_step_name(res->step), res->err);
 }
 
 /*
@@ -316,31 +262,28 @@ plumb_extra(struct plumbing *pl, const struct extra *ex, int n)
  * is this process's environment with TERM=opts.term ("dumb" if nil) in
  * place of ours (the common case, without a table of it).  opts has path
  * (PATH for the program search; with envp nil, this process's PATH),
- * term, cwd, rows, cols,
- * echo, maxbuf, uid/gid/groups, pipes (no terminal: stdin, stdout and stderr are pipes)
- * and fds (extra descriptors, see plumb_extra).  streams maps child fds
- * to the stream handles made for pipes (2 in pipes mode, "r"/"w" fds).
- * Every userdata is made first (inert), so that no allocation can fail
- * between fork and the moment the child is owned by them.
+ * term, cwd, rows, cols, echo, maxbuf, uid/gid/groups, pipes (no
+ * terminal: stdin, stdout and stderr are pipes) and fds (extra
+ * descriptors, see to_extra).  streams maps child fds to the stream
+ * handles made for pipes (2 in pipes mode, "r"/"w" fds).  Every userdata
+ * is made first (inert), so that no allocation can fail between fork and
+ * the moment the child is owned by them; the descriptors are plumb.c's.
  */
 static int
 l_spawn(lua_State *L)
 {
 	struct loop *lp = lcore_loop(L);
-	struct proc *p;
-	struct pty_pair pp;
+	struct proc *p, *errh = NULL, *hs[PLUMB_MAXEXTRA];
+	struct plumb_extra extra[PLUMB_MAXEXTRA];
+	struct plumb_req preq;
+	struct plumbing pl;
 	struct spawn_req req;
 	struct spawn_result res;
-	struct plumbing pl;
 	char path[PATH_MAX], **argv, **envp;
-	gid_t *groups = NULL, gid = 0;
-	uid_t uid = 0;
-	int set_ids = 0, ngroups = 0;
+	gid_t *groups = NULL;
 	const char *pathvar, *cwd, *prog;
-	lua_Integer rows, cols, maxbuf;
-	struct extra extra[SPAWN_MAXFDS];
-	int echo, pipes, rc, i, st, err, err_k, nextra;
-	struct stat sb;
+	lua_Integer maxbuf;
+	int rc, i, st, fds, err, ngroups = 0, nstreams = 0;
 
 	luaL_checktype(L, 1, LUA_TTABLE);
 	if (!lua_isnil(L, 2))
@@ -351,6 +294,7 @@ l_spawn(lua_State *L)
 	if (argv[0] == NULL)
 		return luaL_error(L, "spawn: no program given");
 	prog = argv[0];
+	memset(&preq, 0, sizeof preq);
 	lua_getfield(L, 3, "path");
 	pathvar = c_string(L, -1, "PATH");
 	if (pathvar == NULL && lua_isnil(L, 2))
@@ -358,12 +302,12 @@ l_spawn(lua_State *L)
 	lua_getfield(L, 3, "cwd");
 	cwd = c_string(L, -1, "cwd");
 	lua_getfield(L, 3, "echo");
-	echo = lua_isnil(L, -1) || lua_toboolean(L, -1);
+	preq.echo = lua_isnil(L, -1) || lua_toboolean(L, -1);
 	lua_getfield(L, 3, "pipes");
-	pipes = lua_toboolean(L, -1);
+	preq.pipes = lua_toboolean(L, -1);
 	lua_pop(L, 2);		/* path and cwd stay anchored on the stack */
-	rows = opt_int(L, 3, "rows", 24);
-	cols = opt_int(L, 3, "cols", 80);
+	preq.rows = (int)opt_int(L, 3, "rows", 24);
+	preq.cols = (int)opt_int(L, 3, "cols", 80);
 	maxbuf = opt_int(L, 3, "maxbuf", 1024 * 1024);
 
 	/* privileges: made before the process object, which is returned */
@@ -372,10 +316,10 @@ l_spawn(lua_State *L)
 	if (!lua_isnil(L, -2) || !lua_isnil(L, -1)) {
 		lua_Integer n, k;
 
-		set_ids = 1;
-		uid = lua_isnil(L, -2) ? getuid() :
+		preq.chown = 1;
+		preq.uid = lua_isnil(L, -2) ? getuid() :
 		    (uid_t)check_id(L, -2, "spawn: uid");
-		gid = lua_isnil(L, -1) ? getgid() :
+		preq.gid = lua_isnil(L, -1) ? getgid() :
 		    (gid_t)check_id(L, -1, "spawn: gid");
 		lua_getfield(L, 3, "groups");
 		n = lua_istable(L, -1) ? luaL_len(L, -1) : 0;
@@ -390,6 +334,7 @@ l_spawn(lua_State *L)
 		ngroups = (int)n;
 	}
 	lua_getfield(L, 3, "fds");
+	fds = lua_gettop(L);
 	lua_newtable(L);
 	st = lua_gettop(L);
 	p = new_handle(L);
@@ -402,95 +347,52 @@ l_spawn(lua_State *L)
 		return lcore_fail(L, NULL, err);
 	}
 	/* every handle first: nothing may raise once descriptors are open */
-	memset(&pl, 0, sizeof pl);
-	err_k = pipes ? new_stream(L, &pl, st, 2, -1, -1) : -1;
-	nextra = 0;
-	if (lua_istable(L, st - 1) && (nextra = plumb_check(L, &pl, st - 1, st,
-	    extra, SPAWN_MAXFDS - 3)) == -1) {
-		luaL_pushfail(L);
-		lua_insert(L, -2);
-		lcore_pusherrname(L, EINVAL);
-		return 3;
-	}
-	if (!pipes) {
-		if (pty_open(&pp, (int)rows, (int)cols, echo) == -1) {
-			if (errno != ENOSPC)
-				return lcore_fail(L, "openpty", errno);
-#ifdef __linux__
-			return lcore_failf(L, ENOSPC, "no pseudo-terminal left "
-			    "(openpty: %s; the system's limit is "
-			    "/proc/sys/kernel/pty/max)", strerror(ENOSPC));
-#else
-			return lcore_failf(L, ENOSPC, "no pseudo-terminal left "
-			    "(openpty: %s)", strerror(ENOSPC));
-#endif
-		}
-		/* EPERM: not root, and then the privilege drop itself
-		 * fails and says so (setgroups) */
-		if (set_ids && pty_setowner(pp.slave, uid, gid) == -1 &&
-		    errno != EPERM) {
-			err = errno;
-			pty_close_pair(&pp);
-			return lcore_fail(L, "giving the terminal to the uid (fchown)",
-			    err);
-		}
-		for (i = 0; i < 3; i++) {
-			pl.fds[i].from = pp.slave;
-			pl.fds[i].to = i;
-		}
-		pl.nfds = 3;
-		pl.child_end[pl.nchild++] = pp.slave;
-		pl.parent_end[pl.nparent++] = pp.master;
-		pl.rfd = pl.wfd = pp.master;
-	} else if ((pl.wfd = plumb_pipe(&pl, 0, 1)) == -1 ||
-	    (pl.rfd = plumb_pipe(&pl, 1, 0)) == -1 ||
-	    (pl.stream[err_k].rfd = plumb_pipe(&pl, 2, 0)) == -1) {
-		err = errno;
-		plumbing_close(&pl, 1);
-		return lcore_fail(L, "pipe", err);
-	}
-	if (plumb_extra(&pl, extra, nextra) == -1) {
-		err = errno;
-		plumbing_close(&pl, 1);
-		return lcore_fail(L, "pipe", err);
-	}
+	if (preq.pipes)
+		errh = new_stream(L, st, 2);
+	preq.extra = extra;
+	if (lua_istable(L, fds))
+		preq.nextra = to_extra(L, fds, st, extra, hs);
+	if (plumb_open(&pl, &preq) == -1)
+		return plumb_failed(L, &pl, &preq, fds, errno);
+
 	memset(&req, 0, sizeof req);
 	req.path = path;
 	req.argv = argv;
 	req.envp = envp;
 	req.cwd = cwd;
-	req.tty = pipes ? -1 : pp.slave;
+	req.tty = pl.tty;
 	req.fds = pl.fds;
 	req.nfds = pl.nfds;
-	req.set_ids = set_ids;
-	req.uid = uid;
-	req.gid = gid;
+	req.set_ids = preq.chown;
+	req.uid = preq.uid;
+	req.gid = preq.gid;
 	req.groups = groups;
 	req.ngroups = ngroups;
 	rc = spawn_exec(&req, &res);
-	plumbing_close(&pl, rc != 0);
-	if (rc != 0) {
-		err = rc == -1 ? errno : res.err;
-		if (rc == -1)
-			return lcore_fail(L, "fork", err);
-		if (res.step == STEP_EXEC && err == EACCES &&
-		    stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-			return lcore_fail(L, NULL, EISDIR);
-		if (res.step == STEP_EXEC)
-			return lcore_fail(L, NULL, err);
-		if (res.step == STEP_CHDIR)
-			return lcore_failf(L, err, "cannot change directory to "
-			    "%s: %s", cwd, strerror(err));
-		return lcore_fail(L, spawn_step_name(res.step), err);
-	}
+	plumb_close(&pl, rc != 0);
+	if (rc == -1)
+		return lcore_fail(L, "fork", errno);
+	if (rc == 1)
+		return spawn_failed(L, &res, cwd);
+
 	proc_start(p, lp, res.pid, res.pidfd, pl.rfd, pl.wfd, (size_t)maxbuf);
 	lcore_track(L, p, -1);
-	for (i = 0; i < pl.nstreams; i++) {
-		proc_start(pl.stream[i].s, lp, 0, -1, pl.stream[i].rfd,
-		    pl.stream[i].wfd, (size_t)maxbuf);
-		proc_add_stream(p, pl.stream[i].s);
+	if (errh != NULL) {
+		proc_start(errh, lp, 0, -1, pl.errfd, -1, (size_t)maxbuf);
+		proc_add_stream(p, errh);
+		nstreams++;
 	}
-	if (pl.nstreams == 0)
+	for (i = 0; i < preq.nextra; i++) {
+		if (hs[i] == NULL)
+			continue;
+		proc_start(hs[i], lp, 0, -1,
+		    extra[i].mode == PLUMB_READ ? extra[i].fd : -1,
+		    extra[i].mode == PLUMB_WRITE ? extra[i].fd : -1,
+		    (size_t)maxbuf);
+		proc_add_stream(p, hs[i]);
+		nstreams++;
+	}
+	if (nstreams == 0)
 		return 1;
 	/* track each stream: the loop finds its userdata by pointer */
 	lua_pushnil(L);
@@ -1132,6 +1034,11 @@ lcore_open_proc(lua_State *L)
 	lua_setfield(L, -3, "DRAIN");
 	lua_pushinteger(L, PROC_TAP);
 	lua_setfield(L, -3, "TAP");
+	/* the limits of spawn's fds, which proc.lua checks (plumb.h) */
+	lua_pushinteger(L, PLUMB_MAXEXTRA);
+	lua_setfield(L, -3, "MAX_EXTRA_FDS");
+	lua_pushinteger(L, PLUMB_MAXFD);
+	lua_setfield(L, -3, "MAX_CHILD_FD");
 	/* which Linux calls this build uses (the specs of what needs them) */
 	lua_createtable(L, 0, 3);
 #ifdef PTYSCRIPT_NO_PIDFD

@@ -279,6 +279,9 @@ local known_opts = {
 -- {to = 3, mode = "r"|"w"|"fd", fd = file or integer}.  "r": a pipe
 -- ptyscript reads (p:stream(3)); "w": a pipe it writes (p:write_fd(3,
 -- data)); a Lua file or a descriptor number: passed to the child as is.
+-- The one check of fds, against the C side's limits (plumb.h); whether
+-- a descriptor number is open is known when the child is made.
+local MAX_EXTRA_FDS, MAX_CHILD_FD = core.MAX_EXTRA_FDS, core.MAX_CHILD_FD
 local function check_fds(fds, what)
   if fds == nil then return nil end
   if type(fds) ~= "table" then
@@ -286,9 +289,10 @@ local function check_fds(fds, what)
   end
   local list = {}
   for to, v in pairs(fds) do
-    if math.type(to) ~= "integer" or to < 3 or to > 255 then
-      raise(string.format("%s: fds: child descriptor %s must be an integer from 3 to 255 "
-        .. "(0, 1 and 2 are the terminal, or the pipes with pty = false)", what, tostring(to)))
+    if math.type(to) ~= "integer" or to < 3 or to > MAX_CHILD_FD then
+      raise(string.format("%s: fds: child descriptor %s must be an integer from 3 to %d "
+        .. "(0, 1 and 2 are the terminal, or the pipes with pty = false)", what, tostring(to),
+        MAX_CHILD_FD))
     end
     local e = { to = to }
     if v == "r" or v == "w" then
@@ -306,7 +310,9 @@ local function check_fds(fds, what)
     list[#list + 1] = e
   end
   table.sort(list, function(a, b) return a.to < b.to end)
-  if #list > 13 then raise(what .. ": fds: at most 13 extra descriptors") end
+  if #list > MAX_EXTRA_FDS then
+    raise(string.format("%s: fds: at most %d extra descriptors", what, MAX_EXTRA_FDS))
+  end
   return list
 end
 
