@@ -193,6 +193,25 @@ describe("spawn options", function()
     assert.equal(#ours + 1, n, "nothing else but TERM")
   end)
 
+  it("with env options the child gets our environment with only those changes", function()
+    local f = assert(io.open("/proc/self/environ", "rb"))
+    local ours = {}
+    for kv in f:read("a"):gmatch("([^%z]+)") do
+      if not kv:find("\n") and not kv:find("^TERM=") and not kv:find("^HOME=") then
+        ours[#ours + 1] = kv
+      end
+    end
+    f:close()
+    local p = pty.spawn{ "env", env = { PROC_X = "1", HOME = false } }
+    local vars = set(lines((all(p))))
+    for _, kv in ipairs(ours) do assert.is_true(vars[kv], kv .. " reaches the child") end
+    assert.is_true(vars["TERM=dumb"])
+    assert.is_true(vars["PROC_X=1"])
+    local n = 0
+    for _ in pairs(vars) do n = n + 1 end
+    assert.equal(#ours + 2, n, "nothing else but TERM and PROC_X")
+  end)
+
   it("without env options the program is searched in our PATH", function()
     local d = tmpdir()
     H.write(d .. "/proc_only_here", "#!/bin/sh\necho found-in-our-path\n")

@@ -4,18 +4,14 @@
  * The Lua scheduler (lua/ptyscript/sched.lua) calls core.poll to run one
  * loop iteration and learn which armed objects fired.
  */
-#include <errno.h>
 #include <math.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lcore.h"
 #include "loop.h"
 #include "proc.h"
-
-extern char **environ;
 
 #define TIMER_FIRED 1
 
@@ -284,78 +280,6 @@ l_shutdown(lua_State *L)
 	return 0;
 }
 
-static size_t
-env_count(void)
-{
-	size_t n = 0;
-
-	while (environ != NULL && environ[n] != NULL)
-		n++;
-	return n;
-}
-
-/* __gc of a snapshot's box: free the array.  [-0, +0, -] */
-static int
-environ__gc(lua_State *L)
-{
-	char ***box = lua_touserdata(L, 1);
-
-	free(*box);
-	*box = NULL;
-	return 0;
-}
-
-/*
- * A snapshot of environ's "NAME=value" entries (those without '=' are
- * left out), then extra ("NAME=value") unless NULL, in place of environ's
- * entries of that name; NULL-terminated.  A box on the
- * stack owns it.  [-0, +1, m]  Counted and copied with no Lua allocation
- * in between: an allocation may run a finalizer that calls setenv, which
- * moves environ.  The strings are environ's own; glibc never frees a
- * value it made, so they stay valid after such a setenv too.
- */
-char **
-lcore_environ(lua_State *L, char *extra)
-{
-	char ***box = lua_newuserdatauv(L, sizeof *box, 0);
-	size_t n, k = 0, i, len = 0;
-	char **v;
-
-	*box = NULL;
-	luaL_setmetatable(L, ENVIRON_MT);
-	if (extra != NULL)
-		len = strcspn(extra, "=") + 1;	/* "NAME=" */
-	n = env_count();
-	if ((v = malloc((n + 2) * sizeof *v)) == NULL)
-		luaL_error(L, "not enough memory");
-	for (i = 0; i < n; i++)
-		if (strchr(environ[i], '=') != NULL &&
-		    (extra == NULL || strncmp(environ[i], extra, len) != 0))
-			v[k++] = environ[i];
-	if (extra != NULL)
-		v[k++] = extra;
-	v[k] = NULL;
-	*box = v;
-	return v;
-}
-
-/* core.environ() -> {NAME = value, ...} of this process  [-0, +1, m] */
-static int
-l_environ(lua_State *L)
-{
-	char **e = lcore_environ(L, NULL);
-	const char *eq;
-
-	lua_newtable(L);
-	for (; *e != NULL; e++) {
-		eq = strchr(*e, '=');
-		lua_pushlstring(L, *e, (size_t)(eq - *e));
-		lua_pushstring(L, eq + 1);
-		lua_rawset(L, -3);
-	}
-	return 1;
-}
-
 /*
  * core.reraise(sig): die of sig with its default action (after
  * cleanup).  [-0, +0, v]
@@ -409,7 +333,6 @@ static const luaL_Reg funcs[] = {
 	{ "catch_signals", l_catch_signals },
 	{ "signalled", l_signalled },
 	{ "shutdown", l_shutdown },
-	{ "environ", l_environ },
 	{ "reraise", l_reraise },
 	{ NULL, NULL }
 };
@@ -421,10 +344,6 @@ lcore_open_loop(lua_State *L)
 	size_t i;
 
 	lcore_newmeta(L, TIMER_MT, timer_meth, timer_metameth);
-	luaL_newmetatable(L, ENVIRON_MT);
-	lua_pushcfunction(L, environ__gc);
-	lua_setfield(L, -2, "__gc");
-	lua_pop(L, 1);
 	lua_pushvalue(L, -2);		/* module */
 	lua_pushvalue(L, -2);		/* loop, as upvalue */
 	luaL_setfuncs(L, funcs, 1);

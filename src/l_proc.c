@@ -21,12 +21,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "lcore.h"
 #include "portable.h"
 #include "proc.h"
 #include "plumb.h"
 #include "pty.h"
 #include "spawn.h"
+
+/* The box of a child's environment array (child_env). */
+#define ENVIRON_MT	"ptyscript.Environ"
 
 static struct proc *
 check_proc(lua_State *L)
@@ -98,7 +102,7 @@ string_array(lua_State *L, int idx)
 	for (i = 1; i <= n; i++) {
 		lua_rawgeti(L, idx, i);
 		/* anchored by idx */
-		v[i - 1] = (char *)c_string(L, -1, "an argument or variable");
+		v[i - 1] = (char *)c_string(L, -1, "an argument");
 		lua_pop(L, 1);
 		if (v[i - 1] == NULL)
 			luaL_error(L, "spawn: element %d is not a string",
@@ -108,22 +112,84 @@ string_array(lua_State *L, int idx)
 	return v;
 }
 
+/* __gc of a child environment's box: free the array.  [-0, +0, -] */
+static int
+environ__gc(lua_State *L)
+{
+	char ***box = lua_touserdata(L, 1);
+
+	free(*box);
+	*box = NULL;
+	return 0;
+}
+
+/* qsort's order of the variables set: a stable environment. */
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /*
- * This process's environment for a child (lcore_environ), with TERM set
- * to opts.term (default "dumb") in place of ours.  GC-owned; pushes the
- * TERM string and the snapshot's box.  [-0, +3, e]
+ * The child's environment (env_build): ours, none with opts.clearenv;
+ * the table at env (0: none) sets variables {NAME = value} and removes
+ * them {NAME = false}; opts.term is TERM's value, false to remove it
+ * (nil: as env or ours has it).  proc.lua has checked env: anything else
+ * raises.  The strings and the array (in a box, freed by its __gc) stay
+ * anchored on the stack.  [-0, +4, e]
  */
 static char **
-inherited_env(lua_State *L, int opts)
+child_env(lua_State *L, int env, int opts)
 {
-	const char *term;
+	char **set, ***box;
+	size_t n = 0, nset = 0;
+	const char *k, *v;
+	int strs, inherit, term;
 
+	lua_getfield(L, opts, "clearenv");
+	inherit = !lua_toboolean(L, -1);
+	lua_pop(L, 1);
 	lua_getfield(L, opts, "term");
-	term = lua_isnil(L, -1) ? "dumb" : c_string(L, -1, "term");
-	if (term == NULL)
-		luaL_error(L, "spawn: term must be a string");
-	lua_pushfstring(L, "TERM=%s", term);
-	return lcore_environ(L, (char *)lua_tostring(L, -1));
+	term = lua_gettop(L);
+	for (lua_pushnil(L); env != 0 && lua_next(L, env) != 0; lua_pop(L, 1))
+		n++;
+	lua_createtable(L, (int)n + 1, 0);
+	strs = lua_gettop(L);
+	set = lua_newuserdatauv(L, (n + 1) * sizeof *set, 0);
+	for (lua_pushnil(L); env != 0 && lua_next(L, env) != 0; lua_pop(L, 1)) {
+		if (lua_type(L, -2) != LUA_TSTRING)
+			luaL_error(L, "spawn: env: a variable name is not a "
+			    "string");
+		k = lua_tostring(L, -2);
+		if (!lua_isnil(L, term) && strcmp(k, "TERM") == 0)
+			continue;		/* term's, below */
+		if (lua_isboolean(L, -1) && !lua_toboolean(L, -1))
+			lua_pushvalue(L, -2);	/* "NAME": removed */
+		else if ((v = c_string(L, -1, "an env value")) != NULL)
+			lua_pushfstring(L, "%s=%s", k, v);
+		else
+			luaL_error(L, "spawn: env: value of %s is not a string",
+			    k);
+		set[nset] = (char *)lua_tostring(L, -1);
+		lua_rawseti(L, strs, (lua_Integer)++nset);
+	}
+	if (lua_isboolean(L, term) && !lua_toboolean(L, term))
+		lua_pushliteral(L, "TERM");
+	else if ((v = c_string(L, term, "term")) != NULL)
+		lua_pushfstring(L, "TERM=%s", v);
+	else if (!lua_isnil(L, term))
+		luaL_error(L, "spawn: term must be a string or false");
+	if (!lua_isnil(L, term)) {
+		set[nset] = (char *)lua_tostring(L, -1);
+		lua_rawseti(L, strs, (lua_Integer)++nset);
+	}
+	qsort(set, nset, sizeof *set, by_name);
+	box = lua_newuserdatauv(L, sizeof *box, 0);
+	*box = NULL;
+	luaL_setmetatable(L, ENVIRON_MT);
+	if ((*box = env_build(inherit, set, nset)) == NULL)
+		luaL_error(L, "not enough memory");
+	return *box;
 }
 
 /* A new inert process handle (no child yet) on the stack.  [-0, +1, m] */
@@ -256,15 +322,14 @@ spawn_failed(lua_State *L, const struct spawn_result *res, const char *cwd)
 }
 
 /*
- * core.spawn(argv, envp, opts) -> proc [, streams] | nil, msg, errname
+ * core.spawn(argv, env, opts) -> proc [, streams] | nil, msg, errname
  * [-0, +1|2|3, m]
- * argv and envp are arrays of strings prepared by the Lua side; envp nil
- * is this process's environment with TERM=opts.term ("dumb" if nil) in
- * place of ours (the common case, without a table of it).  opts has path
- * (PATH for the program search; with envp nil, this process's PATH),
- * term, cwd, rows, cols, echo, maxbuf, uid/gid/groups, pipes (no
- * terminal: stdin, stdout and stderr are pipes) and fds (extra
- * descriptors, see to_extra).  streams maps child fds to the stream
+ * argv is an array of strings, env nil or a table of the variables to
+ * set or remove (child_env), both checked by proc.lua.  opts has
+ * clearenv, term (child_env), cwd, rows, cols, echo, maxbuf,
+ * uid/gid/groups, pipes (no terminal: stdin, stdout and stderr are pipes)
+ * and fds (extra descriptors, see to_extra).  The program is searched in
+ * the child's PATH.  streams maps child fds to the stream
  * handles made for pipes (2 in pipes mode, "r"/"w" fds).  Every userdata
  * is made first (inert), so that no allocation can fail between fork and
  * the moment the child is owned by them; the descriptors are plumb.c's.
@@ -290,22 +355,19 @@ l_spawn(lua_State *L)
 		luaL_checktype(L, 2, LUA_TTABLE);
 	luaL_checktype(L, 3, LUA_TTABLE);
 	argv = string_array(L, 1);
-	envp = lua_isnil(L, 2) ? inherited_env(L, 3) : string_array(L, 2);
 	if (argv[0] == NULL)
 		return luaL_error(L, "spawn: no program given");
 	prog = argv[0];
+	envp = child_env(L, lua_isnil(L, 2) ? 0 : 2, 3);
+	pathvar = env_get(envp, "PATH");	/* the child's, for the search */
 	memset(&preq, 0, sizeof preq);
-	lua_getfield(L, 3, "path");
-	pathvar = c_string(L, -1, "PATH");
-	if (pathvar == NULL && lua_isnil(L, 2))
-		pathvar = getenv("PATH");
 	lua_getfield(L, 3, "cwd");
 	cwd = c_string(L, -1, "cwd");
 	lua_getfield(L, 3, "echo");
 	preq.echo = lua_isnil(L, -1) || lua_toboolean(L, -1);
 	lua_getfield(L, 3, "pipes");
 	preq.pipes = lua_toboolean(L, -1);
-	lua_pop(L, 2);		/* path and cwd stay anchored on the stack */
+	lua_pop(L, 2);		/* cwd stays anchored on the stack */
 	preq.rows = (int)opt_int(L, 3, "rows", 24);
 	preq.cols = (int)opt_int(L, 3, "cols", 80);
 	maxbuf = opt_int(L, 3, "maxbuf", 1024 * 1024);
@@ -1017,6 +1079,10 @@ void
 lcore_open_proc(lua_State *L)
 {
 	lcore_newmeta(L, PROC_MT, proc_meth, proc_metameth);
+	luaL_newmetatable(L, ENVIRON_MT);
+	lua_pushcfunction(L, environ__gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
 	lua_pushvalue(L, -1);
 	lua_pushcclosure(L, l_spawn, 1);
 	lua_setfield(L, -3, "spawn");

@@ -44,7 +44,6 @@
 #define REGEX_MT	"ptyscript.Regex"
 #define READER_MT	"ptyscript.Reader"
 #define WINCH_MT	"ptyscript.Winch"
-#define ENVIRON_MT	"ptyscript.Environ"
 
 struct loop;
 struct proc;
@@ -74,7 +73,6 @@ void lcore_open_out(lua_State *L);
 
 lua_Integer lcore_take_fired(lua_State *L, struct loop *lp, int out);
 void lcore_timer_start(void *timer, double s);
-char **lcore_environ(lua_State *L, char *extra);
 
 size_t lcore_offset(struct proc *p, lua_Integer abs);
 int lcore_search(lua_State *L, struct proc *p, int idx, size_t from,

@@ -232,39 +232,33 @@ end
 -- screen = true gives the emulator's type (screen.lua).
 M.DEFAULT_TERM = "dumb"
 
--- The environment for the child as an array of "K=V", its PATH and its
--- TERM; or, when no env option is given, nil, nil and the child's TERM:
--- core.spawn then passes ours with TERM replaced, without a table of it.
-local function build_env(opts, what)
-  if opts.env == nil and not opts.clearenv then return nil, nil, opts.term or M.DEFAULT_TERM end
-  local env = {}
-  if not opts.clearenv then
-    for k, v in pairs(core.environ()) do env[k] = v end
-  end
-  env.TERM = M.DEFAULT_TERM   -- (ours is not inherited)
-  if opts.env ~= nil then
-    if type(opts.env) ~= "table" then raise(what .. ": env must be a table, got " .. expect.got(opts.env)) end
-    for k, v in pairs(opts.env) do
+-- The child's environment: ours (none with clearenv), with env's
+-- variables set (false removes one) and TERM the term option, else
+-- env.TERM, else DEFAULT_TERM.  core.spawn builds it from ours in place
+-- (env.c): no table of our environment is made.  Returns env, checked,
+-- and the child's TERM (false: none).
+local function child_env(opts, what)
+  local env = opts.env
+  if env ~= nil then
+    if type(env) ~= "table" then raise(what .. ": env must be a table, got " .. expect.got(env)) end
+    for k, v in pairs(env) do
       if type(k) ~= "string" or k == "" or k:find("[=%z]") then
         raise(string.format("%s: env: invalid variable name %q", what, tostring(k)))
       end
-      if v == false then
-        env[k] = nil
-      elseif type(v) == "string" or type(v) == "number" then
-        v = tostring(v)
-        if v:find("%z") then raise(string.format("%s: env: value of %s contains a NUL byte", what, k)) end
-        env[k] = v
-      else
+      if type(v) == "string" or type(v) == "number" then
+        if tostring(v):find("%z") then
+          raise(string.format("%s: env: value of %s contains a NUL byte", what, k))
+        end
+      elseif v ~= false then
         raise(string.format("%s: env: value of %s must be a string, number or false, got %s",
           what, k, type(v)))
       end
     end
   end
-  if opts.term ~= nil then env.TERM = opts.term end
-  local list = {}
-  for k, v in pairs(env) do list[#list + 1] = k .. "=" .. v end
-  table.sort(list)
-  return list, env.PATH, env.TERM
+  local term = opts.term
+  if term == nil and env and env.TERM ~= nil then term = env.TERM and tostring(env.TERM) end
+  if term == nil then term = M.DEFAULT_TERM end
+  return env, term
 end
 
 -- spawn's options and their kinds (check_options)
@@ -438,9 +432,9 @@ local function start(argv, opts, what)
     opts = o
   end
   opts = M._screen.spawn_opts(opts, what)
-  local envp, path, term = build_env(opts, what)
-  local c, err, errname = core.spawn(argv, envp, {
-    path = path, term = not envp and term or nil, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
+  local env, term = child_env(opts, what)
+  local c, err, errname = core.spawn(argv, env, {
+    clearenv = opts.clearenv, term = term, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
     echo = opts.echo ~= false, maxbuf = opts.maxbuf,
     uid = ids and ids.uid, gid = ids and ids.gid, groups = ids and ids.groups,
     pipes = pipes, fds = fds,
@@ -457,7 +451,7 @@ local function start(argv, opts, what)
   local p = setmetatable({
     _argv = argv, _rows = opts.rows or 24, _cols = opts.cols or 80,
     _show = show and true or false,
-    _c = c, _is = Process, _closed = false, _pty = not pipes, _term = term,
+    _c = c, _is = Process, _closed = false, _pty = not pipes, _term = term or nil,
     pid = c:pid(), name = opts.name or argv[1], timeout = opts.timeout,
   }, Process)
   owner[c] = p
