@@ -288,6 +288,7 @@ luaopen_ptyscript_core(lua_State *L)
 	lcore_open_loop(L);
 	lcore_open_regex(L);
 	lcore_open_proc(L);
+	lcore_open_account(L);
 	lcore_open_tty(L);
 	lcore_open_cast(L);
 	lcore_open_screen(L);

@@ -11,9 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,31 +62,6 @@ c_string(lua_State *L, int idx, const char *what)
 	if (s != NULL && strlen(s) != n)
 		luaL_error(L, "spawn: %s contains a NUL byte", what);
 	return s;
-}
-
-/* The largest uid or gid: uid_t's top value, -1, means "no change". */
-#define ID_MAX	((lua_Integer)(uid_t)-1 - 1)
-_Static_assert(sizeof(uid_t) == sizeof(gid_t), "uid_t and gid_t differ");
-_Static_assert(sizeof(uid_t) < sizeof(lua_Integer), "uid_t as wide as lua_Integer");
-
-/*
- * A uid or gid at idx: an integer from 0 to ID_MAX; anything else raises
- * naming `what` ("spawn: uid"), never a silent cast.  [-0, +0, v]
- */
-static lua_Integer
-check_id(lua_State *L, int idx, const char *what)
-{
-	lua_Integer v;
-
-	if (!lua_isinteger(L, idx))
-		luaL_error(L, "%s must be an integer, got %s", what,
-		    lua_type(L, idx) == LUA_TNUMBER ? lua_tostring(L, idx) :
-		    luaL_typename(L, idx));
-	v = lua_tointeger(L, idx);
-	if (v < 0 || v > ID_MAX)
-		luaL_error(L, "%s %I is out of range (0 to %I)", what, v,
-		    ID_MAX);
-	return v;
 }
 
 /* Array of the strings in table idx, NULL-terminated, GC-owned. */
@@ -380,9 +353,9 @@ l_spawn(lua_State *L)
 
 		preq.chown = 1;
 		preq.uid = lua_isnil(L, -2) ? getuid() :
-		    (uid_t)check_id(L, -2, "spawn: uid");
+		    (uid_t)lcore_checkid(L, -2, "spawn: uid");
 		preq.gid = lua_isnil(L, -1) ? getgid() :
-		    (gid_t)check_id(L, -1, "spawn: gid");
+		    (gid_t)lcore_checkid(L, -1, "spawn: gid");
 		lua_getfield(L, 3, "groups");
 		n = lua_istable(L, -1) ? luaL_len(L, -1) : 0;
 		if (n > 1024)
@@ -390,7 +363,7 @@ l_spawn(lua_State *L)
 		groups = lua_newuserdatauv(L, (size_t)(n + 1) * sizeof *groups, 0);
 		for (k = 1; k <= n; k++) {
 			lua_rawgeti(L, -2, k);
-			groups[k - 1] = (gid_t)check_id(L, -1, "spawn: groups: gid");
+			groups[k - 1] = (gid_t)lcore_checkid(L, -1, "spawn: groups: gid");
 			lua_pop(L, 1);
 		}
 		ngroups = (int)n;
@@ -464,83 +437,6 @@ l_spawn(lua_State *L)
 	}
 	lua_pushvalue(L, st);
 	return 2;
-}
-
-/*
- * core.getpw(name|uid) -> {name, uid, gid, dir, shell}
- *     | nil, msg, errname
- * [-0, +1|3, m]  The password-file entry of a user; none is ENOENT.
- */
-static int
-l_getpw(lua_State *L)
-{
-	struct passwd *pw;
-
-	errno = 0;
-	if (lua_type(L, 1) == LUA_TNUMBER)
-		pw = getpwuid((uid_t)check_id(L, 1, "getpw: uid"));
-	else
-		pw = getpwnam(luaL_checkstring(L, 1));
-	if (pw == NULL) {
-		if (errno != 0)
-			return lcore_fail(L, NULL, errno);
-		return lcore_failf(L, ENOENT, "no such user");
-	}
-	lua_createtable(L, 0, 5);
-	lua_pushstring(L, pw->pw_name);
-	lua_setfield(L, -2, "name");
-	lua_pushinteger(L, pw->pw_uid);
-	lua_setfield(L, -2, "uid");
-	lua_pushinteger(L, pw->pw_gid);
-	lua_setfield(L, -2, "gid");
-	lua_pushstring(L, pw->pw_dir);
-	lua_setfield(L, -2, "dir");
-	lua_pushstring(L, pw->pw_shell);
-	lua_setfield(L, -2, "shell");
-	return 1;
-}
-
-/* core.getgr(name|gid) -> gid | nil, msg, errname  [-0, +1|3, m] */
-static int
-l_getgr(lua_State *L)
-{
-	struct group *gr;
-
-	errno = 0;
-	if (lua_type(L, 1) == LUA_TNUMBER)
-		gr = getgrgid((gid_t)check_id(L, 1, "getgr: gid"));
-	else
-		gr = getgrnam(luaL_checkstring(L, 1));
-	if (gr == NULL) {
-		if (errno != 0)
-			return lcore_fail(L, NULL, errno);
-		return lcore_failf(L, ENOENT, "no such group");
-	}
-	lua_pushinteger(L, gr->gr_gid);
-	return 1;
-}
-
-/* core.grouplist(user, gid) -> {gid, ...}: the user's groups  [-0,+1,m] */
-static int
-l_grouplist(lua_State *L)
-{
-	const char *user = luaL_checkstring(L, 1);
-	gid_t gid = (gid_t)check_id(L, 2, "grouplist: gid"), list[256];
-	int n = 256, i;
-
-#ifdef __APPLE__
-	/* macOS declares int groups; gid_t has the same size there */
-	if (getgrouplist(user, (int)gid, (int *)list, &n) == -1)
-#else
-	if (getgrouplist(user, gid, list, &n) == -1)
-#endif
-		n = 256;	/* more than fit: keep what did */
-	lua_createtable(L, n, 0);
-	for (i = 0; i < n; i++) {
-		lua_pushinteger(L, list[i]);
-		lua_rawseti(L, -2, i + 1);
-	}
-	return 1;
 }
 
 /* proc:pid() -> integer  [-0, +1, -] */
@@ -1086,12 +982,6 @@ lcore_open_proc(lua_State *L)
 	lua_pushvalue(L, -1);
 	lua_pushcclosure(L, l_spawn, 1);
 	lua_setfield(L, -3, "spawn");
-	lua_pushcfunction(L, l_getpw);
-	lua_setfield(L, -3, "getpw");
-	lua_pushcfunction(L, l_getgr);
-	lua_setfield(L, -3, "getgr");
-	lua_pushcfunction(L, l_grouplist);
-	lua_setfield(L, -3, "grouplist");
 	lua_pushinteger(L, PROC_DATA);
 	lua_setfield(L, -3, "DATA");
 	lua_pushinteger(L, PROC_EXIT);

@@ -70,7 +70,9 @@ void lcore_open_cast(lua_State *L);
 void lcore_open_screen(lua_State *L);
 void lcore_open_redact(lua_State *L);
 void lcore_open_out(lua_State *L);
+void lcore_open_account(lua_State *L);
 
+lua_Integer lcore_checkid(lua_State *L, int idx, const char *what);
 lua_Integer lcore_take_fired(lua_State *L, struct loop *lp, int out);
 void lcore_timer_start(void *timer, double s);
 
