@@ -2,6 +2,10 @@
  * l_proc.c - the C side of a process object: spawn and non-blocking
  * operations on a running child.
  *
+ * core.spawn only converts what proc.lua prepared and checked: the
+ * environment goes to env.c, the descriptors to plumb.c, the fork and
+ * exec to spawn.c.
+ *
  * Nothing here waits.  Calls that fail for reasons of the world return
  * nil, message, errno name (lcore_fail) and the Lua wrapper in
  * lua/ptyscript/proc.lua turns them into errors that name the script's
@@ -10,26 +14,24 @@
  * bytes dropped from the front by maxbuf never shift a caller's place.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "env.h"
 #include "lcore.h"
 #include "portable.h"
-#include "proc.h"
 #include "plumb.h"
+#include "proc.h"
 #include "pty.h"
 #include "spawn.h"
 
 /* The box of a child's environment array (child_env). */
 #define ENVIRON_MT	"ptyscript.Environ"
 
+/* The process at index 1, the method's self; else raise.  [-0, +0, v] */
 static struct proc *
 check_proc(lua_State *L)
 {
@@ -124,28 +126,30 @@ child_env(lua_State *L, int env, int opts)
 	lua_pop(L, 1);
 	lua_getfield(L, opts, "term");
 	term = lua_gettop(L);
-	for (lua_pushnil(L); env != 0 && lua_next(L, env) != 0; lua_pop(L, 1))
-		n++;
+	if (env != 0)
+		for (lua_pushnil(L); lua_next(L, env) != 0; lua_pop(L, 1))
+			n++;
 	lua_createtable(L, (int)n + 1, 0);
 	strs = lua_gettop(L);
 	set = lua_newuserdatauv(L, (n + 1) * sizeof *set, 0);
-	for (lua_pushnil(L); env != 0 && lua_next(L, env) != 0; lua_pop(L, 1)) {
-		if (lua_type(L, -2) != LUA_TSTRING)
-			luaL_error(L, "spawn: env: a variable name is not a "
-			    "string");
-		k = lua_tostring(L, -2);
-		if (!lua_isnil(L, term) && strcmp(k, "TERM") == 0)
-			continue;		/* term's, below */
-		if (lua_isboolean(L, -1) && !lua_toboolean(L, -1))
-			lua_pushvalue(L, -2);	/* "NAME": removed */
-		else if ((v = c_string(L, -1, "an env value")) != NULL)
-			lua_pushfstring(L, "%s=%s", k, v);
-		else
-			luaL_error(L, "spawn: env: value of %s is not a string",
-			    k);
-		set[nset] = (char *)lua_tostring(L, -1);
-		lua_rawseti(L, strs, (lua_Integer)++nset);
-	}
+	if (env != 0)
+		for (lua_pushnil(L); lua_next(L, env) != 0; lua_pop(L, 1)) {
+			if (lua_type(L, -2) != LUA_TSTRING)
+				luaL_error(L, "spawn: env: a variable name is "
+				    "not a string");
+			k = lua_tostring(L, -2);
+			if (!lua_isnil(L, term) && strcmp(k, "TERM") == 0)
+				continue;	/* term's, below */
+			if (lua_isboolean(L, -1) && !lua_toboolean(L, -1))
+				lua_pushvalue(L, -2);	/* "NAME": removed */
+			else if ((v = c_string(L, -1, "an env value")) != NULL)
+				lua_pushfstring(L, "%s=%s", k, v);
+			else
+				luaL_error(L, "spawn: env: value of %s is not "
+				    "a string", k);
+			set[nset] = (char *)lua_tostring(L, -1);
+			lua_rawseti(L, strs, (lua_Integer)++nset);
+		}
 	if (lua_isboolean(L, term) && !lua_toboolean(L, term))
 		lua_pushliteral(L, "TERM");
 	else if ((v = c_string(L, term, "term")) != NULL)
