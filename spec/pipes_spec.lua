@@ -1,4 +1,4 @@
--- Pipes mode and extra descriptors (issue 5, items 4 and 5):
+-- Pipes mode and extra descriptors:
 -- pty.spawn{..., pty = false} with stdout and stderr kept apart, and
 -- fds = {[n] = "r" | "w" | file | fd} with p:write_fd, p:close_fd,
 -- p:stream.  Real programs, real pipes.
