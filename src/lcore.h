@@ -25,7 +25,7 @@
  * manual.  What binding files share is lcore_*, declared here; anything
  * else in a binding file is a static helper (check_proc, start_timer).
  *
- * Errors.  Misuse (a wrong type, a closed handle) raises.  A failure of
+ * Errors.  Misuse (a wrong type or value) raises.  A failure of
  * the world returns nil, a message, and the errno's name ("EPIPE"), made
  * by lcore_fail or lcore_failf: the Lua side decides on the name, never
  * on the message, whose strerror text varies between systems.
