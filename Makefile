@@ -79,8 +79,9 @@ ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS    += -fsanitize=address,undefined
 endif
 
-LIB_SRC = src/buf.c src/match.c src/pty.c src/spawn.c src/loop.c src/proc.c \
+LIB_SRC = src/buf.c src/match.c src/pty.c src/spawn.c src/plumb.c src/env.c src/loop.c src/proc.c \
           src/l_core.c src/l_loop.c src/l_await.c src/l_proc.c src/l_regex.c src/l_tty.c \
+          src/account.c src/l_account.c \
           src/cast.c src/l_cast.c src/vt.c src/l_screen.c src/preload.c \
           src/cpus.c src/redact.c src/l_redact.c src/out.c src/l_out.c
 LUA_SRC = $(wildcard lua/ptyscript/*.lua)

@@ -8,9 +8,9 @@
  * lua/ptyscript/expect.lua does: the output arrives chunk by chunk through
  * proc.c's own proc_take (which bounds the buffer to maxbuf), every pattern
  * resumes from the absolute offset its last MATCH_PARTIAL/MATCH_NONE
- * reported (clamped into the window as l_proc.c's rel() does), `final` is
- * set once EOF has been seen, the earliest complete match wins with ties to
- * list order, and it consumes the output through its end.
+ * reported (clamped into the window as l_proc.c's lcore_offset() does),
+ * `final` is set once EOF has been seen, the earliest complete match wins
+ * with ties to list order, and it consumes the output through its end.
  *
  * Checked at every step, for every pattern:
  *
@@ -572,7 +572,7 @@ utf8_valid(const char *str, size_t n)
 	return 1;
 }
 
-/* l_proc.c's rel(): an absolute offset into the window, clamped. */
+/* l_proc.c's lcore_offset(): an absolute offset into the window, clamped. */
 static size_t
 rel(const struct proc *p, unsigned long long a)
 {

@@ -358,7 +358,10 @@ print("result", t:wait(5))
     assert.matches("spawn: cwd contains a NUL byte", e, 1, true)
     ok, e = pcall(core.spawn, { "ca\0t" }, nil, {})
     assert.is_false(ok)
-    assert.matches("spawn: an argument or variable contains a NUL byte", e, 1, true)
+    assert.matches("spawn: an argument contains a NUL byte", e, 1, true)
+    ok, e = pcall(core.spawn, { "cat" }, { A = "x\0y" }, {})
+    assert.is_false(ok)
+    assert.matches("spawn: an env value contains a NUL byte", e, 1, true)
     -- pty.show, the default of show
     local saved = pty.show
     pty.show = "no"

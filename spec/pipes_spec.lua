@@ -1,4 +1,4 @@
--- Pipes mode and extra descriptors (issue 5, items 4 and 5):
+-- Pipes mode and extra descriptors:
 -- pty.spawn{..., pty = false} with stdout and stderr kept apart, and
 -- fds = {[n] = "r" | "w" | file | fd} with p:write_fd, p:close_fd,
 -- p:stream.  Real programs, real pipes.
@@ -77,6 +77,16 @@ describe("pty = false", function()
     assert.equal(0, r.code)
     assert.matches("false\t.*send to sh %(pid %d+, running%): the child closed its end of the pipe",
       r.stdout)
+  end)
+
+  it("a send to a closed pipe fails with EPIPE by name in C, decided on in Lua", function()
+    local p = pty.spawn{ "sh", "-c", "exec 0<&-; echo closed; sleep 5", pty = false }
+    p:expect_exact("closed", 5)
+    local q, msg, name = p._c:send("hello\n")
+    assert.is_nil(q)
+    assert.equal("send: Broken pipe", msg)
+    assert.equal("EPIPE", name)
+    p:close()
   end)
 
   it("shows stderr on stderr, and logs and calls back with both streams", function()
@@ -206,6 +216,22 @@ describe("fds", function()
       print("seen")
     ]], nil, "echo from stdin | ")
     assert.equal("seen\n", r.stdout)
+  end)
+
+  it("takes as many extra descriptors as the C side can place, and one more raises", function()
+    local core = require "ptyscript.core"
+    local fds = {}
+    for i = 3, 2 + core.MAX_EXTRA_FDS do fds[i] = "r" end
+    -- (bash: dash redirects descriptors 0 to 9 only)
+    local p = pty.spawn{ "bash", "-c", "for i in $(seq 3 " .. (2 + core.MAX_EXTRA_FDS)
+      .. '); do echo "to $i" >&$i; done', fds = fds }
+    for i = 3, 2 + core.MAX_EXTRA_FDS do p:stream(i):expect_exact("to " .. i, 5) end
+    assert.is_true(p:wait(5))
+    p:close()
+    fds[3 + core.MAX_EXTRA_FDS] = "r"
+    local ok, err = pcall(pty.spawn, { "true", fds = fds })
+    assert.is_false(ok)
+    assert.matches("spawn: fds: at most " .. core.MAX_EXTRA_FDS .. " extra descriptors", err, 1, true)
   end)
 
   it("says what is wrong with a mapping", function()

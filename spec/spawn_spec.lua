@@ -193,6 +193,25 @@ describe("spawn options", function()
     assert.equal(#ours + 1, n, "nothing else but TERM")
   end)
 
+  it("with env options the child gets our environment with only those changes", function()
+    local f = assert(io.open("/proc/self/environ", "rb"))
+    local ours = {}
+    for kv in f:read("a"):gmatch("([^%z]+)") do
+      if not kv:find("\n") and not kv:find("^TERM=") and not kv:find("^HOME=") then
+        ours[#ours + 1] = kv
+      end
+    end
+    f:close()
+    local p = pty.spawn{ "env", env = { PROC_X = "1", HOME = false } }
+    local vars = set(lines((all(p))))
+    for _, kv in ipairs(ours) do assert.is_true(vars[kv], kv .. " reaches the child") end
+    assert.is_true(vars["TERM=dumb"])
+    assert.is_true(vars["PROC_X=1"])
+    local n = 0
+    for _ in pairs(vars) do n = n + 1 end
+    assert.equal(#ours + 2, n, "nothing else but TERM and PROC_X")
+  end)
+
   it("without env options the program is searched in our PATH", function()
     local d = tmpdir()
     H.write(d .. "/proc_only_here", "#!/bin/sh\necho found-in-our-path\n")
@@ -450,6 +469,23 @@ describe("spawn failures raise at spawn with the OS reason", function()
     assert.truthy(msg:find("/nonexistent/proc_dir", 1, true), msg)
     msg = raises(pty.spawn, { "pwd", cwd = "/etc/passwd" })
     assert.truthy(msg:find("Not a directory", 1, true), msg)
+  end)
+
+  it("the C side gives the errno's name with its message, for the Lua side to decide on", function()
+    local core = require "ptyscript.core"
+    local c, msg, name = core.spawn({ "proc-no-such-program-here" }, nil, {})
+    assert.is_nil(c)
+    assert.equal("No such file or directory (not found in PATH)", msg)
+    assert.equal("ENOENT", name)
+    c, msg, name = core.spawn({ "pwd" }, nil, { cwd = "/etc/passwd" })
+    assert.is_nil(c)
+    assert.equal("cannot change directory to /etc/passwd: Not a directory", msg)
+    assert.equal("ENOTDIR", name)
+    local pw
+    pw, msg, name = core.getpw("proc-no-such-user")
+    assert.is_nil(pw)
+    assert.equal("no such user", msg)
+    assert.equal("ENOENT", name)
   end)
 
   it("an unknown option", function()

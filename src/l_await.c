@@ -169,11 +169,11 @@ l_await(lua_State *L)
 	if (lp->signalled != 0)		/* the scheduler reports it first */
 		return unmatched(L, lp, from, 0);
 	for (;;) {
-		rc = lproc_search(L, p, 2, lproc_rel(p, from), &s, &e);
+		rc = lcore_search(L, p, 2, lcore_offset(p, from), &s, &e);
 		if (rc < 0)
-			return lproc_search_failed(L, rc);
+			return lcore_search_failed(L, rc);
 		if (rc == MATCH_FULL)
-			return lproc_result(L, p, 1, s, e, 1);
+			return lcore_search_result(L, p, 1, s, e, 1);
 		from = (lua_Integer)(p->base + s);
 		eof = p->eof;
 		if (eof || p->lp == NULL)
@@ -248,12 +248,12 @@ l_await_task(lua_State *L)
 	size_t s, e;
 	int rc, busy;
 
-	rc = lproc_search(L, p, 2, lproc_rel(p, from), &s, &e);
+	rc = lcore_search(L, p, 2, lcore_offset(p, from), &s, &e);
 	if (rc < 0)
-		return lproc_search_failed(L, rc);
+		return lcore_search_failed(L, rc);
 	if (rc == MATCH_FULL) {
 		unwait(L, p, 6);
-		return lproc_result(L, p, 1, s, e, 1);
+		return lcore_search_result(L, p, 1, s, e, 1);
 	}
 	lua_pushboolean(L, 0);
 	lua_pushinteger(L, (lua_Integer)(p->base + s));
@@ -283,7 +283,7 @@ l_await_task(lua_State *L)
 	return 4;
 }
 
-/* core.unwait(proc, waiter): waiter waits on proc in C no more. */
+/* core.unwait(proc, waiter): waiter waits on proc in C no more.  [-0, +0, v] */
 static int
 l_unwait(lua_State *L)
 {

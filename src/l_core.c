@@ -6,7 +6,10 @@
  * from the binding files.  Objects that the loop reports back (processes,
  * timers) are found again through a weak table keyed by their address.
  */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lcore.h"
@@ -144,9 +147,102 @@ lcore_checkself(lua_State *L, const char *tname)
 	return p;
 }
 
-/* __gc of the loop: hang up and reap every child, then free the loop. */
+/*
+ * The errno names a failure may carry to Lua: those of the calls made
+ * here, and the common rest.  Where two share a number (EAGAIN and
+ * EWOULDBLOCK, ENOTSUP and EOPNOTSUPP on Linux), the first one listed
+ * names it.
+ */
+static const struct {
+	int err;
+	const char *name;
+} errnames[] = {
+#define E(x)	{ x, #x }
+	E(EPERM), E(ENOENT), E(ESRCH), E(EINTR), E(EIO), E(ENXIO), E(E2BIG),
+	E(ENOEXEC), E(EBADF), E(ECHILD), E(EAGAIN), E(ENOMEM), E(EACCES),
+	E(EFAULT), E(EBUSY), E(EEXIST), E(EXDEV), E(ENODEV), E(ENOTDIR),
+	E(EISDIR), E(EINVAL), E(ENFILE), E(EMFILE), E(ENOTTY), E(ETXTBSY),
+	E(EFBIG), E(ENOSPC), E(ESPIPE), E(EROFS), E(EMLINK), E(EPIPE),
+	E(EDOM), E(ERANGE), E(EDEADLK), E(ENAMETOOLONG), E(ENOLCK),
+	E(ENOSYS), E(ENOTEMPTY), E(ELOOP), E(EWOULDBLOCK), E(ENOTSUP),
+	E(EOPNOTSUPP), E(EOVERFLOW), E(ECANCELED), E(EILSEQ), E(ETIMEDOUT),
+	E(ENOBUFS), E(ECONNRESET), E(ECONNREFUSED), E(EADDRINUSE),
+	E(ENOTCONN), E(EMSGSIZE), E(EPROTO),
+#ifdef EDQUOT
+	E(EDQUOT),
+#endif
+#undef E
+};
+
+/* The name of errno value err ("EPIPE"), or NULL if it has none here. */
+static const char *
+errname(int err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof errnames / sizeof errnames[0]; i++)
+		if (errnames[i].err == err)
+			return errnames[i].name;
+	return NULL;
+}
+
+/*
+ * Push err's name ("EPIPE"), or "errno N" for a number without one
+ * here: the stable code a Lua caller branches on (as luv's err_name),
+ * where strerror's text differs between systems and locales.
+ * [-0, +1, m]
+ */
+void
+lcore_pusherrname(lua_State *L, int err)
+{
+	const char *name = errname(err);
+
+	if (name != NULL)
+		lua_pushstring(L, name);
+	else
+		lua_pushfstring(L, "errno %d", err);
+}
+
+/*
+ * A failure of the world, as every binding returns one: nil, "what:
+ * strerror(err)" (strerror alone when what is NULL), err's name.
+ * [-0, +3, m]
+ */
+int
+lcore_fail(lua_State *L, const char *what, int err)
+{
+	luaL_pushfail(L);
+	if (what != NULL)
+		lua_pushfstring(L, "%s: %s", what, strerror(err));
+	else
+		lua_pushstring(L, strerror(err));
+	lcore_pusherrname(L, err);
+	return 3;
+}
+
+/*
+ * The same with a message of its own: nil, the message (a
+ * lua_pushfstring format), err's name.  [-0, +3, m]
+ */
+int
+lcore_failf(lua_State *L, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	luaL_pushfail(L);
+	va_start(ap, fmt);
+	lua_pushvfstring(L, fmt, ap);
+	va_end(ap);
+	lcore_pusherrname(L, err);
+	return 3;
+}
+
+/*
+ * __gc of the loop: hang up and reap every child, then free the loop.
+ * [-0, +0, -]
+ */
 static int
-loop__gc(lua_State *L)
+lloop__gc(lua_State *L)
 {
 	struct loop *lp = luaL_checkudata(L, 1, LOOP_MT);
 	struct proc *p;
@@ -161,6 +257,7 @@ loop__gc(lua_State *L)
 	return 0;
 }
 
+/* require "ptyscript.core" -> the module  [-0, +1, e] */
 int
 luaopen_ptyscript_core(lua_State *L)
 {
@@ -179,7 +276,7 @@ luaopen_ptyscript_core(lua_State *L)
 	if (loop_init(lp) == -1)
 		return luaL_error(L, "ptyscript: cannot create the event loop");
 	luaL_newmetatable(L, LOOP_MT);
-	lua_pushcfunction(L, loop__gc);
+	lua_pushcfunction(L, lloop__gc);
 	lua_setfield(L, -2, "__gc");
 	lua_setmetatable(L, -2);
 	live_add(lp);
@@ -191,6 +288,7 @@ luaopen_ptyscript_core(lua_State *L)
 	lcore_open_loop(L);
 	lcore_open_regex(L);
 	lcore_open_proc(L);
+	lcore_open_account(L);
 	lcore_open_tty(L);
 	lcore_open_cast(L);
 	lcore_open_screen(L);

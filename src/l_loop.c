@@ -4,18 +4,14 @@
  * The Lua scheduler (lua/ptyscript/sched.lua) calls core.poll to run one
  * loop iteration and learn which armed objects fired.
  */
-#include <errno.h>
 #include <math.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lcore.h"
 #include "loop.h"
 #include "proc.h"
-
-extern char **environ;
 
 #define TIMER_FIRED 1
 
@@ -143,7 +139,7 @@ l_timer(lua_State *L)
 
 /* (Re)start t to fire once after s seconds, armed. */
 static void
-ltimer_start(struct ltimer *t, double s)
+start_timer(struct ltimer *t, double s)
 {
 	if (t->lp->ev == NULL)
 		return;
@@ -163,14 +159,14 @@ ltimer_start(struct ltimer *t, double s)
 void
 lcore_timer_start(void *t, double s)
 {
-	ltimer_start(t, s);
+	start_timer(t, s);
 }
 
 /* timer:start(seconds): fire once after seconds, armed.  [-0, +0, v] */
 static int
 timer_start(lua_State *L)
 {
-	ltimer_start(lcore_checkself(L, TIMER_MT), luaL_checknumber(L, 2));
+	start_timer(lcore_checkself(L, TIMER_MT), luaL_checknumber(L, 2));
 	return 0;
 }
 
@@ -198,7 +194,7 @@ l_arm(lua_State *L)
 			o->on_arm(o);
 	}
 	if (t != NULL)
-		ltimer_start(t, luaL_checknumber(L, 4));
+		start_timer(t, luaL_checknumber(L, 4));
 	return 0;
 }
 
@@ -214,21 +210,37 @@ lcore_open_arm(lua_State *L)
 	lua_setfield(L, -3, "arm");
 }
 
+/* Stop t and forget that it fired. */
+static void
+stop_timer(struct ltimer *t)
+{
+	if (t->lp->ev == NULL)
+		return;
+	ev_timer_stop(t->lp->ev, &t->t);
+	loop_forget(t->lp, &t->obj);
+	t->obj.armed = 0;
+}
+
 /* timer:stop()  [-0, +0, -] */
 static int
 timer_stop(lua_State *L)
 {
-	struct ltimer *t = lcore_checkself(L, TIMER_MT);
-
-	if (t->lp->ev == NULL)
-		return 0;
-	ev_timer_stop(t->lp->ev, &t->t);
-	loop_forget(t->lp, &t->obj);
-	t->obj.armed = 0;
+	stop_timer(lcore_checkself(L, TIMER_MT));
 	return 0;
 }
 
-/* core.catch_signals(): INT, TERM, HUP, QUIT, PIPE end the loop (the command). */
+/* __gc: see stop_timer.  [-0, +0, -] */
+static int
+timer__gc(lua_State *L)
+{
+	stop_timer(lcore_checkself(L, TIMER_MT));
+	return 0;
+}
+
+/*
+ * core.catch_signals(): INT, TERM, HUP, QUIT, PIPE end the loop (the
+ * command).  [-0, +0, -]
+ */
 static int
 l_catch_signals(lua_State *L)
 {
@@ -252,7 +264,10 @@ l_signalled(lua_State *L)
 	return 1;
 }
 
-/* core.shutdown([grace]): hang up, wait, kill and reap every child. */
+/*
+ * core.shutdown([grace]): hang up, wait, kill and reap every child.
+ * [-0, +0, v]
+ */
 static int
 l_shutdown(lua_State *L)
 {
@@ -265,79 +280,10 @@ l_shutdown(lua_State *L)
 	return 0;
 }
 
-static size_t
-env_count(void)
-{
-	size_t n = 0;
-
-	while (environ != NULL && environ[n] != NULL)
-		n++;
-	return n;
-}
-
-/* __gc of a snapshot's box: free the array.  [-0, +0, -] */
-static int
-environ__gc(lua_State *L)
-{
-	char ***box = lua_touserdata(L, 1);
-
-	free(*box);
-	*box = NULL;
-	return 0;
-}
-
 /*
- * A snapshot of environ's "NAME=value" entries (those without '=' are
- * left out), then extra ("NAME=value") unless NULL, in place of environ's
- * entries of that name; NULL-terminated.  A box on the
- * stack owns it.  [-0, +1, m]  Counted and copied with no Lua allocation
- * in between: an allocation may run a finalizer that calls setenv, which
- * moves environ.  The strings are environ's own; glibc never frees a
- * value it made, so they stay valid after such a setenv too.
+ * core.reraise(sig): die of sig with its default action (after
+ * cleanup).  [-0, +0, v]
  */
-char **
-lcore_environ(lua_State *L, char *extra)
-{
-	char ***box = lua_newuserdatauv(L, sizeof *box, 0);
-	size_t n, k = 0, i, len = 0;
-	char **v;
-
-	*box = NULL;
-	luaL_setmetatable(L, ENVIRON_MT);
-	if (extra != NULL)
-		len = strcspn(extra, "=") + 1;	/* "NAME=" */
-	n = env_count();
-	if ((v = malloc((n + 2) * sizeof *v)) == NULL)
-		luaL_error(L, "not enough memory");
-	for (i = 0; i < n; i++)
-		if (strchr(environ[i], '=') != NULL &&
-		    (extra == NULL || strncmp(environ[i], extra, len) != 0))
-			v[k++] = environ[i];
-	if (extra != NULL)
-		v[k++] = extra;
-	v[k] = NULL;
-	*box = v;
-	return v;
-}
-
-/* core.environ() -> {NAME = value, ...} of this process  [-0, +1, m] */
-static int
-l_environ(lua_State *L)
-{
-	char **e = lcore_environ(L, NULL);
-	const char *eq;
-
-	lua_newtable(L);
-	for (; *e != NULL; e++) {
-		eq = strchr(*e, '=');
-		lua_pushlstring(L, *e, (size_t)(eq - *e));
-		lua_pushstring(L, eq + 1);
-		lua_rawset(L, -3);
-	}
-	return 1;
-}
-
-/* core.reraise(sig): die of sig with its default action (after cleanup). */
 static int
 l_reraise(lua_State *L)
 {
@@ -376,7 +322,7 @@ static const luaL_Reg timer_meth[] = {
 };
 
 static const luaL_Reg timer_metameth[] = {
-	{ "__gc", timer_stop },
+	{ "__gc", timer__gc },
 	{ NULL, NULL }
 };
 
@@ -387,7 +333,6 @@ static const luaL_Reg funcs[] = {
 	{ "catch_signals", l_catch_signals },
 	{ "signalled", l_signalled },
 	{ "shutdown", l_shutdown },
-	{ "environ", l_environ },
 	{ "reraise", l_reraise },
 	{ NULL, NULL }
 };
@@ -399,10 +344,6 @@ lcore_open_loop(lua_State *L)
 	size_t i;
 
 	lcore_newmeta(L, TIMER_MT, timer_meth, timer_metameth);
-	luaL_newmetatable(L, ENVIRON_MT);
-	lua_pushcfunction(L, environ__gc);
-	lua_setfield(L, -2, "__gc");
-	lua_pop(L, 1);
 	lua_pushvalue(L, -2);		/* module */
 	lua_pushvalue(L, -2);		/* loop, as upvalue */
 	luaL_setfuncs(L, funcs, 1);

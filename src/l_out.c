@@ -3,9 +3,9 @@
  * writes (transcripts, recordings, pictures) and writes them and its
  * own standard output and error.
  *
- *   core.open_file(path, "a"|"w") -> file | nil, msg, errno
- *   core.write(fd | file, data) -> true | nil, msg, errno
- *   core.show_failed() -> msg | nil
+ *   core.open_file(path, "a"|"w") -> file | nil, msg, errname
+ *   core.write(fd | file, data) -> true | nil, msg, errname
+ *   core.show_failed() -> msg, errname | nil
  *
  * The files are ordinary Lua files (io.type says "file"), so a script
  * may hold and close them as any other; core.write flushes what the
@@ -20,9 +20,13 @@
 #include "loop.h"
 #include "out.h"
 
-/* closef of the files made here (liolib's io_fclose).  [-0, +1|3, -] */
+/*
+ * closef of the files made here (liolib's io_fclose).  A script holds
+ * these as Lua files, so f:close() keeps io's result (errno a number).
+ * [-0, +1|3, m]
+ */
 static int
-out_fclose(lua_State *L)
+file_close(lua_State *L)
 {
 	luaL_Stream *st = luaL_checkudata(L, 1, LUA_FILEHANDLE);
 	int rc = fclose(st->f);
@@ -31,7 +35,7 @@ out_fclose(lua_State *L)
 }
 
 /*
- * core.open_file(path, mode) -> file | nil, msg, errno  [-0, +1|3, m]
+ * core.open_file(path, mode) -> file | nil, msg, errname  [-0, +1|3, m]
  * Open path to write, through out_open: mode "a" appends, "w" empties
  * it first.  A symbolic link is refused ("path: refusing to write
  * through a symbolic link"); msg always begins with the path.
@@ -52,29 +56,22 @@ l_open_file(lua_State *L)
 	st->f = NULL;
 	luaL_setmetatable(L, LUA_FILEHANDLE);
 	fd = out_open(path, mode[0] == 'a' ? OUT_APPEND : OUT_TRUNCATE);
-	if (fd == OUT_SYMLINK) {
-		luaL_pushfail(L);
-		lua_pushfstring(L, "%s: refusing to write through a symbolic "
-		    "link", path);
-		lua_pushinteger(L, ELOOP);
-		return 3;
-	}
+	if (fd == OUT_SYMLINK)
+		return lcore_failf(L, ELOOP, "%s: refusing to write through a "
+		    "symbolic link", path);
 	if (fd == -1 || (st->f = fdopen(fd, mode[0] == 'a' ? "ab" : "wb")) ==
 	    NULL) {
 		err = errno;
 		if (fd != -1)
 			close(fd);
-		luaL_pushfail(L);
-		lua_pushfstring(L, "%s: %s", path, strerror(err));
-		lua_pushinteger(L, err);
-		return 3;
+		return lcore_fail(L, path, err);
 	}
-	st->closef = out_fclose;
+	st->closef = file_close;
 	return 1;
 }
 
 /*
- * core.write(fd | file, data) -> true | nil, msg, errno  [-0, +1|3, m]
+ * core.write(fd | file, data) -> true | nil, msg, errname  [-0, +1|3, m]
  * All of data, through out_write (EINTR, EAGAIN, EPIPE without SIGPIPE);
  * a Lua file's own buffer is flushed first.  A closed file raises.
  */
@@ -93,18 +90,18 @@ l_write(lua_State *L)
 		if (st->closef == NULL)
 			return luaL_error(L, "attempt to use a closed file");
 		if (fflush(st->f) != 0)
-			return luaL_fileresult(L, 0, NULL);
+			return lcore_fail(L, NULL, errno);
 		fd = fileno(st->f);
 	}
 	if (out_write(fd, s, n) == -1)
-		return luaL_fileresult(L, 0, NULL);
+		return lcore_fail(L, NULL, errno);
 	lua_pushboolean(L, 1);
 	return 1;
 }
 
 /*
  * core.show_failed() -> why copying output to stdout (show, --show)
- * failed, or nil  [-0, +1, -]
+ * failed and its errname, or nil  [-0, +0|2, m]
  */
 static int
 l_show_failed(lua_State *L)
@@ -114,7 +111,8 @@ l_show_failed(lua_State *L)
 	if (lp->show_errno == 0)
 		return 0;
 	lua_pushstring(L, strerror(lp->show_errno));
-	return 1;
+	lcore_pusherrname(L, lp->show_errno);
+	return 2;
 }
 
 /* Add open_file, write, show_failed; stack: module, loop (kept). */

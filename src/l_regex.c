@@ -12,7 +12,7 @@
 #include "lcore.h"
 
 struct match_re *
-lregex_check(lua_State *L, int idx)
+lcore_checkregex(lua_State *L, int idx)
 {
 	struct match_re *re = luaL_checkudata(L, idx, REGEX_MT);
 
@@ -81,7 +81,7 @@ regex_source(lua_State *L)
 static int
 regex_test(lua_State *L)
 {
-	struct match_re *re = lregex_check(L, 1);
+	struct match_re *re = lcore_checkregex(L, 1);
 	size_t len, s, e;
 	const char *subj = luaL_checklstring(L, 2, &len);
 
@@ -94,10 +94,11 @@ regex_test(lua_State *L)
 static int
 regex_jit(lua_State *L)
 {
-	lua_pushboolean(L, lregex_check(L, 1)->jit);
+	lua_pushboolean(L, lcore_checkregex(L, 1)->jit);
 	return 1;
 }
 
+/* __gc: free the compiled pattern.  [-0, +0, -] */
 static int
 regex__gc(lua_State *L)
 {
@@ -111,7 +112,7 @@ regex__gc(lua_State *L)
  * [-0, +1, m]
  */
 void
-lregex_push_match(lua_State *L, struct match_re *re, const char *subj)
+lcore_pushmatch(lua_State *L, struct match_re *re, const char *subj)
 {
 	const PCRE2_SIZE *ov = match_ovector(re);
 	uint32_t count = 0, size = 0, i, grp;

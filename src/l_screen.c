@@ -229,6 +229,7 @@ l_screen_attach(lua_State *L)
 	return 1;
 }
 
+/* __gc: let go of the emulator (see Ownership above).  [-0, +0, -] */
 static int
 screen__gc(lua_State *L)
 {
@@ -392,7 +393,7 @@ screen_cell(lua_State *L)
 	return 2;
 }
 
-/* s:title() -> the window title the program set ("" if none) */
+/* s:title() -> the window title the program set ("" if none)  [-0, +1, m] */
 static int
 screen_title(lua_State *L)
 {
@@ -400,7 +401,7 @@ screen_title(lua_State *L)
 	return 1;
 }
 
-/* s:alt() -> whether the alternate screen is active */
+/* s:alt() -> whether the alternate screen is active  [-0, +1, -] */
 static int
 screen_alt(lua_State *L)
 {
@@ -426,7 +427,7 @@ screen_find(lua_State *L)
 	if (lua_type(L, 2) == LUA_TSTRING)
 		lit = lua_tolstring(L, 2, &litlen);
 	else
-		re = lregex_check(L, 2);
+		re = lcore_checkregex(L, 2);
 	vt_size(sc->vt, &rows, &cols);
 	screen_text(L);		/* the subject, at the top of the stack */
 	text = lua_tolstring(L, -1, &len);
@@ -486,7 +487,7 @@ screen_feed(lua_State *L)
 	return 1;
 }
 
-/* s:resize(rows, cols): only for a screen no process feeds */
+/* s:resize(rows, cols): only for a screen no process feeds  [-0, +0, v] */
 static int
 screen_resize(lua_State *L)
 {
@@ -501,7 +502,7 @@ screen_resize(lua_State *L)
 	return 0;
 }
 
-/* s:changes() -> a count that moves whenever something is drawn */
+/* s:changes() -> a count that moves whenever something is drawn  [-0, +1, -] */
 static int
 screen_changes(lua_State *L)
 {
@@ -509,7 +510,7 @@ screen_changes(lua_State *L)
 	return 1;
 }
 
-/* s:idle() -> seconds since something was last drawn */
+/* s:idle() -> seconds since something was last drawn  [-0, +1, -] */
 static int
 screen_idle(lua_State *L)
 {
@@ -517,7 +518,10 @@ screen_idle(lua_State *L)
 	return 1;
 }
 
-/* s:attached() -> whether a process feeds it (and can: no EOF yet) */
+/*
+ * s:attached() -> whether a process feeds it (and can: no EOF yet)
+ * [-0, +1, -]
+ */
 static int
 screen_attached(lua_State *L)
 {

@@ -37,7 +37,8 @@ l_isatty(lua_State *L)
 }
 
 /*
- * core.tty_raw(fd [, "noecho"]) -> true | nil, msg  [-0, +1|2, m]
+ * core.tty_raw(fd [, "noecho"]) -> true | nil, msg, errname
+ * [-0, +1|3, m]
  * Save fd's terminal modes and switch it to raw mode (no echo, no line
  * editing, no signals from ^C, bytes through unchanged); with "noecho",
  * only stop the echo (lines and ^C as usual: a password prompt).
@@ -49,17 +50,11 @@ l_tty_raw(lua_State *L)
 	int fd = (int)luaL_checkinteger(L, 1);
 	struct termios t;
 
-	if (lp->tty_fd != -1) {
-		luaL_pushfail(L);
-		lua_pushliteral(L, "the terminal is in use (by interact or "
-		    "getpass) already");
-		return 2;
-	}
-	if (tcgetattr(fd, &lp->tty_saved) == -1) {
-		luaL_pushfail(L);
-		lua_pushfstring(L, "tcgetattr: %s", strerror(errno));
-		return 2;
-	}
+	if (lp->tty_fd != -1)
+		return lcore_failf(L, EBUSY, "the terminal is in use (by "
+		    "interact or getpass) already");
+	if (tcgetattr(fd, &lp->tty_saved) == -1)
+		return lcore_fail(L, "tcgetattr", errno);
 	t = lp->tty_saved;
 	if (lua_isnoneornil(L, 2))
 		cfmakeraw(&t);
@@ -67,11 +62,8 @@ l_tty_raw(lua_State *L)
 		t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
 	else
 		return luaL_argerror(L, 2, "expected \"noecho\" or nothing");
-	if (tcsetattr(fd, TCSADRAIN, &t) == -1) {
-		luaL_pushfail(L);
-		lua_pushfstring(L, "tcsetattr: %s", strerror(errno));
-		return 2;
-	}
+	if (tcsetattr(fd, TCSADRAIN, &t) == -1)
+		return lcore_fail(L, "tcsetattr", errno);
 	lp->tty_fd = fd;
 	lua_pushboolean(L, 1);
 	return 1;
@@ -175,17 +167,30 @@ reader_read(lua_State *L)
 	return 2;
 }
 
-/* reader:close(): stop watching (the descriptor stays open).  Also __gc. */
-static int
-reader_close(lua_State *L)
+/* Stop watching (the descriptor stays open); idempotent. */
+static void
+close_reader(struct reader *r)
 {
-	struct reader *r = lcore_checkself(L, READER_MT);
-
 	if (r->lp->ev != NULL && r->fd != -1) {
 		ev_io_stop(r->lp->ev, &r->io);
 		loop_forget(r->lp, &r->obj);
 	}
 	r->fd = -1;
+}
+
+/* reader:close(): see close_reader.  [-0, +0, -] */
+static int
+reader_close(lua_State *L)
+{
+	close_reader(lcore_checkself(L, READER_MT));
+	return 0;
+}
+
+/* __gc: see close_reader.  [-0, +0, -] */
+static int
+reader__gc(lua_State *L)
+{
+	close_reader(lcore_checkself(L, READER_MT));
 	return 0;
 }
 
@@ -233,18 +238,31 @@ l_winch(lua_State *L)
 	return 1;
 }
 
-/* winch:close(): stop watching.  Also __gc.  [-0, +0, -] */
-static int
-winch_close(lua_State *L)
+/* Stop watching; idempotent. */
+static void
+close_winch(struct winch *wc)
 {
-	struct winch *wc = lcore_checkself(L, WINCH_MT);
-
 	if (wc->on && wc->lp->ev != NULL) {
 		ev_ref(wc->lp->ev);
 		ev_signal_stop(wc->lp->ev, &wc->sig);
 		loop_forget(wc->lp, &wc->obj);
 	}
 	wc->on = 0;
+}
+
+/* winch:close(): see close_winch.  [-0, +0, -] */
+static int
+winch_close(lua_State *L)
+{
+	close_winch(lcore_checkself(L, WINCH_MT));
+	return 0;
+}
+
+/* __gc: see close_winch.  [-0, +0, -] */
+static int
+winch__gc(lua_State *L)
+{
+	close_winch(lcore_checkself(L, WINCH_MT));
 	return 0;
 }
 
@@ -254,7 +272,7 @@ static const luaL_Reg winch_meth[] = {
 };
 
 static const luaL_Reg winch_metameth[] = {
-	{ "__gc", winch_close },
+	{ "__gc", winch__gc },
 	{ NULL, NULL }
 };
 
@@ -265,7 +283,7 @@ static const luaL_Reg reader_meth[] = {
 };
 
 static const luaL_Reg reader_metameth[] = {
-	{ "__gc", reader_close },
+	{ "__gc", reader__gc },
 	{ NULL, NULL }
 };
 

@@ -9,6 +9,26 @@
  * among others, arms the process for the task's waiter, which core.poll
  * then reports in place of the process.  Each C function gets the
  * module's loop as upvalue 1 (luv's ctx, not a global).
+ *
+ * Names.  A C function Lua calls is named after what Lua calls it:
+ *
+ *   l_<name>            core.<name>               l_spawn, l_poll
+ *   <type>_<method>     a method of a userdata    timer_start, screen_text
+ *   <type>__<event>     its metamethod            regex__gc
+ *
+ * <type> is the userdata's, from its metatable (TIMER_MT: timer).  Where
+ * a pure-C module has that name (proc.c, loop.c), it takes an l: the
+ * binding lproc_send calls proc.c's proc_send, and no binding can share a
+ * name with the layer below it.  One function per Lua name, except that
+ * __close is __gc's; a method close and __gc share a static helper.  Each
+ * binding's comment gives its stack effect, [-o, +p, x] as in the Lua
+ * manual.  What binding files share is lcore_*, declared here; anything
+ * else in a binding file is a static helper (check_proc, start_timer).
+ *
+ * Errors.  Misuse (a wrong type or value) raises.  A failure of
+ * the world returns nil, a message, and the errno's name ("EPIPE"), made
+ * by lcore_fail or lcore_failf: the Lua side decides on the name, never
+ * on the message, whose strerror text varies between systems.
  */
 #ifndef PTYSCRIPT_LCORE_H
 #define PTYSCRIPT_LCORE_H
@@ -24,7 +44,6 @@
 #define REGEX_MT	"ptyscript.Regex"
 #define READER_MT	"ptyscript.Reader"
 #define WINCH_MT	"ptyscript.Winch"
-#define ENVIRON_MT	"ptyscript.Environ"
 
 struct loop;
 struct proc;
@@ -32,6 +51,9 @@ struct proc;
 /* The loop of this module instance (upvalue 1 of every core function). */
 #define lcore_loop(L)	((struct loop *)lua_touserdata((L), lua_upvalueindex(1)))
 
+int lcore_fail(lua_State *L, const char *what, int err);
+int lcore_failf(lua_State *L, int err, const char *fmt, ...);
+void lcore_pusherrname(lua_State *L, int err);
 void lcore_track(lua_State *L, void *ptr, int idx);
 void lcore_pushobj(lua_State *L, void *ptr);
 void *lcore_testup(lua_State *L, int idx, int up);
@@ -48,21 +70,22 @@ void lcore_open_cast(lua_State *L);
 void lcore_open_screen(lua_State *L);
 void lcore_open_redact(lua_State *L);
 void lcore_open_out(lua_State *L);
+void lcore_open_account(lua_State *L);
 
+lua_Integer lcore_checkid(lua_State *L, int idx, const char *what);
 lua_Integer lcore_take_fired(lua_State *L, struct loop *lp, int out);
 void lcore_timer_start(void *timer, double s);
-char **lcore_environ(lua_State *L, char *extra);
 
-size_t lproc_rel(struct proc *p, lua_Integer abs);
-int lproc_search(lua_State *L, struct proc *p, int idx, size_t from,
+size_t lcore_offset(struct proc *p, lua_Integer abs);
+int lcore_search(lua_State *L, struct proc *p, int idx, size_t from,
     size_t *s, size_t *e);
-int lproc_result(lua_State *L, struct proc *p, int full, size_t s, size_t e,
+int lcore_search_result(lua_State *L, struct proc *p, int full, size_t s, size_t e,
     int take);
-int lproc_search_failed(lua_State *L, int rc);
+int lcore_search_failed(lua_State *L, int rc);
 void lcore_open_await(lua_State *L);
 
-struct match_re *lregex_check(lua_State *L, int idx);
-void lregex_push_match(lua_State *L, struct match_re *re, const char *subj);
+struct match_re *lcore_checkregex(lua_State *L, int idx);
+void lcore_pushmatch(lua_State *L, struct match_re *re, const char *subj);
 
 int luaopen_ptyscript_core(lua_State *L);
 

@@ -289,12 +289,14 @@ start_child(const struct spawn_req *req, int errfd, int rfd,
  * Fork and exec.  Returns 0 when the program is running (res->pid,
  * res->pidfd set), 1 when the child reported a failed step (res->step,
  * res->err set; the child is already reaped), -1 with errno when fork or
- * the pipe failed.
+ * the pipe failed.  execve says EACCES for a directory: res->err is then
+ * EISDIR, the reason a user can act on.
  */
 int
 spawn_exec(const struct spawn_req *req, struct spawn_result *res)
 {
 	sigset_t all, old, empty;
+	struct stat st;
 	int pfd[2], rec[2], status, saved;
 	ssize_t n;
 	size_t got = 0;
@@ -332,6 +334,9 @@ spawn_exec(const struct spawn_req *req, struct spawn_result *res)
 			;
 		res->step = rec[0];
 		res->err = rec[1];
+		if (res->step == STEP_EXEC && res->err == EACCES &&
+		    stat(req->path, &st) == 0 && S_ISDIR(st.st_mode))
+			res->err = EISDIR;
 		return 1;
 	}
 	res->pid = pid;

@@ -27,7 +27,7 @@ struct spawn_req {
 	int tty;		/* slave to make the controlling tty, or -1 */
 	struct spawn_fd *fds;	/* placed in order; must include 0, 1, 2 */
 	int nfds;
-	/* Privilege drop, used when set_ids is non-zero (a later issue). */
+	/* Privilege drop (setgroups, setgid, setuid) when set_ids is set. */
 	int set_ids;
 	uid_t uid;
 	gid_t gid;

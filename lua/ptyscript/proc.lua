@@ -232,39 +232,33 @@ end
 -- screen = true gives the emulator's type (screen.lua).
 M.DEFAULT_TERM = "dumb"
 
--- The environment for the child as an array of "K=V", its PATH and its
--- TERM; or, when no env option is given, nil, nil and the child's TERM:
--- core.spawn then passes ours with TERM replaced, without a table of it.
-local function build_env(opts, what)
-  if opts.env == nil and not opts.clearenv then return nil, nil, opts.term or M.DEFAULT_TERM end
-  local env = {}
-  if not opts.clearenv then
-    for k, v in pairs(core.environ()) do env[k] = v end
-  end
-  env.TERM = M.DEFAULT_TERM   -- (ours is not inherited)
-  if opts.env ~= nil then
-    if type(opts.env) ~= "table" then raise(what .. ": env must be a table, got " .. expect.got(opts.env)) end
-    for k, v in pairs(opts.env) do
+-- The child's environment: ours (none with clearenv), with env's
+-- variables set (false removes one) and TERM the term option, else
+-- env.TERM, else DEFAULT_TERM.  core.spawn builds it from ours in place
+-- (env.c): no table of our environment is made.  Returns env, checked,
+-- and the child's TERM (false: none).
+local function child_env(opts, what)
+  local env = opts.env
+  if env ~= nil then
+    if type(env) ~= "table" then raise(what .. ": env must be a table, got " .. expect.got(env)) end
+    for k, v in pairs(env) do
       if type(k) ~= "string" or k == "" or k:find("[=%z]") then
         raise(string.format("%s: env: invalid variable name %q", what, tostring(k)))
       end
-      if v == false then
-        env[k] = nil
-      elseif type(v) == "string" or type(v) == "number" then
-        v = tostring(v)
-        if v:find("%z") then raise(string.format("%s: env: value of %s contains a NUL byte", what, k)) end
-        env[k] = v
-      else
+      if type(v) == "string" or type(v) == "number" then
+        if tostring(v):find("%z") then
+          raise(string.format("%s: env: value of %s contains a NUL byte", what, k))
+        end
+      elseif v ~= false then
         raise(string.format("%s: env: value of %s must be a string, number or false, got %s",
           what, k, type(v)))
       end
     end
   end
-  if opts.term ~= nil then env.TERM = opts.term end
-  local list = {}
-  for k, v in pairs(env) do list[#list + 1] = k .. "=" .. v end
-  table.sort(list)
-  return list, env.PATH, env.TERM
+  local term = opts.term
+  if term == nil and env and env.TERM ~= nil then term = env.TERM and tostring(env.TERM) end
+  if term == nil then term = M.DEFAULT_TERM end
+  return env, term
 end
 
 -- spawn's options and their kinds (check_options)
@@ -279,6 +273,9 @@ local known_opts = {
 -- {to = 3, mode = "r"|"w"|"fd", fd = file or integer}.  "r": a pipe
 -- ptyscript reads (p:stream(3)); "w": a pipe it writes (p:write_fd(3,
 -- data)); a Lua file or a descriptor number: passed to the child as is.
+-- The one check of fds, against the C side's limits (plumb.h); whether
+-- a descriptor number is open is known when the child is made.
+local MAX_EXTRA_FDS, MAX_CHILD_FD = core.MAX_EXTRA_FDS, core.MAX_CHILD_FD
 local function check_fds(fds, what)
   if fds == nil then return nil end
   if type(fds) ~= "table" then
@@ -286,9 +283,10 @@ local function check_fds(fds, what)
   end
   local list = {}
   for to, v in pairs(fds) do
-    if math.type(to) ~= "integer" or to < 3 or to > 255 then
-      raise(string.format("%s: fds: child descriptor %s must be an integer from 3 to 255 "
-        .. "(0, 1 and 2 are the terminal, or the pipes with pty = false)", what, tostring(to)))
+    if math.type(to) ~= "integer" or to < 3 or to > MAX_CHILD_FD then
+      raise(string.format("%s: fds: child descriptor %s must be an integer from 3 to %d "
+        .. "(0, 1 and 2 are the terminal, or the pipes with pty = false)", what, tostring(to),
+        MAX_CHILD_FD))
     end
     local e = { to = to }
     if v == "r" or v == "w" then
@@ -306,7 +304,9 @@ local function check_fds(fds, what)
     list[#list + 1] = e
   end
   table.sort(list, function(a, b) return a.to < b.to end)
-  if #list > 13 then raise(what .. ": fds: at most 13 extra descriptors") end
+  if #list > MAX_EXTRA_FDS then
+    raise(string.format("%s: fds: at most %d extra descriptors", what, MAX_EXTRA_FDS))
+  end
   return list
 end
 
@@ -375,10 +375,11 @@ end
 -- Read by spec/docs_spec.lua: the manual must document every option.
 M.known_opts = known_opts
 
--- A program not found whose name has a space is a command line given as
--- one program ("bc -q"): the hint to split it, or to use a shell.
-local function split_hint(prog, err)
-  if not prog:find("%s") or not err:find("No such file or directory", 1, true) then return "" end
+-- A program not found (errname ENOENT) whose name has a space is a
+-- command line given as one program ("bc -q"): the hint to split it, or
+-- to use a shell.
+local function split_hint(prog, errname)
+  if not prog:find("%s") or errname ~= "ENOENT" then return "" end
   local words = {}
   for w in prog:gmatch("%S+") do words[#words + 1] = '"' .. expect.escape(w) .. '"' end
   local line = '"' .. expect.escape(prog) .. '"'
@@ -431,18 +432,18 @@ local function start(argv, opts, what)
     opts = o
   end
   opts = M._screen.spawn_opts(opts, what)
-  local envp, path, term = build_env(opts, what)
-  local c, err = core.spawn(argv, envp, {
-    path = path, term = not envp and term or nil, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
+  local env, term = child_env(opts, what)
+  local c, err, errname = core.spawn(argv, env, {
+    clearenv = opts.clearenv, term = term, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
     echo = opts.echo ~= false, maxbuf = opts.maxbuf,
     uid = ids and ids.uid, gid = ids and ids.gid, groups = ids and ids.groups,
     pipes = pipes, fds = fds,
   })
   if not c then
-    if ids and err:find("Operation not permitted", 1, true) then
+    if ids and errname == "EPERM" then
       err = err .. " (changing uid/gid needs root)"
     end
-    raise(string.format("spawn %s: %s%s", argv[1], err, split_hint(argv[1], err)))
+    raise(string.format("spawn %s: %s%s", argv[1], err, split_hint(argv[1], errname)))
   end
   local show = opts.show
   if show == nil then show = M.config.show end
@@ -450,7 +451,7 @@ local function start(argv, opts, what)
   local p = setmetatable({
     _argv = argv, _rows = opts.rows or 24, _cols = opts.cols or 80,
     _show = show and true or false,
-    _c = c, _is = Process, _closed = false, _pty = not pipes, _term = term,
+    _c = c, _is = Process, _closed = false, _pty = not pipes, _term = term or nil,
     pid = c:pid(), name = opts.name or argv[1], timeout = opts.timeout,
   }, Process)
   owner[c] = p
@@ -509,15 +510,16 @@ local function check_open(p, what)
   if p._closed then raise(string.format("%s: %s was closed", what, p:_describe_state())) end
 end
 
--- Why a send to p (or to its child fd `fd`) failed, from the C message.
-function send_failure(p, fd, err, later)
+-- Why a send to p (or to its child fd `fd`) failed, from the C side's
+-- message and errno name.
+function send_failure(p, fd, err, errname, later)
   local target = fd and string.format("fd %d of %s", fd, p:_describe_state())
     or p:_describe_state()
-  if err:find("Input/output error", 1, true) then
+  if errname == "EIO" then
     err = "the terminal is closed (the process has exited)"
-  elseif err:find("Broken pipe", 1, true) then
+  elseif errname == "EPIPE" then
     err = "the child closed its end of the pipe (Broken pipe)"
-  elseif err:find("Bad file descriptor", 1, true) then
+  elseif errname == "EBADF" then
     if p._closed then   -- (close, perhaps by another task)
       err = p._pty and "the terminal was closed" or "the process was closed (close)"
     else
@@ -533,9 +535,9 @@ end
 function drain(p, c, q, fd)
   while q > HIGH_WATER do
     sched.wait_for(c, core.DRAIN, nil)
-    local err
-    q, err = c:queued()
-    if err then raise(send_failure(p, fd, err, true)) end
+    local err, errname
+    q, err, errname = c:queued()
+    if err then raise(send_failure(p, fd, err, errname, true)) end
   end
 end
 
@@ -545,8 +547,8 @@ end
 -- (a password: no output ever sees it).
 local function send(p, data, secret, typed)
   local c = p._c
-  local q, err = c:send(data)
-  if not q then raise(send_failure(p, nil, err)) end
+  local q, err, errname = c:send(data)
+  if not q then raise(send_failure(p, nil, err, errname)) end
   if expect.trace then
     expect.trace_msg("send to %s: \"%s\"", p.name,
       secret and "***" or expect.escape(expect.redact(p, data)))
@@ -1221,8 +1223,8 @@ function Stream:send(data)
   if type(data) == "number" then data = tostring(data) end
   if type(data) ~= "string" then raise("send: expected a string, got " .. type(data)) end
   local c = self._c
-  local q, err = c:send(data)
-  if not q then raise(send_failure(self._proc, self._fd, err)) end
+  local q, err, errname = c:send(data)
+  if not q then raise(send_failure(self._proc, self._fd, err, errname)) end
   if expect.trace then
     expect.trace_msg("send to %s fd %d: \"%s\"", self._proc.name, self._fd,
       expect.escape(expect.redact(self._proc, data)))
