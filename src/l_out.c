@@ -34,7 +34,9 @@ out_fclose(lua_State *L)
  * core.open_file(path, mode) -> file | nil, msg, errno  [-0, +1|3, m]
  * Open path to write, through out_open: mode "a" appends, "w" empties
  * it first.  A symbolic link is refused ("path: refusing to write
- * through a symbolic link"); msg always begins with the path.
+ * through a symbolic link"), and so is what another user may have
+ * planted in a directory others can write to; msg always begins with
+ * the path.
  */
 static int
 l_open_file(lua_State *L)
@@ -52,11 +54,11 @@ l_open_file(lua_State *L)
 	st->f = NULL;
 	luaL_setmetatable(L, LUA_FILEHANDLE);
 	fd = out_open(path, mode[0] == 'a' ? OUT_APPEND : OUT_TRUNCATE);
-	if (fd == OUT_SYMLINK) {
+	if (fd < -1) {		/* refused: see out_open */
 		luaL_pushfail(L);
-		lua_pushfstring(L, "%s: refusing to write through a symbolic "
-		    "link", path);
-		lua_pushinteger(L, ELOOP);
+		lua_pushfstring(L, "%s: %s", path, out_refusal(fd));
+		lua_pushinteger(L, fd == OUT_SYMLINK || fd == OUT_DIRLINK ?
+		    ELOOP : EPERM);
 		return 3;
 	}
 	if (fd == -1 || (st->f = fdopen(fd, mode[0] == 'a' ? "ab" : "wb")) ==

@@ -5,9 +5,14 @@
  * directory such as /tmp, a link planted by another user would make a
  * root run truncate the link's target), created 0600 whatever the umask
  * (a transcript holds what the session showed), an existing file keeping
- * its mode; close-on-exec, so no child inherits it.  The names of our own
- * standard descriptors (/dev/stdout, /dev/fd/2, ...) are links by nature
- * and taken as the descriptor itself.
+ * its mode; close-on-exec, so no child inherits it.  In a directory
+ * others can write to, what another user may have planted there is
+ * refused too: a file (or FIFO) of theirs, which would hand them the
+ * transcript (or block the open), a hard link, which "w" would empty
+ * wherever it points, and a symbolic link of theirs among the
+ * directories of the path.  The names of our own standard descriptors
+ * (/dev/stdout, /dev/fd/2, ...) are links by nature and taken as the
+ * descriptor itself.
  *
  * Writing: everything or an error, never a silent loss: EINTR is retried,
  * EAGAIN (a non-blocking descriptor, say a standard output shared with a
@@ -57,30 +62,210 @@ std_name(const char *path)
 }
 
 /*
+ * Directories are opened only to look up names in them: O_PATH on Linux
+ * (a directory we may search but not read, a 0711 home say, still
+ * opens), O_SEARCH where POSIX has it, else O_RDONLY.
+ */
+#if defined(O_PATH)
+#define DIR_FLAGS	(O_PATH | O_DIRECTORY | O_CLOEXEC)
+#elif defined(O_SEARCH)
+#define DIR_FLAGS	(O_SEARCH | O_DIRECTORY | O_CLOEXEC)
+#else
+#define DIR_FLAGS	(O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+#endif
+
+/*
+ * Whether users other than the directory's owner may add names to it:
+ * group or other write permission (/tmp, a shared project directory).
+ * There another user can plant a file, a hard link or a symbolic link
+ * under the name we are about to open.
+ */
+static int
+shared_dir(const struct stat *dir)
+{
+	return (dir->st_mode & (S_IWGRP | S_IWOTH)) != 0;
+}
+
+/*
+ * Whether an entry owned by uid in such a directory may be used: ours,
+ * or the directory owner's (who could replace any entry of it anyway),
+ * as the kernel's protected_regular, protected_fifos and
+ * protected_symlinks have it.
+ */
+static int
+trusted_owner(uid_t uid, const struct stat *dir)
+{
+	return uid == geteuid() || uid == dir->st_uid;
+}
+
+/*
+ * Open the directory path[0..len) names (".", or "/" for len 0 of an
+ * absolute path), refusing a symbolic link on the way that another user
+ * planted in a shared directory.  Returns the descriptor, -1 with errno,
+ * or OUT_DIRLINK.
+ */
+static int
+open_dir(const char *path, size_t len)
+{
+	struct stat dsb, lsb;
+	char *copy, *comp, *next;
+	int dfd, nfd, rc = -1, err;
+
+	if ((copy = malloc(len + 1)) == NULL)
+		return -1;
+	memcpy(copy, path, len);
+	copy[len] = '\0';
+	dfd = open(path[0] == '/' ? "/" : ".", DIR_FLAGS);
+	for (comp = copy; dfd >= 0 && comp != NULL; comp = next) {
+		while (*comp == '/')
+			comp++;
+		if ((next = strchr(comp, '/')) != NULL)
+			*next++ = '\0';
+		if (*comp == '\0')
+			continue;
+		if (fstatat(dfd, comp, &lsb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISLNK(lsb.st_mode) && fstat(dfd, &dsb) == 0 &&
+		    shared_dir(&dsb) && !trusted_owner(lsb.st_uid, &dsb)) {
+			rc = OUT_DIRLINK;
+			break;
+		}
+		do
+			nfd = openat(dfd, comp, DIR_FLAGS);
+		while (nfd == -1 && errno == EINTR);
+		err = errno;
+		close(dfd);
+		dfd = nfd;
+		errno = err;
+	}
+	err = errno;
+	if (rc == OUT_DIRLINK && dfd >= 0)
+		close(dfd);
+	else
+		rc = dfd;
+	free(copy);
+	errno = err;
+	return rc;
+}
+
+/*
+ * Check what fd (just opened as name in the directory dfd) is: in a
+ * shared directory, a file of another user, or a file with other hard
+ * links (to a file elsewhere, which "w" would empty), is refused.
+ * Returns 0 or an OUT_* refusal.
+ */
+static int
+check_opened(int fd, int dfd)
+{
+	struct stat sb, dsb;
+
+	if (fstat(fd, &sb) == -1 || fstat(dfd, &dsb) == -1)
+		return -1;
+	if (!shared_dir(&dsb))
+		return 0;
+	if (!trusted_owner(sb.st_uid, &dsb))
+		return OUT_FOREIGN;
+	if (S_ISREG(sb.st_mode) && sb.st_nlink > 1)
+		return OUT_LINKED;
+	return 0;
+}
+
+/*
  * Open path for writing, appending (OUT_APPEND) or emptied first
- * (OUT_TRUNCATE).  Returns the descriptor, -1 with errno, or OUT_SYMLINK
- * when path is a symbolic link (refused).
+ * (OUT_TRUNCATE).  Returns the descriptor, -1 with errno, or a refusal:
+ * OUT_SYMLINK when path is a symbolic link; OUT_DIRLINK, OUT_FOREIGN or
+ * OUT_LINKED for a symbolic link, a file or a hard link another user
+ * may have planted in a shared directory (see out_refusal).
+ *
+ * The name is opened without O_TRUNC and O_NONBLOCK, so that a file
+ * refused is left as it was and a FIFO with no reader does not block
+ * the open; a file is emptied only once it has passed the checks.
  */
 int
 out_open(const char *path, int mode)
 {
 	struct stat sb;
-	int fd, flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
-	int err;
+	const char *base, *slash;
+	int dfd, fd, err, rc;
+	int flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
 
 	if ((fd = std_name(path)) != -1)
 		return fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	flags |= mode == OUT_APPEND ? O_APPEND : O_TRUNC;
+	if (*path == '\0') {
+		errno = ENOENT;
+		return -1;
+	}
+	if (mode == OUT_APPEND)
+		flags |= O_APPEND;
+	slash = strrchr(path, '/');
+	base = slash != NULL ? slash + 1 : path;
+	if (*base == '\0')
+		base = ".";	/* "dir/": EISDIR from open */
+	if ((dfd = open_dir(path, slash != NULL ? (size_t)(slash - path) : 0))
+	    < 0)
+		return dfd;
 	do
-		fd = open(path, flags, 0600);
+		fd = openat(dfd, base, flags | O_NONBLOCK, 0600);
 	while (fd == -1 && errno == EINTR);
-	if (fd == -1 && errno == ELOOP) {
+	if (fd == -1 && errno == ENXIO && fstatat(dfd, base, &sb,
+	    AT_SYMLINK_NOFOLLOW) == 0 && S_ISFIFO(sb.st_mode)) {
+		/* a FIFO with no reader yet: wait for one, if it is trusted */
+		struct stat dsb;
+
+		if (fstat(dfd, &dsb) == 0 && shared_dir(&dsb) &&
+		    !trusted_owner(sb.st_uid, &dsb)) {
+			close(dfd);
+			return OUT_FOREIGN;
+		}
+		do
+			fd = openat(dfd, base, flags, 0600);
+		while (fd == -1 && errno == EINTR);
+	}
+	if (fd == -1) {
 		err = errno;
-		if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
-			return OUT_SYMLINK;
+		/* a symbolic link: ELOOP (Linux), EMLINK (FreeBSD) */
+		rc = (err == ELOOP || err == EMLINK) && fstatat(dfd, base, &sb,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(sb.st_mode) ?
+		    OUT_SYMLINK : -1;
+		close(dfd);
 		errno = err;
+		return rc;
+	}
+	rc = check_opened(fd, dfd);
+	err = errno;
+	close(dfd);
+	if (rc == 0 && (flags = fcntl(fd, F_GETFL)) != -1)
+		(void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	if (rc == 0 && mode == OUT_TRUNCATE && fstat(fd, &sb) == 0 &&
+	    S_ISREG(sb.st_mode) && ftruncate(fd, 0) == -1)
+		rc = -1, err = errno;
+	if (rc != 0) {
+		close(fd);
+		errno = err;
+		return rc;
 	}
 	return fd;
+}
+
+/* Why out_open refused a path (one of its OUT_* results). */
+const char *
+out_refusal(int rc)
+{
+	switch (rc) {
+	case OUT_SYMLINK:
+		return "refusing to write through a symbolic link";
+	case OUT_DIRLINK:
+		return "refusing to follow a symbolic link another user owns "
+		    "in a directory others can write to";
+	case OUT_FOREIGN:
+		return "refusing to write to a file another user owns in a "
+		    "directory others can write to (remove it or choose "
+		    "another name)";
+	case OUT_LINKED:
+		return "refusing to write to a file with other hard links in "
+		    "a directory others can write to";
+	default:
+		return "refused";
+	}
 }
 
 /*
