@@ -565,4 +565,24 @@ os.execv(sys.argv[1], sys.argv[1:] + [" ".join(map(str, fds))])
     assert.same({}, signals(child), "ignored in the child (the parent ignores "
       .. table.concat(signals(parent), ",") .. ")")
   end)
+  -- The command raises its own open-file limit, and holding a secret sets
+  -- its core size to 0: a child gets the limits ptyscript started with,
+  -- whether it starts before the first secret or after.
+  it("gets the open-file and core limits ptyscript started with, also after a secret", function()
+    local r = H.run_script([[
+      local function limits(p)
+        local text = p:expect(pty.EOF, 5).before
+        p:close()
+        return text:match("Max open files%s+(%S+)") .. " " .. text:match("Max core file size%s+(%S+)")
+      end
+      print("before " .. limits(pty.spawn("cat", "/proc/self/limits")))
+      local p = pty.spawn("cat")
+      p:send("x", {secret = true})
+      p:close()
+      print("after " .. limits(pty.spawn("cat", "/proc/self/limits")))
+      print("ours " .. io.open("/proc/self/limits"):read("a"):match("Max core file size%s+(%S+)"))
+    ]], nil, "ulimit -S -n 1000; ulimit -S -c 100; ")
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("before 1000 51200\nafter 1000 51200\nours 0\n", r.stdout)
+  end)
 end)

@@ -17,6 +17,7 @@
 #include "buf.h"
 #include "lcore.h"
 #include "redact.h"
+#include "spawn.h"
 
 #define SECRETS_MT	"ptyscript.Secrets"
 #define RSTREAM_MT	"ptyscript.RedactStream"
@@ -32,7 +33,10 @@ struct rstream {
 /*
  * core.protect_secrets(): no core dump and no ptrace by the same user
  * from now on (the process holds secrets): PR_SET_DUMPABLE 0 and a soft
- * RLIMIT_CORE of 0.  Only the first call does anything.  [-0, +0, -]
+ * RLIMIT_CORE of 0.  Children started later get the core limit as it
+ * was (spawn_keep_limit): theirs is the user's choice, and must not
+ * depend on when the first secret was sent.  Only the first call does
+ * anything.  [-0, +0, -]
  */
 static int
 l_protect_secrets(lua_State *L)
@@ -45,6 +49,7 @@ l_protect_secrets(lua_State *L)
 		return 0;
 	done = 1;
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)spawn_keep_limit(RLIMIT_CORE);
 	if (getrlimit(RLIMIT_CORE, &rl) == 0) {
 		rl.rlim_cur = 0;
 		(void)setrlimit(RLIMIT_CORE, &rl);

@@ -21,6 +21,7 @@
 
 #include "alloc.h"
 #include "embedded.h"
+#include "spawn.h"
 
 #ifndef PTYSCRIPT_VERSION
 #define PTYSCRIPT_VERSION "0.1.0"
@@ -69,13 +70,19 @@ ensure_std_fds(void)
 		close(fd);
 }
 
-/* Raise the open-file soft limit to the hard limit: many sessions. */
+/*
+ * Raise the open-file soft limit to the hard limit: many sessions.  The
+ * children get the limit we started with back (spawn_keep_limit): a
+ * program using select(2), or closing every descriptor up to the limit,
+ * must not see ours.
+ */
 static void
 raise_nofile(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
+	    spawn_keep_limit(RLIMIT_NOFILE) == 0) {
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
