@@ -187,7 +187,8 @@ describe("secrets in every output", function()
     end
     p:sendline("s3cret-value", { secret = true })
     p:expect_exact("value\r\n")
-    local secrets = p._secrets
+    local secrets = require("ptyscript.output").secrets()
+    local held = secrets:count()
     local w0 = secrets:work()
     for i = 1, 50 do round_trip(i) end
     local one = secrets:work() - w0
@@ -198,8 +199,75 @@ describe("secrets in every output", function()
     for i = 1, 50 do round_trip(i) end
     local many = secrets:work() - w0
     p:close()
-    assert.equal(1, secrets:count())
+    assert.equal(held, secrets:count())
     assert.is_true(many <= one + 50, string.format("work %d after one send, %d after 4000", one, many))
+  end)
+end)
+
+describe("secrets of the script", function()
+  -- A secret sent to one session can come back in another's output: a
+  -- second session that tails a file the first writes, ps, a history.
+  it("sent to one process are *** in another's output: transcripts, messages, --trace", function()
+    local log = H.tmpname()
+    local path = H.script([[
+      local a = pty.spawn("cat")
+      a:sendline("Wq8-hunter2", {secret = true})
+      local b = pty.sh("echo the password is Wq8-hunter2; sleep 5")
+      local got = {}
+      b:log(function(data) got[#got + 1] = data end)
+      b:expect("password is ")
+      local ok, e = pcall(b.expect, b, "never", 0.3)
+      print(e.message)
+      b:close()
+      print("p:log " .. table.concat(got))
+    ]])
+    local r = H.run({ "--log", log, "--trace", path })
+    os.remove(path)
+    local text = H.read(log)
+    os.remove(log)
+    assert.equal(0, r.code, r.stderr)
+    assert.matches('last output: "%*%*%*\\r\\n"', r.stdout)
+    assert.matches("p:log the password is %*%*%*\r\n", r.stdout)
+    assert.matches("the password is %*%*%*", text)
+    for _, out in ipairs{ r.stdout, r.stderr, text } do
+      assert.is_nil(out:find("hunter", 1, true), out)
+    end
+  end)
+
+  it("are *** in the error that ends the script, its traceback and the messages ptyscript makes", function()
+    local r = H.run_script([[
+      local p = pty.spawn("cat")
+      local pw = "p@ss(Wq8"
+      p:sendline(pw, {secret = true})
+      local ok, e = pcall(p.expect, p, pw)   -- not a valid regex
+      print(e)
+      error("login failed with " .. pw)
+    ]])
+    assert.equal(1, r.code)
+    assert.matches("invalid pattern /%*%*%*/", r.stdout)
+    assert.matches("ptyscript: .*: login failed with %*%*%*\nstack traceback:", r.stderr)
+    assert.is_nil((r.stdout .. r.stderr):find("Wq8", 1, true), r.stdout .. r.stderr)
+  end)
+
+  it("are *** in the screen's pictures and frames (s:snapshot, tostring)", function()
+    local dir = H.tmpdir()
+    local r = H.run_script(string.format([[
+      local p = pty.spawn{"cat", screen = true}
+      p:sendline("Wq8-hunter2", {secret = true})
+      p:expect_screen("\\*|Wq8")
+      p:wait_stable(0.1)
+      print(tostring(p:screen()))
+      p:screen():snapshot(%q)
+      p:screen():snapshot(%q)
+      assert(p:screen():text():find("Wq8-hunter2", 1, true))   -- the text itself is raw
+    ]], dir .. "/s.svg", dir .. "/s.html"))
+    local svg, html = H.read(dir .. "/s.svg"), H.read(dir .. "/s.html")
+    os.execute("rm -rf " .. H.q(dir))
+    assert.equal(0, r.code, r.stderr)
+    for _, out in ipairs{ r.stdout, svg, html } do
+      assert.matches("***", out, 1, true)
+      assert.is_nil(out:find("hunter", 1, true), out)
+    end
   end)
 end)
 

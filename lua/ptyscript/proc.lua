@@ -529,7 +529,7 @@ local function send(p, data, secret, typed)
   if not q then raise(send_failure(p, nil, err)) end
   if expect.trace then
     expect.trace_msg("send to %s: \"%s\"", p.name,
-      secret and "***" or expect.escape(expect.redact(p, data)))
+      secret and "***" or expect.escape(expect.redact(data)))
   end
   local outs = p._outputs
   if outs and typed ~= "off" then
@@ -545,8 +545,9 @@ local function send(p, data, secret, typed)
 end
 
 -- p:send(data [, {secret = true, delay = s, human = true}]) -> bytes
--- secret: data is kept out of every output of p (traces, messages,
--- transcripts, recordings, pictures), also where the child echoes it.
+-- secret: data is kept out of everything ptyscript writes (traces,
+-- messages, transcripts, recordings, pictures, whichever process's),
+-- also where the child echoes it.
 -- delay: type one character at a time, s seconds apart (Expect's send -s);
 -- human: with irregular, human-like pauses (send -h).
 local SEND_OPTS = { secret = "boolean", human = "boolean", delay = "delay" }
@@ -562,7 +563,7 @@ function Process:send(data, opts)
     check_options(opts, SEND_OPTS, "send")
     if opts.delay ~= nil or opts.human then return self:_type(data, opts) end
     secret = opts.secret
-    if secret then output.add_secret(self, data) end
+    if secret then output.add_secret(data) end
   end
   return send(self, data, secret)
 end
@@ -576,7 +577,7 @@ function Process:_type(data, opts)
   end
   -- the whole secret, once: never its characters one by one
   local secret = opts.secret
-  if secret then output.add_secret(self, data) end
+  if secret then output.add_secret(data) end
   local n = 0
   for ch in data:gmatch("[%z\1-\127\192-\255][\128-\191]*") do
     if n > 0 then
@@ -994,7 +995,7 @@ function Process:interact(opts)
   -- What the user types at a password prompt - the child's terminal
   -- reads lines with echo off, as getpass(3), sudo and ssh have it - is
   -- never written to a transcript or recording, and each line of it
-  -- becomes a secret of the process when Enter ends it.  (A program in
+  -- becomes a secret when Enter ends it.  (A program in
   -- raw mode, readline say, turns echo off too, but echoes for itself.)
   local hidden = ""
   local function type_keys(data)
@@ -1015,7 +1016,7 @@ function Process:interact(opts)
         line, n = line:gsub("[%z\1-\127\192-\255][\128-\191]*[\8\127]", "", 1)
       until n == 0
       line = line:gsub("[\8\127]", "")
-      if line ~= "" then output.add_secret(self, line) end
+      if line ~= "" then output.add_secret(line) end
       hidden, at = "", e + 1
     end
     return send(self, data, true, "off")
@@ -1153,7 +1154,7 @@ M.Stream = Stream
 Stream.__index = function(s, k)
   local m = Stream[k]
   if m ~= nil then return m end
-  if k == "timeout" or k == "_secrets" then return rawget(s, "_proc")[k] end
+  if k == "timeout" then return rawget(s, "_proc")[k] end
 end
 
 function Stream:__tostring()
@@ -1203,7 +1204,7 @@ function Stream:send(data)
   if not q then raise(send_failure(self._proc, self._fd, err)) end
   if expect.trace then
     expect.trace_msg("send to %s fd %d: \"%s\"", self._proc.name, self._fd,
-      expect.escape(expect.redact(self._proc, data)))
+      expect.escape(expect.redact(data)))
   end
   if q > HIGH_WATER then drain(self._proc, c, q, self._fd) end
   return #data
