@@ -1195,26 +1195,39 @@ function Stream:readline(timeout)
   return expect.readline(self, timeout)
 end
 
-function Stream:send(data)
+-- s:send(data [, {secret = true}]): a secret (a password for gpg's
+-- --passphrase-fd, say) is registered before it is written, as p:send's.
+local STREAM_SEND_OPTS = { secret = "boolean" }
+local function stream_opts(opts, what)
+  if opts == nil then return false end
+  if type(opts) ~= "table" then raise(what .. ": options must be a table such as {secret = true}") end
+  check_options(opts, STREAM_SEND_OPTS, what)
+  return opts.secret
+end
+
+function Stream:send(data, opts)
   check_stream(self, "send", "w")
   if type(data) == "number" then data = tostring(data) end
   if type(data) ~= "string" then raise("send: expected a string, got " .. type(data)) end
+  local secret = stream_opts(opts, "send")
+  if secret then output.add_secret(data) end
   local c = self._c
   local q, err = c:send(data)
   if not q then raise(send_failure(self._proc, self._fd, err)) end
   if expect.trace then
     expect.trace_msg("send to %s fd %d: \"%s\"", self._proc.name, self._fd,
-      expect.escape(expect.redact(data)))
+      secret and "***" or expect.escape(expect.redact(data)))
   end
   if q > HIGH_WATER then drain(self._proc, c, q, self._fd) end
   return #data
 end
 
-function Stream:sendline(line)
+function Stream:sendline(line, opts)
   check_stream(self, "sendline", "w")
   if type(line) == "number" then line = tostring(line) end
   if type(line) ~= "string" then raise("sendline: expected a string, got " .. type(line)) end
-  return self:send(line .. "\n")
+  stream_opts(opts, "sendline")
+  return self:send(line .. "\n", opts)
 end
 
 -- s:close(): "w": EOF for the child once the queue is written; "r": stop
@@ -1282,18 +1295,20 @@ function Process:stream(fd)
   return s
 end
 
--- p:write_fd(fd, data): send to the child's descriptor fd (a "w" pipe of
--- fds, or 0 with pty = false), with backpressure like send.
-function Process:write_fd(fd, data)
+-- p:write_fd(fd, data [, {secret = true}]): send to the child's
+-- descriptor fd (a "w" pipe of fds, or 0 with pty = false), with
+-- backpressure like send.
+function Process:write_fd(fd, data, opts)
   check_open(self, "write_fd")
+  stream_opts(opts, "write_fd")
   local s = child_fd(self, fd, "write_fd")
-  if s == nil then return self:send(data) end
+  if s == nil then return self:send(data, opts) end
   if s == "passed" or s._mode ~= "w" then
     raise(string.format("write_fd: fd %d of %s is %s", fd, self.name,
       s == "passed" and "the script's own file, passed as it is: write to that file"
       or "read by ptyscript (\"r\"), not written"))
   end
-  return s:send(data)
+  return s:send(data, opts)
 end
 
 -- p:close_fd(fd): close our end of the pipe for child fd `fd`: the child
