@@ -158,6 +158,24 @@ describe("secrets in every output", function()
     assert.equal("***\r\na sandwich\r\n", text)
   end)
 
+  it("typed one character at a time are *** once in --trace and p:log's input, not once a key", function()
+    local path = H.script([[
+      local got = {}
+      local p = pty.spawn{"cat", echo = false}
+      p:log(function(data, kind) if kind == "i" then got[#got + 1] = data end end, {sent = true})
+      p:sendline("Wq8-hunter2", {secret = true, delay = 0})
+      p:expect("\n")
+      p:close()
+      print(table.concat(got))
+    ]])
+    local r = H.run({ "--trace", path })
+    os.remove(path)
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("***\r\n", r.stdout)
+    local _, sends = r.stderr:gsub("send to cat: \"%*%*%*\"", "")
+    assert.equal(1, sends, r.stderr)
+  end)
+
   it("made of '*' cost no more to redact than other text", function()
     local log = H.tmpname()
     local r = H.run({ "--log", log, "--timeout", "60", "-e", [[

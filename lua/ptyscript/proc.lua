@@ -520,21 +520,25 @@ function drain(p, c, q, fd)
 end
 
 -- Send data to p: queue it, trace it, show it to p's outputs.  secret:
--- shown as *** (registered by the caller); typed: keys the user typed
--- during interact, "on" while the child echoes, "off" while it does not
--- (a password: no output ever sees it).
+-- true to show it as *** (registered by the caller), or the text to show
+-- for it ("" for nothing: a key of a secret typed one at a time, after
+-- the first); typed: keys the user typed during interact, "on" while the
+-- child echoes, "off" while it does not (a password: no output ever sees
+-- it).
 local function send(p, data, secret, typed)
   local c = p._c
   local q, err = c:send(data)
   if not q then raise(send_failure(p, nil, err)) end
-  if expect.trace then
-    expect.trace_msg("send to %s: \"%s\"", p.name,
-      secret and "***" or expect.escape(expect.redact(data)))
+  local shown = data
+  if secret then
+    shown = secret == true and data:gsub("[^\r\n]+", "***") or secret
+  end
+  if expect.trace and shown ~= "" then
+    expect.trace_msg("send to %s: \"%s\"", p.name, secret == true and "***"
+      or expect.escape(secret and shown or expect.redact(data)))
   end
   local outs = p._outputs
-  if outs and typed ~= "off" then
-    local shown = data
-    if secret then shown = data:gsub("[^\r\n]+", "***") end
+  if outs and typed ~= "off" and shown ~= "" then
     for i = 1, #outs do
       local fn = outs[i].sent
       if fn then fn(shown, typed ~= nil) end
@@ -575,10 +579,12 @@ function Process:_type(data, opts)
   if delay ~= nil and (type(delay) ~= "number" or delay ~= delay or delay < 0 or delay > 3600) then
     raise("send: delay must be a number of seconds from 0 to 3600, got " .. tostring(delay))
   end
-  -- the whole secret, once: never its characters one by one
+  -- the whole secret, once: never its characters one by one; traces and
+  -- transcripts see *** once for each run of keys between line ends, not
+  -- one per key (which would tell its length)
   local secret = opts.secret
   if secret then output.add_secret(data) end
-  local n = 0
+  local n, in_run = 0, false
   for ch in data:gmatch("[%z\1-\127\192-\255][\128-\191]*") do
     if n > 0 then
       local pause = delay or 0
@@ -591,7 +597,15 @@ function Process:_type(data, opts)
       if pause > 0 then sched.sleep(pause) end
     end
     check_open(self, "send")
-    send(self, ch, secret)
+    local shown = false
+    if secret then
+      if ch == "\r" or ch == "\n" then
+        shown, in_run = ch, false
+      else
+        shown, in_run = in_run and "" or "***", true
+      end
+    end
+    send(self, ch, shown)
     n = n + #ch
   end
   return n
