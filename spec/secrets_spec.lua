@@ -252,6 +252,29 @@ describe("secrets of the script", function()
     end
   end)
 
+  -- --show's copy is what a CI log keeps: a transcript like the others.
+  it("are *** in --show's copy: echoed whole, one key at a time, by another process, cut by the end", function()
+    local path = H.script(string.format([[
+      local p = pty.spawn("cat")
+      p:sendline("Wq8-hunter2", {secret = true})
+      p:expect("hunter2\r\n.*hunter2\r\n")
+      pty.sh("echo other: Wq8-hunter2"):expect(pty.EOF)
+      local k = pty.spawn{"python3", "-c", %q}
+      k:expect("pw: ")
+      k:sendline("Wq8-hunter2")
+      k:expect("done\r\n")
+      local s = pty.spawn("cat")
+      s:send("Wq8-hun")
+      s:expect("hun")
+    ]], KEY_BY_KEY))
+    local r = H.run({ "--show", path })
+    os.remove(path)
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("***\r\n***\r\nother: ***\r\npw: ***\r\ndone\r\n***", r.stdout)
+    assert.is_nil(r.stdout:find("Wq8", 1, true), r.stdout)
+    assert.is_nil(r.stdout:find("hun", 1, true), r.stdout)
+  end)
+
   it("are *** in the error that ends the script, its traceback and the messages ptyscript makes", function()
     local r = H.run_script([[
       local p = pty.spawn("cat")

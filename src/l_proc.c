@@ -1013,7 +1013,8 @@ proc_lhold(lua_State *L)
 
 /*
  * proc:show(on [, fd]): copy output as it arrives to our stdout (fd 1,
- * the default) or stderr (2).  [-0, +0, -]
+ * the default) or stderr (2), with the script's secrets as "***"
+ * (proc_show_bytes).  [-0, +0, -]
  */
 static int
 proc_show(lua_State *L)
@@ -1023,6 +1024,8 @@ proc_show(lua_State *L)
 
 	luaL_argcheck(L, fd == STDOUT_FILENO || fd == STDERR_FILENO, 3,
 	    "1 or 2");
+	if (!lua_toboolean(L, 2))
+		proc_show_flush(p);	/* (before interact copies for itself) */
 	p->show = lua_toboolean(L, 2) != 0;
 	p->showfd = (int)fd;
 	return 0;

@@ -6,6 +6,8 @@
  *   set:add(s) -> new?              set:redact(s) -> s'   (a message)
  *   set:count(), set:work()         set:stream() -> st
  *   st:feed(chunk) -> s'            st:flush() -> s'      (the end)
+ *   set:show()     (the loop's show, proc.c, copies output with set's
+ *                   secrets as "***")
  *
  * A stream keeps back the end of what it was fed while that end could
  * still grow into a secret; the next feed or flush decides.  It holds
@@ -16,6 +18,7 @@
 
 #include "buf.h"
 #include "lcore.h"
+#include "loop.h"
 #include "redact.h"
 #include "spawn.h"
 
@@ -24,6 +27,7 @@
 
 struct secrets {
 	struct redact *r;
+	struct loop *lp;	/* the loop whose show uses r, or NULL */
 };
 
 struct rstream {
@@ -89,6 +93,7 @@ l_secrets(lua_State *L)
 	struct secrets *sc = lua_newuserdatauv(L, sizeof *sc, 0);
 
 	sc->r = NULL;
+	sc->lp = NULL;
 	luaL_setmetatable(L, SECRETS_MT);
 	if ((sc->r = redact_new()) == NULL)
 		return luaL_error(L, "not enough memory");
@@ -171,12 +176,33 @@ secrets_stream(lua_State *L)
 	return 1;
 }
 
-/* __gc: free the secrets, their bytes cleared.  [-0, +0, -] */
+/*
+ * set:show(): the loop's show (--show, spawn's show) redacts with set
+ * from now on.  [-0, +0, -]
+ */
+static int
+secrets_show(lua_State *L)
+{
+	struct secrets *sc = check_secrets(L);
+
+	sc->lp = lcore_loop(L);
+	sc->lp->secrets = sc->r;
+	return 0;
+}
+
+/*
+ * __gc: free the secrets, their bytes cleared.  The loop forgets them
+ * first (at lua_close, whichever of the two is finalized first: the
+ * loop's memory lasts until every finalizer has run).  [-0, +0, -]
+ */
 static int
 secrets__gc(lua_State *L)
 {
 	struct secrets *sc = check_secrets(L);
 
+	if (sc->lp != NULL && sc->lp->secrets == sc->r)
+		sc->lp->secrets = NULL;
+	sc->lp = NULL;
 	redact_free(sc->r);
 	sc->r = NULL;
 	return 0;
@@ -260,6 +286,7 @@ static const luaL_Reg secrets_meth[] = {
 	{ "count", secrets_count },
 	{ "work", secrets_work },
 	{ "stream", secrets_stream },
+	{ "show", secrets_show },
 	{ NULL, NULL }
 };
 

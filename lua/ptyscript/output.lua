@@ -26,9 +26,13 @@ local M = { errors = {} }
 
 local set   -- the script's secrets, once there is one
 
--- The set of secrets, made on first use.
+-- The set of secrets, made on first use; show (--show) copies output
+-- with them as *** too.
 function M.secrets()
-  if not set then set = core.secrets() end
+  if not set then
+    set = core.secrets()
+    set:show()
+  end
   return set
 end
 
