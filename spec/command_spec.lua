@@ -327,6 +327,25 @@ error(setmetatable({}, { __tostring = function() return "custom failure 17" end 
       has(r.stderr, "custom failure 17")
     end)
 
+    -- Lua only warns about an error in a __gc metamethod (and warnings
+    -- are off): the command would have ended 0 after a failure.
+    it("is 1 when a __gc metamethod raised, during the script, at os.exit or at the end, and says so", function()
+      for _, case in ipairs{
+        { 'setmetatable({}, {__gc = function() error("lost in gc") end}); collectgarbage()', "lost in gc" },
+        { 'setmetatable({}, {__gc = function() error("lost in gc") end}); collectgarbage(); os.exit(0)', "lost in gc" },
+        { 'KEEP = setmetatable({}, {__gc = function() error("lost at close") end})', "lost at close" },
+        { 'setmetatable({}, {__gc = function() error({}) end}); collectgarbage()', "error object is not a string" },
+      } do
+        local r = H.run({ "-e", case[1] })
+        assert.equal(1, r.code, case[1])
+        assert.matches("^ptyscript: error in __gc %(.*" .. case[2] .. ".*%)\n$", r.stderr)
+      end
+      -- the script's own warnings stay as they were
+      local r = H.run({ "-e", 'warn("@on"); warn("error in ", "my code"); warn("fine")' })
+      assert.equal(0, r.code)
+      assert.equal("Lua warning: error in my code\nLua warning: fine\n", r.stderr)
+    end)
+
     it("is 1 on error() and error(nil), saying the error object is nil", function()
       for _, call in ipairs{ "error()", "error(nil)" } do
         local r = H.run_script("print('before')\n" .. call .. "\nprint('after')\n")

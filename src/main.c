@@ -106,33 +106,91 @@ panic(lua_State *L)
 /*
 ** warn() as lauxlib's warning functions have it: off until "@on"; a
 ** one-piece message "@on" or "@off" switches; the pieces of a message
-** are printed after "Lua warning: " and end with a newline.  ud points to
-** the state: 0 off, 1 on, 2 within a message.
+** are printed after "Lua warning: " and end with a newline.
+**
+** Except one: Lua reports an error in a __gc metamethod as the warning
+** "error in __gc (msg)", which nobody would see, and the command would
+** end 0 after a failure.  Such a message is kept instead (gc_errors):
+** the command tells it and ends with status 1 (ptyscript._main asks at
+** its end, main after lua_close).
 */
+struct warn_state {
+	int on;			/* warnings printed ("@on") */
+	int cont;		/* within a message */
+	int keep;		/* this message starts "error in ": kept in buf */
+	char buf[1024];		/* that message, cut to fit */
+	size_t len;
+	int gc_errors;		/* errors in __gc, in all */
+	int told;		/* ... of them told by the Lua side */
+	char first[1024];	/* the first one not told yet */
+};
+
 static void
 warnf(void *ud, const char *msg, int tocont)
 {
-	int *state = ud;
+	struct warn_state *w = ud;
+	size_t n;
+	int start;
 
-	if (*state != 2 && !tocont && msg[0] == '@') {	/* control */
+	if (!w->cont && !tocont && msg[0] == '@') {	/* control */
 		if (strcmp(msg + 1, "off") == 0)
-			*state = 0;
+			w->on = 0;
 		else if (strcmp(msg + 1, "on") == 0)
-			*state = 1;
+			w->on = 1;
 		return;
 	}
-	if (*state == 0)
+	start = !w->cont;
+	if (start) {
+		w->keep = tocont && strcmp(msg, "error in ") == 0;
+		w->len = 0;
+	}
+	w->cont = tocont;
+	if (w->keep) {
+		n = strlen(msg);
+		if (n > sizeof w->buf - 1 - w->len)
+			n = sizeof w->buf - 1 - w->len;
+		memcpy(w->buf + w->len, msg, n);
+		w->len += n;
+		w->buf[w->len] = '\0';
+		if (tocont)
+			return;
+		if (strncmp(w->buf, "error in __gc", 13) == 0) {
+			if (w->gc_errors++ == w->told)
+				memcpy(w->first, w->buf, w->len + 1);
+		} else if (w->on) {
+			fprintf(stderr, "Lua warning: %s\n", w->buf);
+			fflush(stderr);
+		}
 		return;
-	if (*state == 1)
+	}
+	if (!w->on)
+		return;
+	if (start)
 		fputs("Lua warning: ", stderr);
 	fputs(msg, stderr);
-	if (tocont) {
-		*state = 2;
-	} else {
+	if (!tocont) {
 		fputs("\n", stderr);
 		fflush(stderr);
-		*state = 1;
 	}
+}
+
+/*
+** gc_errors() -> n, first: the errors in __gc metamethods since the last
+** call, and the first of them ("error in __gc (msg)"); they count as
+** told.  [-0, +1|2, -]
+*/
+static int
+gc_errors(lua_State *L)
+{
+	struct warn_state *w = lua_touserdata(L, lua_upvalueindex(1));
+	int n = w->gc_errors - w->told;
+
+	w->told = w->gc_errors;
+	lua_pushinteger(L, n);
+	if (n == 0)
+		return 1;
+	lua_pushstring(L, w->first);
+	return 2;
 }
 
 /* Message handler: add a traceback to whatever was raised (lua.c). */
@@ -289,6 +347,7 @@ pmain(lua_State *L)
 	int argc = (int)lua_tointeger(L, 1);
 	char **argv = lua_touserdata(L, 2);
 	const struct cmd *c = lua_touserdata(L, 3);
+	struct warn_state *w = lua_touserdata(L, 4);
 	int i, status;
 
 	luaL_openlibs(L);
@@ -324,6 +383,9 @@ pmain(lua_State *L)
 	}
 	lua_pushboolean(L, c->record_input);
 	lua_setfield(L, -2, "record_input");
+	lua_pushlightuserdata(L, w);
+	lua_pushcclosure(L, gc_errors, 1);
+	lua_setfield(L, -2, "gc_errors");
 	for (i = c->first_arg; i < argc; i++)
 		lua_pushstring(L, argv[i]);
 	lua_call(L, 2 + argc - c->first_arg, 1);
@@ -334,7 +396,7 @@ int
 main(int argc, char **argv)
 {
 	static struct alloc pool;
-	static int warn_state;
+	static struct warn_state warn_state;
 	struct cmd c;
 	lua_State *L;
 	int status;
@@ -359,7 +421,8 @@ main(int argc, char **argv)
 	lua_pushinteger(L, argc);
 	lua_pushlightuserdata(L, argv);
 	lua_pushlightuserdata(L, &c);
-	if (lua_pcall(L, 3, 1, 1) != LUA_OK) {
+	lua_pushlightuserdata(L, &warn_state);
+	if (lua_pcall(L, 4, 1, 1) != LUA_OK) {
 		fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
 		status = 1;
 	} else {
@@ -367,6 +430,11 @@ main(int argc, char **argv)
 	}
 	fflush(stdout);
 	lua_close(L);
+	if (warn_state.gc_errors > warn_state.told) {	/* at lua_close */
+		fprintf(stderr, "%s: %s\n", progname, warn_state.first);
+		if (status == 0)
+			status = 1;
+	}
 	alloc_release(&pool);
 	return status;
 }
