@@ -870,7 +870,7 @@ end
 -- echoed).  Secrets are written as ***, also where the child echoes them,
 -- one key at a time or not.
 function Process:log(target, opts)
-  check_self(self, "log")
+  check_open(self, "log")   -- (after close nothing would end the transcript)
   check_path(target, "log")
   if opts ~= nil and type(opts) ~= "table" then raise("log: options must be a table such as {sent = true}") end
   if opts ~= nil then check_options(opts, { sent = "boolean" }, "log") end
@@ -904,7 +904,7 @@ local recorded = 0
 -- Bytes that are not UTF-8 become U+FFFD, secrets are ***.  The file is
 -- created 0600, never through a symbolic link, and closed by close.
 function Process:record(path, opts)
-  check_self(self, "record")
+  check_open(self, "record")
   if type(path) ~= "string" then raise("record: expected a file name, got " .. type(path)) end
   check_path(path, "record")
   if opts ~= nil then
