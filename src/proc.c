@@ -383,13 +383,15 @@ chld_cb(struct ev_loop *ev, ev_io *w, int revents)
 /*
  * Watch SIGCHLD on lp (once per process for the handler, once per loop
  * for the watcher).  An inherited SIG_IGN was reset when the module
- * loaded (loop_default_sigchld); a host's own handler is replaced.
+ * loaded (loop_default_sigchld); a host's own handler is replaced, and
+ * the signal unblocked.
  * Returns 0, or -1 when no pipe could be made.
  */
 static int
 proc_watch_exits(struct loop *lp)
 {
 	struct sigaction sa;
+	sigset_t set;
 	int i;
 
 	if (chld_pipe[0] == -1) {
@@ -409,6 +411,10 @@ proc_watch_exits(struct loop *lp)
 			chld_pipe[0] = chld_pipe[1] = -1;
 			return -1;
 		}
+		/* a mask inherited with it blocked would hide every exit */
+		sigemptyset(&set);
+		sigaddset(&set, SIGCHLD);
+		(void)sigprocmask(SIG_UNBLOCK, &set, NULL);
 	}
 	if (!lp->chld_on) {
 		ev_io_init(&lp->chld, chld_cb, chld_pipe[0], EV_READ);
