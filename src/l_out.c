@@ -96,7 +96,7 @@ l_write(lua_State *L)
 			return luaL_error(L, "attempt to use a closed file");
 		if (fflush(st->f) != 0)
 			return luaL_fileresult(L, 0, NULL);
-		fd = fileno(st->f);
+		fd = out_fileno(st->f);
 	}
 	if (out_write(fd, s, n) == -1)
 		return luaL_fileresult(L, 0, NULL);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lcore.h"
+#include "out.h"
 #include "portable.h"
 #include "proc.h"
 #include "pty.h"
@@ -270,7 +271,7 @@ plumb_check(lua_State *L, struct plumbing *pl, int idx, int st,
 		    f->closef != NULL) {
 			(void)fflush(f->f);	/* its buffer first */
 			ex[i].mode = 'f';
-			ex[i].fd = fileno(f->f);
+			ex[i].fd = out_fileno(f->f);
 		} else {
 			lua_pushfstring(L, "fds[%d]: not \"r\", \"w\", an open "
 			    "Lua file or a descriptor number", to);

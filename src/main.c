@@ -1,7 +1,8 @@
 /*
  * main.c - the ptyscript command, shaped like lua.c.
  *
- * Parses the options, makes sure descriptors 0-2 exist, raises the
+ * Parses the options, makes sure descriptors 0-2 exist (and that stdio
+ * writes all of 1 and 2, non-blocking or not: out_wrap_std), raises the
  * open-file limit, builds `arg`, compiles the script (a compile error is
  * exit status 2) and hands it to the Lua side (ptyscript._main), which
  * runs it as task 1 on the event loop and returns the exit status.
@@ -21,6 +22,7 @@
 
 #include "alloc.h"
 #include "embedded.h"
+#include "out.h"
 #include "spawn.h"
 
 #ifndef PTYSCRIPT_VERSION
@@ -191,6 +193,26 @@ gc_errors(lua_State *L)
 		return 1;
 	lua_pushstring(L, w->first);
 	return 2;
+}
+
+static int stdout_told;	/* stdout_error said why already */
+
+/*
+** stdout_error() -> why the script's standard output (print, io.write)
+** could not be written, or nil; flushes it first.  Told once: the caller
+** says it.  [-0, +0|1, -]
+*/
+static int
+stdout_error(lua_State *L)
+{
+	int err;
+
+	fflush(stdout);
+	if ((err = out_std_error(STDOUT_FILENO)) == 0 || stdout_told)
+		return 0;
+	stdout_told = 1;
+	lua_pushstring(L, strerror(err));
+	return 1;
 }
 
 /* Message handler: add a traceback to whatever was raised (lua.c). */
@@ -386,6 +408,8 @@ pmain(lua_State *L)
 	lua_pushlightuserdata(L, w);
 	lua_pushcclosure(L, gc_errors, 1);
 	lua_setfield(L, -2, "gc_errors");
+	lua_pushcfunction(L, stdout_error);
+	lua_setfield(L, -2, "stdout_error");
 	for (i = c->first_arg; i < argc; i++)
 		lua_pushstring(L, argv[i]);
 	lua_call(L, 2 + argc - c->first_arg, 1);
@@ -407,6 +431,7 @@ main(int argc, char **argv)
 	if (status >= 0)
 		return status;
 	ensure_std_fds();
+	out_wrap_std();
 	raise_nofile();
 	alloc_init(&pool);
 	L = lua_newstate(alloc_lua, &pool);
@@ -432,6 +457,13 @@ main(int argc, char **argv)
 	lua_close(L);
 	if (warn_state.gc_errors > warn_state.told) {	/* at lua_close */
 		fprintf(stderr, "%s: %s\n", progname, warn_state.first);
+		if (status == 0)
+			status = 1;
+	}
+	fflush(stdout);
+	if (out_std_error(STDOUT_FILENO) != 0 && !stdout_told) {
+		fprintf(stderr, "%s: standard output: write failed: %s\n",
+		    progname, strerror(out_std_error(STDOUT_FILENO)));
 		if (status == 0)
 			status = 1;
 	}

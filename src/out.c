@@ -18,6 +18,11 @@
  * EAGAIN (a non-blocking descriptor, say a standard output shared with a
  * program that set O_NONBLOCK) waits in poll(2) for room, and a reader
  * that has gone away is the error EPIPE, never the signal SIGPIPE.
+ *
+ * The command's standard output and error (the script's print and
+ * io.write) go through the same kind of writer (out_wrap_std): stdio
+ * would lose what a non-blocking descriptor does not take at once, and
+ * say nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +31,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -326,4 +332,141 @@ out_write(int fd, const char *s, size_t n)
 		}
 	}
 	return 0;
+}
+
+/*
+ * The command's standard output and error, as stdio writes them: FILEs
+ * whose writes wait for room (EAGAIN), and remember their first error.
+ * Unlike out_write they leave SIGPIPE alone: a script's print to a
+ * reader that has gone ends it as SIGPIPE does, as documented.
+ */
+struct std_out {
+	FILE *f;		/* the FILE made for it, or NULL */
+	int fd;
+	int err;		/* the first error, or 0 */
+};
+
+static struct std_out std_outs[2] = { { NULL, 1, 0 }, { NULL, 2, 0 } };
+
+#if defined(__GLIBC__) || defined(__FreeBSD__) || defined(__APPLE__) || \
+    defined(__NetBSD__) || defined(__OpenBSD__)
+static ssize_t
+std_write(void *cookie, const char *s, size_t n)
+{
+	struct std_out *o = cookie;
+	struct pollfd pfd;
+	size_t done = 0;
+	ssize_t w;
+
+	while (done < n) {
+		w = write(o->fd, s + done, n - done);
+		if (w > 0) {
+			done += (size_t)w;
+		} else if (w == -1 && errno == EINTR) {
+			continue;
+		} else if (w == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			pfd.fd = o->fd;
+			pfd.events = POLLOUT;
+			pfd.revents = 0;
+			(void)poll(&pfd, 1, -1);
+		} else {
+			if (w == 0)
+				errno = EIO;
+			if (o->err == 0)
+				o->err = errno;
+			return -1;
+		}
+	}
+	return (ssize_t)done;
+}
+
+#if defined(__GLIBC__)
+static int
+std_seek(void *cookie, off64_t *pos, int whence)
+{
+	off_t at = lseek(((struct std_out *)cookie)->fd, (off_t)*pos, whence);
+
+	if (at == -1)
+		return -1;
+	*pos = at;
+	return 0;
+}
+
+static FILE *
+std_open(struct std_out *o)
+{
+	cookie_io_functions_t fns = { NULL, std_write, std_seek, NULL };
+
+	return fopencookie(o, "w", fns);
+}
+#else
+static int
+std_bsd_write(void *cookie, const char *s, int n)
+{
+	return (int)std_write(cookie, s, (size_t)n);
+}
+
+static fpos_t
+std_bsd_seek(void *cookie, fpos_t pos, int whence)
+{
+	return (fpos_t)lseek(((struct std_out *)cookie)->fd, (off_t)pos,
+	    whence);
+}
+
+static FILE *
+std_open(struct std_out *o)
+{
+	return funopen(o, NULL, std_bsd_write, std_bsd_seek, NULL);
+}
+#endif
+
+/*
+ * Make stdout and stderr such FILEs (before Lua's io library takes them):
+ * stdout line-buffered on a terminal, else fully; stderr unbuffered.
+ */
+void
+out_wrap_std(void)
+{
+	FILE *f;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		fflush(i == 0 ? stdout : stderr);
+		if ((f = std_open(&std_outs[i])) == NULL)
+			continue;
+		if (i == 1)
+			setvbuf(f, NULL, _IONBF, 0);
+		else
+			setvbuf(f, NULL, isatty(1) ? _IOLBF : _IOFBF, BUFSIZ);
+		std_outs[i].f = f;
+		if (i == 0)
+			stdout = f;
+		else
+			stderr = f;
+	}
+}
+#else
+void
+out_wrap_std(void)
+{
+}
+#endif
+
+/* fileno(f), also for the FILEs of out_wrap_std (stdio has none for them). */
+int
+out_fileno(FILE *f)
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (f != NULL && f == std_outs[i].f)
+			return std_outs[i].fd;
+	return fileno(f);
+}
+
+/* Why writing to the command's standard output failed (errno), or 0. */
+int
+out_std_error(int fd)
+{
+	return fd == 1 || fd == 2 ? std_outs[fd - 1].err : 0;
 }

@@ -6,6 +6,7 @@
 #define PTYSCRIPT_OUT_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* out_open's modes. */
@@ -22,5 +23,8 @@ int out_open(const char *path, int mode);
 const char *out_refusal(int rc);
 ssize_t out_write_nosig(int fd, const char *s, size_t n);
 int out_write(int fd, const char *s, size_t n);
+void out_wrap_std(void);
+int out_fileno(FILE *f);
+int out_std_error(int fd);
 
 #endif

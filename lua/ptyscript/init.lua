@@ -87,6 +87,16 @@ local function outputs_failed()
   return #output.errors > 0 or core.show_failed() ~= nil
 end
 
+-- Whether the script's own standard output (print, io.write) could not
+-- be written (a full disk): said, and a failure like any other.
+-- stdout_error is the command's (src/main.c).
+local function stdout_failed(stdout_error)
+  local why = stdout_error()
+  if not why then return false end
+  output.stderr("ptyscript: standard output: write failed: " .. why .. "\n")
+  return true
+end
+
 -- Errors in __gc metamethods, which Lua only warns about: told (the
 -- first, and how many more), and a failure like any other error.
 -- gc_errors is the command's (src/main.c).  Whether there were any.
@@ -144,6 +154,7 @@ function M._main(chunk, opts, ...)
     if sig then core.reraise(sig) end
     if (code == nil or code == true or code == 0) and outputs_failed() then code = 1 end
     if gc_failed(opts.gc_errors) and (code == nil or code == true or code == 0) then code = 1 end
+    if stdout_failed(opts.stdout_error) and (code == nil or code == true or code == 0) then code = 1 end
     return real_exit(code, close)
   end
   local caught
@@ -171,6 +182,7 @@ function M._main(chunk, opts, ...)
   if caught then core.reraise(caught) end
   if status == 0 and outputs_failed() then status = 1 end
   if gc_failed(opts.gc_errors) and status == 0 then status = 1 end
+  if stdout_failed(opts.stdout_error) and status == 0 then status = 1 end
   return status
 end
 
