@@ -933,9 +933,10 @@ function Process:record(path, opts)
   local function str(s) return '"' .. (esc(s, true)) .. '"' end
   local cmd = {}
   for i, a in ipairs(self._argv or { self.name }) do cmd[i] = a end
+  local red = output.redact   -- (a secret may be among the arguments too)
   sink.write(string.format('{"version": 2, "width": %d, "height": %d, "timestamp": %d, '
     .. '"command": %s, "title": %s, "env": {"TERM": %s}}\n',
-    self._cols, self._rows, os.time(), str(table.concat(cmd, " ")), str(self.name),
+    self._cols, self._rows, os.time(), str(red(table.concat(cmd, " "))), str(red(self.name)),
     str(os.getenv("TERM") or "xterm")))
   local t0 = sched.now()
   local carry = { o = "", i = "" }
