@@ -117,9 +117,9 @@ panic(lua_State *L)
 ** its end, main after lua_close).
 */
 struct warn_state {
-	int on;			/* warnings printed ("@on") */
-	int cont;		/* within a message */
-	int keep;		/* this message starts "error in ": kept in buf */
+	int state;		/* 0 off, 1 on, 2 on and within a message */
+	int keep;		/* within a message that started "error in ",
+				 * kept in buf */
 	char buf[1024];		/* that message, cut to fit */
 	size_t len;
 	int gc_errors;		/* errors in __gc, in all */
@@ -132,21 +132,19 @@ warnf(void *ud, const char *msg, int tocont)
 {
 	struct warn_state *w = ud;
 	size_t n;
-	int start;
 
-	if (!w->cont && !tocont && msg[0] == '@') {	/* control */
-		if (strcmp(msg + 1, "off") == 0)
-			w->on = 0;
+	if (!w->keep && w->state != 2 && !tocont && msg[0] == '@') {
+		if (strcmp(msg + 1, "off") == 0)	/* control */
+			w->state = 0;
 		else if (strcmp(msg + 1, "on") == 0)
-			w->on = 1;
+			w->state = 1;
 		return;
 	}
-	start = !w->cont;
-	if (start) {
-		w->keep = tocont && strcmp(msg, "error in ") == 0;
+	if (!w->keep && w->state != 2 && tocont &&
+	    strcmp(msg, "error in ") == 0) {
+		w->keep = 1;
 		w->len = 0;
 	}
-	w->cont = tocont;
 	if (w->keep) {
 		n = strlen(msg);
 		if (n > sizeof w->buf - 1 - w->len)
@@ -156,23 +154,27 @@ warnf(void *ud, const char *msg, int tocont)
 		w->buf[w->len] = '\0';
 		if (tocont)
 			return;
+		w->keep = 0;
 		if (strncmp(w->buf, "error in __gc", 13) == 0) {
 			if (w->gc_errors++ == w->told)
 				memcpy(w->first, w->buf, w->len + 1);
-		} else if (w->on) {
+		} else if (w->state != 0) {
 			fprintf(stderr, "Lua warning: %s\n", w->buf);
 			fflush(stderr);
 		}
 		return;
 	}
-	if (!w->on)
+	if (w->state == 0)
 		return;
-	if (start)
+	if (w->state == 1)
 		fputs("Lua warning: ", stderr);
 	fputs(msg, stderr);
-	if (!tocont) {
+	if (tocont) {
+		w->state = 2;
+	} else {
 		fputs("\n", stderr);
 		fflush(stderr);
+		w->state = 1;
 	}
 }
 
