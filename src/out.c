@@ -129,15 +129,26 @@ open_dir(const char *path, size_t len)
 			*next++ = '\0';
 		if (*comp == '\0')
 			continue;
-		if (fstatat(dfd, comp, &lsb, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISLNK(lsb.st_mode) && fstat(dfd, &dsb) == 0 &&
-		    shared_dir(&dsb) && !trusted_owner(lsb.st_uid, &dsb)) {
-			rc = OUT_DIRLINK;
-			break;
-		}
+		/*
+		 * Not following first: what is checked is what is opened (a
+		 * directory checked, then swapped for a link, is not
+		 * followed).  A link is followed only once it is trusted.
+		 */
 		do
-			nfd = openat(dfd, comp, DIR_FLAGS);
+			nfd = openat(dfd, comp, DIR_FLAGS | O_NOFOLLOW);
 		while (nfd == -1 && errno == EINTR);
+		if (nfd == -1 && (errno == ENOTDIR || errno == ELOOP ||
+		    errno == EMLINK) && fstatat(dfd, comp, &lsb,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lsb.st_mode)) {
+			if (fstat(dfd, &dsb) == 0 && shared_dir(&dsb) &&
+			    !trusted_owner(lsb.st_uid, &dsb)) {
+				rc = OUT_DIRLINK;
+				break;
+			}
+			do
+				nfd = openat(dfd, comp, DIR_FLAGS);
+			while (nfd == -1 && errno == EINTR);
+		}
 		err = errno;
 		close(dfd);
 		dfd = nfd;
