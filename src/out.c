@@ -81,27 +81,29 @@ std_name(const char *path)
 #endif
 
 /*
- * Whether users other than the directory's owner may add names to it:
- * group or other write permission (/tmp, a shared project directory).
- * There another user can plant a file, a hard link or a symbolic link
- * under the name we are about to open.
+ * Whether another user may add names to the directory: one with group
+ * or other write permission (/tmp, a shared project directory), or one
+ * owned by somebody else than us and root (/tmp/build-42 made by
+ * another user before us).  There that user can plant a file, a FIFO, a
+ * hard link or a symbolic link under the name we are about to open.
  */
 static int
 shared_dir(const struct stat *dir)
 {
-	return (dir->st_mode & (S_IWGRP | S_IWOTH)) != 0;
+	return (dir->st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
+	    (dir->st_uid != geteuid() && dir->st_uid != 0);
 }
 
 /*
  * Whether an entry owned by uid in such a directory may be used: ours,
- * or the directory owner's (who could replace any entry of it anyway),
- * as the kernel's protected_regular, protected_fifos and
- * protected_symlinks have it.
+ * or root's (whom nothing here protects against), as the kernel's
+ * protected_regular, protected_fifos and protected_symlinks have it for
+ * /tmp.
  */
 static int
-trusted_owner(uid_t uid, const struct stat *dir)
+trusted_owner(uid_t uid)
 {
-	return uid == geteuid() || uid == dir->st_uid;
+	return uid == geteuid() || uid == 0;
 }
 
 /*
@@ -141,7 +143,7 @@ open_dir(const char *path, size_t len)
 		    errno == EMLINK) && fstatat(dfd, comp, &lsb,
 		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lsb.st_mode)) {
 			if (fstat(dfd, &dsb) == 0 && shared_dir(&dsb) &&
-			    !trusted_owner(lsb.st_uid, &dsb)) {
+			    !trusted_owner(lsb.st_uid)) {
 				rc = OUT_DIRLINK;
 				break;
 			}
@@ -179,7 +181,7 @@ check_opened(int fd, int dfd)
 		return -1;
 	if (!shared_dir(&dsb))
 		return 0;
-	if (!trusted_owner(sb.st_uid, &dsb))
+	if (!trusted_owner(sb.st_uid))
 		return OUT_FOREIGN;
 	if (S_ISREG(sb.st_mode) && sb.st_nlink > 1)
 		return OUT_LINKED;
@@ -229,7 +231,7 @@ out_open(const char *path, int mode)
 		struct stat dsb;
 
 		if (fstat(dfd, &dsb) == 0 && shared_dir(&dsb) &&
-		    !trusted_owner(sb.st_uid, &dsb)) {
+		    !trusted_owner(sb.st_uid)) {
 			close(dfd);
 			return OUT_FOREIGN;
 		}
