@@ -192,6 +192,37 @@ print(len(data), data.count(b"x"), data[-5:], p.wait())
       assert.equal("1000005 1000000 b'END\\r\\n' 0\n", r.stdout)
     end)
 
+    it("writes all the script's own print and io.write to a non-blocking standard output", function()
+      local r = H.sh(string.format([[python3 -c '
+import fcntl, os, subprocess, sys, time
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+p = subprocess.Popen(sys.argv[1:], stdout=w)
+os.close(w)
+time.sleep(0.5)
+data = b""
+while True:
+    chunk = os.read(r, 65536)
+    if not chunk:
+        break
+    data += chunk
+print(len(data), data.count(b"x"), p.wait())
+' %s -e %s]], H.q(H.bin), H.q([[
+        for i = 1, 10000 do print(string.rep("x", 99)) end
+        io.write(string.rep("x", 100000))
+      ]])))
+      assert.equal(0, r.code, r.stderr)
+      assert.equal("1100000 1090000 0\n", r.stdout)
+    end)
+
+    it("says a failed write of the script's own output (a full disk), and the status is 1", function()
+      for _, code in ipairs{ 'print("lost")', 'print("lost"); os.exit(0)', 'io.write(string.rep("x", 100000))' } do
+        local r = H.sh(H.q(H.bin) .. " -e " .. H.q(code) .. " >/dev/full")
+        assert.equal(1, r.code, code)
+        assert.equal("ptyscript: standard output: write failed: No space left on device\n", r.stderr)
+      end
+    end)
+
     it("--show to a pipe whose reader has gone: said once, status 1, no SIGPIPE", function()
       local r = H.sh(string.format("{ %s --show -e %s; echo \"status $?\" >&2; } | head -c 1 >/dev/null",
         H.q(H.bin), H.q([[
@@ -389,6 +420,25 @@ error(setmetatable({}, { __tostring = function() return "custom failure 17" end 
 ]])
       assert.equal(1, r.code)
       has(r.stderr, "custom failure 17")
+    end)
+
+    -- Lua only warns about an error in a __gc metamethod (and warnings
+    -- are off): the command would have ended 0 after a failure.
+    it("is 1 when a __gc metamethod raised, during the script, at os.exit or at the end, and says so", function()
+      for _, case in ipairs{
+        { 'setmetatable({}, {__gc = function() error("lost in gc") end}); collectgarbage()', "lost in gc" },
+        { 'setmetatable({}, {__gc = function() error("lost in gc") end}); collectgarbage(); os.exit(0)', "lost in gc" },
+        { 'KEEP = setmetatable({}, {__gc = function() error("lost at close") end})', "lost at close" },
+        { 'setmetatable({}, {__gc = function() error({}) end}); collectgarbage()', "error object is not a string" },
+      } do
+        local r = H.run({ "-e", case[1] })
+        assert.equal(1, r.code, case[1])
+        assert.matches("^ptyscript: error in __gc %(.*" .. case[2] .. ".*%)\n$", r.stderr)
+      end
+      -- the script's own warnings stay as they were
+      local r = H.run({ "-e", 'warn("@on"); warn("error in ", "my code"); warn("fine")' })
+      assert.equal(0, r.code)
+      assert.equal("Lua warning: error in my code\nLua warning: fine\n", r.stderr)
     end)
 
     it("is 1 on error() and error(nil), saying the error object is nil", function()

@@ -93,6 +93,24 @@ describe("transcripts", function()
     os.execute("rm -rf " .. H.q(dir))
   end)
 
+  it("p:log and p:record after close raise, and open no file (nothing would close it)", function()
+    local dir = H.tmpdir()
+    local p = pty.sh("echo hi")
+    p:close()
+    local before = H.nfds()
+    for _ = 1, 10 do
+      local ok, err = pcall(p.log, p, dir .. "/x.log")
+      assert.is_false(ok)
+      assert.matches("log: sh %(pid %d+, .*%) was closed", err)
+      ok, err = pcall(p.record, p, dir .. "/x.cast")
+      assert.is_false(ok)
+      assert.matches("record: sh %(pid %d+, .*%) was closed", err)
+    end
+    assert.equal(before, H.nfds())
+    assert.is_nil(H.read(dir .. "/x.log"))
+    os.execute("rm -rf " .. H.q(dir))
+  end)
+
   it("a failed --log write is said once, with the file and the reason, and the status is 1", function()
     local r = H.run({ "--log", "/dev/full", "-e", [[
       local p = pty.spawn("cat")

@@ -190,6 +190,27 @@ describe("fds", function()
     assert.matches("send to fd 3 of sh .*the pipe was closed", err)
   end)
 
+  -- The way to give gpg or sshpass a password: a pipe (--passphrase-fd 3).
+  it("takes a secret on a \"w\" descriptor (write_fd, s:send): *** in --trace; an unknown option raises", function()
+    local path = H.script([[
+      local p = pty.spawn{"sh", "-c", "read pw <&3; read pw2 <&3; echo got it", fds = {[3] = "w"}}
+      p:write_fd(3, "Wq8-hunter2\n", {secret = true})
+      p:stream(3):sendline("Wq8-other", {secret = true})
+      p:expect("got it")
+      local ok, err = pcall(p.write_fd, p, 3, "x", {secert = true})
+      print(err)
+      ok, err = pcall(p.stream(p, 3).send, p:stream(3), "x", "secret")
+      print(err)
+    ]])
+    local r = H.run({ "--trace", path })
+    os.remove(path)
+    assert.equal(0, r.code, r.stderr)
+    assert.matches('send to sh fd 3: "%*%*%*"\n.*send to sh fd 3: "%*%*%*"\n', r.stderr)
+    assert.is_nil(r.stderr:find("Wq8", 1, true), r.stderr)
+    assert.matches('write_fd: unknown option "secert"\n', r.stdout)
+    assert.matches("send: options must be a table such as {secret = true}", r.stdout)
+  end)
+
   it("reads an \"r\" descriptor as a stream with expect", function()
     local p = pty.spawn{ "sh", "-c", "echo to-terminal; echo to-four >&4; echo more >&4",
       fds = { [4] = "r" } }

@@ -378,6 +378,27 @@ p:close()
   end)
 end)
 
+-- Without pidfds (the portable build, which make check-asan runs) exits
+-- are seen through SIGCHLD: a mask inherited with it blocked would hide
+-- every exit, and a wait without a timeout would never return.
+describe("started with SIGCHLD blocked", function()
+  it("the command still sees every exit", function()
+    local path = H.script([[
+      for i = 1, 3 do
+        local p = pty.sh("sleep 0.05; exit " .. i)
+        print(p:wait())
+        p:close()
+      end
+    ]])
+    local r = H.sh([[timeout 20 python3 -c 'import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+os.execvp(sys.argv[1], sys.argv[1:])' ]] .. H.q(H.bin) .. " " .. H.q(path))
+    os.remove(path)
+    assert.equal("", r.stderr)
+    assert.equal("nil\texit\t1\nnil\texit\t2\nnil\texit\t3\n", r.stdout)
+  end)
+end)
+
 describe("alive, kill, terminate", function()
   it("alive tells whether the child runs", function()
     local p = pty.spawn("cat")

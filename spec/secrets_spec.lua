@@ -158,6 +158,24 @@ describe("secrets in every output", function()
     assert.equal("***\r\na sandwich\r\n", text)
   end)
 
+  it("typed one character at a time are *** once in --trace and p:log's input, not once a key", function()
+    local path = H.script([[
+      local got = {}
+      local p = pty.spawn{"cat", echo = false}
+      p:log(function(data, kind) if kind == "i" then got[#got + 1] = data end end, {sent = true})
+      p:sendline("Wq8-hunter2", {secret = true, delay = 0})
+      p:expect("\n")
+      p:close()
+      print(table.concat(got))
+    ]])
+    local r = H.run({ "--trace", path })
+    os.remove(path)
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("***\r\n", r.stdout)
+    local _, sends = r.stderr:gsub("send to cat: \"%*%*%*\"", "")
+    assert.equal(1, sends, r.stderr)
+  end)
+
   it("made of '*' cost no more to redact than other text", function()
     local log = H.tmpname()
     local r = H.run({ "--log", log, "--timeout", "60", "-e", [[
@@ -187,7 +205,8 @@ describe("secrets in every output", function()
     end
     p:sendline("s3cret-value", { secret = true })
     p:expect_exact("value\r\n")
-    local secrets = p._secrets
+    local secrets = require("ptyscript.output").secrets()
+    local held = secrets:count()
     local w0 = secrets:work()
     for i = 1, 50 do round_trip(i) end
     local one = secrets:work() - w0
@@ -198,8 +217,98 @@ describe("secrets in every output", function()
     for i = 1, 50 do round_trip(i) end
     local many = secrets:work() - w0
     p:close()
-    assert.equal(1, secrets:count())
+    assert.equal(held, secrets:count())
     assert.is_true(many <= one + 50, string.format("work %d after one send, %d after 4000", one, many))
+  end)
+end)
+
+describe("secrets of the script", function()
+  -- A secret sent to one session can come back in another's output: a
+  -- second session that tails a file the first writes, ps, a history.
+  it("sent to one process are *** in another's output: transcripts, messages, --trace", function()
+    local log = H.tmpname()
+    local path = H.script([[
+      local a = pty.spawn("cat")
+      a:sendline("Wq8-hunter2", {secret = true})
+      local b = pty.sh("echo the password is Wq8-hunter2; sleep 5")
+      local got = {}
+      b:log(function(data) got[#got + 1] = data end)
+      b:expect("password is ")
+      local ok, e = pcall(b.expect, b, "never", 0.3)
+      print(e.message)
+      b:close()
+      print("p:log " .. table.concat(got))
+    ]])
+    local r = H.run({ "--log", log, "--trace", path })
+    os.remove(path)
+    local text = H.read(log)
+    os.remove(log)
+    assert.equal(0, r.code, r.stderr)
+    assert.matches('last output: "%*%*%*\\r\\n"', r.stdout)
+    assert.matches("p:log the password is %*%*%*\r\n", r.stdout)
+    assert.matches("the password is %*%*%*", text)
+    for _, out in ipairs{ r.stdout, r.stderr, text } do
+      assert.is_nil(out:find("hunter", 1, true), out)
+    end
+  end)
+
+  -- --show's copy is what a CI log keeps: a transcript like the others.
+  it("are *** in --show's copy: echoed whole, one key at a time, by another process, cut by the end", function()
+    local path = H.script(string.format([[
+      local p = pty.spawn("cat")
+      p:sendline("Wq8-hunter2", {secret = true})
+      p:expect("hunter2\r\n.*hunter2\r\n")
+      pty.sh("echo other: Wq8-hunter2"):expect(pty.EOF)
+      local k = pty.spawn{"python3", "-c", %q}
+      k:expect("pw: ")
+      k:sendline("Wq8-hunter2")
+      k:expect("done\r\n")
+      local s = pty.spawn("cat")
+      s:send("Wq8-hun")
+      s:expect("hun")
+    ]], KEY_BY_KEY))
+    local r = H.run({ "--show", path })
+    os.remove(path)
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("***\r\n***\r\nother: ***\r\npw: ***\r\ndone\r\n***", r.stdout)
+    assert.is_nil(r.stdout:find("Wq8", 1, true), r.stdout)
+    assert.is_nil(r.stdout:find("hun", 1, true), r.stdout)
+  end)
+
+  it("are *** in the error that ends the script, its traceback and the messages ptyscript makes", function()
+    local r = H.run_script([[
+      local p = pty.spawn("cat")
+      local pw = "p@ss(Wq8"
+      p:sendline(pw, {secret = true})
+      local ok, e = pcall(p.expect, p, pw)   -- not a valid regex
+      print(e)
+      error("login failed with " .. pw)
+    ]])
+    assert.equal(1, r.code)
+    assert.matches("invalid pattern /%*%*%*/", r.stdout)
+    assert.matches("ptyscript: .*: login failed with %*%*%*\nstack traceback:", r.stderr)
+    assert.is_nil((r.stdout .. r.stderr):find("Wq8", 1, true), r.stdout .. r.stderr)
+  end)
+
+  it("are *** in the screen's pictures and frames (s:snapshot, tostring)", function()
+    local dir = H.tmpdir()
+    local r = H.run_script(string.format([[
+      local p = pty.spawn{"cat", screen = true}
+      p:sendline("Wq8-hunter2", {secret = true})
+      p:expect_screen("\\*|Wq8")
+      p:wait_stable(0.1)
+      print(tostring(p:screen()))
+      p:screen():snapshot(%q)
+      p:screen():snapshot(%q)
+      assert(p:screen():text():find("Wq8-hunter2", 1, true))   -- the text itself is raw
+    ]], dir .. "/s.svg", dir .. "/s.html"))
+    local svg, html = H.read(dir .. "/s.svg"), H.read(dir .. "/s.html")
+    os.execute("rm -rf " .. H.q(dir))
+    assert.equal(0, r.code, r.stderr)
+    for _, out in ipairs{ r.stdout, svg, html } do
+      assert.matches("***", out, 1, true)
+      assert.is_nil(out:find("hunter", 1, true), out)
+    end
   end)
 end)
 
@@ -216,6 +325,18 @@ describe("the secret matcher (core.secrets)", function()
     assert.equal("<one two^C>", s:redact("<one two^C>"))
   end)
 
+  it("covers secrets that overlap: no piece of one shows after another", function()
+    local s = core.secrets()
+    s:add("key-abc")
+    s:add("abc123")
+    assert.equal("x *** y", s:redact("x key-abc123 y"))
+    assert.equal("x *** *** y", s:redact("x abc123 key-abc y"))
+    local st = s:stream()
+    local out = st:feed("x key-abc1")
+    out = out .. st:feed("23 y")
+    assert.equal("x *** y", out .. st:flush())
+  end)
+
   it("redacts in one pass, whatever the secret: cost linear in the text", function()
     local s = core.secrets()
     s:add(string.rep("*", 16))
@@ -224,7 +345,8 @@ describe("the secret matcher (core.secrets)", function()
     local text = string.rep("*", 100000) .. string.rep("a", 100000) .. "."
     local out = s:redact(text)
     local work = s:work() - w0
-    assert.is_true(out == string.rep("***", 6250) .. string.rep("a", 100000) .. ".")
+    -- (the secret's overlapping matches in the stars are one ***)
+    assert.is_true(out == "***" .. string.rep("a", 100000) .. ".")
     assert.is_true(work < 20 * #text, "work " .. work)
   end)
 

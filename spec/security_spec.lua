@@ -114,4 +114,79 @@ describe("the files ptyscript writes", function()
     local modes = H.sh("cd " .. H.q(dir) .. " && stat -c '%n %a' new.log new.cast new.svg p.log snap.html p.cast old.log").stdout
     assert.equal("new.log 600\nnew.cast 600\nnew.svg 600\np.log 600\nsnap.html 600\np.cast 600\nold.log 644\n", modes)
   end)
+  -- In a directory others can write to (/tmp), another user may plant a
+  -- file, a FIFO, a hard link or a symbolic link under the name a run
+  -- (root's, say) is about to write: written through, it would hand them
+  -- the transcript, block the run, or empty a file elsewhere.
+  describe("in a directory others can write to", function()
+    local shared
+    before_each(function()
+      shared = dir .. "/shared"
+      assert(os.execute("mkdir -m 1777 " .. H.q(shared)))
+    end)
+    local root = H.sh("id -u").stdout == "0\n"
+    -- run sh command line cmd as the user nobody
+    local function as_nobody(cmd)
+      local r = H.sh("setpriv --reuid=65534 --regid=65534 --clear-groups sh -c " .. H.q(cmd))
+      assert.equal(0, r.code, r.stderr)
+    end
+
+    it("refuses a file another user planted there, and leaves it empty", function()
+      if not root then pending("needs root (a file of another user)") return end
+      as_nobody("cd " .. H.q(shared) .. " && touch x.log x.cast && chmod 666 x.log x.cast && mkfifo -m 666 x.fifo")
+      for _, case in ipairs{ { "--log", "x.log" }, { "--record", "x.cast" }, { "--log", "x.fifo" } } do
+        local r = H.run({ case[1], shared .. "/" .. case[2], "-e", "pty.sh('echo the transcript'):expect(pty.EOF)" })
+        assert.equal(2, r.code, case[2])
+        assert.matches("ptyscript: %-%-" .. case[1]:sub(3) .. ": .*/" .. case[2]:gsub("%.", "%%.")
+          .. ": refusing to write to a file another user owns in a directory others can write to", r.stderr)
+      end
+      assert.equal("", H.read(shared .. "/x.log"))
+      assert.equal("", H.read(shared .. "/x.cast"))
+      local p = pty.spawn("cat")
+      local ok, err = pcall(p.log, p, shared .. "/x.log")
+      p:close()
+      assert.is_false(ok)
+      assert.matches("log: .*/x%.log: refusing to write to a file another user owns", err)
+    end)
+
+    it("refuses a file another user planted in a directory of theirs (one made before us)", function()
+      if not root then pending("needs root (a directory of another user)") return end
+      as_nobody("mkdir -m 755 " .. H.q(shared .. "/build") .. " && touch " .. H.q(shared .. "/build/x.log")
+        .. " && chmod 666 " .. H.q(shared .. "/build/x.log") .. " && ln -s " .. H.q(dir)
+        .. " " .. H.q(shared .. "/build/sub"))
+      local r = H.run({ "--log", shared .. "/build/x.log", "-e", "pty.sh('echo the transcript'):expect(pty.EOF)" })
+      assert.equal(2, r.code)
+      assert.matches("x%.log: refusing to write to a file another user owns", r.stderr)
+      assert.equal("", H.read(shared .. "/build/x.log"))
+      r = H.run({ "--log", shared .. "/build/sub/y.log", "-e", "print(1)" })
+      assert.equal(2, r.code)
+      assert.matches("refusing to follow a symbolic link another user owns", r.stderr)
+    end)
+
+    it("refuses a hard link there, and the file it links to is untouched", function()
+      assert(os.execute(string.format("ln %s %s", H.q(target), H.q(shared .. "/x.cast"))))
+      local r = H.run({ "--record", shared .. "/x.cast", "-e", "print(1)" })
+      assert.equal(2, r.code)
+      assert.matches("ptyscript: %-%-record: .*/x%.cast: refusing to write to a file with other hard links", r.stderr)
+      untouched()
+    end)
+
+    it("refuses a symbolic link of another user among the directories of the path", function()
+      if not root then pending("needs root (a link of another user)") return end
+      as_nobody("ln -s " .. H.q(dir) .. " " .. H.q(shared .. "/sub"))
+      local r = H.run({ "--log", shared .. "/sub/x.log", "-e", "print(1)" })
+      assert.equal(2, r.code)
+      assert.matches("refusing to follow a symbolic link another user owns", r.stderr)
+      assert.is_nil(H.read(dir .. "/x.log"))
+    end)
+
+    it("writes a file of our own there, new or not", function()
+      H.write(shared .. "/mine.log", "before\n")
+      local r = H.run({ "--log", shared .. "/mine.log", "--record", shared .. "/new.cast", "-e",
+        "pty.sh('echo the transcript'):expect(pty.EOF)" })
+      assert.equal(0, r.code, r.stderr)
+      assert.equal("before\nthe transcript\r\n", H.read(shared .. "/mine.log"))
+      assert.matches("the transcript", H.read(shared .. "/new.cast"))
+    end)
+  end)
 end)

@@ -680,4 +680,30 @@ os.execv(sys.argv[1], sys.argv[1:] + [" ".join(map(str, fds))])
     assert.same({}, signals(child), "ignored in the child (the parent ignores "
       .. table.concat(signals(parent), ",") .. ")")
   end)
+  -- The command raises its own open-file limit, and holding a secret sets
+  -- its core size to 0: a child gets the limits ptyscript started with,
+  -- whether it starts before the first secret or after.
+  it("gets the open-file and core limits ptyscript started with, also after a secret", function()
+    local r = H.run_script([[
+      local function core(text) return text:match("Max core file size%s+(%S+)") end
+      local function limits(p)
+        local text = p:expect(pty.EOF, 5).before
+        p:close()
+        return text:match("Max open files%s+(%S+)") .. " " .. core(text)
+      end
+      -- (a sanitizer may set ptyscript's own core limit at start)
+      print("ours " .. core(io.open("/proc/self/limits"):read("a")))
+      print("before " .. limits(pty.spawn("cat", "/proc/self/limits")))
+      local p = pty.spawn("cat")
+      p:send("x", {secret = true})
+      p:close()
+      print("after " .. limits(pty.spawn("cat", "/proc/self/limits")))
+      print("ours " .. core(io.open("/proc/self/limits"):read("a")))
+    ]], nil, "ulimit -S -n 1000; ulimit -S -c 100; ")
+    assert.equal(0, r.code, r.stderr)
+    local start = r.stdout:match("^ours (%d+)\n")
+    assert.truthy(start, r.stdout)
+    assert.equal(string.format("ours %s\nbefore 1000 %s\nafter 1000 %s\nours 0\n", start, start, start),
+      r.stdout)
+  end)
 end)

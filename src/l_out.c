@@ -38,7 +38,9 @@ file_close(lua_State *L)
  * core.open_file(path, mode) -> file | nil, msg, errname  [-0, +1|3, m]
  * Open path to write, through out_open: mode "a" appends, "w" empties
  * it first.  A symbolic link is refused ("path: refusing to write
- * through a symbolic link"); msg always begins with the path.
+ * through a symbolic link"), and so is what another user may have
+ * planted in a directory others can write to; msg always begins with
+ * the path.
  */
 static int
 l_open_file(lua_State *L)
@@ -56,9 +58,10 @@ l_open_file(lua_State *L)
 	st->f = NULL;
 	luaL_setmetatable(L, LUA_FILEHANDLE);
 	fd = out_open(path, mode[0] == 'a' ? OUT_APPEND : OUT_TRUNCATE);
-	if (fd == OUT_SYMLINK)
-		return lcore_failf(L, ELOOP, "%s: refusing to write through a "
-		    "symbolic link", path);
+	if (fd < -1) {		/* refused: see out_open */
+		return lcore_failf(L, fd == OUT_SYMLINK || fd == OUT_DIRLINK ?
+		    ELOOP : EPERM, "%s: %s", path, out_refusal(fd));
+	}
 	if (fd == -1 || (st->f = fdopen(fd, mode[0] == 'a' ? "ab" : "wb")) ==
 	    NULL) {
 		err = errno;
@@ -91,7 +94,7 @@ l_write(lua_State *L)
 			return luaL_error(L, "attempt to use a closed file");
 		if (fflush(st->f) != 0)
 			return lcore_fail(L, NULL, errno);
-		fd = fileno(st->f);
+		fd = out_fileno(st->f);
 	}
 	if (out_write(fd, s, n) == -1)
 		return lcore_fail(L, NULL, errno);

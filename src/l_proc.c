@@ -22,6 +22,7 @@
 
 #include "env.h"
 #include "lcore.h"
+#include "out.h"
 #include "portable.h"
 #include "plumb.h"
 #include "proc.h"
@@ -239,7 +240,7 @@ to_extra(lua_State *L, int idx, int st, struct plumb_extra *ex,
 		    f->closef != NULL) {
 			(void)fflush(f->f);	/* its buffer first */
 			ex[i].mode = PLUMB_PASS;
-			ex[i].fd = fileno(f->f);
+			ex[i].fd = out_fileno(f->f);
 		} else {
 			luaL_error(L, "spawn: fds[%I]: not \"r\", \"w\", an open "
 			    "Lua file or a descriptor number", to);
@@ -869,7 +870,8 @@ lproc_hold(lua_State *L)
 
 /*
  * proc:show(on [, fd]): copy output as it arrives to our stdout (fd 1,
- * the default) or stderr (2).  [-0, +0, -]
+ * the default) or stderr (2), with the script's secrets as "***"
+ * (proc_show_bytes).  [-0, +0, -]
  */
 static int
 lproc_show(lua_State *L)
@@ -879,6 +881,8 @@ lproc_show(lua_State *L)
 
 	luaL_argcheck(L, fd == STDOUT_FILENO || fd == STDERR_FILENO, 3,
 	    "1 or 2");
+	if (!lua_toboolean(L, 2))
+		proc_show_flush(p);	/* (before interact copies for itself) */
 	p->show = lua_toboolean(L, 2) != 0;
 	p->showfd = (int)fd;
 	return 0;

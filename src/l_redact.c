@@ -6,6 +6,8 @@
  *   set:add(s) -> new?              set:redact(s) -> s'   (a message)
  *   set:count(), set:work()         set:stream() -> st
  *   st:feed(chunk) -> s'            st:flush() -> s'      (the end)
+ *   set:show()     (the loop's show, proc.c, copies output with set's
+ *                   secrets as "***")
  *
  * A stream keeps back the end of what it was fed while that end could
  * still grow into a secret; the next feed or flush decides.  It holds
@@ -16,13 +18,16 @@
 
 #include "buf.h"
 #include "lcore.h"
+#include "loop.h"
 #include "redact.h"
+#include "spawn.h"
 
 #define SECRETS_MT	"ptyscript.Secrets"
 #define RSTREAM_MT	"ptyscript.RedactStream"
 
 struct secrets {
 	struct redact *r;
+	struct loop *lp;	/* the loop whose show uses r, or NULL */
 };
 
 struct rstream {
@@ -32,7 +37,10 @@ struct rstream {
 /*
  * core.protect_secrets(): no core dump and no ptrace by the same user
  * from now on (the process holds secrets): PR_SET_DUMPABLE 0 and a soft
- * RLIMIT_CORE of 0.  Only the first call does anything.  [-0, +0, -]
+ * RLIMIT_CORE of 0.  Children started later get the core limit as it
+ * was (spawn_keep_limit): theirs is the user's choice, and must not
+ * depend on when the first secret was sent.  Only the first call does
+ * anything.  [-0, +0, -]
  */
 static int
 l_protect_secrets(lua_State *L)
@@ -45,6 +53,7 @@ l_protect_secrets(lua_State *L)
 		return 0;
 	done = 1;
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)spawn_keep_limit(RLIMIT_CORE);
 	if (getrlimit(RLIMIT_CORE, &rl) == 0) {
 		rl.rlim_cur = 0;
 		(void)setrlimit(RLIMIT_CORE, &rl);
@@ -84,6 +93,7 @@ l_secrets(lua_State *L)
 	struct secrets *sc = lua_newuserdatauv(L, sizeof *sc, 0);
 
 	sc->r = NULL;
+	sc->lp = NULL;
 	luaL_setmetatable(L, SECRETS_MT);
 	if ((sc->r = redact_new()) == NULL)
 		return luaL_error(L, "not enough memory");
@@ -166,12 +176,33 @@ secrets_stream(lua_State *L)
 	return 1;
 }
 
-/* __gc: free the secrets, their bytes cleared.  [-0, +0, -] */
+/*
+ * set:show(): the loop's show (--show, spawn's show) redacts with set
+ * from now on.  [-0, +0, -]
+ */
+static int
+secrets_show(lua_State *L)
+{
+	struct secrets *sc = check_secrets(L);
+
+	sc->lp = lcore_loop(L);
+	sc->lp->secrets = sc->r;
+	return 0;
+}
+
+/*
+ * __gc: free the secrets, their bytes cleared.  The loop forgets them
+ * first (at lua_close, whichever of the two is finalized first: the
+ * loop's memory lasts until every finalizer has run).  [-0, +0, -]
+ */
 static int
 secrets__gc(lua_State *L)
 {
 	struct secrets *sc = check_secrets(L);
 
+	if (sc->lp != NULL && sc->lp->secrets == sc->r)
+		sc->lp->secrets = NULL;
+	sc->lp = NULL;
 	redact_free(sc->r);
 	sc->r = NULL;
 	return 0;
@@ -255,6 +286,7 @@ static const luaL_Reg secrets_meth[] = {
 	{ "count", secrets_count },
 	{ "work", secrets_work },
 	{ "stream", secrets_stream },
+	{ "show", secrets_show },
 	{ NULL, NULL }
 };
 

@@ -14,6 +14,8 @@
 #include <sys/types.h>
 #include <termios.h>
 
+struct redact;
+
 #define LOOP_SCRATCH	(64 * 1024)	/* one read(2) at most */
 
 /*
@@ -44,6 +46,9 @@ struct loop {
 	void (*kill_all_now)(struct loop *);
 	struct termios tty_saved;	/* the user's terminal before raw mode */
 	int show_errno;		/* why copying output (show) failed, or 0 */
+	struct redact *secrets;	/* the script's secrets, which show keeps
+				 * out of what it copies (l_redact.c), or
+				 * NULL */
 	int tty_fd;		/* where to restore it, or -1 */
 	struct loop *next_live;	/* the list of live loops (l_core.c) */
 	ev_io chld;		/* SIGCHLD, for children without a pidfd

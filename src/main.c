@@ -1,7 +1,8 @@
 /*
  * main.c - the ptyscript command, shaped like lua.c.
  *
- * Parses the options, makes sure descriptors 0-2 exist, raises the
+ * Parses the options, makes sure descriptors 0-2 exist (and that stdio
+ * writes all of 1 and 2, non-blocking or not: out_wrap_std), raises the
  * open-file limit, builds `arg`, compiles the script (a compile error is
  * exit status 2) and hands it to the Lua side (ptyscript._main), which
  * runs it as task 1 on the event loop and returns the exit status.
@@ -21,6 +22,8 @@
 
 #include "alloc.h"
 #include "embedded.h"
+#include "out.h"
+#include "spawn.h"
 
 #ifndef PTYSCRIPT_VERSION
 #define PTYSCRIPT_VERSION "0.1.0"
@@ -73,13 +76,19 @@ ensure_std_fds(void)
 		close(fd);
 }
 
-/* Raise the open-file soft limit to the hard limit: many sessions. */
+/*
+ * Raise the open-file soft limit to the hard limit: many sessions.  The
+ * children get the limit we started with back (spawn_keep_limit): a
+ * program using select(2), or closing every descriptor up to the limit,
+ * must not see ours.
+ */
 static void
 raise_nofile(void)
 {
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
+	    spawn_keep_limit(RLIMIT_NOFILE) == 0) {
 		rl.rlim_cur = rl.rlim_max;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
@@ -103,33 +112,113 @@ panic(lua_State *L)
 /*
 ** warn() as lauxlib's warning functions have it: off until "@on"; a
 ** one-piece message "@on" or "@off" switches; the pieces of a message
-** are printed after "Lua warning: " and end with a newline.  ud points to
-** the state: 0 off, 1 on, 2 within a message.
+** are printed after "Lua warning: " and end with a newline.
+**
+** Except one: Lua reports an error in a __gc metamethod as the warning
+** "error in __gc (msg)", which nobody would see, and the command would
+** end 0 after a failure.  Such a message is kept instead (gc_errors):
+** the command tells it and ends with status 1 (ptyscript._main asks at
+** its end, main after lua_close).
 */
+struct warn_state {
+	int state;		/* 0 off, 1 on, 2 on and within a message */
+	int keep;		/* within a message that started "error in ",
+				 * kept in buf */
+	char buf[1024];		/* that message, cut to fit */
+	size_t len;
+	int gc_errors;		/* errors in __gc, in all */
+	int told;		/* ... of them told by the Lua side */
+	char first[1024];	/* the first one not told yet */
+};
+
 static void
 warnf(void *ud, const char *msg, int tocont)
 {
-	int *state = ud;
+	struct warn_state *w = ud;
+	size_t n;
 
-	if (*state != 2 && !tocont && msg[0] == '@') {	/* control */
-		if (strcmp(msg + 1, "off") == 0)
-			*state = 0;
+	if (!w->keep && w->state != 2 && !tocont && msg[0] == '@') {
+		if (strcmp(msg + 1, "off") == 0)	/* control */
+			w->state = 0;
 		else if (strcmp(msg + 1, "on") == 0)
-			*state = 1;
+			w->state = 1;
 		return;
 	}
-	if (*state == 0)
+	if (!w->keep && w->state != 2 && tocont &&
+	    strcmp(msg, "error in ") == 0) {
+		w->keep = 1;
+		w->len = 0;
+	}
+	if (w->keep) {
+		n = strlen(msg);
+		if (n > sizeof w->buf - 1 - w->len)
+			n = sizeof w->buf - 1 - w->len;
+		memcpy(w->buf + w->len, msg, n);
+		w->len += n;
+		w->buf[w->len] = '\0';
+		if (tocont)
+			return;
+		w->keep = 0;
+		if (strncmp(w->buf, "error in __gc", 13) == 0) {
+			if (w->gc_errors++ == w->told)
+				memcpy(w->first, w->buf, w->len + 1);
+		} else if (w->state != 0) {
+			fprintf(stderr, "Lua warning: %s\n", w->buf);
+			fflush(stderr);
+		}
 		return;
-	if (*state == 1)
+	}
+	if (w->state == 0)
+		return;
+	if (w->state == 1)
 		fputs("Lua warning: ", stderr);
 	fputs(msg, stderr);
 	if (tocont) {
-		*state = 2;
+		w->state = 2;
 	} else {
 		fputs("\n", stderr);
 		fflush(stderr);
-		*state = 1;
+		w->state = 1;
 	}
+}
+
+/*
+** gc_errors() -> n, first: the errors in __gc metamethods since the last
+** call, and the first of them ("error in __gc (msg)"); they count as
+** told.  [-0, +1|2, -]
+*/
+static int
+gc_errors(lua_State *L)
+{
+	struct warn_state *w = lua_touserdata(L, lua_upvalueindex(1));
+	int n = w->gc_errors - w->told;
+
+	w->told = w->gc_errors;
+	lua_pushinteger(L, n);
+	if (n == 0)
+		return 1;
+	lua_pushstring(L, w->first);
+	return 2;
+}
+
+static int stdout_told;	/* stdout_error said why already */
+
+/*
+** stdout_error() -> why the script's standard output (print, io.write)
+** could not be written, or nil; flushes it first.  Told once: the caller
+** says it.  [-0, +0|1, -]
+*/
+static int
+stdout_error(lua_State *L)
+{
+	int err;
+
+	fflush(stdout);
+	if ((err = out_std_error(STDOUT_FILENO)) == 0 || stdout_told)
+		return 0;
+	stdout_told = 1;
+	lua_pushstring(L, strerror(err));
+	return 1;
 }
 
 /* Message handler: add a traceback to whatever was raised (lua.c). */
@@ -286,6 +375,7 @@ pmain(lua_State *L)
 	int argc = (int)lua_tointeger(L, 1);
 	char **argv = lua_touserdata(L, 2);
 	const struct cmd *c = lua_touserdata(L, 3);
+	struct warn_state *w = lua_touserdata(L, 4);
 	int i, status;
 
 	luaL_openlibs(L);
@@ -321,6 +411,11 @@ pmain(lua_State *L)
 	}
 	lua_pushboolean(L, c->record_input);
 	lua_setfield(L, -2, "record_input");
+	lua_pushlightuserdata(L, w);
+	lua_pushcclosure(L, gc_errors, 1);
+	lua_setfield(L, -2, "gc_errors");
+	lua_pushcfunction(L, stdout_error);
+	lua_setfield(L, -2, "stdout_error");
 	for (i = c->first_arg; i < argc; i++)
 		lua_pushstring(L, argv[i]);
 	lua_call(L, 2 + argc - c->first_arg, 1);
@@ -331,7 +426,7 @@ int
 main(int argc, char **argv)
 {
 	static struct alloc pool;
-	static int warn_state;
+	static struct warn_state warn_state;
 	struct cmd c;
 	lua_State *L;
 	int status;
@@ -342,6 +437,7 @@ main(int argc, char **argv)
 	if (status >= 0)
 		return status;
 	ensure_std_fds();
+	out_wrap_std();
 	raise_nofile();
 	alloc_init(&pool);
 	L = lua_newstate(alloc_lua, &pool);
@@ -356,7 +452,8 @@ main(int argc, char **argv)
 	lua_pushinteger(L, argc);
 	lua_pushlightuserdata(L, argv);
 	lua_pushlightuserdata(L, &c);
-	if (lua_pcall(L, 3, 1, 1) != LUA_OK) {
+	lua_pushlightuserdata(L, &warn_state);
+	if (lua_pcall(L, 4, 1, 1) != LUA_OK) {
 		fprintf(stderr, "%s: %s\n", progname, lua_tostring(L, -1));
 		status = 1;
 	} else {
@@ -364,6 +461,18 @@ main(int argc, char **argv)
 	}
 	fflush(stdout);
 	lua_close(L);
+	if (warn_state.gc_errors > warn_state.told) {	/* at lua_close */
+		fprintf(stderr, "%s: %s\n", progname, warn_state.first);
+		if (status == 0)
+			status = 1;
+	}
+	fflush(stdout);
+	if (out_std_error(STDOUT_FILENO) != 0 && !stdout_told) {
+		fprintf(stderr, "%s: standard output: write failed: %s\n",
+		    progname, strerror(out_std_error(STDOUT_FILENO)));
+		if (status == 0)
+			status = 1;
+	}
 	alloc_release(&pool);
 	return status;
 }

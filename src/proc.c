@@ -24,6 +24,7 @@
 #include "out.h"
 #include "portable.h"
 #include "proc.h"
+#include "redact.h"
 
 #define READ_BUDGET	(1024 * 1024)	/* per callback, to stay fair */
 #define EXIT_POLL	0.02		/* seconds: only if SIGCHLD cannot be
@@ -50,24 +51,83 @@ window_slack(size_t maxbuf)
  * Copy n bytes to stdout (a stderr stream: stderr) for show: all of them,
  * also to a non-blocking descriptor.  The first failure is said once on
  * stderr and ends every copy (core.show_failed tells the Lua side).
+ * Returns 0, or -1 once copying has failed.
  */
-static void
-proc_show_bytes(struct proc *p, const char *s, size_t n)
+static int
+show_write(void *ctx, const char *s, size_t n)
 {
+	struct proc *p = ctx;
 	char msg[160];
 	int len;
 
 	if (p->lp != NULL && p->lp->show_errno != 0)
-		return;
+		return -1;
 	fflush(stdout);	/* keep order with the script's own print */
 	if (out_write(p->showfd, s, n) == 0 || p->lp == NULL)
-		return;
+		return 0;
 	p->lp->show_errno = errno;
 	len = snprintf(msg, sizeof msg, "ptyscript: show: standard %s: write "
 	    "failed: %s\n", p->showfd == STDERR_FILENO ? "error" : "output",
 	    strerror(errno));
 	if (len > 0)
 		(void)out_write(STDERR_FILENO, msg, strlen(msg));
+	return -1;
+}
+
+/*
+ * Copy n bytes for show with the script's secrets as "***" (a CI log is
+ * a transcript too), keeping back a tail that could still grow into a
+ * secret (one echoed a key at a time) until the next bytes, or the end
+ * (proc_show_flush), decide.
+ */
+static void
+proc_show_bytes(struct proc *p, const char *s, size_t n)
+{
+	struct redact *r = p->lp != NULL ? p->lp->secrets : NULL;
+	struct buf *held = &p->show_held;
+	size_t used;
+
+	if (p->lp != NULL && p->lp->show_errno != 0)
+		return;
+	if (r == NULL || (redact_count(r) == 0 && buf_len(held) == 0)) {
+		(void)show_write(p, s, n);
+		return;
+	}
+	if (buf_len(held) == 0) {
+		if (redact_run(r, s, n, REDACT_STREAM, show_write, p, &used) ==
+		    0 && used < n && buf_append(held, s + used, n - used) == -1)
+			(void)redact_run(r, s + used, n - used, REDACT_FINAL,
+			    show_write, p, &used);	/* (out of memory) */
+		return;
+	}
+	if (buf_append(held, s, n) == -1) {
+		proc_show_flush(p);
+		(void)redact_run(r, s, n, REDACT_FINAL, show_write, p, &used);
+		return;
+	}
+	if (redact_run(r, buf_head(held), buf_len(held), REDACT_STREAM,
+	    show_write, p, &used) != 0)
+		used = buf_len(held);
+	buf_consume(held, used);
+	if (buf_len(held) == 0)
+		buf_free(held);
+}
+
+/*
+ * The end of what show copies of p (EOF, hang-up, show turned off):
+ * the tail kept back, as "***" if it is the start of a secret.
+ */
+void
+proc_show_flush(struct proc *p)
+{
+	size_t used;
+
+	if (buf_len(&p->show_held) == 0)
+		return;
+	if (p->lp != NULL && p->lp->secrets != NULL)
+		(void)redact_run(p->lp->secrets, buf_head(&p->show_held),
+		    buf_len(&p->show_held), REDACT_FINAL, show_write, p, &used);
+	buf_free(&p->show_held);
 }
 
 /*
@@ -204,6 +264,8 @@ proc_drain(struct proc *p)
 		ev_io_stop(p->lp->ev, &p->rio);
 		proc_fail_writes(p);
 	}
+	if (p->eof)
+		proc_show_flush(p);
 	if (p->sent && (total > 0 || p->eof)) {
 		p->reply_ns = proc_clock_ns() - p->sent_ns;
 		p->sent = 0;
@@ -322,14 +384,16 @@ chld_cb(struct ev_loop *ev, ev_io *w, int revents)
  * Watch SIGCHLD on lp (once per process for the handler, once per loop
  * for the watcher): at the first child without a pidfd, or, in a build
  * without pidfds, when the loop is made (l_core.c), so that the pipe is
- * there before any session, not one of its leftovers.  An inherited SIG_IGN was reset when the module
- * loaded (loop_default_sigchld); a host's own handler is replaced.
+ * there before any session, not one of its leftovers.  An inherited
+ * SIG_IGN was reset when the module loaded (loop_default_sigchld); a
+ * host's own handler is replaced, and the signal unblocked.
  * Returns 0, or -1 when no pipe could be made.
  */
 int
 proc_watch_exits(struct loop *lp)
 {
 	struct sigaction sa;
+	sigset_t set;
 	int i;
 
 	if (chld_pipe[0] == -1) {
@@ -349,6 +413,10 @@ proc_watch_exits(struct loop *lp)
 			chld_pipe[0] = chld_pipe[1] = -1;
 			return -1;
 		}
+		/* a mask inherited with it blocked would hide every exit */
+		sigemptyset(&set);
+		sigaddset(&set, SIGCHLD);
+		(void)sigprocmask(SIG_UNBLOCK, &set, NULL);
 	}
 	if (!lp->chld_on) {
 		ev_io_init(&lp->chld, chld_cb, chld_pipe[0], EV_READ);
@@ -381,6 +449,7 @@ proc_start(struct proc *p, struct loop *lp, pid_t pid, int pidfd, int fd,
 	buf_init(&p->in);
 	buf_init(&p->out);
 	buf_init(&p->tap);
+	buf_init(&p->show_held);
 	ev_io_init(&p->rio, read_cb, fd, EV_READ);
 	ev_io_init(&p->wio, write_cb, wfd, EV_WRITE);
 	p->rio.data = p->wio.data = p;
@@ -797,6 +866,7 @@ proc_hangup(struct proc *p)
 
 	for (s = p->streams; s != NULL; s = s->sibling)
 		proc_hangup(s);
+	proc_show_flush(p);
 	if (p->fd == -1 && p->wfd == -1)
 		return;
 	if (p->lp != NULL) {
@@ -895,6 +965,7 @@ proc_destroy(struct proc *p)
 	buf_free(&p->in);
 	buf_free(&p->out);
 	buf_free(&p->tap);
+	buf_free(&p->show_held);
 }
 
 static double

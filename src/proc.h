@@ -82,6 +82,8 @@ struct proc {
 					 * a send, last time; at least that
 					 * long when a wait gave up on it */
 	int showfd;		/* where `show` copies output: 1, or 2 (stderr) */
+	struct buf show_held;	/* what show keeps back: it could still grow
+				 * into a secret */
 	int write_errno;	/* why queued output could not be written */
 	struct proc_sink sink;	/* feed == NULL: none */
 	unsigned exited:1, eof:1, paused:1, show:1, tapped:1;
@@ -109,6 +111,7 @@ int proc_send(struct proc *p, const char *s, size_t n);
 void proc_consume(struct proc *p, size_t n);
 int proc_poll_exit(struct proc *p);
 void proc_pause(struct proc *p, int pause);
+void proc_show_flush(struct proc *p);
 void proc_hold(struct proc *p, int hold);
 void proc_hangup(struct proc *p);
 int proc_signal(struct proc *p, int sig, int group);

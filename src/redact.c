@@ -12,8 +12,8 @@
  * only the secrets that could start there.
  *
  * redact_run scans the text once, left to right: at each position the
- * longest secret that matches there becomes "***" and the scan goes on
- * after it.  Text that runs out in the middle of a secret (its prefix is
+ * longest secret that matches there becomes "***", stretched over every
+ * secret that overlaps it, and the scan goes on after them.  Text that runs out in the middle of a secret (its prefix is
  * the end of the text) is, by mode: kept back for the next chunk of a
  * stream (it is at most the longest secret's size), "***" at the end of
  * a stream, and in a message "***" when 3 bytes or more.  A message may
@@ -403,6 +403,35 @@ leading_piece(struct redact *r, const unsigned char *s, size_t n)
 }
 
 /*
+ * A secret matched s[i..end): where the "***" for it must end so that
+ * no secret overlapping it shows a piece of itself after it (with
+ * secrets "key-abc" and "abc123", "key-abc123" is all "***", not
+ * "***123").  Each position inside is looked at once, so the cost stays
+ * linear.  0 in a stream when one of them runs into the end of the text:
+ * then the next chunk decides, from i.
+ */
+static size_t
+cover(struct redact *r, const unsigned char *s, size_t n, size_t i,
+    size_t end, enum redact_mode mode)
+{
+	size_t j, full;
+	int cut;
+
+	for (j = i + 1; j < end; j++) {
+		if (r->first[s[j]].n == 0)
+			continue;
+		look_at(r, s, n, j, &full, &cut);
+		if (cut && mode == REDACT_STREAM)
+			return 0;
+		if (cut && (mode == REDACT_FINAL || n - j >= PIECE_MIN))
+			return n;
+		if (j + full > end)
+			end = j + full;
+	}
+	return end;
+}
+
+/*
  * Write s[0..n) through emit with every secret as "***" (see the top of
  * the file for the modes).  *used is the bytes consumed: all of them
  * except a tail kept back in REDACT_STREAM mode, which the caller puts
@@ -413,7 +442,7 @@ redact_run(struct redact *r, const char *text, size_t n,
     enum redact_mode mode, redact_emit emit, void *ctx, size_t *used)
 {
 	const unsigned char *s = (const unsigned char *)text;
-	size_t i = 0, lit = 0, full, piece;
+	size_t i = 0, lit = 0, full, piece, end;
 	int cut, rc;
 
 #define FLUSH_TO(j) do {						\
@@ -449,10 +478,11 @@ redact_run(struct redact *r, const char *text, size_t n,
 			break;
 		}
 		if (full > 0) {
+			if ((end = cover(r, s, n, i, i + full, mode)) == 0)
+				break;	/* (stream) one inside goes on later */
 			FLUSH_TO(i);
 			STARS();
-			i += full;
-			lit = i;
+			i = lit = end;
 			continue;
 		}
 		i++;

@@ -9,7 +9,9 @@
  * Child: reset every signal disposition to SIG_DFL (an ignored SIGPIPE or
  * SIGINT would otherwise survive exec), start a new session, make the slave
  * its controlling terminal, place the requested descriptors, close all
- * others, drop privileges, chdir, clear the signal mask and execve.  Only
+ * others, give back the resource limits ptyscript changed for itself
+ * (spawn_keep_limit), drop privileges, chdir, clear the signal mask and
+ * execve.  Only
  * async-signal-safe calls: no malloc, no stdio, no Lua.  Any failure writes
  * a fixed {step, errno} record to the pipe and _exit(127)s.
  *
@@ -25,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -33,6 +36,76 @@
 #include "portable.h"
 #include "spawn.h"
 
+
+/*
+ * Resource limits ptyscript changed for itself, as they were before:
+ * the open-file limit the command raises, the core size it sets to 0
+ * while it holds secrets.  Children get these back, so that what a
+ * program runs with does not depend on ptyscript's own needs, nor on
+ * whether a secret was sent before it started.
+ */
+#define KEPT_MAX	4
+
+static struct {
+	int resource;
+	struct rlimit rl;
+} kept[KEPT_MAX];
+static int nkept;
+
+/* The limits a child gets, worked out in the parent before the fork. */
+struct child_limits {
+	int n;
+	int resource[KEPT_MAX];
+	struct rlimit rl[KEPT_MAX];
+};
+
+/*
+ * Remember resource's limit now as the one children get: call it before
+ * changing ptyscript's own.  Only the first call per resource counts.
+ * Returns 0, or -1 with errno.
+ */
+int
+spawn_keep_limit(int resource)
+{
+	int i;
+
+	for (i = 0; i < nkept; i++)
+		if (kept[i].resource == resource)
+			return 0;
+	if (nkept == KEPT_MAX) {
+		errno = ENOSPC;
+		return -1;
+	}
+	if (getrlimit(resource, &kept[nkept].rl) == -1)
+		return -1;
+	kept[nkept++].resource = resource;
+	return 0;
+}
+
+/*
+ * The kept limits, each within the hard limit in force now (which only
+ * root could raise again): the soft limit as it was, the hard as it is.
+ */
+static void
+child_limits(struct child_limits *cl)
+{
+	struct rlimit now;
+	int i;
+
+	cl->n = 0;
+	for (i = 0; i < nkept; i++) {
+		if (getrlimit(kept[i].resource, &now) == -1)
+			continue;
+		cl->resource[cl->n] = kept[i].resource;
+		cl->rl[cl->n].rlim_max = now.rlim_max;
+		cl->rl[cl->n].rlim_cur = kept[i].rl.rlim_cur;
+		if (now.rlim_max != RLIM_INFINITY &&
+		    (kept[i].rl.rlim_cur == RLIM_INFINITY ||
+		    kept[i].rl.rlim_cur > now.rlim_max))
+			cl->rl[cl->n].rlim_cur = now.rlim_max;
+		cl->n++;
+	}
+}
 
 static const char *const step_names[] = {
 	"ok", "setsid", "TIOCSCTTY", "dup2", "chdir",
@@ -205,7 +278,8 @@ slow:
  * low number).  Just above: a low open-file limit must still do.
  */
 static void
-child(const struct spawn_req *req, int errfd, const sigset_t *empty)
+child(const struct spawn_req *req, int errfd, const sigset_t *empty,
+    const struct child_limits *cl)
 {
 	int i, fd, top = -1;
 	int n = req->nfds < SPAWN_MAXFDS ? req->nfds : SPAWN_MAXFDS;
@@ -247,6 +321,9 @@ child(const struct spawn_req *req, int errfd, const sigset_t *empty)
 		if (i == n)
 			close(fd);
 	}
+	/* (after the closing: it may lower the open-file limit) */
+	for (i = 0; i < cl->n; i++)
+		(void)setrlimit(cl->resource[i], &cl->rl[i]);
 
 	if (req->set_ids) {
 		if (setgroups((size_t)req->ngroups, req->groups) == -1)
@@ -274,13 +351,13 @@ child(const struct spawn_req *req, int errfd, const sigset_t *empty)
  */
 static pid_t
 start_child(const struct spawn_req *req, int errfd, int rfd,
-    const sigset_t *empty)
+    const sigset_t *empty, const struct child_limits *cl)
 {
 	pid_t pid = vfork();
 
 	if (pid == 0) {
 		close(rfd);
-		child(req, errfd, empty);
+		child(req, errfd, empty, cl);
 	}
 	return pid;
 }
@@ -297,6 +374,7 @@ spawn_exec(const struct spawn_req *req, struct spawn_result *res)
 {
 	sigset_t all, old, empty;
 	struct stat st;
+	struct child_limits cl;
 	int pfd[2], rec[2], status, saved;
 	ssize_t n;
 	size_t got = 0;
@@ -308,10 +386,11 @@ spawn_exec(const struct spawn_req *req, struct spawn_result *res)
 	res->err = 0;
 	if (spawn_pipe(pfd) == -1)
 		return -1;
+	child_limits(&cl);
 	sigfillset(&all);
 	sigemptyset(&empty);
 	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = start_child(req, pfd[1], pfd[0], &empty);
+	pid = start_child(req, pfd[1], pfd[0], &empty, &cl);
 	saved = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(pfd[1]);

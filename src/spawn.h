@@ -49,6 +49,7 @@ struct spawn_result {
 };
 
 int spawn_exec(const struct spawn_req *req, struct spawn_result *res);
+int spawn_keep_limit(int resource);
 const char *spawn_step_name(int step);
 int spawn_pipe(int fd[2]);
 int spawn_find_program(const char *prog, const char *pathvar, char *out,

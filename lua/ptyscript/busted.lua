@@ -55,17 +55,16 @@ local function make(name, fmt, finder)
       ok = present(s)
     end
     -- What the message shows: the text asked for and the screen, framed.
-    -- (the process's secrets as ***, in both)
+    -- (the script's secrets as ***, in both)
     local label
     if type(what) == "string" then
-      label = string.format(fmt, p and expect.redact(p, what) or what)
+      label = string.format(fmt, expect.redact(what))
     else
-      label = p and what.source and expect.shown(p, what) or tostring(what)
+      label = what.source and expect.shown(p, what) or tostring(what)
     end
-    local redact = p and function(l) return expect.redact(p, l) end or nil
     arguments[1] = (p and p:_describe_state() or "the screen")
     arguments[2] = label
-    arguments[3] = s:framed("  ", redact)
+    arguments[3] = s:framed("  ")
     arguments.n = 3
     arguments.nofmt = { true, true, true }
     return ok

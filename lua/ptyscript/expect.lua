@@ -94,9 +94,10 @@ M.where = sched.where
 -- A value the script passed, as messages name it ('the string "5"').
 M.got = sched.got
 
--- Raise msg at the script's line.
+-- Raise msg at the script's line, with the script's secrets redacted (a
+-- message may quote a pattern or a value made from one).
 function M.raise(msg)
-  error(M.where() .. msg, 0)
+  error(M.where() .. output.redact(msg), 0)
 end
 
 -- Turn one pattern argument into a Pattern.
@@ -174,24 +175,20 @@ end
 -- Escape bytes for messages: \r, \n, \t, \\, \", \xNN.
 M.escape = sched.escape
 
--- s with every secret of p (send's {secret = true}) replaced by ***,
--- for messages and traces; also a piece of one cut at either end of s
--- (3 bytes or more), as when a match consumed the secret's first part
--- (core.secrets, src/redact.c: echoed forms too).  Redact raw bytes,
--- before escaping them: an escaped secret is no longer recognised.
-function M.redact(p, s)
-  local secrets = p._secrets
-  if not secrets then return s end
-  return secrets:redact(s)
-end
+-- s with every secret of the script (send's {secret = true}, of any
+-- process) replaced by ***, for messages and traces; also a piece of one
+-- cut at either end of s (3 bytes or more), as when a match consumed
+-- the secret's first part (output.redact, src/redact.c: echoed forms
+-- too).  Redact raw bytes, before escaping them: an escaped secret is no
+-- longer recognised.
+M.redact = output.redact
 
--- tostring(pat) for p's messages and traces: with the pattern's text
+-- tostring(pat) for messages and traces: with the pattern's text
 -- redacted (sendline's wait_echo waits for the echo of a secret).
-local function shown(p, pat)
-  local secrets = p._secrets
+local function shown(_, pat)
   local src = pat.source
-  if not secrets or not src then return tostring(pat) end
-  local red = secrets:redact(src)
+  if not src then return tostring(pat) end
+  local red = output.redact(src)
   if red == src then return tostring(pat) end
   return tostring(setmetatable({ kind = pat.kind, source = red, flags = pat.flags }, Pattern))
 end
@@ -331,7 +328,7 @@ local function hints(p, list, text)
         end
         if not flags:find("x", 1, true) and text:find(src, 1, true) then
           h = string.format('%s is a regular expression, and the output has "%s" as text: '
-            .. 'use expect_exact or pty.exact for text', shown(p, pat), show_pattern(M.redact(p, src)))
+            .. 'use expect_exact or pty.exact for text', shown(p, pat), show_pattern(M.redact(src)))
         elseif crlf and matches(crlf, flags) then
           h = 'a terminal ends each line with "\\r\\n": write "\\r\\n" (or "\\r?\\n") where the pattern has "\\n"'
         elseif not flags:find("i", 1, true)
@@ -363,8 +360,8 @@ local function fail(kind, p, list, timeout, before)
   local e = setmetatable({
     kind = kind, process = p, patterns = list, timeout = timeout, before = before,
   }, Err)
-  e.message = M.where() .. head .. "\n  last output: \"" .. last_output(M.redact(p, before)) .. "\""
-    .. hints(p, list, M.redact(p, before:sub(-HINT_BYTES)))
+  e.message = M.where() .. head .. "\n  last output: \"" .. last_output(M.redact(before)) .. "\""
+    .. hints(p, list, M.redact(before:sub(-HINT_BYTES)))
   if M.trace then output.stderr("[ptyscript] " .. head .. "\n") end
   error(e, 0)
 end
@@ -445,7 +442,7 @@ local function expect_one(p, re, lit, pat, timeout, what)
     if s then   -- matched, with m.before and m.index set, and consumed
       if M.trace then
         trace("%s: %s matched \"%s\"", p.name, shown(p, pat or M.exact(lit)),
-          M.escape(M.redact(p, m[0])))
+          M.escape(M.redact(m[0])))
       end
       return m
     end
@@ -517,7 +514,7 @@ function M.expect(p, arg, timeout, what)
       bm.before = c:take(be, be - bs)
       bm.index = bi
       if M.trace then trace("%s: %s matched \"%s\" (pattern %d, %s)", p.name, shown(p, list[bi]),
-        M.escape(M.redact(p, bm[0])), bi, describe(p, list)) end
+        M.escape(M.redact(bm[0])), bi, describe(p, list)) end
       return bm
     end
     if eof == nil then eof = select(3, c:state()) end   -- only EOF/TIMEOUT listed

@@ -90,6 +90,27 @@ local function outputs_failed()
   return #output.errors > 0 or core.show_failed() ~= nil
 end
 
+-- Whether the script's own standard output (print, io.write) could not
+-- be written (a full disk): said, and a failure like any other.
+-- stdout_error is the command's (src/main.c).
+local function stdout_failed(stdout_error)
+  local why = stdout_error()
+  if not why then return false end
+  output.stderr("ptyscript: standard output: write failed: " .. why .. "\n")
+  return true
+end
+
+-- Errors in __gc metamethods, which Lua only warns about: told (the
+-- first, and how many more), and a failure like any other error.
+-- gc_errors is the command's (src/main.c).  Whether there were any.
+local function gc_failed(gc_errors)
+  local n, first = gc_errors()
+  if n == 0 then return false end
+  output.stderr("ptyscript: " .. first
+    .. (n > 1 and string.format(" (and %d more errors in __gc)", n - 1) or "") .. "\n")
+  return true
+end
+
 -- The command: run chunk as task 1 with the script's arguments.
 -- Returns the exit status; cleans up every child before it returns.
 function M._main(chunk, opts, ...)
@@ -135,6 +156,8 @@ function M._main(chunk, opts, ...)
     local sig = core.signalled()
     if sig then core.reraise(sig) end
     if (code == nil or code == true or code == 0) and outputs_failed() then code = 1 end
+    if gc_failed(opts.gc_errors) and (code == nil or code == true or code == 0) then code = 1 end
+    if stdout_failed(opts.stdout_error) and (code == nil or code == true or code == 0) then code = 1 end
     return real_exit(code, close)
   end
   local caught
@@ -161,6 +184,8 @@ function M._main(chunk, opts, ...)
   caught = caught or core.signalled()   -- (one that came with the last event)
   if caught then core.reraise(caught) end
   if status == 0 and outputs_failed() then status = 1 end
+  if gc_failed(opts.gc_errors) and status == 0 then status = 1 end
+  if stdout_failed(opts.stdout_error) and status == 0 then status = 1 end
   return status
 end
 

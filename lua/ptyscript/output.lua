@@ -9,44 +9,56 @@
 -- stderr, ends the writing to it and is kept in M.errors
 -- (pty.transcript_errors); the command then ends with status 1.
 --
--- Secrets: each process has a set (core.secrets, src/redact.c), made on
--- first use.  Transcripts and recordings see the output through a
--- redacting stream per direction, which keeps back a tail that could
--- still grow into a secret (a secret echoed one key at a time) until the
--- next chunk, or the end (close, the end of the script), decides.
+-- Secrets: one set for the whole script (core.secrets, src/redact.c),
+-- made on first use, whichever process a secret was sent to: it may come
+-- back in another's output (a second session tailing a file the first
+-- writes, ps, a shell's history), and in the script's own messages.
+-- Transcripts and recordings see the output through a redacting stream
+-- per direction, which keeps back a tail that could still grow into a
+-- secret (a secret echoed one key at a time) until the next chunk, or
+-- the end (close, the end of the script), decides.  Everything written
+-- to stderr here (traces, the error that ends the script) is redacted.
 local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
 
 local M = { errors = {} }
 
--- Write s to standard error, whatever happens (there is nowhere else to
--- say that it failed).
+local set   -- the script's secrets, once there is one
+
+-- The set of secrets, made on first use; show (--show) copies output
+-- with them as *** too.
+function M.secrets()
+  if not set then
+    set = core.secrets()
+    set:show()
+  end
+  return set
+end
+
+-- Keep secret out of everything ptyscript writes from now on (the \r
+-- and \n around it are not part of it).
+function M.add_secret(secret)
+  M.secrets():add(secret)
+end
+
+-- s with every secret, and a piece of one cut at either end, as ***.
+function M.redact(s)
+  if not set then return s end
+  return set:redact(s)
+end
+
+-- Write s to standard error, with the secrets redacted, whatever
+-- happens (there is nowhere else to say that it failed).
 function M.stderr(s)
   io.stderr:flush()
-  core.write(2, s)
+  core.write(2, M.redact(s))
 end
 
 -- A failed write, said once: on stderr and in M.errors.
 function M.report(msg)
   M.errors[#M.errors + 1] = msg
   M.stderr("ptyscript: " .. msg .. "\n")
-end
-
--- p's set of secrets, made on first use.
-function M.secrets(p)
-  local s = p._secrets
-  if not s then
-    s = core.secrets()
-    p._secrets = s
-  end
-  return s
-end
-
--- Keep secret out of everything p's output goes to from now on (the
--- \r and \n around it are not part of it).
-function M.add_secret(p, secret)
-  M.secrets(p):add(secret)
 end
 
 -- A sink writing to the Lua file f, named label in messages ("--log
@@ -112,7 +124,7 @@ local live = setmetatable({}, { __mode = "k" })
 -- interact with typed (never while the child's echo was off: those never
 -- get here).  on_finish() runs after the last emit.
 function M.transcript(p, emit, sent, typed, on_finish)
-  local secrets = M.secrets(p)
+  local secrets = M.secrets()
   local streams, order = {}, {}
   local function stream(key)
     local st = streams[key]

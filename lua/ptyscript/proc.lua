@@ -542,21 +542,25 @@ function drain(p, c, q, fd)
 end
 
 -- Send data to p: queue it, trace it, show it to p's outputs.  secret:
--- shown as *** (registered by the caller); typed: keys the user typed
--- during interact, "on" while the child echoes, "off" while it does not
--- (a password: no output ever sees it).
+-- true to show it as *** (registered by the caller), or the text to show
+-- for it ("" for nothing: a key of a secret typed one at a time, after
+-- the first); typed: keys the user typed during interact, "on" while the
+-- child echoes, "off" while it does not (a password: no output ever sees
+-- it).
 local function send(p, data, secret, typed)
   local c = p._c
   local q, err, errname = c:send(data)
   if not q then raise(send_failure(p, nil, err, errname)) end
-  if expect.trace then
-    expect.trace_msg("send to %s: \"%s\"", p.name,
-      secret and "***" or expect.escape(expect.redact(p, data)))
+  local shown = data
+  if secret then
+    shown = secret == true and data:gsub("[^\r\n]+", "***") or secret
+  end
+  if expect.trace and shown ~= "" then
+    expect.trace_msg("send to %s: \"%s\"", p.name, secret == true and "***"
+      or expect.escape(secret and shown or expect.redact(data)))
   end
   local outs = p._outputs
-  if outs and typed ~= "off" then
-    local shown = data
-    if secret then shown = data:gsub("[^\r\n]+", "***") end
+  if outs and typed ~= "off" and shown ~= "" then
     for i = 1, #outs do
       local fn = outs[i].sent
       if fn then fn(shown, typed ~= nil) end
@@ -567,8 +571,9 @@ local function send(p, data, secret, typed)
 end
 
 -- p:send(data [, {secret = true, delay = s, human = true}]) -> bytes
--- secret: data is kept out of every output of p (traces, messages,
--- transcripts, recordings, pictures), also where the child echoes it.
+-- secret: data is kept out of everything ptyscript writes (traces,
+-- messages, transcripts, recordings, pictures, whichever process's),
+-- also where the child echoes it.
 -- delay: type one character at a time, s seconds apart (Expect's send -s);
 -- human: with irregular, human-like pauses (send -h).
 local SEND_OPTS = { secret = "boolean", human = "boolean", delay = "delay" }
@@ -584,7 +589,7 @@ function Process:send(data, opts)
     check_options(opts, SEND_OPTS, "send")
     if opts.delay ~= nil or opts.human then return self:_type(data, opts) end
     secret = opts.secret
-    if secret then output.add_secret(self, data) end
+    if secret then output.add_secret(data) end
   end
   return send(self, data, secret)
 end
@@ -596,10 +601,12 @@ function Process:_type(data, opts)
   if delay ~= nil and (type(delay) ~= "number" or delay ~= delay or delay < 0 or delay > 3600) then
     raise("send: delay must be a number of seconds from 0 to 3600, got " .. got(delay))
   end
-  -- the whole secret, once: never its characters one by one
+  -- the whole secret, once: never its characters one by one; traces and
+  -- transcripts see *** once for each run of keys between line ends, not
+  -- one per key (which would tell its length)
   local secret = opts.secret
-  if secret then output.add_secret(self, data) end
-  local n = 0
+  if secret then output.add_secret(data) end
+  local n, in_run = 0, false
   for ch in data:gmatch("[%z\1-\127\192-\255][\128-\191]*") do
     if n > 0 then
       local pause = delay or 0
@@ -612,7 +619,15 @@ function Process:_type(data, opts)
       if pause > 0 then sched.sleep(pause) end
     end
     check_open(self, "send")
-    send(self, ch, secret)
+    local shown = false
+    if secret then
+      if ch == "\r" or ch == "\n" then
+        shown, in_run = ch, false
+      else
+        shown, in_run = in_run and "" or "***", true
+      end
+    end
+    send(self, ch, shown)
     n = n + #ch
   end
   return n
@@ -878,7 +893,7 @@ end
 -- echoed).  Secrets are written as ***, also where the child echoes them,
 -- one key at a time or not.
 function Process:log(target, opts)
-  check_self(self, "log")
+  check_open(self, "log")   -- (after close nothing would end the transcript)
   check_path(target, "log")
   if opts ~= nil and type(opts) ~= "table" then raise("log: options must be a table such as {sent = true}") end
   if opts ~= nil then check_options(opts, { sent = "boolean" }, "log") end
@@ -912,7 +927,7 @@ local recorded = 0
 -- Bytes that are not UTF-8 become U+FFFD, secrets are ***.  The file is
 -- created 0600, never through a symbolic link, and closed by close.
 function Process:record(path, opts)
-  check_self(self, "record")
+  check_open(self, "record")
   if type(path) ~= "string" then raise("record: expected a file name, got " .. type(path)) end
   check_path(path, "record")
   if opts ~= nil then
@@ -941,9 +956,10 @@ function Process:record(path, opts)
   local function str(s) return '"' .. (esc(s, true)) .. '"' end
   local cmd = {}
   for i, a in ipairs(self._argv or { self.name }) do cmd[i] = a end
+  local red = output.redact   -- (a secret may be among the arguments too)
   sink.write(string.format('{"version": 2, "width": %d, "height": %d, "timestamp": %d, '
     .. '"command": %s, "title": %s, "env": {"TERM": %s}}\n',
-    self._cols, self._rows, os.time(), str(table.concat(cmd, " ")), str(self.name),
+    self._cols, self._rows, os.time(), str(red(table.concat(cmd, " "))), str(red(self.name)),
     str(os.getenv("TERM") or "xterm")))
   local t0 = sched.now()
   local carry = { o = "", i = "" }
@@ -1017,7 +1033,7 @@ function Process:interact(opts)
   -- What the user types at a password prompt - the child's terminal
   -- reads lines with echo off, as getpass(3), sudo and ssh have it - is
   -- never written to a transcript or recording, and each line of it
-  -- becomes a secret of the process when Enter ends it.  (A program in
+  -- becomes a secret when Enter ends it.  (A program in
   -- raw mode, readline say, turns echo off too, but echoes for itself.)
   local hidden = ""
   local function type_keys(data)
@@ -1038,7 +1054,7 @@ function Process:interact(opts)
         line, n = line:gsub("[%z\1-\127\192-\255][\128-\191]*[\8\127]", "", 1)
       until n == 0
       line = line:gsub("[\8\127]", "")
-      if line ~= "" then output.add_secret(self, line) end
+      if line ~= "" then output.add_secret(line) end
       hidden, at = "", e + 1
     end
     return send(self, data, true, "off")
@@ -1177,7 +1193,7 @@ names.kind(Stream, "stream", Stream, function(s) return s:_describe_state() end)
 Stream.__index = function(s, k)
   local m = Stream[k]
   if m ~= nil then return m end
-  if k == "timeout" or k == "_secrets" then return rawget(s, "_proc")[k] end
+  if k == "timeout" then return rawget(s, "_proc")[k] end
 end
 
 function Stream:__tostring()
@@ -1218,26 +1234,39 @@ function Stream:readline(timeout)
   return expect.readline(self, timeout)
 end
 
-function Stream:send(data)
+-- s:send(data [, {secret = true}]): a secret (a password for gpg's
+-- --passphrase-fd, say) is registered before it is written, as p:send's.
+local STREAM_SEND_OPTS = { secret = "boolean" }
+local function stream_opts(opts, what)
+  if opts == nil then return false end
+  if type(opts) ~= "table" then raise(what .. ": options must be a table such as {secret = true}") end
+  check_options(opts, STREAM_SEND_OPTS, what)
+  return opts.secret
+end
+
+function Stream:send(data, opts)
   check_stream(self, "send", "w")
   if type(data) == "number" then data = tostring(data) end
   if type(data) ~= "string" then raise("send: expected a string, got " .. type(data)) end
+  local secret = stream_opts(opts, "send")
+  if secret then output.add_secret(data) end
   local c = self._c
   local q, err, errname = c:send(data)
   if not q then raise(send_failure(self._proc, self._fd, err, errname)) end
   if expect.trace then
     expect.trace_msg("send to %s fd %d: \"%s\"", self._proc.name, self._fd,
-      expect.escape(expect.redact(self._proc, data)))
+      secret and "***" or expect.escape(expect.redact(data)))
   end
   if q > HIGH_WATER then drain(self._proc, c, q, self._fd) end
   return #data
 end
 
-function Stream:sendline(line)
+function Stream:sendline(line, opts)
   check_stream(self, "sendline", "w")
   if type(line) == "number" then line = tostring(line) end
   if type(line) ~= "string" then raise("sendline: expected a string, got " .. type(line)) end
-  return self:send(line .. "\n")
+  stream_opts(opts, "sendline")
+  return self:send(line .. "\n", opts)
 end
 
 -- s:close(): "w": EOF for the child once the queue is written; "r": stop
@@ -1305,18 +1334,20 @@ function Process:stream(fd)
   return s
 end
 
--- p:write_fd(fd, data): send to the child's descriptor fd (a "w" pipe of
--- fds, or 0 with pty = false), with backpressure like send.
-function Process:write_fd(fd, data)
+-- p:write_fd(fd, data [, {secret = true}]): send to the child's
+-- descriptor fd (a "w" pipe of fds, or 0 with pty = false), with
+-- backpressure like send.
+function Process:write_fd(fd, data, opts)
   check_open(self, "write_fd")
+  stream_opts(opts, "write_fd")
   local s = child_fd(self, fd, "write_fd")
-  if s == nil then return self:send(data) end
+  if s == nil then return self:send(data, opts) end
   if s == "passed" or s._mode ~= "w" then
     raise(string.format("write_fd: fd %d of %s is %s", fd, self.name,
       s == "passed" and "the script's own file, passed as it is: write to that file"
       or "read by ptyscript (\"r\"), not written"))
   end
-  return s:send(data)
+  return s:send(data, opts)
 end
 
 -- p:close_fd(fd): close our end of the pipe for child fd `fd`: the child

@@ -221,7 +221,7 @@ local function settle(r, timeout)
   if m.index ~= #list then
     raise(string.format("run: the REPL printed a prompt that answers no command of run "
       .. "(output before it: \"%s\"); it was consumed, and nothing was sent",
-      expect.escape(expect.redact(r.p, m.before))))
+      expect.escape(expect.redact(m.before))))
   end
 end
 
@@ -247,7 +247,7 @@ function Repl:run(text, timeout)
         local back = cancel(self, timeout)
         raise(string.format("run: incomplete input: the REPL waits for more (continuation prompt "
           .. "%s after the last line \"%s\"); %s", tostring(self.cont),
-          expect.escape(expect.redact(self.p, last)),
+          expect.escape(expect.redact(last)),
           back and "cancelled with ^C" or "sent ^C, and its prompt has not come yet"))
       end
     end

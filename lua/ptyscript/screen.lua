@@ -101,9 +101,12 @@ function Screen:contains(text)
   return self:_find(text) ~= nil
 end
 
--- The screen as a framed block of text, for messages.
+-- The screen as a framed block of text, for messages.  Pictures and
+-- frames show the script's secrets as *** (redact(text), by default
+-- output.redact); the screen's text itself (s:text(), s:row()) is raw.
 function Screen:framed(indent, redact)
   indent = indent or ""
+  redact = redact or output.redact
   local rows, cols = self:size()
   local r, c, visible = self:cursor()
   local title = self:title()
@@ -219,6 +222,7 @@ local CW, CH, FS = 8.4, 17, 14   -- cell width, height, font size (px)
 -- s:svg() -> an SVG picture of the screen (colours, attributes, cursor)
 function Screen:svg(redact)
   check_screen(self, "svg")
+  redact = redact or output.redact
   local rs, rows, cols, cursor, dfg, dbg = runs(self, redact)
   local W, H = cols * CW, rows * CH
   local o = {}
@@ -275,6 +279,7 @@ end
 -- s:html() -> an HTML page showing the screen in a <pre>
 function Screen:html(redact)
   check_screen(self, "html")
+  redact = redact or output.redact
   local rs, rows, _, cursor, dfg, dbg = runs(self, redact)
   local title = self:title()
   if redact then title = redact(title) end
@@ -424,7 +429,7 @@ M.attach = screen_of
 
 local function describe(p, what)
   if type(what) == "function" then return "a condition (function)" end
-  if type(what) == "string" then return expect.redact(p, what) end   -- shown as given
+  if type(what) == "string" then return expect.redact(what) end   -- shown as given
   return expect.shown(p, what)
 end
 
@@ -438,7 +443,7 @@ local function fail(kind, p, s, what, timeout, head, pat)
     kind = kind, process = p, patterns = { what }, timeout = timeout,
     before = p._c:peek(), screen = text,
   }, Err)
-  e.message = expect.where() .. msg .. "\n" .. s:framed("  ", function(l) return expect.redact(p, l) end)
+  e.message = expect.where() .. msg .. "\n" .. s:framed("  ")
     .. (pat and expect.pattern_hints(p, { pat }) or "")
   error(e, 0)
 end
@@ -554,8 +559,7 @@ local function picture(s)
   local pic = pictures[s]
   if not pic then return end
   pictures[s] = nil
-  local p = pic.process
-  local data = s:svg(function(t) return expect.redact(p, t) end)
+  local data = s:svg()
   local f, err = core.open_file(pic.path, "w")
   if not f then return output.report("--record: " .. err) end
   local sink = output.file_sink(f, "--record " .. pic.path, true)

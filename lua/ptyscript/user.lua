@@ -13,8 +13,9 @@ local M = {}
 -- first (^D).  The prompt goes to standard error.  The wait goes through
 -- the loop, so other tasks run meanwhile and ^C ends the script as a
 -- signal does; the terminal's modes are restored on every way out.  The
--- answer is no process's secret (the script decides what it is for), but
--- from now on ptyscript holds a secret: it cannot be dumped or traced.
+-- answer is not registered as a secret (the script decides what it is
+-- for), but from now on ptyscript holds a secret: it cannot be dumped or
+-- traced.
 function M.getpass(prompt)
   if prompt == nil then prompt = "Password: " end
   if type(prompt) ~= "string" then
