@@ -323,10 +323,10 @@ check-asan: all check-deps build/asan/ptyscript fuzz-build
 
 -include $(ASAN_OBJ:.o=.d) build/asan/main.d
 
-# The harnesses link the engine's own C files (match.c; proc.c's buffer
-# code is #included by the harness for its static proc_take).
-FUZZ_LINK = src/match.c src/buf.c src/loop.c src/cast.c src/out.c src/redact.c
-build/fuzz/%_fuzz: fuzz/%_fuzz.c $(FUZZ_LINK) src/proc.c src/proc.h src/match.h src/buf.h src/loop.h | build/.deps
+# The harnesses link the engine's own C files (match.c, and proc.c for
+# proc_take, the buffer's own way of keeping what is read).
+FUZZ_LINK = src/match.c src/buf.c src/loop.c src/cast.c src/out.c src/redact.c src/proc.c
+build/fuzz/%_fuzz: fuzz/%_fuzz.c $(FUZZ_LINK) src/proc.h src/match.h src/buf.h src/loop.h | build/.deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LINK) $(PCRE_LIBS) $(EV_LIBS)
 

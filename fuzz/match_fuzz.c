@@ -110,8 +110,7 @@
 #include <unistd.h>
 
 #include "match.h"
-/* proc.c's own buffer code: proc_take (static) and proc_consume. */
-#include "proc.c"
+#include "proc.h"	/* the buffer's own code: proc_take, proc_consume */
 
 #define MAX_PAT		3
 #define MAX_OUT		1024	/* input bytes of output; mapped: x4 */
