@@ -88,7 +88,7 @@ LUA_SRC = $(wildcard lua/ptyscript/*.lua)
 OBJ     = $(LIB_SRC:src/%.c=build/%.o) build/embedded.o
 PIC_OBJ = $(LIB_SRC:src/%.c=build/pic/%.o) build/pic/embedded.o
 
-.PHONY: all deps test demo bench clean install install-rock uninstall dist FORCE
+.PHONY: all deps test test-fast demo bench clean install install-rock uninstall dist FORCE
 all: ptyscript ptyscript.so
 
 # DEPS=0: check and install nothing (LuaRocks has checked).  The
@@ -140,6 +140,12 @@ demo: all
 test: all
 	@$(DEPS_SH) test
 	@$(BUSTED)
+
+# The inner loop: every spec but those tagged #slow (floods, thousands
+# of cycles, a rock build): about a minute less.
+test-fast: all
+	@$(DEPS_SH) test
+	@$(BUSTED) --exclude-tags=slow
 
 # The command, the C module (with the Lua half inside it), the Lua
 # sources for reading (not on Lua's path: the module is the .so), the man
@@ -201,7 +207,7 @@ clean:
 
 -include $(OBJ:.o=.d) $(PIC_OBJ:.o=.d) build/main.d
 
-# --- Benchmark (issue 3): `make bench` runs scripts/bench/run.py, which
+# --- Benchmark: `make bench` runs scripts/bench/run.py, which
 # times ptyscript against the C reference programs (the physical limit)
 # and, when installed, Tcl Expect and pexpect (`make bench-deps`).
 # BENCH_QUICK=1 for a fast run; BENCH_RUNS=N, BENCH_TASKS=T1,T4 to choose.
@@ -225,7 +231,7 @@ build/bench/%: scripts/bench/%.c
 bench: bench-build
 	python3 scripts/bench/run.py
 
-# --- Reliability (issue 4): sanitizers, valgrind, fuzzing.
+# --- Reliability: sanitizers, valgrind, fuzzing.
 # `make check-asan` builds ptyscript with AddressSanitizer, UBSan and
 # LeakSanitizer into build/asan/ (the normal build is untouched) and runs
 # the whole spec suite inside it: busted runs as a ptyscript script, so the
@@ -317,10 +323,10 @@ check-asan: all check-deps build/asan/ptyscript fuzz-build
 
 -include $(ASAN_OBJ:.o=.d) build/asan/main.d
 
-# The harnesses link the engine's own C files (match.c; proc.c's buffer
-# code is #included by the harness for its static proc_take).
-FUZZ_LINK = src/match.c src/buf.c src/loop.c src/cast.c src/out.c src/redact.c
-build/fuzz/%_fuzz: fuzz/%_fuzz.c $(FUZZ_LINK) src/proc.c src/proc.h src/match.h src/buf.h src/loop.h | build/.deps
+# The harnesses link the engine's own C files (match.c, and proc.c for
+# proc_take, the buffer's own way of keeping what is read).
+FUZZ_LINK = src/match.c src/buf.c src/loop.c src/cast.c src/out.c src/redact.c src/proc.c
+build/fuzz/%_fuzz: fuzz/%_fuzz.c $(FUZZ_LINK) src/proc.h src/match.h src/buf.h src/loop.h | build/.deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LINK) $(PCRE_LIBS) $(EV_LIBS)
 

@@ -1,5 +1,5 @@
 /*
- * match_fuzz.c - libFuzzer harness for the matching engine (issue 4).
+ * match_fuzz.c - libFuzzer harness for the matching engine.
  *
  * From the input it derives 1-3 patterns (PCRE2 regexes built by a small
  * grammar, raw regex text, or pty.exact literals; with the i, m, s, x
@@ -61,7 +61,7 @@
  *    stderr and keeps the affected patterns off the faulty comparison
  *    (streaming is still compared with matching at once on one engine):
  *    JIT \S \W \D never match non-ASCII (PCRE2 issue 224); interpreter
- *    \z \Z match before an invalid byte (issue 343); JIT \b reads one
+ *    \z \Z match before an invalid byte (PCRE2 issue 343); JIT \b reads one
  *    byte past a subject ending in invalid UTF-8 and depends on it (an
  *    over-read: such patterns run interpreted only).
  *  - Where a zero-width match may start in a window that is not valid
@@ -110,8 +110,7 @@
 #include <unistd.h>
 
 #include "match.h"
-/* proc.c's own buffer code: proc_take (static) and proc_consume. */
-#include "proc.c"
+#include "proc.h"	/* the buffer's own code: proc_take, proc_consume */
 
 #define MAX_PAT		3
 #define MAX_OUT		1024	/* input bytes of output; mapped: x4 */
@@ -526,8 +525,8 @@ dump_state(struct pat *pats, int npat, const char *out, size_t outlen,
 
 /*
  * The window's first byte.  Not buf_head(): with nothing ever buffered its
- * data pointer is NULL, and NULL + 0 is undefined behaviour (reported to
- * issue 4; the harness must not trip over it itself).
+ * data pointer is NULL, and NULL + 0 is undefined behaviour (UBSan reports
+ * it; the harness must not trip over it itself).
  */
 static const char *
 window(const struct proc *p)

@@ -1,4 +1,4 @@
--- Callbacks and typing (issue 5, item 7): p:on("data"/"exit"),
+-- Callbacks and typing: p:on("data"/"exit"),
 -- send's delay and human options, sendline's wait_echo.
 local pty = require "ptyscript"
 

@@ -1,5 +1,5 @@
 -- An example of testing an interactive command-line program with busted
--- and ptyscript (issue 5, item 9): here scripts/examples/fake-installer.sh,
+-- and ptyscript: here scripts/examples/fake-installer.sh,
 -- tested the way a project would test its own CLI.
 --
 --   busted --cpath=/path/to/ptyscript/?.so spec/cli_example_spec.lua

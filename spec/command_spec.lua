@@ -361,7 +361,7 @@ t:wait()
         .. r.path .. ":6: in main chunk\n", tb)
     end)
 
-    it("names the object and the nearest method when a method name is mistyped", function()
+    it("names the object and the nearest method when a method name is mistyped #slow", function()
       local cases = {
         { "local p = pty.spawn('cat') p:sendlien('x')", "the process cat %(pid %d+, running%) has "
           .. "no method sendlien; did you mean sendline%?" },
@@ -486,7 +486,7 @@ print("end of the main chunk")
       has(r.stderr, "ptyscript: (error object is a nil value)\nstack traceback:\n\t" .. r.path .. ":1:")
     end)
 
-    it("is 1 when an expect hits EOF, naming the exit status", function()
+    it("is 1 when an expect hits EOF, naming the exit status #slow", function()
       local path = H.script([[
 spawn("sh", "-c", "echo bye; exit 3")
 expect("never")

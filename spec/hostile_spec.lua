@@ -1,4 +1,4 @@
--- Hostile and wrong input (issue 4, item 4): every bad call raises at
+-- Hostile and wrong input: every bad call raises at
 -- once (no crash, no hang, no silent wrong value), names what was wrong
 -- and the caller's file:line, and loses nothing: the session it was made
 -- on still has its unread output and still answers afterwards.  Bytes
@@ -491,7 +491,7 @@ describe("a 100 MB single line", function()
   local N = 100 * 1000 * 1000
   local LINE = "head -c " .. N .. " /dev/zero | tr '\\0' x"
 
-  it("is read back completely by expect with a large maxbuf", function()
+  it("is read back completely by expect with a large maxbuf #slow", function()
     local p = pty.spawn{ "sh", "-c", LINE .. "; printf 'END\\n'; exec cat", echo = false,
       maxbuf = 128 << 20 }
     local m = p:expect("E(N)D\\r\\n", 60)
@@ -505,7 +505,7 @@ describe("a 100 MB single line", function()
     p:close()
   end)
 
-  it("is read back completely by readline", function()
+  it("is read back completely by readline #slow", function()
     local p = pty.spawn{ "sh", "-c", LINE .. "; printf '\\nnext\\n'", maxbuf = 128 << 20 }
     local l = p:readline(60)
     assert.equal(N, #l)
@@ -517,7 +517,7 @@ describe("a 100 MB single line", function()
     assert.same({ true, "exit", 0 }, { p:wait(5) })
   end)
 
-  it("sent through cat is read back completely by read", function()
+  it("sent through cat is read back completely by read #slow", function()
     local p = raw_cat{ maxbuf = 128 << 20 }
     local data = string.rep(ALL256, N // 256 + 1):sub(1, N)
     local sender = pty.go(function() return p:send(data) end)

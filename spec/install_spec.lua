@@ -103,7 +103,7 @@ describe("the rockspec", function()
   -- packed into a .src.rock through the rockspec, unpacked as `luarocks
   -- install` does, and built there with `luarocks make`; the installed
   -- rock is packed as a binary rock and installed into a second tree.
-  ;(has_luarocks and in_git and not sanitizer and it or pending)("builds a rock from the release tarball with luarocks make, and the packed rock installs into another tree", function()
+  ;(has_luarocks and in_git and not sanitizer and it or pending)("builds a rock from the release tarball with luarocks make, and the packed rock installs into another tree #slow", function()
     local w = H.tmpdir()
     local r = H.sh("make -s -C " .. H.q(H.root) .. " dist DIST=" .. H.q(w .. "/ptyscript-0.1.0.tar.gz"))
     assert.equal(0, r.code, r.stderr)

@@ -1,4 +1,4 @@
--- Transcripts (issue 5, item 2): --log FILE and p:log(target), with
+-- Transcripts: --log FILE and p:log(target), with
 -- secrets written as *** even where the child echoes them.
 local pty = require "ptyscript"
 local H = require "helpers"

@@ -1,4 +1,4 @@
--- scripts/examples/login.lua against a real sshd (issue 5, item 9).  The
+-- scripts/examples/login.lua against a real sshd.  The
 -- spec starts its own sshd on 127.0.0.1 with a throwaway host key, config
 -- and user (all removed at the end, whatever happened) and logs in the way
 -- a user would.  Needs root and /usr/sbin/sshd (openssh-server): without

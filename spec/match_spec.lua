@@ -417,7 +417,7 @@ describe("a failed expect's hints", function()
       .. '"xterm-256color")', e.message, 1, true)
   end)
 
-  it("gives no hint when nothing in the output looks like the pattern", function()
+  it("gives no hint when nothing in the output looks like the pattern #slow", function()
     local msg = failure("printf 'hello\\n'", "goodbye")
     assert.matches("last output: \"hello\\r\\n\"$", msg)
     assert.is_nil(msg:find("hint", 1, true))

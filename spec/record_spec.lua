@@ -1,4 +1,4 @@
--- Recording (issue 5, item 3): --record FILE.cast writes asciicast v2, one
+-- Recording: --record FILE.cast writes asciicast v2, one
 -- file per session; the JSON is checked with Python's json module.
 local H = require "helpers"
 

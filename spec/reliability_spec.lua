@@ -1,4 +1,4 @@
--- Leak and fault tests (issue 4, item 3): counted, not eyeballed, against
+-- Leak and fault tests: counted, not eyeballed, against
 -- real programs on real ptys.  Whatever can be disturbed by other specs'
 -- garbage (descriptors, children, memory) is measured in a fresh ptyscript
 -- process run by the command.
@@ -152,7 +152,7 @@ local function fields(stdout)
 end
 
 describe("5,000 spawn/expect/close cycles in one process", function()
-  it("leave descriptors and child processes as they were; RSS grows by less than 1 MiB", function()
+  it("leave descriptors and child processes as they were; RSS grows by less than 1 MiB #slow", function()
     local path = H.script([[
 local function cycle(i)
   local p = pty.spawn("cat")
@@ -365,7 +365,7 @@ end
 end)
 
 describe("backpressure", function()
-  it("50 MB to a child that does not read yet: only the sending task waits, nothing is dropped", function()
+  it("50 MB to a child that does not read yet: only the sending task waits, nothing is dropped #slow", function()
     local out = H.tmpname()
     local r = H.run_script([[
 local PY, SINK, OUT = ...
@@ -483,7 +483,7 @@ print("hwm_end " .. hwm_end)
 if mode == "eof" then print("status " .. table.concat({ tostring((p:wait(10))), p.exitcode or -1 }, ",")) end
 ]]
 
-  it("1 GiB from head: the expect reaches EOF (kind 'eof'); memory within maxbuf + 3 MiB", function()
+  it("1 GiB from head: the expect reaches EOF (kind 'eof'); memory within maxbuf + 3 MiB #slow", function()
     local maxbuf = MiB   -- the default
     local r = H.run_script(FLOOD, { "eof", "1073741824", maxbuf }, "timeout -s KILL 90 ")
     assert.equal(0, r.code, r.stderr)

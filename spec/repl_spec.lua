@@ -1,4 +1,4 @@
--- pty.repl (issue 5, item 8): the output between a command and the next
+-- pty.repl: the output between a command and the next
 -- prompt, without the echo, with "\n" line endings.
 local pty = require "ptyscript"
 

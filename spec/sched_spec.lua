@@ -49,7 +49,7 @@ describe("the scheduler", function()
     end
   end)
 
-  it("wakes a wait at once for an exit another task reaped", function()
+  it("wakes a wait at once for an exit another task reaped #slow", function()
     for _, pipes in ipairs{ false, true } do
       local p = pty.spawn{ "sh", "-c", "sleep 0.2; exit 0", pty = not pipes }
       local t0 = pty.now()

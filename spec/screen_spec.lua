@@ -1,4 +1,4 @@
--- The terminal screen (issue 6): libvterm kept in sync with real programs
+-- The terminal screen: libvterm kept in sync with real programs
 -- in real ptys - the screen object, waiting on it, pictures, terminal
 -- queries, and full-screen programs (vim, less, dialog) driven by keys.
 local pty = require "ptyscript"

@@ -1,5 +1,5 @@
 -- Secrets sent with {secret = true} never reach --trace output or error
--- messages, even when the child echoes them (issue 4, security).
+-- messages, even when the child echoes them.
 local pty = require "ptyscript"
 local H = require "helpers"
 

@@ -1,4 +1,4 @@
--- Security properties of the terminal itself (issue 4, item 5): the slave
+-- Security properties of the terminal itself: the slave
 -- keeps the kernel's permissions (nobody else may open it), and opening
 -- ptys never gives ptyscript a controlling terminal (O_NOCTTY).
 local pty = require "ptyscript"

@@ -20,7 +20,7 @@
  * with PCRE2_MATCH_INVALID_UTF has bugs our fuzzer found: \S, \W, \D never
  * match a non-ASCII character (PCRE2 issue 224), \b at the end of invalid
  * UTF-8 reads a byte past the subject, a match never starts at a stray
- * continuation byte (issue 944).  A pattern would change meaning once it
+ * continuation byte (PCRE2 issue 944).  A pattern would change meaning once it
  * is JIT-compiled, so older libraries interpret: for the patterns scripts
  * use, PCRE2's start-of-match optimisations keep that about as fast.
  * The answer depends only on the library, so it is cached.

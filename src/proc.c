@@ -131,9 +131,10 @@ proc_show_flush(struct proc *p)
 }
 
 /*
- * Keep n new bytes: copy them with show, append, bound to maxbuf.
+ * Keep n new bytes: copy them with show, append, bound to maxbuf.  (Also
+ * the matching engine's fuzzer's way in: fuzz/match_fuzz.c.)
  */
-static void
+void
 proc_take(struct proc *p, const char *s, size_t n)
 {
 	size_t len, drop;

@@ -108,6 +108,7 @@ void proc_add_stream(struct proc *p, struct proc *s);
 int proc_close_write(struct proc *p);
 unsigned long long proc_clock_ns(void);
 int proc_send(struct proc *p, const char *s, size_t n);
+void proc_take(struct proc *p, const char *s, size_t n);
 void proc_consume(struct proc *p, size_t n);
 int proc_poll_exit(struct proc *p);
 void proc_pause(struct proc *p, int pause);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""run.py - the ptyscript benchmark (issue 3); `make bench` runs it.
+"""run.py - the ptyscript benchmark; `make bench` runs it.
 
 Runs every task for ptyscript, the C reference programs (build/bench/ref_tN,
 the physical limit), and - when installed - Tcl Expect and pexpect.  Each
