@@ -363,6 +363,220 @@ describe("the secret matcher (core.secrets)", function()
     assert.equal("***", st:flush())   -- the end: a secret's start is not written
     assert.equal("", st:flush())
   end)
+
+  -- Ten thousand one-time codes, each sent once (one a login): what the
+  -- scans cost must not grow with them, in a message, a stream, or lines.
+  it("costs no more with 10,000 different secrets than with 10: messages, streams, lines", function()
+    local seed = 12345
+    local function digit()   -- (a fixed sequence: the same text every run)
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed // 65536 % 10
+    end
+    local t = {}
+    for i = 1, 100000 do t[i] = string.char(48 + digit()) end
+    local text = table.concat(t)
+    local function work_with(count)
+      local s = core.secrets()
+      while s:count() < count do
+        s:add(string.format("%d%d%d%d%d%d", digit(), digit(), digit(), digit(), digit(), digit()))
+      end
+      local w0 = s:work()
+      s:redact(text)
+      local st = s:stream()
+      for i = 1, #text, 4096 do st:feed(text:sub(i, i + 4095)) end
+      st:flush()
+      for i = 1, #text, 50 do s:redact(text:sub(i, i + 49)) end   -- lines: a message each
+      return s:work() - w0
+    end
+    local few, many = work_with(10), work_with(10000)
+    -- (a walk down the secrets goes at most 6 deep: 10,000 codes fill
+    -- more of the levels than 10 do, nothing more)
+    local msg = string.format("work %d with 10 secrets, %d with 10,000", few, many)
+    assert.is_true(many < 5 * few, msg)
+    assert.is_true(many < 3 * 8 * #text, msg)
+  end)
+
+  -- The matcher's contract (the top of src/redact.c), written the plain
+  -- way: every secret tried at every position.  Slow, and simple.
+  local ref = {}
+
+  local function is_nl(b) return b == 10 or b == 13 end
+
+  function ref.compile(secret)
+    secret = secret:gsub("^[\r\n]+", ""):gsub("[\r\n]+$", "")
+    local el, i = {}, 1
+    while i <= #secret do
+      local run = secret:match("^[\r\n]+", i)
+      if run then
+        el[#el + 1] = { max = 4 * #run }
+        i = i + #run
+      else
+        local b = secret:byte(i)
+        el[#el + 1] = { b = b, ctrl = (b < 32 or b == 127) and b ~= 9 }
+        i = i + 1
+      end
+    end
+    return el
+  end
+
+  -- Elements e.. of el against s from i: "full" and the index after, or
+  -- "cut" (s ends while they still match), or nil.
+  function ref.match(el, e, s, i)
+    local n = #s
+    for k = e, #el do
+      local x = el[k]
+      if i > n then return "cut" end
+      local b = s:byte(i)
+      if x.max then
+        local j = i
+        while j <= n and j - i < x.max and is_nl(s:byte(j)) do j = j + 1 end
+        if j == i then return nil end
+        if j > n then return "cut" end
+        if is_nl(s:byte(j)) then return nil end
+        i = j
+      elseif b == x.b then
+        i = i + 1
+      elseif x.ctrl and b == 94 then   -- "^X"
+        if i == n then return "cut" end
+        if s:byte(i + 1) ~= x.b ~ 0x40 then return nil end
+        i = i + 2
+      else
+        return nil
+      end
+    end
+    return "full", i
+  end
+
+  -- The longest secret at s[i..] (its bytes) and whether one is cut.
+  function ref.look(els, s, i)
+    local full, cut = 0, false
+    for _, el in ipairs(els) do
+      local r, j = ref.match(el, 1, s, i)
+      if r == "full" and j - i > full then full = j - i end
+      if r == "cut" then cut = true end
+    end
+    return full, cut
+  end
+
+  -- s redacted as a message ("static") or as a whole stream ("final").
+  function ref.redact(els, s, mode)
+    local n, out, i, lit = #s, {}, 1, 1
+    local function text_to(j)
+      if j > lit then out[#out + 1] = s:sub(lit, j - 1) end
+    end
+    local function cut_counts(j) return mode == "final" or n - j + 1 >= 3 end
+    if mode == "static" and n > 0 then   -- a message that begins inside one
+      local piece = 0
+      for _, el in ipairs(els) do
+        for e = 2, #el do
+          local r, j = ref.match(el, e, s, 1)
+          if r == "full" and j - 1 >= 3 and j - 1 > piece then piece = j - 1 end
+          if r == "cut" and n >= 3 then piece = n end
+        end
+      end
+      if piece > 0 and piece >= ref.look(els, s, 1) then
+        out[#out + 1] = "***"
+        i, lit = piece + 1, piece + 1
+      end
+    end
+    while i <= n do
+      local full, cut = ref.look(els, s, i)
+      if cut and cut_counts(i) then
+        text_to(i)
+        out[#out + 1] = "***"
+        i, lit = n + 1, n + 1
+      elseif full > 0 then
+        local stop, j = i + full, i + 1
+        while j < stop do   -- the secrets that overlap it
+          local f, c = ref.look(els, s, j)
+          if c and cut_counts(j) then stop = n + 1 break end
+          if j + f > stop then stop = j + f end
+          j = j + 1
+        end
+        text_to(i)
+        out[#out + 1] = "***"
+        i, lit = stop, stop
+      else
+        i = i + 1
+      end
+    end
+    text_to(n + 1)
+    return table.concat(out)
+  end
+
+  -- A fixed sequence of numbers from seed: random(k) is 1..k.
+  local function randoms(seed)
+    return function(k)
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed // 65536 % k + 1
+    end
+  end
+
+  -- len of the characters of alphabet, or of its strings (a list).
+  local function pick(random, alphabet, len)
+    local t = {}
+    for i = 1, len do
+      local k = random(#alphabet)
+      t[i] = type(alphabet) == "table" and alphabet[k] or alphabet:sub(k, k)
+    end
+    return table.concat(t)
+  end
+
+  -- Every text of texts against the reference: as a message, and as a
+  -- stream fed in random chunks.
+  local function agree(list, texts, random)
+    local s, els = core.secrets(), {}
+    for i, secret in ipairs(list) do
+      s:add(secret)
+      els[i] = ref.compile(secret)
+    end
+    for _, text in ipairs(texts) do
+      assert.equal(ref.redact(els, text, "static"), s:redact(text), "message " .. string.format("%q", text))
+      local st, out, i = s:stream(), {}, 1
+      while i <= #text do
+        local len = random(9) - 1
+        out[#out + 1] = st:feed(text:sub(i, i + len - 1))
+        i = i + len
+      end
+      out[#out + 1] = st:flush()
+      assert.equal(ref.redact(els, text, "final"), table.concat(out), "stream " .. string.format("%q", text))
+    end
+  end
+
+  it("finds what trying every secret at every position finds: secrets that share a start or overlap", function()
+    local random = randoms(7)
+    local texts = {}
+    for i = 1, 300 do texts[i] = pick(random, "abcdx", random(40) - 1) end
+    texts[#texts + 1] = pick(random, "abcdx", 3000)
+    agree({ "abc", "abcd", "abx", "bcd", "cda", "xab", "dd", "abcdxabcd" }, texts, random)
+  end)
+
+  it("finds what trying every secret at every position finds: echoed forms, ^X and runs of \\r\\n", function()
+    local random = randoms(11)
+    local texts = {}
+    local echo = { "a", "b", "^", "C", "\3", "\r", "\n", "\r\n", "\r\n\r\n\r", "x" }
+    for i = 1, 300 do texts[i] = pick(random, echo, random(20) - 1) end
+    texts[#texts + 1] = pick(random, echo, 2000)
+    agree({ "a\nb", "a\n\nbC", "a\3b", "^Cx", "b\3", "\3\3", "b\r\na^", "xa\nb\3a" }, texts, random)
+  end)
+
+  it("finds what trying every secret at every position finds: 500 secrets, and messages cut inside them", function()
+    local random = randoms(3)
+    local list = {}
+    for i = 1, 500 do
+      list[i] = pick(random, "abcdef" .. (i % 7 == 0 and "\n\3" or ""), random(5) + 2)
+    end
+    local texts = {}
+    for i = 1, 400 do   -- a piece of a secret, maybe echoed, and text around it
+      local secret = list[random(#list)]
+      local from = random(#secret)
+      local piece = secret:sub(from, from + random(#secret) - 1)
+      if random(2) == 1 then piece = piece:gsub("\n", "\r\n"):gsub("\3", "^C") end
+      texts[i] = pick(random, "abcdefgh", random(3) - 1) .. piece .. pick(random, "abcdefgh", random(4) - 1)
+    end
+    texts[#texts + 1] = pick(random, "abcdefgh\n^C", 2000)
+    agree(list, texts, random)
+  end)
 end)
 
 describe("a process holding secrets", function()

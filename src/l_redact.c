@@ -153,7 +153,7 @@ secrets_count(lua_State *L)
 	return 1;
 }
 
-/* set:work() -> elements compared by every run so far  [-0, +1, -] */
+/* set:work() -> the matcher's steps in every run so far  [-0, +1, -] */
 static int
 secrets_work(lua_State *L)
 {

@@ -6,9 +6,10 @@
  * \r and \n in the secret matches a run of them in the text (echo writes
  * "\n" as "\r\n"), and a control byte also matches its echoed form "^X"
  * (ECHOCTL).  One pass over the text finds, at each position, the longest
- * secret starting there, trying only the secrets whose first byte fits:
- * the cost is linear in the text and does not grow with how often a
- * secret was added, and the output ("***") is never scanned again.
+ * secret starting there, in one walk down a trie of the secrets: the
+ * cost is linear in the text (times at most the longest secret), does
+ * not grow with the number of secrets, and the output ("***") is never
+ * scanned again.
  */
 #ifndef PTYSCRIPT_REDACT_H
 #define PTYSCRIPT_REDACT_H
