@@ -91,6 +91,10 @@ PIC_OBJ = $(LIB_SRC:src/%.c=build/pic/%.o) build/pic/embedded.o
 .PHONY: all deps test test-fast demo bench clean install install-rock uninstall dist FORCE
 all: ptyscript ptyscript.so
 
+# A recipe that fails or is interrupted leaves no half-written target
+# (an empty ptyscript newer than its objects would look up to date).
+.DELETE_ON_ERROR:
+
 # DEPS=0: check and install nothing (LuaRocks has checked).  The
 # variables deps.sh reads are passed on.
 DEPS ?= 1

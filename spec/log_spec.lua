@@ -93,6 +93,30 @@ describe("transcripts", function()
     os.execute("rm -rf " .. H.q(dir))
   end)
 
+  it("p:log after spawn misses nothing, even when the script asked the state of a child that has exited", function()
+    -- output is read only while the script waits: asking whether the
+    -- child is alive (or printing it) reads nothing
+    local p = pty.sh("echo early-bird")
+    local spins = 0
+    while p:alive() do spins = spins + 1 end   -- no wait: the loop never runs
+    assert.is_truthy(tostring(p):find("exited 0", 1, true))
+    local got = {}
+    p:log(function(data) got[#got + 1] = data end)
+    p:expect(pty.EOF, 5)
+    p:close()
+    assert.equal("early-bird\r\n", table.concat(got))
+  end)
+
+  it("close keeps for the transcripts what the child printed before it, unread", function()
+    local dir = H.tmpdir()
+    local p = pty.sh("echo before-close; sleep 30")
+    p:log(dir .. "/c.log")
+    os.execute("sleep 0.5")   -- the child prints; the script does not wait
+    p:close()
+    assert.equal("before-close\r\n", H.read(dir .. "/c.log"))
+    os.execute("rm -rf " .. H.q(dir))
+  end)
+
   it("p:log and p:record after close raise, and open no file (nothing would close it)", function()
     local dir = H.tmpdir()
     local p = pty.sh("echo hi")

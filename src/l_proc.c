@@ -687,24 +687,36 @@ lproc_state(lua_State *L)
 }
 
 /*
- * proc:status() -> nil (running) | "exit", code | "signal", signo
+ * proc:status([record]) -> nil (running) | "exit", code | "signal", signo
  * Polls the child without blocking; an exit is seen, not reaped (the
- * zombie stays until proc:reap).
+ * zombie stays until proc:reap).  Without record, nothing is read and
+ * the exit is not recorded (the loop does both: proc_peek), so asking
+ * reads nothing; with record (a wait), an exit is recorded and what the
+ * child left is read first, as the loop would (proc_poll_exit).
  * [-0, +0|2, -]
  */
 static int
 lproc_status(lua_State *L)
 {
 	struct proc *p = check_proc(L);
+	int code, sig;
 
-	if (p->pid == -1 || !proc_poll_exit(p))
+	if (p->pid == -1)
 		return 0;
-	if (p->termsig) {
+	if (lua_toboolean(L, 2)) {
+		if (!proc_poll_exit(p))
+			return 0;
+		code = p->exitcode;
+		sig = p->termsig;
+	} else if (!proc_exit_status(p, &code, &sig)) {
+		return 0;
+	}
+	if (sig) {
 		lua_pushliteral(L, "signal");
-		lua_pushinteger(L, p->termsig);
+		lua_pushinteger(L, sig);
 	} else {
 		lua_pushliteral(L, "exit");
-		lua_pushinteger(L, p->exitcode);
+		lua_pushinteger(L, code);
 	}
 	return 2;
 }

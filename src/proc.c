@@ -475,8 +475,10 @@ proc_start(struct proc *p, struct loop *lp, pid_t pid, int pidfd, int fd,
 	} else if (proc_watch_exits(lp) == 0) {
 		ev_ref(lp->ev);		/* released at the exit (proc_exited) */
 		p->chld_ref = 1;
-		(void)proc_poll_exit(p);	/* gone before the first SIGCHLD
-						 * could be watched */
+		/* it may be gone before the first SIGCHLD could be watched:
+		 * the loop's next scan looks (a poll here would read its
+		 * output before the script could attach a transcript) */
+		(void)write(chld_pipe[1], "", 1);
 	} else {
 		ev_timer_init(&p->xtm, exit_timer_cb, EXIT_POLL, EXIT_POLL);
 		p->xtm.data = p;
@@ -722,6 +724,34 @@ proc_poll_exit(struct proc *p)
 }
 
 /*
+ * The child's state asked now, without recording an exit: 0 running,
+ * 1 exited (*si its status; an unreaped zombie of ours), -1 no longer
+ * ours (reaped by us, or by somebody else: noticed here).  Called from
+ * outside the loop (the script's status, signals, hangup): only the loop
+ * records an exit (proc_poll_exit), reading first what the child left,
+ * so that output is read only while the script waits and a transcript
+ * attached after spawn misses nothing.
+ */
+static int
+proc_peek(struct proc *p, siginfo_t *si)
+{
+	if (p->pid <= 0 || p->reaped)
+		return -1;
+	if (child_waitid(p, si, WNOHANG | WNOWAIT) == -1) {
+		if (errno != ECHILD)
+			return p->exited;
+		if (p->exited)
+			proc_lost(p);
+		else
+			(void)proc_poll_exit(p);	/* lost: told at once */
+		return -1;
+	}
+	if (p->exited)
+		return 1;
+	return si->si_pid != 0;
+}
+
+/*
  * Whether p's pid, and the group id -pid, are still its child's: the
  * child is running or an unreaped zombie of ours (asked again, so that a
  * reap by somebody else is noticed).  Only then may they be signalled.
@@ -731,14 +761,36 @@ proc_held(struct proc *p)
 {
 	siginfo_t si;
 
-	if (p->pid <= 0 || p->reaped)
+	return proc_peek(p, &si) >= 0;
+}
+
+/*
+ * Whether the child has exited, with its status: as the loop recorded
+ * it, or asked now without recording it (see proc_peek).  1 or 0.
+ */
+int
+proc_exit_status(struct proc *p, int *exitcode, int *termsig)
+{
+	siginfo_t si;
+
+	if (p->exited) {
+		*exitcode = p->exitcode;
+		*termsig = p->termsig;
+		return 1;
+	}
+	if (proc_peek(p, &si) != 1)
 		return 0;
-	if (!p->exited)
-		(void)proc_poll_exit(p);
-	else if (child_waitid(p, &si, WNOHANG | WNOWAIT) == -1 &&
-	    errno == ECHILD)
-		proc_lost(p);
-	return !p->reaped;
+	if (p->exited) {	/* lost, recorded just now */
+		*exitcode = p->exitcode;
+		*termsig = p->termsig;
+	} else if (si.si_code == CLD_EXITED) {
+		*exitcode = si.si_status;
+		*termsig = 0;
+	} else {
+		*exitcode = -1;
+		*termsig = si.si_status;
+	}
+	return 1;
 }
 
 /*
@@ -749,7 +801,9 @@ proc_held(struct proc *p)
 int
 proc_signal(struct proc *p, int sig, int group)
 {
-	if (!proc_held(p) || p->exited)
+	siginfo_t si;
+
+	if (proc_peek(p, &si) != 0)
 		return 0;
 	if (kill(group ? -p->pid : p->pid, sig) == -1)
 		return -1;
@@ -864,12 +918,20 @@ void
 proc_hangup(struct proc *p)
 {
 	struct proc *s;
+	size_t n, total;
 
 	for (s = p->streams; s != NULL; s = s->sibling)
 		proc_hangup(s);
-	proc_show_flush(p);
-	if (p->fd == -1 && p->wfd == -1)
+	if (p->fd == -1 && p->wfd == -1) {
+		proc_show_flush(p);
 		return;
+	}
+	/* what the child wrote before the hang-up is kept, not lost with
+	 * the terminal (a budget: a child still writing could go on) */
+	for (total = 0; p->lp != NULL && !p->eof &&
+	    total < READ_BUDGET && (n = proc_drain(p)) > 0; total += n)
+		;
+	proc_show_flush(p);
 	if (p->lp != NULL) {
 		ev_io_stop(p->lp->ev, &p->rio);
 		ev_io_stop(p->lp->ev, &p->wio);

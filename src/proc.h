@@ -111,6 +111,7 @@ int proc_send(struct proc *p, const char *s, size_t n);
 void proc_take(struct proc *p, const char *s, size_t n);
 void proc_consume(struct proc *p, size_t n);
 int proc_poll_exit(struct proc *p);
+int proc_exit_status(struct proc *p, int *exitcode, int *termsig);
 void proc_pause(struct proc *p, int pause);
 void proc_show_flush(struct proc *p);
 void proc_hold(struct proc *p, int hold);

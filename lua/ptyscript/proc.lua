@@ -40,8 +40,11 @@ names.kind(Process, "process", Process, function(p) return p:_describe_state() e
 
 -- Poll the child's status (its exit is seen, not reaped: close reaps)
 -- and keep p.exitcode / p.signal in step.  Returns status()'s kind, n.
-local function refresh(p)
-  local kind, n = p._c:status()
+-- record: a wait (what the child left is read, the exit recorded);
+-- without it nothing is read, so asking the state never takes output
+-- from a transcript attached after it.
+local function refresh(p, record)
+  local kind, n = p._c:status(record)
   if kind == "exit" then
     p.exitcode = n
   elseif kind == "signal" then
@@ -746,10 +749,10 @@ function Process:wait(timeout)
   local deadline = sched.deadline(timeout, "wait")
   local c = self._c
   while true do
-    local kind, n = refresh(self)
+    local kind, n = refresh(self, true)   -- (a wait: reads what the child left)
     if kind then return results(kind, n) end
     if sched.wait_for(c, core.EXIT, deadline) == "timeout" then
-      kind, n = refresh(self)
+      kind, n = refresh(self, true)
       if kind then return results(kind, n) end
       return nil, "timeout"
     end
