@@ -293,3 +293,52 @@ describe("the manual", function()
     assert.same({ "s:text" }, undocumented(all, "Pipes and extra descriptors", "s:", { "text" }))
   end)
 end)
+
+-- doc/reliability.md names, for each fault, the spec that shows it:
+-- `file_spec "name"` (a describe's or an it's name, "..." for a part
+-- left out).  A spec moved, renamed or removed must take the table with
+-- it.
+describe("the reliability table", function()
+  it("names specs that exist, in the files it says", function()
+    local text = H.read("doc/reliability.md")
+    local sources, missing, count = {}, {}, 0
+    for row in text:gmatch("\n(|[^\n]*)") do
+      local cell = row:match("|%s*([^|]*)|%s*$")
+      local file
+      local pos = 1
+      while cell do
+        local s, e, word = cell:find("([%w_]+_spec)", pos)
+        local qs, qe, name = cell:find('"([^"]*)"', pos)
+        if not s and not qs then break end
+        if s and (not qs or s < qs) then
+          file, pos = word, e + 1
+        else
+          pos = qe + 1
+          if file then
+            local path = "spec/" .. file .. ".lua"
+            local src = sources[path]
+            if src == nil then
+              local f = io.open(path, "rb")
+              src = f and f:read("a") or false
+              if f then f:close() end
+              sources[path] = src
+            end
+            count = count + 1
+            for piece in (name .. "..."):gmatch("(.-)%.%.%.") do
+              piece = piece:gsub("^%s+", ""):gsub("%s+$", "")
+              -- (a backslash is written twice in the spec's Lua string)
+              local quoted = piece:gsub("\\", "\\\\")
+              if piece ~= "" and not (src and (src:find(piece, 1, true)
+                  or src:find(quoted, 1, true))) then
+                missing[#missing + 1] = string.format("%s \"%s\"", file, name)
+                break
+              end
+            end
+          end
+        end
+      end
+    end
+    assert.is_true(count > 50, "found only " .. count .. " spec names in the table")
+    assert.are.same({}, missing)
+  end)
+end)
