@@ -1,5 +1,5 @@
--- Callbacks and typing: p:on("data"/"exit"),
--- send's delay and human options, sendline's wait_echo.
+-- Callbacks: p:on("data"/"exit").  (Typing, send's delay and human
+-- options and sendline's wait_echo: send_spec.)
 local pty = require "ptyscript"
 
 describe("p:on", function()
@@ -176,36 +176,6 @@ describe("p:on", function()
     local ok, err = pcall(p.on, p, "data", 42)
     assert.is_false(ok)
     assert.matches("on: expected a function, got number", err)
-    p:close()
-  end)
-end)
-
-describe("typing", function()
-  it("sends one character at a time with a delay", function()
-    local p = pty.spawn{ "cat", echo = false }
-    local t0 = pty.now()
-    assert.equal(7, p:send("héllo\r", { delay = 0.03 }))   -- bytes; é is two
-    assert.equal("héllo", p:expect("(\\S+)\r\n", 5)[1])
-    assert.is_true(pty.now() - t0 >= 5 * 0.03 * 0.9)
-    assert.has_error(function() p:send("x", { delay = -1 }) end)
-    p:close()
-  end)
-
-  it("types like a human, slower than a plain send", function()
-    local p = pty.spawn{ "cat", echo = false }
-    local t0 = pty.now()
-    p:send("typed by hand\r", { human = true })
-    assert.equal("typed by hand", p:expect("(.+)\r\n", 10)[1])
-    assert.is_true(pty.now() - t0 >= 13 * 0.04)
-    p:close()
-  end)
-
-  it("waits for and consumes the echo with sendline{wait_echo = true}", function()
-    local p = pty.spawn("cat")                -- echo on: the line comes back twice
-    p:sendline("hello", { wait_echo = true })
-    local m = p:expect("hello\r\n", 5)        -- now cat's own copy
-    assert.equal("", m.before)
-    assert.equal(2, p:expect({ "hello", pty.TIMEOUT }, 0.1).index)   -- no third copy
     p:close()
   end)
 end)

@@ -245,28 +245,6 @@ print("result", t:wait(5))
     assert(#wrong == 0, table.concat(wrong, "\n"))
   end)
 
-  it("to send, sendline and sendcontrol", function()
-    local p = victim()
-    raises("send: expected a string, got table", function() p:send({}) end)
-    raises("send: expected a string, got nil", function() p:send() end)
-    raises("send: expected a string, got boolean", function() p:send(true) end)
-    raises("send: options must be a table", function() p:send("x", 5) end)
-    raises('send: delay must be a number of seconds from 0 to 3600, got the string "x"', function() p:send("xy", { delay = "x" }) end)
-    raises("sendline: expected a string, got table", function() p:sendline({}) end)
-    raises("sendline: options must be a table", function() p:sendline("x", "secret") end)
-    raises('sendcontrol: expected one character such as "c", got nil', function() p:sendcontrol() end)
-    raises('sendcontrol: expected one character such as "c", got 1', function() p:sendcontrol(1) end)
-    raises('sendcontrol: expected one character such as "c", got the string "ab"', function() p:sendcontrol("ab") end)
-    raises('sendcontrol: no control character for "!"', function() p:sendcontrol("!") end)
-    intact(p)
-  end)
-
-  it("sendline(false) raises instead of sending an empty line", function()
-    local p = victim()
-    raises("sendline: expected a string, got boolean", function() p:sendline(false) end)
-    intact(p)   -- fails on an extra "\r\n" if an empty line went out
-  end)
-
   it("to expect and expect_exact", function()
     local p = victim()
     local PATS = "; expected a string (regex), pty.exact(), pty.re(), pty.EOF or pty.TIMEOUT"
@@ -460,30 +438,6 @@ describe("NUL bytes and invalid UTF-8", function()
     p:close()
   end)
 
-  it("in the input: every byte value and invalid UTF-8 sent through cat come back exact", function()
-    local p = raw_cat{ maxbuf = 8 << 20 }
-    local data = string.rep(ALL256, 64) .. NASTY .. string.rep(ALL256 .. NASTY, 64)
-    assert.equal(#data, p:send(data))
-    p:send("<<END>>")
-    local m = p:expect(pty.exact("<<END>>"), 10)
-    assert.equal(#data, #m.before)
-    assert.is_true(m.before == data, "the bytes came back changed")
-    -- a multi-byte character and an invalid sequence split across sends,
-    -- read back with read() until all arrived
-    local pieces = { "\226", "\130\172 euro \0", "\255", "\192", "\128 end" }
-    local want = table.concat(pieces)
-    for _, s in ipairs(pieces) do p:send(s) end
-    local got = {}
-    while #table.concat(got) < #want do
-      local s, err = p:read(5)
-      assert.is_not_nil(s, err)
-      got[#got + 1] = s
-    end
-    assert.equal(want, table.concat(got))
-    p:send("\0\255\n")
-    assert.equal("\0\255", p:readline(5))
-    p:close()
-  end)
 end)
 
 ------------------------------------------------------------------------
@@ -517,69 +471,10 @@ describe("a 100 MB single line", function()
     assert.same({ true, "exit", 0 }, { p:wait(5) })
   end)
 
-  it("sent through cat is read back completely by read #slow", function()
-    local p = raw_cat{ maxbuf = 128 << 20 }
-    local data = string.rep(ALL256, N // 256 + 1):sub(1, N)
-    local sender = pty.go(function() return p:send(data) end)
-    local parts, n = {}, 0
-    while n < N do
-      local s, err = p:read(30)
-      assert.is_not_nil(s, err)
-      parts[#parts + 1] = s
-      n = n + #s
-    end
-    assert.equal(N, sender:wait(30))
-    local got = table.concat(parts)
-    parts = nil
-    assert.equal(N, #got)
-    assert.is_true(got == data, "the bytes came back changed")
-    got, data = nil, nil
-    collectgarbage()
-    assert.same({ nil, "timeout" }, { p:read(0) })   -- and not a byte more
-    p:close()
-  end)
 end)
 
 ------------------------------------------------------------------------
 describe("use after the end", function()
-  it("send after close raises; so do the other calls that need the terminal", function()
-    local p = pty.sh("read x; exit 3", { name = "closer" })
-    local other = victim()
-    assert.same({ nil, "signal", 1 }, { p:close() })   -- hung up while reading
-    local pid = p.pid
-    local state = "closer (pid " .. pid .. ", killed by SIGHUP) was closed"
-    raises("send: " .. state, function() p:send("x") end)
-    raises("sendline: " .. state, function() p:sendline("x") end)
-    raises("sendcontrol: " .. state, function() p:sendcontrol("c") end)
-    raises("sendeof: " .. state, function() p:sendeof() end)
-    raises("setwinsize: " .. state, function() p:setwinsize(10, 10) end)
-    raises("getwinsize: " .. state, function() p:getwinsize() end)
-    raises("interact: " .. state, function() p:interact() end)
-    -- the calls that only look give the final answers
-    local e = raises("end of output (EOF) waiting for /x/ from closer (pid " .. pid
-      .. ", killed by SIGHUP)", function() p:expect("x", 1) end)
-    assert.equal("eof", e.kind)
-    assert.same({ nil, "eof" }, { p:read(1) })
-    assert.same({ nil, "eof" }, { p:readline(1) })
-    assert.is_false(p:alive())
-    assert.is_false(p:kill("TERM"))
-    assert.is_true(p:terminate())
-    assert.same({ nil, "signal", 1 }, { p:wait(1) })
-    assert.same("HUP", p.signal)
-    intact(other)
-  end)
-
-  it("send after the child has exited raises (the terminal is gone) instead of dropping the data", function()
-    local p = pty.sh("echo bye", { name = "leaver" })
-    local m = p:expect(pty.EOF, 5)
-    assert.equal("bye\r\n", m.before)
-    assert.same({ true, "exit", 0 }, { p:wait(5) })
-    local _, msg = raises("send to leaver (pid " .. p.pid .. ", exited 0): ", function() p:send("hello") end)
-    assert.matches("terminal is closed", msg, 1, true)
-    raises("send to leaver (pid " .. p.pid .. ", exited 0): ", function() p:sendline("hello") end)
-    p:close()
-  end)
-
   it("expect after EOF raises an eof error each time; a listed EOF returns what remained", function()
     local p = pty.sh("printf 'bye\\nrest'", { name = "ender" })
     p:expect("bye", 5)

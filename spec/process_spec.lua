@@ -1,5 +1,6 @@
--- The process object: sending, expecting, reading, waiting, signalling,
--- closing and collecting, against real programs on real ptys.
+-- The process object: expecting, reading, waiting, signalling, closing
+-- and collecting, against real programs on real ptys.  (Sending:
+-- send_spec.)
 local pty = require "ptyscript"
 local H = require "helpers"
 
@@ -68,102 +69,6 @@ end
 local function status(p, t)
   return { p:wait(t or 5) }
 end
-
-describe("send", function()
-  it("never drops data: ~1 MB sent in one call to cat comes back line by line", function()
-    local p = pty.spawn{ "cat", echo = false }
-    local N = 8000
-    local lines = {}
-    for i = 1, N do
-      lines[i] = string.format("%06d %s", i, string.rep(string.char(97 + i % 26), 110))
-    end
-    local data = table.concat(lines, "\n") .. "\n"
-    assert.is_true(#data > 900000)
-    -- cat echoes while we write: only a loop that reads while a send
-    -- waits for the terminal to drain gets through this
-    assert.equal(#data, p:send(data))
-    local bad, first_bad = 0, nil
-    for i = 1, N do
-      local l, err = p:readline(10)
-      if l ~= lines[i] then
-        bad = bad + 1
-        first_bad = first_bad or string.format("line %d: %s %s", i, tostring(l), tostring(err))
-        if not l then break end
-      end
-    end
-    assert.equal(0, bad, first_bad)
-    p:sendeof()
-    assert.same({ true, "exit", 0 }, status(p))
-    assert.same({ nil, "eof" }, { p:readline(5) })
-  end)
-
-  it("never drops data: a task sends 1.2 MB line by line while the caller reads", function()
-    local p = pty.spawn{ "cat", echo = false }
-    local N = 10000
-    local function line(i) return string.format("%06d %s", i, string.rep("z", 110 + i % 7)) end
-    local t = pty.go(function()
-      local total = 0
-      for i = 1, N do total = total + p:sendline(line(i)) end
-      p:sendeof()
-      return total
-    end)
-    local n, bad = 0, nil
-    while true do
-      local l, err = p:readline(10)
-      if not l then
-        assert.equal("eof", err)
-        break
-      end
-      n = n + 1
-      if l ~= line(n) and not bad then bad = n .. ": " .. l end
-    end
-    assert.is_nil(bad)
-    assert.equal(N, n)
-    assert.is_true(t:wait(5) > 1200000)
-    assert.same({ true, "exit", 0 }, status(p))
-  end)
-
-  it("sendline ends the line with \\r on a pty", function()
-    local p = pty.sh("stty raw -echo; echo READY; head -c 6 | od -An -c")
-    p:expect("READY")
-    assert.equal(6, p:sendline("hello"))
-    local m = p:expect("(\\S.*\\S)\\s*\\n")
-    assert.matches("^h +e +l +l +o +\\r$", m[1])
-    assert.same({ true, "exit", 0 }, status(p))
-  end)
-
-  it("sendcontrol sends control characters", function()
-    local p = pty.sh("stty raw -echo; echo READY; head -c 4 | od -An -tx1")
-    p:expect("READY")
-    p:sendcontrol("a")
-    p:sendcontrol("[")
-    p:sendcontrol("D")
-    p:sendcontrol("?")
-    local m = p:expect("([0-9a-f]{2}) ([0-9a-f]{2}) ([0-9a-f]{2}) ([0-9a-f]{2})")
-    assert.same({ "01", "1b", "04", "7f" }, { m[1], m[2], m[3], m[4] })
-    assert.is_false(pcall(p.sendcontrol, p, "ab"))
-    p:close()
-  end)
-
-  it("sendcontrol('c') interrupts cat", function()
-    local p = pty.spawn("cat")
-    p:sendline("x")
-    p:expect("x\r\nx\r\n")   -- the echo and cat's copy: cat is reading
-    p:sendcontrol("c")
-    assert.same({ nil, "signal", 2 }, status(p))
-    assert.equal("INT", p.signal)
-    assert.is_nil(p.exitcode)
-  end)
-
-  it("sendeof makes cat exit 0", function()
-    local p = pty.spawn("cat")
-    p:sendline("last")
-    p:expect("last\r\nlast\r\n")
-    p:sendeof()
-    assert.same({ true, "exit", 0 }, status(p))
-    assert.equal(0, p.exitcode)
-  end)
-end)
 
 describe("expect", function()
   it("a single pattern: groups, named groups, before, index; matches span reads", function()

@@ -278,47 +278,6 @@ describe("children that exit at any moment", function()
     assert.is_nil(state(p.pid), "reaped by close")
   end)
 
-  it("while the script sends a large input: the send ends, output and status are kept", function()
-    -- In a fresh process: a send that hangs must not leave a task behind
-    -- in busted's loop.  The child reads k bytes of a 4 MiB send (k = 0:
-    -- none), says so and exits 5; the send must return or raise (the
-    -- terminal is closed), not wait for ever.
-    local r = H.run_script([[
-for _, k in ipairs({ 0, 1000, 300000 }) do
-  local p = pty.sh("stty raw -echo; echo ready; head -c " .. k .. " >/dev/null; echo done-" .. k .. "; exit 5")
-  p:expect("ready\n")
-  local outcome = "running"
-  local t = pty.go(function()
-    local ok, err = pcall(p.send, p, string.rep("y", 4 * 1024 * 1024))
-    outcome = ok and "returned" or ("raised " .. tostring(err):gsub("\n", " "))
-  end)
-  local m = p:expect({ "done-" .. k .. "\n", pty.EOF }, 10)
-  local st = { p:wait(10) }
-  local tw = t:wait(2)
-  p:close()
-  print(string.format("k%d %s|%s|%s|%s|%s", k, ((m[0] or "EOF"):gsub("\n", "\\n")),
-    table.concat({ tostring(st[1]), tostring(st[2]), tostring(st[3]) }, ","),
-    outcome, io.open("/proc/" .. p.pid .. "/stat") and "present" or "gone",
-    tostring(tw ~= nil or outcome ~= "running")))
-end
-]], nil, "timeout -s KILL 60 ")
-    assert.equal(0, r.code, r.stderr)
-    local f = fields(r.stdout)
-    for _, k in ipairs({ 0, 1000, 300000 }) do
-      local line = f["k" .. k]
-      assert.truthy(line, r.stdout)
-      local out, st, outcome, zombie = line:match("^(.-)|(.-)|(.-)|(.-)|")
-      assert.equal("done-" .. k .. "\\n", out, "the child's output (k = " .. k .. ")")
-      assert.equal("nil,exit,5", st, "k = " .. k)
-      assert.equal("gone", zombie, "reaped (k = " .. k .. ")")
-      assert.is_true(outcome ~= "running",
-        "k = " .. k .. ": the send neither returned nor raised after the child exited")
-      if outcome ~= "returned" then
-        assert.truthy(outcome:find("closed", 1, true) or outcome:find("exited", 1, true), outcome)
-      end
-    end
-  end)
-
   it("while reading is paused: the exit is seen, nothing is lost, no zombie", function()
     -- small output, exit while paused: wait gives the status, resume gives the output
     local p = pty.spawn("sh", "-c", 'head -c 2000 "$1"; exit 3', "sh", file)
@@ -361,71 +320,6 @@ end
     assert.is_true(got == lines:sub(1, #got), "what arrived is not what cat wrote")
     p:close()
     assert.is_nil(state(p.pid), "reaped by close")
-  end)
-end)
-
-describe("backpressure", function()
-  it("50 MB to a child that does not read yet: only the sending task waits, nothing is dropped #slow", function()
-    local out = H.tmpname()
-    local r = H.run_script([[
-local PY, SINK, OUT = ...
-local N = 50 * 1024 * 1024
-local t0 = pty.now()
-local sink = pty.spawn{ PY, SINK, N, OUT, name = "sink" }
-sink:expect("ready\n")
--- 128-byte records: a counter, a run of one byte value (all 256 occur,
--- NUL, ^C, ^D, ^S, \r, \n included), and control bytes
-local parts = {}
-for i = 0, N // 128 - 1 do
-  parts[#parts + 1] = string.format("%015d", i) .. string.rep(string.char(i % 256), 109) .. "\0\r\n\3"
-end
-local data = table.concat(parts)
-parts = nil
-assert(#data == N)
-local sent_at, go_at
-local a = pty.go(function()
-  local n = sink:send(data)
-  sent_at = pty.now()
-  return n
-end)
--- meanwhile another task talks to another process, 100 round trips
-local b = pty.go(function()
-  local c = pty.spawn{ "cat", echo = false }
-  for i = 1, 100 do
-    c:sendline("tick " .. i)
-    c:expect("tick (\\d+)\r\n")
-  end
-  c:close()
-  return 100
-end)
-print("ticks " .. tostring(b:wait(30)))
-print("send_done_before_go " .. tostring(sent_at ~= nil))
-go_at = pty.now()
-sink:kill("USR1")
-local n = a:wait(60)
-print("sent " .. n)
-print("sent_after_go " .. tostring(sent_at ~= nil and sent_at >= go_at))
-print("got " .. sink:expect("got (\\d+)", 60)[1])
-print("status " .. table.concat({ tostring((sink:wait(10))), sink.exitcode or -1 }, ","))
-local f = io.open(OUT, "rb")
-local got = f:read("a")
-f:close()
-print("size " .. #got)
-print("equal " .. tostring(got == data))
-print(string.format("took %.2f", pty.now() - t0))
-]], { PY, SINK, out }, "timeout -s KILL 120 ")
-    os.remove(out)
-    assert.equal(0, r.code, r.stderr)
-    local f = fields(r.stdout)
-    assert.equal("100", f.ticks, r.stdout)
-    assert.equal("false", f.send_done_before_go, "the send returned before the child read anything")
-    assert.equal("52428800", f.sent)
-    assert.equal("true", f.sent_after_go, "the send returned before the child started reading")
-    assert.equal("52428800", f.got, "bytes the child received")
-    assert.equal("52428800", f.size)
-    assert.equal("true", f.equal, "the bytes the child received differ from those sent")
-    assert.equal("true,0", f.status)
-    print(string.format("\n  50 MB with backpressure: %s s", f.took))
   end)
 end)
 
