@@ -42,11 +42,11 @@ LUA_LIBDIR_FOUND = $(or $(LUA_LIBDIR),$(shell $(PKG_CONFIG) --variable=libdir $(
 LUA_LIB_A   = $(wildcard $(LUA_LIBDIR_FOUND)/lib$(patsubst -l%,%,$(firstword $(filter -l%,$(LUA_LIBS)))).a)
 # The command links Lua's static library where there is one (Debian's
 # liblua5.4-dev ships it): non-PIC code, called directly rather than
-# through the PLT.  Against liblua5.4.so: 3% fewer instructions per T2
-# round trip (callgrind), 5% less CPU in T4 at 1,000 sessions (median of 9
-# alternated runs).  Lua's API is exported, so that the C modules require
-# loads (lfs, lpeg, ...) find it.  The C module takes Lua's symbols from
-# the interpreter that loads it (LIBFLAG: LuaRocks gives its own).
+# through the PLT, costs less per round trip than liblua5.4.so (figures:
+# scripts/bench/README.md).  Lua's API is exported, so that the C modules
+# require loads (lfs, lpeg, ...) find it.  The C module takes Lua's
+# symbols from the interpreter that loads it (LIBFLAG: LuaRocks gives its
+# own).
 ifeq ($(UNAME_S),Darwin)
 LUA_LIBS_CMD = $(LUA_LIBS)
 LIBFLAG     ?= -bundle -undefined dynamic_lookup
@@ -248,10 +248,10 @@ bench: bench-build
 # calls, no /proc...), so that CI runs the whole suite on them too, while
 # `make test` runs it on the Linux calls.  Its specs run with the open-
 # file limit at ASAN_NOFILE (soft and hard): without close_range a spawn
-# closes every number up to the limit (at 20,000, 35 ms a spawn on a
-# 2-CPU VM).  `make check-valgrind` runs a
-# representative subset under memcheck (VALGRIND_SPECS); `make fuzz` runs
-# each libFuzzer harness in fuzz/ for FUZZ_SECONDS.
+# closes every number up to the limit, which a high limit makes slow.
+# `make check-valgrind` runs a representative subset under memcheck
+# (VALGRIND_SPECS); `make fuzz` runs each libFuzzer harness in fuzz/ for
+# FUZZ_SECONDS.
 .PHONY: check-deps check-asan asan-build check-valgrind fuzz fuzz-build
 # clang: its UBSan shares ASan's runtime and honours log_path (gcc's
 # libubsan always writes to stderr).  ASAN_CC=gcc works too.
@@ -277,7 +277,7 @@ FUZZ_SECONDS_ASAN ?= 15
 # time limit made it find, now and then, the known PCRE2 quirks listed in
 # fuzz/README.md).  `make fuzz` explores: FUZZ_SECONDS, a random seed.
 FUZZ_RUNS_ASAN ?= 100000
-# vt runs ~3,500 inputs a second (each one through two screens): fewer.
+# vt's inputs are slower (each one goes through two screens): fewer.
 FUZZ_RUNS_ASAN_VT ?= 40000
 FUZZ_LIMIT ?= -max_total_time=$(FUZZ_SECONDS)
 # All of fuzz/*_fuzz.c; one of them with FUZZ_HARNESS=vt, say.

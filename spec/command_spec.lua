@@ -4,6 +4,18 @@
 local pty = require "ptyscript"
 local H = require "helpers"
 
+-- Run a script with the command (stdin given or /dev/null), bounded in
+-- time: a hang fails the test instead of hanging the suite.
+local run = H.run_bounded
+
+-- The process is gone: not running, not a zombie.
+local function gone(pid)
+  local f = io.open("/proc/" .. pid .. "/stat")
+  if not f then return true end
+  f:close()
+  return false
+end
+
 -- assert that text contains needle literally, with a useful message
 local function has(text, needle)
   assert(type(text) == "string", "no text to search")
@@ -687,5 +699,35 @@ end
     local soft, hard = r.stdout:match("^(%S+)\t(%S+)\n$")
     assert.equal(bhard, hard)
     assert.equal(hard, soft)
+  end)
+end)
+
+describe("script errors, run by the command", function()
+  it("an error in a task nobody waits for: status 1, file:line, traceback, children reaped", function()
+    local r = run([[
+local p = spawn{"cat", echo = false}
+print(p.pid)
+io.stdout:flush()
+pty.go(function()
+  sendline("ping")
+  expect("ping")
+  error("task blew up")
+end)
+pty.sleep(5)
+print("not reached")
+]])
+    assert.equal(1, r.code)
+    assert.matches(r.path .. ":7: task blew up", r.stderr, 1, true)
+    assert.matches("stack traceback", r.stderr, 1, true)
+    assert.is_nil(r.stdout:find("not reached"))
+    local pid = tonumber(r.stdout:match("^(%d+)"))
+    assert.is_truthy(pid)
+    assert.is_true(gone(pid))
+  end)
+
+  it("a script that does not compile: status 2 with file:line", function()
+    local r = run("local x = = 1\n")
+    assert.equal(2, r.code)
+    assert.matches(r.path .. ":1:", r.stderr, 1, true)
   end)
 end)

@@ -1,8 +1,19 @@
 -- Tasks on one event loop (doc/manual.md, "Tasks").  Under busted the test
 -- body is the main thread: its waiting calls run the loop themselves,
--- which also resumes the tasks started with pty.go.
+-- which also resumes the tasks started with pty.go.  With the bad input
+-- and faults of tasks: wrong arguments to pty.go, pty.sleep, pty.wrap,
+-- pty.resume and t:wait, and errors in tasks and in the script's own
+-- coroutines, in plain Lua and in the command.
 local pty = require "ptyscript"
 local H = require "helpers"
+
+local SRC = debug.getinfo(1, "S").short_src   -- this file, as messages name it
+local NAN = 0 / 0
+local check, raises, victim, intact = H.check, H.raises, H.victim, H.intact
+
+-- Run a script with the command (stdin given or /dev/null), bounded in
+-- time: a hang fails the test instead of hanging the suite.
+local run = H.run_bounded
 
 describe("tasks", function()
   it("drive 50 cat sessions concurrently, each getting its own replies", function()
@@ -249,5 +260,207 @@ print(pcall(t.wait, t))
       sessions[i]:sendeof()
       assert.same({ true, "exit", 0 }, { sessions[i]:wait(5) })
     end
+  end)
+end)
+
+describe("wrong argument types", function()
+  it("to pty.exact, pty.re, pty.go and pty.sleep", function()
+    local p = victim()
+    raises("exact: expected a string, got nil", function() pty.exact() end)
+    raises("exact: expected a string, got number", function() pty.exact(5) end)
+    raises("re: pattern must be a string, got number", function() pty.re(5) end)
+    raises("re: pattern must be a string, got table", function() pty.re(pty.exact("x")) end)
+    raises('re: flags must be a string such as "i"', function() pty.re("a", 5) end)
+    raises("go: expected a function, got nil", function() pty.go() end)
+    raises("go: expected a function, got string", function() pty.go("print") end)
+    raises('sleep: expected a number of seconds >= 0, got the string "x"', function() pty.sleep("x") end)
+    raises("sleep: expected a number of seconds >= 0, got nil", function() pty.sleep() end)
+    raises("sleep: expected a number of seconds >= 0, got -1", function() pty.sleep(-1) end)
+    local _, msg = raises("sleep: expected a number of seconds >= 0, got ", function() pty.sleep(NAN) end)
+    assert.matches("nan$", msg)
+    raises("sleep: refusing to sleep forever", function() pty.sleep(math.huge) end)
+    intact(p)
+  end)
+
+  it("to pty.wrap and pty.resume (coroutine.wrap and coroutine.resume in the command)", function()
+    local p = victim()
+    local wrong = {}
+    local _, msg, bad = check("wrap: ", function() pty.wrap(5) end)
+    if bad then wrong[#wrong + 1] = bad
+    elseif not msg:find("function", 1, true) then wrong[#wrong + 1] = msg end
+    _, msg, bad = check("resume: ", function() pty.resume(5) end)
+    if bad then wrong[#wrong + 1] = bad
+    elseif not msg:find("coroutine", 1, true) then wrong[#wrong + 1] = msg end
+    assert(#wrong == 0, table.concat(wrong, "\n"))
+    intact(p)
+  end)
+
+  it("to t:wait (timeouts)", function()
+    local p = victim()
+    local t = pty.go(function() p:expect({ "never", pty.TIMEOUT }, 0.05) return "done" end)
+    finally(function() pcall(t.wait, t, 5) end)
+    raises('wait: timeout must be a number of seconds >= 0 (got the string "x")', function() t:wait("x") end)
+    raises("wait: timeout must be a number of seconds >= 0 (got -1)", function() t:wait(-1) end)
+    local _, msg = raises("wait: timeout must be a number of seconds >= 0 (got ", function() t:wait(NAN) end)
+    assert.matches("nan%)$", msg)
+    -- the task itself is untouched
+    assert.equal("done", t:wait(5))
+    -- and its listed TIMEOUT took nothing from the buffer it shares with us
+    intact(p)
+  end)
+
+  it("t.wait() and t.wait(5) for t:wait(...): a clear message, not \"attempt to index\"", function()
+    local p = victim()
+    local t = pty.go(function() p:expect({ "never", pty.TIMEOUT }, 0.05) return "done" end)
+    finally(function() pcall(t.wait, t, 5) end)
+    local _, msg = raises("wait: ", function() t.wait() end)
+    assert.matches("t:wait", msg, 1, true)
+    _, msg = raises("wait: ", function() t.wait(5) end)
+    assert.matches("t:wait", msg, 1, true)
+    assert.equal("done", t:wait(5))
+    intact(p)
+  end)
+
+  it("t.wait(string) or t.wait(table) raises instead of hanging or deadlocking", function()
+    -- run by the command and bounded: a hang shows as status 124
+    local wrong = {}
+    for _, case in ipairs{ { '"x"', "" }, { "{}", 'spawn("cat")' } } do
+      local r = run(string.format([[
+%s
+local t = pty.go(function() pty.sleep(0.01) return 1 end)
+local ok, e = pcall(function() return t.wait(%s) end)
+print(ok, e)
+print("result", t:wait(5))
+]], case[2], case[1]), nil, "timeout -k 1 3 ")
+      if r.code ~= 0 or not r.stdout:find("^false\t.-:3: wait: ") or not r.stdout:find("t:wait", 1, true)
+          or not r.stdout:find("\nresult\t1\n") then
+        wrong[#wrong + 1] = string.format("t.wait(%s)%s: status %s\n%s%s", case[1],
+          case[2] ~= "" and " with a process running" or "", tostring(r.code), r.stdout, r.stderr)
+        -- (124: it hung and was stopped by timeout)
+      end
+    end
+    assert(#wrong == 0, table.concat(wrong, "\n"))
+  end)
+end)
+
+describe("errors in tasks and coroutines", function()
+  it("an error in a task is re-raised by t:wait with its file:line; the session goes on", function()
+    local p = victim()
+    local line, t_before
+    local t = pty.go(function()
+      p:sendline("ping")
+      t_before = p:expect_exact("ping", 5).before   -- a real wait first: the error comes later
+      line = debug.getinfo(1, "l").currentline; error("task failed")
+    end)
+    local ok, e = pcall(t.wait, t, 5)
+    assert.is_false(ok)
+    assert.equal(SRC .. ":" .. line .. ": task failed", e)
+    -- again: the same error, the task does not run twice
+    assert.equal(e, select(2, pcall(t.wait, t, 5)))
+    p:sendline("after")
+    assert.equal("\r\n", p:expect_exact("after", 5).before)
+    assert.equal(" BBB\r\n", t_before)
+    p:close()
+  end)
+
+  it("an error before a task's first wait is delivered by t:wait, not raised by pty.go", function()
+    local p = victim()
+    local t = pty.go(function() error("early failure") end)   -- (no raise here)
+    assert.equal("ptyscript task (failed)", tostring(t))
+    raises("early failure", function() pty.go(function() error("early failure") end):wait() end)
+    raises("attempt to index a nil value", function() pty.go(function() local x; return x.y end):wait() end)
+    assert.is_false(pcall(t.wait, t))
+    intact(p)
+  end)
+
+  it("a pcall'd expect inside a pty.wrap coroutine inside a task: the error object, then the coroutine's own error", function()
+    local p = victim()
+    local lines = {}
+    local t = pty.go(function()
+      local gen = pty.wrap(function()
+        local l1, ok, e = debug.getinfo(1, "l").currentline, pcall(p.expect, p, "never", 0.1)
+        lines[1] = l1
+        coroutine.yield(ok, e)
+        p:sendline("inside")                          -- waits inside the coroutine
+        coroutine.yield(p:expect_exact("inside", 5).before)
+        lines[2] = debug.getinfo(1, "l").currentline; error("generator failed")
+      end)
+      local ok, e = gen()
+      local before = gen()
+      local ok2, e2 = pcall(gen)
+      return ok, e, before, ok2, e2
+    end)
+    local ok, e, before, ok2, e2 = t:wait(10)
+    assert.is_false(ok)
+    assert.equal("timeout", e.kind)
+    assert.equal(0.1, e.timeout)
+    assert.equal(" BBB\r\n", e.before)                 -- a timeout consumes nothing
+    assert.matches("^" .. SRC:gsub("%p", "%%%0") .. ":" .. lines[1]
+      .. ": timeout %(0%.1s%) waiting for /never/ from victim", tostring(e))
+    assert.equal(" BBB\r\n", before)                   -- then consumed by the expect inside
+    assert.is_false(ok2)
+    assert.equal(SRC .. ":" .. lines[2] .. ": generator failed", e2)
+    p:sendline("after")
+    assert.equal("\r\n", p:expect_exact("after\r\n", 5).before)
+    p:close()
+  end)
+
+  it("the same outside any task (busted's main thread)", function()
+    local p = victim()
+    local gen = pty.wrap(function()
+      local ok, e = pcall(p.expect, p, "never", 0.1)
+      coroutine.yield(ok, e)
+      error({ code = 42 })                             -- a non-string error passes through as is
+    end)
+    local ok, e = gen()
+    assert.is_false(ok)
+    assert.equal("timeout", e.kind)
+    local ok2, e2 = pcall(gen)
+    assert.is_false(ok2)
+    assert.same({ code = 42 }, e2)
+    intact(p)
+  end)
+end)
+
+describe("script errors, run by the command", function()
+  it("t:wait re-raises a task's error in the script, which goes on", function()
+    local r = run([[
+spawn{"cat", echo = false}
+local t = pty.go(function()
+  sendline("ping")
+  expect("ping")
+  local x = nil
+  return x.field
+end)
+local ok, e = pcall(t.wait, t)
+print("caught", ok, e)
+sendline("after")
+print(expect("after")[0])
+]])
+    assert.equal(0, r.code, r.stderr)
+    assert.matches("caught\tfalse\t" .. r.path .. ":6: attempt to index a nil value (local 'x')\nafter\n",
+      r.stdout, 1, true)
+  end)
+
+  it("a pcall'd expect inside coroutine.wrap, then an error in it", function()
+    local r = run([[
+spawn{"cat", echo = false}
+local gen = coroutine.wrap(function()
+  local ok, e = pcall(expect, "never", 0.1)
+  coroutine.yield(ok, e.kind, tostring(e))
+  sendline("inwrap")
+  coroutine.yield(expect("inwrap")[0])
+  error("gen failed")
+end)
+print(gen())
+print(gen())
+print(pcall(gen))
+sendline("after")
+print(expect("after")[0])
+]])
+    assert.equal(0, r.code, r.stderr)
+    local want = "false\ttimeout\t" .. r.path .. ":3: timeout (0.1s) waiting for /never/ from cat"
+    assert.equal(want, r.stdout:sub(1, #want))
+    assert.matches("\ninwrap\nfalse\t" .. r.path .. ":7: gen failed\nafter\n", r.stdout, 1, true)
   end)
 end)

@@ -2,8 +2,17 @@
 -- uncaught error, os.exit, a failed task, SIGINT or SIGTERM), every child
 -- still running is hung up, killed after a grace of at most 1 s, and
 -- reaped; nothing it started is left behind.  Real programs, real ptys.
+-- Also when the signal comes at a random moment: while the script spawns,
+-- expects or sends.
 local pty = require "ptyscript"
 local H = require "helpers"
+
+-- The python3 binary itself (not a pyenv shim), so children start fast
+-- and keep their pid.
+local PY = H.sh("python3 -c 'import sys; print(sys.executable)'").stdout:match("[^\n]+")
+-- Random moments, reproducible: REL_SEED=<the seed a failure names>.
+local SEED = tonumber(os.getenv("REL_SEED")) or os.time()
+math.randomseed(SEED)
 
 -- The state letter of a process (R, S, Z...), or nil when it is gone.
 local function state(pid)
@@ -25,6 +34,14 @@ local function cleanup(pids)
   for _, pid in ipairs(pids) do
     if running(pid) then os.execute("kill -9 " .. pid .. " 2>/dev/null") end
   end
+end
+
+-- Processes still alive whose environment has REL_MARK=token.
+local function marked(token)
+  local r = H.sh("grep -las 'REL_MARK=" .. token .. "' /proc/[0-9]*/environ")
+  local list = {}
+  for pid in (r.stdout or ""):gmatch("/proc/(%d+)/environ") do list[#list + 1] = tonumber(pid) end
+  return list
 end
 
 local function words(s)
@@ -296,5 +313,139 @@ print("exited", p.exitcode)
       assert_all_gone(children, grandchildren)
       assert.is_true(took < 4, ending .. " took " .. took .. " s")
     end
+  end)
+end)
+
+-- Signals.  SIGINT, SIGTERM and SIGHUP reach ptyscript at a random
+-- moment (the spec waits for a random progress line, then signals):
+-- while it spawns, while it expects, while a send waits under
+-- backpressure.  Every child must be reaped by ptyscript itself before
+-- it dies (so none is left, not even as a zombie handed to init), and
+-- ptyscript must die of that same signal.
+--
+-- SIGPIPE.  The right behaviour, decided here: a SIGPIPE (a `print` to a
+-- stdout whose reader has gone, as in `ptyscript x.lua | head -1`) is
+-- treated like SIGINT/SIGTERM/SIGHUP: ptyscript hangs up, kills and reaps
+-- every child, then dies of SIGPIPE (status 128+13 in the shell), as any
+-- filter does when its reader goes away.  It must not die at once and
+-- leave its children behind: one that ignores SIGHUP would survive as an
+-- orphan.
+describe("signals to ptyscript at random moments", function()
+  -- Each script prints "pid N" for every child before it goes on, and
+  -- "step N" as it progresses; the spec signals it once it has seen a
+  -- random step.  Children also carry REL_MARK=<token> in their
+  -- environment, so that one the script never got to print is found too.
+  local SLOW_READER = "import os, time, tty; tty.setraw(0); os.write(1, b'up\\n')\n"
+    .. "while True:\n    os.read(0, 65536)\n    time.sleep(0.001)\n"
+  local phases = {
+    spawning = { steps = 40, src = [[
+local kids = {}
+for i = 1, 60 do
+  kids[i] = pty.spawn("cat")
+  print("pid " .. kids[i].pid)
+  print("step " .. i)
+end
+pty.sleep(60)
+]] },
+    expecting = { steps = 300, src = [[
+local kids = {}
+for i = 1, 3 do
+  kids[i] = pty.spawn{ "cat", echo = false }
+  print("pid " .. kids[i].pid)
+end
+-- one that ignores SIGHUP: only the KILL after the grace ends it
+local s = pty.sh("trap '' HUP; echo up; exec sleep 300")
+s:expect("up")
+print("pid " .. s.pid)
+for i = 1, 1000000 do
+  local c = kids[i % 3 + 1]
+  c:sendline("m" .. i)
+  assert(c:expect("m(\\d+)\r\n")[1] == tostring(i))
+  print("step " .. i)
+end
+]] },
+    sending = { steps = 20, src = [[
+local r = pty.spawn{ ]] .. string.format("%q", PY) .. [[, "-c", ]] .. string.format("%q", SLOW_READER) .. [[ }
+r:expect("up\n")
+print("pid " .. r.pid)
+local chunk = string.rep("s", 128 * 1024)
+for i = 1, 1000000 do
+  r:send(chunk)
+  print("step " .. i)
+end
+]] },
+  }
+
+  for _, phase in ipairs({ "spawning", "expecting", "sending" }) do
+    for _, sig in ipairs({ { "INT", 2 }, { "TERM", 15 }, { "HUP", 1 } }) do
+      it(string.format("SIG%s while %s: children reaped, ptyscript dies of SIG%s", sig[1], phase,
+        sig[1]), function()
+        local ph = phases[phase]
+        local token = string.format("%d-%d-%s-%s", SEED, math.random(1, 1e9), phase, sig[1])
+        local path = H.script(ph.src)
+        local p = pty.spawn{ H.bin, path, name = "ptyscript", env = { REL_MARK = token } }
+        local out = {}
+        local k = math.random(1, ph.steps)
+        local m = p:expect("step " .. k .. "\r\n", 30)
+        out[#out + 1] = m.before .. m[0]
+        p:kill(sig[1])
+        local st = { p:wait(10) }
+        out[#out + 1] = p:expect(pty.EOF, 10).before
+        out = table.concat(out)
+        p:close()
+        os.remove(path)
+        local pids = {}
+        for pid in out:gmatch("pid (%d+)") do pids[#pids + 1] = tonumber(pid) end
+        local left = {}
+        for _, pid in ipairs(pids) do
+          if state(pid) then left[#left + 1] = pid .. ":" .. state(pid) end
+        end
+        local strays = marked(token)
+        finally(function() cleanup(pids) cleanup(strays) end)
+        local where = string.format(" (step %d, seed %d)", k, SEED)
+        assert.same({ nil, "signal", sig[2] }, st, "exit status" .. where)
+        assert.is_true(#pids >= 1, out)
+        assert.same({}, left, "children left (pid:state)" .. where)
+        assert.same({}, strays, "marked processes still alive" .. where)
+      end)
+    end
+  end
+
+  it("SIGPIPE from a print to a closed pipe: children reaped, ptyscript dies of SIGPIPE", function()
+    local path = H.script([[
+local cat = pty.spawn("cat")
+local stubborn = pty.sh('trap "" HUP; echo ready; while :; do sleep 1; done')
+stubborn:expect("ready")
+io.stderr:write("pids ", cat.pid, " ", stubborn.pid, "\n")
+io.stderr:flush()
+for i = 1, 100000 do print(string.rep("x", 100)) end
+io.stderr:write("printed\n")
+pty.sleep(20)
+]])
+    -- python gives ptyscript a stdout pipe whose read end is already
+    -- closed, with SIGPIPE at its default action
+    local r = H.sh(string.format([[%s -c '
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)
+try:
+    p = subprocess.run(sys.argv[1:], stdout=w, stderr=subprocess.PIPE, timeout=15)
+    print("rc", p.returncode)
+    sys.stdout.write(p.stderr.decode())
+except subprocess.TimeoutExpired as e:
+    print("rc timeout")
+    sys.stdout.write((e.stderr or b"").decode())
+' %s %s]], H.q(PY), H.q(H.bin), H.q(path)))
+    os.remove(path)
+    local pids = {}
+    for pid in (r.stdout:match("pids ([%d ]+)") or ""):gmatch("%d+") do pids[#pids + 1] = tonumber(pid) end
+    finally(function() cleanup(pids) end)
+    assert.equal(2, #pids, r.stdout .. r.stderr)
+    local left = {}
+    for _, pid in ipairs(pids) do
+      if state(pid) then left[#left + 1] = pid .. ":" .. state(pid) end
+    end
+    assert.same({}, left, "children left behind (pid:state) after SIGPIPE")
+    assert.equal("-13", r.stdout:match("rc (%S+)"), "ptyscript should die of SIGPIPE: " .. r.stdout)
   end)
 end)

@@ -1,6 +1,7 @@
 -- Helpers shared by the specs: running the ptyscript command, counting
--- descriptors and child processes, temporary files.  Everything here talks
--- to real programs; nothing is mocked.
+-- descriptors and child processes, temporary files, and the checks of bad
+-- input (the error names the caller's line, the session loses nothing).
+-- Everything here talks to real programs; nothing is mocked.
 local pty = require "ptyscript"
 
 local H = {}
@@ -126,6 +127,78 @@ function H.eventually(cond, seconds)
     pty.sleep(0.01)
   end
   return true
+end
+
+-- Run a Lua script text with the command, stdin given (or /dev/null),
+-- bounded in time by `bound` (a command prefix, default 20 s): a hang fails
+-- the test (status 124, or 137 if TERM did not end it) instead of hanging
+-- the suite.  Returns H.sh's result with the script's path as r.path.
+function H.run_bounded(src, stdin, bound)
+  local path = H.script(src)
+  local r = H.sh((bound or "timeout -k 2 20 ") .. H.q(H.bin) .. " " .. H.q(path), stdin)
+  r.path = path
+  os.remove(path)
+  return r
+end
+
+-- "key value..." lines of a script's output as a table.
+function H.fields(stdout)
+  local t = {}
+  for k, v in (stdout or ""):gmatch("([%w_]+) ([^\n]*)\n") do t[k] = v end
+  return t
+end
+
+------------------------------------------------------------------------
+-- Bad input: a wrong call raises at once, names what was wrong and the
+-- caller's file:line, and the session it was made on loses nothing.
+
+-- Run f (a closure written on ONE line), expect it to raise, and check
+-- that the message starts with f's file, f's line and `text` (plain
+-- text).  Returns the error value, its message and, when it is wrong, why.
+function H.check(text, f)
+  local info = debug.getinfo(f, "S")
+  local ok, e = pcall(f)
+  if ok then return nil, nil, "no error raised, expected: " .. text end
+  local msg = tostring(e)
+  local want = info.short_src .. ":" .. info.linedefined .. ": " .. text
+  if msg:sub(1, #want) ~= want then
+    return e, msg, "expected a message starting with\n  " .. want .. "\ngot\n  " .. msg
+  end
+  return e, msg
+end
+
+-- H.check, failing the test when the message is wrong.
+function H.raises(text, f)
+  local e, msg, wrong = H.check(text, f)
+  require("luassert")(not wrong, wrong)   -- busted's assert is not a global here
+  return e, msg
+end
+
+-- A `cat` session with unread output left in its buffer: " BBB\r\n" has
+-- arrived (the lookahead proves it) but is not consumed.
+function H.victim(opts)
+  local o = { "cat", echo = false, name = "victim" }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  local p = pty.spawn(o)
+  p:sendline("AAA BBB")
+  p:expect("AAA(?= BBB\\r\\n)", 5)
+  return p
+end
+
+-- The session lost nothing: the unread " BBB\r\n" of H.victim is still
+-- there, byte for byte, and it still answers.  Closes it.
+local tags = 0
+function H.intact(p)
+  local assert = require "luassert"   -- busted's assert is not a global here
+  assert.is_true(p:alive())
+  local m = p:expect_exact("BBB", 5)
+  assert.equal(" ", m.before)
+  tags = tags + 1
+  local tag = "still-here-" .. tags
+  p:sendline(tag)
+  m = p:expect_exact(tag, 5)
+  assert.equal("\r\n", m.before)      -- the rest of the AAA BBB line, nothing else
+  p:close()
 end
 
 return H

@@ -4,6 +4,10 @@
 local pty = require "ptyscript"
 local H = require "helpers"
 
+-- Run a script with the command (stdin given or /dev/null), bounded in
+-- time: a hang fails the test instead of hanging the suite.
+local run = H.run_bounded
+
 -- Run `body` (Lua run by the command after a common prologue) in an outer
 -- pty; returns the outer process and the files holding `stty -g` taken
 -- before and after interact.
@@ -272,5 +276,45 @@ describe("interact", function()
     os.remove(cast)
     assert.matches('"i", "abc"', text)       -- recorded
     assert.matches('"o", "[^"]*abc%-2', text)  -- and no secret
+  end)
+end)
+
+describe("script errors, run by the command", function()
+  it("an error thrown across interact by a filter is re-raised there; the session and --show go on", function()
+    local r = run([[
+local p = spawn{"sh", "-c", "stty -echo; printf 'one two\\n'; exec cat", show = true}
+expect("one")
+local ok, e = pcall(p.interact, p, {output = function(d) error("output filter: " .. d:gsub("%s", "")) end})
+io.stdout:write("[1 ", tostring(ok), " ", tostring(e), "]\n")
+io.stdout:flush()
+sendline("SHOWN1")
+expect("SHOWN1")
+ok, e = pcall(p.interact, p, {input = function(d) error("input filter: " .. d:gsub("%s", "")) end})
+io.stdout:write("[2 ", tostring(ok), " ", tostring(e), "]\n")
+io.stdout:flush()
+sendline("SHOWN2")
+expect("SHOWN2")
+io.stdout:write("[end]\n")
+]], "hello\n")
+    assert.equal(0, r.code, r.stderr)
+    assert.matches("[1 false " .. r.path .. ":3: output filter: two]", r.stdout, 1, true)
+    assert.matches("[2 false " .. r.path .. ":8: input filter: hello]", r.stdout, 1, true)
+    assert.matches("[end]", r.stdout, 1, true)
+    -- show = true still copies the session's output after each failed
+    -- interact (the child's echo is off: only show can print these)
+    assert.matches("SHOWN2", r.stdout, 1, true)
+    assert.matches("SHOWN1", r.stdout, 1, true)
+  end)
+
+  it("a filter that raises nil or false: interact raises that value, it does not return", function()
+    for _, v in ipairs{ "nil", "false" } do
+      local r = run(([[
+local p = spawn{"cat", echo = false}
+local r = table.pack(pcall(p.interact, p, {input = function() error(%s) end}))
+io.stdout:write("[", tostring(r[1]), " ", tostring(r[2]), " ", r.n, "]\n")
+]]):format(v), "hello\n")
+      assert.equal(0, r.code, r.stderr)
+      assert.equal("[false " .. v .. " 2]\n", r.stdout)
+    end
   end)
 end)

@@ -1,7 +1,15 @@
 -- Matching semantics (doc/manual.md, "Expecting" and "Matches"), against real
 -- children in real ptys.  Children print with printf so that exactly the
--- bytes under test arrive (the pty turns \n into \r\n).
+-- bytes under test arrive (the pty turns \n into \r\n).  With the bad input
+-- and faults of expect: invalid patterns and wrong arguments, NUL bytes and
+-- invalid UTF-8, a 100 MB line, expect after EOF, timeouts of every kind,
+-- and a flood of output that never matches.
 local pty = require "ptyscript"
+local H = require "helpers"
+
+local NAN = 0 / 0
+local MiB = 1024 * 1024
+local raises, victim, intact, fields = H.raises, H.victim, H.intact, H.fields
 
 local function sh(cmd, opts)
   opts = opts or {}
@@ -438,5 +446,370 @@ describe("a failed expect's hints", function()
     p:close()
     assert.is_false(ok)
     assert.is_nil(err.message:find("hint", 1, true), err.message)
+  end)
+end)
+
+describe("an invalid regex", function()
+  it("raises PCRE2's message and offset at the caller's line, and consumes nothing", function()
+    local p = victim()
+    raises("expect: invalid pattern /a(b/: missing closing parenthesis at offset 3", function() p:expect("a(b", 5) end)
+    raises("re: invalid pattern /[z-a]/: range out of order in character class at offset 3", function() pty.re("[z-a]") end)
+    raises("expect: invalid pattern /x{2,1}/: numbers out of order in {} quantifier at offset 5", function() p:expect({ "BBB", "x{2,1}" }, 5) end)
+    raises("expect: invalid pattern /\\/: \\ at end of pattern at offset 1", function() p:expect("\\", 5) end)
+    raises("re: invalid pattern /a{70000}/: number too big in {} quantifier at offset 7", function() pty.re("a{70000}") end)
+    raises("re: unknown pattern flag 'q' (flags are i, m, s, x)", function() pty.re("a", "q") end)
+    -- the same bad pattern a second time (the compile cache must not
+    -- remember a failure as a success)
+    raises("expect: invalid pattern /a(b/: missing closing parenthesis at offset 3", function() p:expect("a(b", 5) end)
+    intact(p)
+  end)
+
+  it("reports invalid UTF-8 in a pattern with PCRE2's UTF-8 error, the bytes escaped", function()
+    local p = victim()
+    local _, msg = raises("expect: invalid pattern /a\\xff/: UTF-8 error: illegal byte (0xfe or 0xff) at offset 1", function() p:expect("a\255", 5) end)
+    assert.is_nil(msg:find("[\128-\255]"), "raw bytes in the message: " .. msg)
+    _, msg = raises("re: invalid pattern /\\xc0\\x80/: UTF-8 error: overlong 2-byte sequence at offset 0", function() pty.re("\192\128") end)
+    assert.is_nil(msg:find("[\128-\255]"), "raw bytes in the message: " .. msg)
+    intact(p)
+  end)
+
+  it("raises a clear error, naming the pattern, when a pattern backtracks past PCRE2's match limit", function()
+    -- hostile output for a careless pattern: exponential backtracking
+    local p = pty.sh("printf '" .. string.rep("a", 40) .. "b\\n'; printf 'AAA BBB\\n'; exec cat",
+      { echo = false, name = "victim" })
+    local _, msg = raises("expect: ", function() p:expect("(a+)+c", 5) end)
+    assert.matches("(a+)+c", msg, 1, true)
+    assert.matches("match limit", msg, 1, true)
+    -- nothing consumed, the session goes on
+    p:expect("AAA(?= BBB\\r\\n)", 5)
+    intact(p)
+  end)
+end)
+
+describe("wrong argument types", function()
+  it("to expect and expect_exact", function()
+    local p = victim()
+    local PATS = "; expected a string (regex), pty.exact(), pty.re(), pty.EOF or pty.TIMEOUT"
+    raises("expect: pattern is a nil" .. PATS, function() p:expect() end)
+    raises("expect: pattern is a number" .. PATS, function() p:expect(5) end)
+    raises("expect: pattern is a boolean" .. PATS, function() p:expect(true) end)
+    raises("expect: pattern is a function" .. PATS, function() p:expect(print) end)
+    raises("expect: pattern 2 is a number" .. PATS, function() p:expect({ "BBB", 5 }) end)
+    raises("expect: the pattern list is empty", function() p:expect({}) end)
+    raises('expect: timeout must be a number of seconds >= 0 (got the string "x")', function() p:expect("BBB", "x") end)
+    raises("expect: timeout must be a number of seconds >= 0 (got -1)", function() p:expect("BBB", -1) end)
+    raises("expect: timeout must be a number of seconds >= 0 (got ", function() p:expect("BBB", NAN) end)
+    raises("expect: timeout must be a number of seconds >= 0 (got -1)", function() p:expect({ "BBB", pty.EOF }, -1) end)
+    raises("expect_exact: pattern is a nil" .. PATS, function() p:expect_exact() end)
+    raises("expect_exact: pattern is a number" .. PATS, function() p:expect_exact(5) end)
+    raises("expect_exact: pattern 2 is a number" .. PATS, function() p:expect_exact({ "BBB", 5 }) end)
+    raises("expect_exact: the pattern list is empty", function() p:expect_exact({}) end)
+    -- keys are no names for patterns: the message shows the list form and named groups
+    local KEYED = ': a list is {pat1, pat2, ...}, in order (m.index says which matched); to name the arms, use named groups in one pattern, '
+    raises('expect: the pattern list has the keys "err", "ok"' .. KEYED .. '"(?<err>...)|(?<ok>...)", and test m.err, m.ok', function() p:expect({ ok = "BBB", err = "ERR" }) end)
+    raises('expect: the pattern list has the key "done"' .. KEYED .. '"(?<done>...)", and test m.done', function() p:expect({ "BBB", done = "x" }) end)
+    raises('expect: the pattern list has the key "a b"' .. KEYED .. '"(?<name>...)", and test m.name', function() p:expect({ ["a b"] = "x" }) end)
+    raises('expect_exact: the pattern list has the key "ok"' .. KEYED .. '"(?<ok>...)", and test m.ok', function() p:expect_exact({ ok = "BBB" }) end)
+    raises("expect: the pattern list has a hole (a nil before pattern 3)", function() p:expect({ [1] = "BBB", [3] = "x" }) end)
+    raises('expect_exact: timeout must be a number of seconds >= 0 (got the string "x")', function() p:expect_exact("BBB", "x") end)
+    intact(p)
+  end)
+end)
+
+describe("NUL bytes and invalid UTF-8", function()
+  it("in the output: expect, read and readline deliver them byte-exact", function()
+    -- a truncated UTF-8 sequence as the very last bytes before EOF
+    local q = pty.sh("printf 'tail\\342\\202'")
+    assert.equal("tail\226\130", q:expect(pty.EOF, 5).before)
+    assert.same({ true, "exit", 0 }, { q:wait(5) })
+    q = pty.sh("printf 'tail\\000\\342\\202'")
+    assert.equal("tail", q:expect("tail", 5)[0])
+    local got = {}
+    while true do
+      local s = q:read(5)
+      if not s then break end
+      got[#got + 1] = s
+    end
+    assert.equal("\0\226\130", table.concat(got))
+
+    local p = pty.sh("printf 'one\\000\\377\\376\\300\\200\\355\\240\\200\\342\\202|END\\n"
+      .. "two\\000\\377x\\n'; printf 'three\\000\\377\\n'; exec cat", { echo = false })
+    local m = p:expect("\\|END\\r\\n", 5)
+    assert.equal("one\0\255\254\192\128\237\160\128\226\130", m.before)
+    -- a literal made of them matches them
+    m = p:expect(pty.exact("two\0\255"), 5)
+    assert.equal("two\0\255", m[0])
+    assert.equal("", m.before)
+    -- a regex can name NUL; the bytes around it come back untouched
+    m = p:expect("x\\r\\nthree\\x00", 5)
+    assert.equal("x\r\nthree\0", m[0])
+    assert.equal("\255", p:readline(5))
+    p:sendline("mark")
+    p:expect_exact("mark\r\n", 5)
+    p:close()
+  end)
+end)
+
+describe("a 100 MB single line", function()
+  local N = 100 * 1000 * 1000
+  local LINE = "head -c " .. N .. " /dev/zero | tr '\\0' x"
+
+  it("is read back completely by expect with a large maxbuf #slow", function()
+    local p = pty.spawn{ "sh", "-c", LINE .. "; printf 'END\\n'; exec cat", echo = false,
+      maxbuf = 128 << 20 }
+    local m = p:expect("E(N)D\\r\\n", 60)
+    assert.equal("N", m[1])
+    assert.equal(N, #m.before)
+    assert.is_true(m.before == string.rep("x", N), "the line came back changed")
+    m = nil
+    collectgarbage()
+    p:sendline("after")
+    assert.equal("", p:expect_exact("after\r\n", 5).before)
+    p:close()
+  end)
+end)
+
+describe("use after the end", function()
+  it("expect after EOF raises an eof error each time; a listed EOF returns what remained", function()
+    local p = pty.sh("printf 'bye\\nrest'", { name = "ender" })
+    p:expect("bye", 5)
+    assert.same({ true, "exit", 0 }, { p:wait(5) })   -- everything has arrived
+    for _ = 1, 2 do
+      local e, msg = raises("end of output (EOF) waiting for /nothing/ from ender (pid " .. p.pid
+        .. ", exited 0)", function() p:expect("nothing", 5) end)
+      assert.equal("eof", e.kind)
+      assert.equal(p, e.process)
+      assert.equal("\r\nrest", e.before)
+      assert.matches('last output: "\\r\\nrest"', msg, 1, true)
+    end
+    local m = p:expect({ "nothing", pty.EOF }, 5)
+    assert.equal(2, m.index)
+    assert.is_nil(m[0])
+    assert.equal("\r\nrest", m.before)
+    -- consumed: a second EOF has nothing left
+    assert.equal("", p:expect(pty.EOF, 5).before)
+    assert.same({ nil, "eof" }, { p:read(5) })
+    assert.same({ nil, "eof" }, { p:readline(5) })
+    raises("end of output (EOF) waiting for \"x\" from ender", function() p:expect_exact("x", 5) end)
+    p:close()
+  end)
+end)
+
+describe("timeouts", function()
+  it("of 0 look at what has already arrived, without waiting and without consuming", function()
+    local p = pty.sh("printf 'alpha beta\\n'; exec cat", { echo = false, name = "zero" })
+    p:expect("alpha(?= beta\\r\\n)", 5)   -- " beta\r\n" has arrived too
+    local t0 = pty.now()
+    local e = raises("timeout (0s) waiting for /gamma/ from zero (pid " .. p.pid .. ", running)", function() p:expect("gamma", 0) end)
+    assert.equal("timeout", e.kind)
+    assert.equal(0, e.timeout)
+    assert.equal(" beta\r\n", e.before)
+    local m = p:expect({ "gamma", pty.TIMEOUT }, 0)
+    assert.equal(2, m.index)
+    assert.equal(" beta\r\n", m.before)
+    assert.equal("beta", p:expect("beta", 0)[0])
+    assert.equal("\r\n", p:read(0))
+    assert.same({ nil, "timeout" }, { p:read(0) })
+    assert.same({ nil, "timeout" }, { p:readline(0) })
+    assert.same({ nil, "timeout" }, { p:wait(0) })
+    assert.is_true(pty.now() - t0 < 0.5)
+    p:close()
+  end)
+
+  it("negative or NaN raise everywhere, also as pty.timeout or a spawn option", function()
+    local p = victim()
+    for _, v in ipairs{ -1, -0.001, NAN, -math.huge } do
+      local got = "(got " .. tostring(v) .. ")"
+      raises("expect: timeout must be a number of seconds >= 0 " .. got, function() p:expect("BBB", v) end)
+      raises("expect_exact: timeout must be a number of seconds >= 0 " .. got, function() p:expect_exact("BBB", v) end)
+      raises("read: timeout must be a number of seconds >= 0 " .. got, function() p:read(v) end)
+      raises("readline: timeout must be a number of seconds >= 0 " .. got, function() p:readline(v) end)
+      raises("wait: timeout must be a number of seconds >= 0 " .. got, function() p:wait(v) end)
+      raises("spawn: timeout must be a number of seconds >= 0 " .. got, function() pty.spawn{ "true", timeout = v } end)
+      raises("sleep: expected a number of seconds >= 0, got " .. tostring(v), function() pty.sleep(v) end)
+      raises("close: grace must be a number of seconds >= 0, got " .. tostring(v), function() p:close{ grace = v } end)
+      raises("send: delay must be a number of seconds from 0 to 3600, got " .. tostring(v), function() p:send("ab", { delay = v }) end)
+    end
+    local saved = pty.timeout
+    finally(function() pty.timeout = saved end)
+    pty.timeout = -5
+    raises("expect: timeout must be a number of seconds >= 0 (got -5 from pty.timeout)", function() p:expect("BBB") end)
+    pty.timeout = "soon"
+    raises('read: timeout must be a number of seconds >= 0 (got the string "soon" from pty.timeout)', function() p:read() end)
+    pty.timeout = saved
+    p.timeout = {}
+    raises("readline: timeout must be a number of seconds >= 0 (got a table from p.timeout)", function() p:readline() end)
+    p.timeout = nil
+    pty.timeout = saved
+    intact(p)
+  end)
+
+  it("a number given as a string is named as a string, wherever a number is wanted", function()
+    local p = victim()
+    local t = pty.go(function() return 1 end)
+    local S = '(got the string "5")'
+    raises("expect: timeout must be a number of seconds >= 0 " .. S, function() p:expect("BBB", "5") end)
+    raises("expect: timeout must be a number of seconds >= 0 " .. S, function() p:expect({ "BBB" }, "5") end)
+    raises("expect_exact: timeout must be a number of seconds >= 0 " .. S, function() p:expect_exact("BBB", "5") end)
+    raises("read: timeout must be a number of seconds >= 0 " .. S, function() p:read("5") end)
+    raises("readline: timeout must be a number of seconds >= 0 " .. S, function() p:readline("5") end)
+    raises("wait: timeout must be a number of seconds >= 0 " .. S, function() p:wait("5") end)
+    raises("wait: timeout must be a number of seconds >= 0 " .. S, function() t:wait("5") end)
+    raises("spawn: timeout must be a number of seconds >= 0 " .. S, function() pty.spawn{ "true", timeout = "5" } end)
+    raises("expect_screen: timeout must be a number of seconds >= 0 " .. S, function() p:expect_screen("x", "5") end)
+    raises("wait_stable: timeout must be a number of seconds >= 0 " .. S, function() p:wait_stable(0.1, "5") end)
+    raises('wait_stable: expected a number of seconds >= 0, got the string "5"', function() p:wait_stable("5") end)
+    raises('sleep: expected a number of seconds >= 0, got the string "5"', function() pty.sleep("5") end)
+    raises('close: grace must be a number of seconds >= 0, got the string "5"', function() p:close{ grace = "5" } end)
+    raises('send: delay must be a number of seconds from 0 to 3600, got the string "5"', function() p:send("ab", { delay = "5" }) end)
+    raises('spawn: rows must be an integer from 1 to 65535, got the string "5"', function() pty.spawn{ "true", rows = "5" } end)
+    raises('spawn: maxbuf must be an integer from 1 to 1099511627776, got the string "5"', function() pty.spawn{ "true", maxbuf = "5" } end)
+    raises('setwinsize: rows must be an integer from 1 to 65535, got the string "5"', function() p:setwinsize("5", 80) end)
+    raises('screen: rows must be an integer from 1 to 1000, got the string "5"', function() pty.screen("5", 80) end)
+    raises('row: row must be an integer, got the string "1"', function() pty.screen(2, 10):row("1") end)
+    raises('spawn: fds[3] must be "r", "w", an open Lua file or a descriptor number, got the string "5"', function() pty.spawn{ "true", fds = { [3] = "5" } } end)
+    t:wait()
+    intact(p)
+  end)
+
+  it("math.huge means no limit; a huge finite one waits as well", function()
+    local p = pty.sh("read x; sleep 0.3; echo done-$x; read y; sleep 0.2; echo again-$y; "
+      .. "read z; sleep 0.2; exit 7", { echo = false })
+    p:sendline("a")
+    local t0 = pty.now()
+    assert.equal("a", p:expect("done-(\\w+)", math.huge)[1])
+    assert.is_true(pty.now() - t0 >= 0.25)      -- it did wait
+    p:sendline("b")
+    assert.equal("b", p:expect("again-(\\w+)", 1e300)[1])
+    local t = pty.go(function() pty.sleep(0.1) return "slept" end)
+    assert.equal("slept", t:wait(math.huge))
+    assert.equal("\r\n", p:read(math.huge))
+    p:sendline("c")
+    assert.same({ nil, "exit", 7 }, { p:wait(math.huge) })
+
+    -- as a process's default timeout
+    local q = pty.spawn{ "sh", "-c", "read x; sleep 0.3; echo late", timeout = math.huge, echo = false }
+    q:sendline("")
+    assert.equal("late", q:expect("late")[0])
+    q:close()
+  end)
+end)
+
+-- A flood without a match.  The match window is maxbuf bytes; memory of
+-- the ptyscript process while the output pours in must stay within
+-- maxbuf + FLOOD_SLACK (3 MiB: the loop's 64 KiB read buffer, Lua garbage
+-- between collections, malloc rounding).  When the expect fails, its
+-- error object carries `before` (the unconsumed window, by contract), a
+-- second copy of at most maxbuf: the high-water mark at the end must stay
+-- within 2 * maxbuf + FLOOD_SLACK.  1 GiB takes ~10 s here (a pty moves
+-- ~100 MB/s on this machine); the spec allows 30 s.
+describe("a flood of output without a match", function()
+  -- Under AddressSanitizer (make check-asan) shadow memory and the freed-
+  -- memory quarantine inflate RSS by design: memory bounds are not checked.
+  local SANITIZED = os.getenv("PTYSCRIPT_SANITIZER") ~= nil
+  local FLOOD_SLACK = 3 * MiB
+
+  -- Memory of a fresh ptyscript process while a child pours out output:
+  -- a sampling task records the high-water mark during the flood.
+  local FLOOD = [[
+local mode, amount, maxbuf = arg[1], arg[2], tonumber(arg[3])
+local function mem()
+  local f = io.open("/proc/self/status")
+  local s = f:read("a")
+  f:close()
+  return tonumber(s:match("VmRSS:%s*(%d+)")) * 1024, tonumber(s:match("VmHWM:%s*(%d+)")) * 1024
+end
+-- warm up: whatever a first spawn and expect allocate for good
+local w = pty.spawn("echo", "warm")
+w:expect("warm")
+w:wait(5)
+w:close()
+collectgarbage()
+collectgarbage()
+local base = mem()
+local p, timeout
+if mode == "eof" then
+  p = pty.spawn{ "head", "-c", amount, "/dev/zero", maxbuf = maxbuf }
+  timeout = 60
+else
+  p = pty.spawn{ "cat", "/dev/zero", maxbuf = maxbuf }
+  timeout = tonumber(amount)
+end
+local done, peak = false, 0
+local sampler = pty.go(function()
+  while not done do
+    local _, hwm = mem()
+    peak = hwm
+    pty.sleep(0.05)
+  end
+end)
+local t0 = pty.now()
+local ok, err = pcall(p.expect, p, "never", timeout)
+local took = pty.now() - t0
+done = true
+local _, hwm_end = mem()
+print("ok " .. tostring(ok))
+print("kind " .. tostring(type(err) == "table" and err.kind or err))
+print("before " .. (type(err) == "table" and #err.before or -1))
+print("before_zero " .. tostring(type(err) == "table" and not err.before:find("[^\0]")))
+print("message " .. tostring(err):gsub("\n.*", ""))
+local st = p._c and p._c.state and select(4, p._c:state())
+print("received " .. tostring(st))
+print(string.format("took %.2f", took))
+print("base " .. base)
+print("peak " .. peak)
+print("hwm_end " .. hwm_end)
+if mode == "eof" then print("status " .. table.concat({ tostring((p:wait(10))), p.exitcode or -1 }, ",")) end
+]]
+
+  it("1 GiB from head: the expect reaches EOF (kind 'eof'); memory within maxbuf + 3 MiB #slow", function()
+    local maxbuf = MiB   -- the default
+    local r = H.run_script(FLOOD, { "eof", "1073741824", maxbuf }, "timeout -s KILL 90 ")
+    assert.equal(0, r.code, r.stderr)
+    local f = fields(r.stdout)
+    assert.equal("false", f.ok, r.stdout)
+    assert.equal("eof", f.kind, r.stdout)
+    assert.truthy(f.message:find("end of output (EOF) waiting for /never/", 1, true), f.message)
+    assert.equal(tostring(maxbuf), f.before, "the error's before is the last maxbuf bytes")
+    assert.equal("true", f.before_zero)
+    if f.received ~= "nil" then assert.equal("1073741824", f.received, "bytes received") end
+    assert.equal("true,0", f.status)
+    local base, peak, hwm = tonumber(f.base), tonumber(f.peak), tonumber(f.hwm_end)
+    print(string.format("\n  1 GiB flood: %s s; memory over the base: %.1f MiB during, "
+      .. "%.1f MiB at the end (maxbuf %.0f MiB)", f.took, (peak - base) / MiB, (hwm - base) / MiB,
+      maxbuf / MiB))
+    assert.is_true(tonumber(f.took) < 30, "1 GiB took " .. f.took .. " s")
+    assert.is_true(SANITIZED or peak - base <= maxbuf + FLOOD_SLACK,
+      string.format("during the flood: %.1f MiB over the base", (peak - base) / MiB))
+    assert.is_true(SANITIZED or hwm - base <= 2 * maxbuf + FLOOD_SLACK,
+      string.format("at the end: %.1f MiB over the base", (hwm - base) / MiB))
+  end)
+
+  it("an endless flood, maxbuf 8 MiB: the expect times out (kind 'timeout'); memory within maxbuf + 3 MiB", function()
+    local maxbuf = 8 * MiB
+    local r = H.run_script(FLOOD, { "timeout", "2", maxbuf }, "timeout -s KILL 60 ")
+    assert.equal(0, r.code, r.stderr)
+    local f = fields(r.stdout)
+    assert.equal("false", f.ok, r.stdout)
+    assert.equal("timeout", f.kind, r.stdout)
+    assert.truthy(f.message:find("timeout (2s) waiting for /never/ from cat", 1, true), f.message)
+    assert.truthy(f.message:find("running)", 1, true), f.message)
+    assert.equal(tostring(maxbuf), f.before, "the error's before is the last maxbuf bytes")
+    assert.equal("true", f.before_zero)
+    local took = tonumber(f.took)
+    assert.is_true(took >= 1.9 and took < 5, "timed out after " .. f.took .. " s")
+    if f.received ~= "nil" then
+      assert.is_true(tonumber(f.received) > 4 * maxbuf, "received only " .. f.received)
+    end
+    local base, peak, hwm = tonumber(f.base), tonumber(f.peak), tonumber(f.hwm_end)
+    print(string.format("\n  2 s flood (%s bytes): memory over the base: %.1f MiB during, "
+      .. "%.1f MiB at the end (maxbuf %.0f MiB)", f.received, (peak - base) / MiB,
+      (hwm - base) / MiB, maxbuf / MiB))
+    assert.is_true(SANITIZED or peak - base <= maxbuf + FLOOD_SLACK,
+      string.format("during the flood: %.1f MiB over the base, maxbuf is %.0f MiB",
+        (peak - base) / MiB, maxbuf / MiB))
+    assert.is_true(SANITIZED or hwm - base <= 2 * maxbuf + FLOOD_SLACK,
+      string.format("at the end: %.1f MiB over the base, maxbuf is %.0f MiB",
+        (hwm - base) / MiB, maxbuf / MiB))
   end)
 end)

@@ -26,33 +26,6 @@ describe("pty = false", function()
     assert.is_true(p:wait(5))
   end)
 
-  it("ends sendline with \\n and closes stdin on sendeof", function()
-    local p = pty.spawn{ "python3", "-u", "-c",
-      "import sys\nfor l in sys.stdin: print(l.strip().upper(), flush=True)\nprint('bye')",
-      pty = false }
-    for i = 1, 20 do
-      p:sendline("line " .. i)
-      assert.equal("LINE " .. i, p:readline(5))
-    end
-    p:sendeof()
-    assert.equal("bye", p:readline(5))
-    assert.same({ nil, "eof" }, { p:readline(5) })
-    assert.is_true(p:wait(5))
-  end)
-
-  it("writes everything queued before sendeof closes stdin", function()
-    -- wc starts reading late: the pipe fills and the rest waits in our queue
-    local p = pty.spawn{ "sh", "-c", "sleep 0.2; exec wc -c", pty = false }
-    p:send(string.rep("x", 100000))   -- 64 KiB fit in the pipe, the rest is queued
-    p:sendeof()
-    local m = p:expect("(\\d+)", 10)
-    assert.equal("100000", m[1])
-    assert.is_true(p:wait(5))
-    local ok, err = pcall(p.send, p, "more")
-    assert.is_false(ok)
-    assert.matches("the pipe was closed", err)
-  end)
-
   it("loses no output on either pipe when the child exits at once", function()
     for _ = 1, 30 do
       local p = pty.spawn{ "sh", "-c", "head -c 65536 /dev/zero; head -c 70000 /dev/zero >&2",
@@ -64,29 +37,6 @@ describe("pty = false", function()
       assert.equal(70000, #err)
       p:close()
     end
-  end)
-
-  it("reports a child that closed its stdin as an error, not SIGPIPE", function()
-    local r = H.run_script([[
-      local p = pty.spawn{"sh", "-c", "exec 0<&-; sleep 5", pty = false}
-      pty.sleep(0.1)
-      local ok, err = pcall(p.send, p, "hello\n")
-      print(ok, err)
-      p:close()
-    ]])
-    assert.equal(0, r.code)
-    assert.matches("false\t.*send to sh %(pid %d+, running%): the child closed its end of the pipe",
-      r.stdout)
-  end)
-
-  it("a send to a closed pipe fails with EPIPE by name in C, decided on in Lua", function()
-    local p = pty.spawn{ "sh", "-c", "exec 0<&-; echo closed; sleep 5", pty = false }
-    p:expect_exact("closed", 5)
-    local q, msg, name = p._c:send("hello\n")
-    assert.is_nil(q)
-    assert.equal("send: Broken pipe", msg)
-    assert.equal("EPIPE", name)
-    p:close()
   end)
 
   it("shows stderr on stderr, and logs and calls back with both streams", function()

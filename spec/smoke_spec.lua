@@ -1,3 +1,5 @@
+-- The first check that anything works: the module loads, spawns bc on a
+-- pty, sends it a line and reads the answer back.
 local pty = require "ptyscript"
 
 describe("smoke", function()

@@ -1,6 +1,8 @@
 -- Spawning: the forms, the options, failures at spawn, and what the child
 -- gets (session, controlling terminal, descriptors, signals), proven from
--- inside real children on real ptys.
+-- inside real children on real ptys.  With the bad input and faults of
+-- spawn: wrong arguments and options, programs that cannot run, bad
+-- environments, and descriptors or ptys running out.
 local pty = require "ptyscript"
 local H = require "helpers"
 
@@ -34,6 +36,8 @@ local nfds = H.nfds
 local children = H.children
 
 local tmpdir = H.tmpdir
+
+local victim, intact, fields = H.victim, H.intact, H.fields
 
 -- The child's report about itself: sh is the spawned process, and it lists
 -- its own state ($$), so nothing the reporting tools open gets in the way.
@@ -529,6 +533,164 @@ describe("spawn failures raise at spawn with the OS reason", function()
   end)
 end)
 
+describe("wrong argument types", function()
+  -- raises(text, f): f's error names its line and starts with text
+  local raises = H.raises
+
+  it("to pty.spawn and pty.sh", function()
+    local p = victim()
+    raises("spawn: no program given", function() pty.spawn() end)
+    raises("spawn: no program given", function() pty.spawn{} end)
+    raises("spawn: no program given", function() pty.spawn{ cwd = "/" } end)
+    raises("spawn: argument 1 must be a string, got boolean", function() pty.spawn(true) end)
+    raises("spawn: argument 2 must be a string, got table", function() pty.spawn{ "cat", {} } end)
+    raises("spawn: argument 2 must be a string, got function", function() pty.spawn("cat", print) end)
+    raises("spawn: argument 2 contains a NUL byte", function() pty.spawn("echo", "a\0b") end)
+    raises("spawn: argument 1 contains a NUL byte", function() pty.spawn("ca\0t") end)
+    raises("spawn: the argument list has holes", function() pty.spawn{ "echo", nil, "x" } end)
+    raises("spawn: give either a table or strings, not both", function() pty.spawn({ "cat" }, "x") end)
+    raises('spawn: unknown option "colls"', function() pty.spawn{ "cat", colls = 80 } end)
+    raises("spawn: cwd must be a string", function() pty.spawn{ "cat", cwd = 5 } end)
+    raises("spawn: name must be a string", function() pty.spawn{ "cat", name = {} } end)
+    raises("spawn: term must be a string", function() pty.spawn{ "cat", term = 5 } end)
+    raises("spawn: env must be a table", function() pty.spawn{ "cat", env = "A=b" } end)
+    raises("spawn: maxbuf must be an integer from 1 to", function() pty.spawn{ "cat", maxbuf = 0 } end)
+    raises("spawn: maxbuf must be an integer from 1 to", function() pty.spawn{ "cat", maxbuf = "big" } end)
+    raises("sh: expected a command line string, got nil", function() pty.sh() end)
+    raises("sh: expected a command line string, got table", function() pty.sh{ "echo" } end)
+    raises("sh: options must be a table", function() pty.sh("echo", 5) end)
+    raises('sh: unknown option "ech"', function() pty.sh("echo", { ech = false }) end)
+    intact(p)
+  end)
+
+  it("in options: a boolean that is not true or false, a NUL in a string, an unknown name", function()
+    local p = victim()
+    local BOOL = " must be true or false, got "
+    -- spawn and sh: "no" and "yes" are true values to Lua, not false and true
+    raises('spawn: echo' .. BOOL .. 'the string "no"', function() pty.spawn{ "cat", echo = "no" } end)
+    raises('spawn: show' .. BOOL .. 'the string "yes"', function() pty.spawn{ "cat", show = "yes" } end)
+    raises('spawn: screen' .. BOOL .. 'the string "yes"', function() pty.spawn{ "cat", screen = "yes" } end)
+    raises("spawn: pty" .. BOOL .. "0", function() pty.spawn{ "cat", pty = 0 } end)
+    raises("spawn: clearenv" .. BOOL .. "1", function() pty.spawn{ "cat", clearenv = 1 } end)
+    raises("spawn: echo" .. BOOL .. "a table", function() pty.spawn{ "cat", echo = {} } end)
+    raises('sh: echo' .. BOOL .. 'the string "false"', function() pty.sh("cat", { echo = "false" }) end)
+    raises("spawn: unknown option 1.5", function() pty.spawn{ "cat", [1.5] = true } end)
+    -- a NUL byte in a string option (C would stop reading it there)
+    raises("spawn: cwd contains a NUL byte", function() pty.spawn{ "cat", cwd = "/tmp\0/etc" } end)
+    raises("spawn: term contains a NUL byte", function() pty.spawn{ "cat", term = "xterm\0x" } end)
+    raises("spawn: name contains a NUL byte", function() pty.spawn{ "cat", name = "a\0b" } end)
+    raises("spawn: uid contains a NUL byte", function() pty.spawn{ "cat", uid = "root\0x" } end)
+    raises("spawn: gid contains a NUL byte", function() pty.spawn{ "cat", gid = "root\0x" } end)
+    raises("sh: cwd contains a NUL byte", function() pty.sh("cat", { cwd = "/\0" }) end)
+    raises("spawn: cwd must be a string, got 5", function() pty.spawn{ "cat", cwd = 5 } end)
+    -- (and C refuses them as well)
+    local core = require "ptyscript.core"
+    local ok, e = pcall(core.spawn, { "cat" }, nil, { cwd = "/tmp\0/etc" })
+    assert.is_false(ok)
+    assert.matches("spawn: cwd contains a NUL byte", e, 1, true)
+    ok, e = pcall(core.spawn, { "ca\0t" }, nil, {})
+    assert.is_false(ok)
+    assert.matches("spawn: an argument contains a NUL byte", e, 1, true)
+    ok, e = pcall(core.spawn, { "cat" }, { A = "x\0y" }, {})
+    assert.is_false(ok)
+    assert.matches("spawn: an env value contains a NUL byte", e, 1, true)
+    -- pty.show, the default of show
+    local saved = pty.show
+    pty.show = "no"
+    local ok2, e2 = pcall(pty.spawn, "cat")
+    pty.show = saved
+    assert.is_false(ok2)
+    assert.matches('spawn: pty.show (the default of show) must be true or false, got the string "no"', e2, 1, true)
+    -- send and sendline
+    raises('send: secret' .. BOOL .. 'the string "yes"', function() p:send("x", { secret = "yes" }) end)
+    raises("send: human" .. BOOL .. "1", function() p:send("x", { human = 1 }) end)
+    raises('send: unknown option "secert"', function() p:send("x", { secert = true }) end)
+    raises('send: unknown option "wait_echo"', function() p:send("x", { wait_echo = true }) end)
+    raises('sendline: wait_echo' .. BOOL .. 'the string "yes"', function() p:sendline("x", { wait_echo = "yes" }) end)
+    raises('sendline: secret' .. BOOL .. 'the string "true"', function() p:sendline("x", { secret = "true" }) end)
+    raises('sendline: unknown option "wait"', function() p:sendline("x", { wait = true }) end)
+    raises("sendline: timeout is the wait for the echo: give wait_echo = true too", function() p:sendline("x", { timeout = 1 }) end)
+    raises('sendline: timeout must be a number of seconds >= 0 (got the string "x")', function() p:sendline("x", { wait_echo = true, timeout = "x" }) end)
+    -- log, record, interact, close, snapshot
+    local dir = tmpdir()
+    raises('log: sent' .. BOOL .. 'the string "yes"', function() p:log(dir .. "/t.log", { sent = "yes" }) end)
+    raises('log: unknown option "snet"', function() p:log(dir .. "/t.log", { snet = true }) end)
+    raises("log: the file name", function() p:log(dir .. "/a\0b") end)
+    raises('record: input' .. BOOL .. 'the string "yes"', function() p:record(dir .. "/t.cast", { input = "yes" }) end)
+    raises("record: options must be a table", function() p:record(dir .. "/t.cast", "input") end)
+    raises("record: the file name", function() p:record(dir .. "/a\0b.cast") end)
+    raises('interact: unknown option "escap"', function() p:interact{ escap = "x" } end)
+    raises('close: unknown option "grce"', function() p:close{ grce = 1 } end)
+    local s = pty.screen(2, 10)
+    raises("snapshot: the file name contains a NUL byte", function() s:snapshot(dir .. "/a\0b.svg") end)
+    -- nothing was made: no file of those names, nothing written to the victim
+    local listing = H.sh("ls -A " .. H.q(dir)).stdout
+    assert.equal("", listing)
+    intact(p)
+  end)
+end)
+
+describe("files that cannot be run", function()
+  -- raises(text, f): f's error names its line and starts with text
+  local raises = H.raises
+
+  local dir
+  setup(function()
+    dir = tmpdir()
+    H.write(dir .. "/mode000", "#!/bin/sh\necho ran\n")
+    assert(os.execute("chmod 000 " .. H.q(dir .. "/mode000")))
+    H.write(dir .. "/noexec", "#!/bin/sh\necho ran\n")
+    H.write(dir .. "/garbage", "\127ELF garbage")
+    assert(os.execute("chmod 755 " .. H.q(dir .. "/garbage")))
+    assert(os.execute("mkdir " .. H.q(dir .. "/adir")))
+  end)
+  teardown(function() os.execute("rm -rf " .. H.q(dir)) end)
+
+  it("raise at spawn with the path and the OS reason, and leave no child behind", function()
+    local other = victim()
+    local before = #children()
+    raises("spawn no-such-program-hostile: No such file or directory (not found in PATH)", function() pty.spawn("no-such-program-hostile") end)
+    raises("spawn " .. dir .. "/missing: No such file or directory", function() pty.spawn(dir .. "/missing") end)
+    raises("spawn " .. dir .. "/adir: Is a directory", function() pty.spawn(dir .. "/adir") end)
+    raises("spawn " .. dir .. "/mode000: Permission denied", function() pty.spawn(dir .. "/mode000") end)
+    raises("spawn " .. dir .. "/noexec: Permission denied", function() pty.spawn(dir .. "/noexec") end)
+    raises("spawn " .. dir .. "/garbage: Exec format error", function() pty.spawn(dir .. "/garbage") end)
+    -- a directory on PATH with the program's name is skipped, not run
+    raises("spawn adir: No such file or directory (not found in PATH)", function() pty.spawn{ "adir", env = { PATH = dir } } end)
+    raises("spawn true: cannot change directory to " .. dir .. "/missing: No such file or directory", function() pty.spawn{ "true", cwd = dir .. "/missing" } end)
+    raises("spawn true: cannot change directory to " .. dir .. "/noexec: Not a directory", function() pty.spawn{ "true", cwd = dir .. "/noexec" } end)
+    assert.equal(before, #children())
+    intact(other)
+  end)
+end)
+
+describe("the environment", function()
+  -- raises(text, f): f's error names its line and starts with text
+  local raises = H.raises
+
+  it("passes a value containing = unchanged", function()
+    local p = pty.spawn{ "sh", "-c", "printf '<%s><%s>\\n' \"$HV\" \"$HW\"",
+      env = { HV = "a=b==c=", HW = "=" } }
+    local m = p:expect("<(.*)><(.*)>", 5)
+    assert.equal("a=b==c=", m[1])
+    assert.equal("=", m[2])
+    p:close()
+  end)
+
+  it("rejects a NUL in a value and =, NUL or nothing in a name", function()
+    local p = victim()
+    raises("spawn: env: value of A contains a NUL byte", function() pty.spawn{ "true", env = { A = "x\0y" } } end)
+    raises('spawn: env: invalid variable name "A=B"', function() pty.spawn{ "true", env = { ["A=B"] = "x" } } end)
+    raises('spawn: env: invalid variable name "=A"', function() pty.spawn{ "true", env = { ["=A"] = "x" } } end)
+    raises('spawn: env: invalid variable name ""', function() pty.spawn{ "true", env = { [""] = "x" } } end)
+    raises("spawn: env: invalid variable name", function() pty.spawn{ "true", env = { ["A\0B"] = "x" } } end)
+    raises('spawn: env: invalid variable name "1"', function() pty.spawn{ "true", env = { "x" } } end)
+    raises("spawn: env: value of A must be a string, number or false, got table", function() pty.spawn{ "true", env = { A = {} } } end)
+    raises("sh: env: value of A contains a NUL byte", function() pty.sh("true", { env = { A = "\0" } }) end)
+    intact(p)
+  end)
+end)
+
 describe("the child's setup", function()
   it("is a session leader on its pty, fds 0-2 only, default signals, empty mask", function()
     local p = pty.spawn("sh", "-c", REPORT)
@@ -705,5 +867,114 @@ os.execv(sys.argv[1], sys.argv[1:] + [" ".join(map(str, fds))])
     assert.truthy(start, r.stdout)
     assert.equal(string.format("ours %s\nbefore 1000 %s\nafter 1000 %s\nours 0\n", start, start, start),
       r.stdout)
+  end)
+end)
+
+-- Exhaustion.  `ulimit -n 64` (soft and hard, so ptyscript cannot raise
+-- it): spawn must work until descriptors run out, then raise an error
+-- naming the reason ("Too many open files"); running sessions keep
+-- working; a failed spawn leaks nothing (as many sessions open again
+-- after closing them all).  Pty exhaustion is provoked for real, but
+-- safely: in a private mount namespace with a private devpts instance
+-- limited to 6 ptys (`max=6`); the global /proc/sys/kernel/pty/max is
+-- never touched.  Without the privileges for that the test is pending.
+describe("exhaustion", function()
+  -- Open sessions until spawn fails; then check the error, that the open
+  -- ones still work, that a spawn works again after one is closed, and
+  -- that as many open again after closing them all (nothing leaked by the
+  -- failed attempts).
+  local EXHAUST = [[
+local function open_all()
+  local ps, err = {}, nil
+  for _ = 1, 500 do
+    local ok, p = pcall(pty.spawn, { "cat", echo = false })
+    if not ok then err = tostring(p) break end
+    ps[#ps + 1] = p
+  end
+  return ps, err
+end
+local ps, err = open_all()
+print("opened " .. #ps)
+print("error " .. tostring(err):gsub("\n", " "))
+local failed = 0
+for _ = 1, 10 do
+  if not pcall(pty.spawn, "cat") then failed = failed + 1 end
+end
+print("failed_again " .. failed)
+local working = 0
+for i, p in ipairs(ps) do
+  p:sendline("ping " .. i)
+  local m = p:expect({ "ping (\\d+)\r\n", pty.TIMEOUT }, 5)
+  if m[1] == tostring(i) then working = working + 1 end
+end
+print("working " .. working)
+local again = false
+if #ps > 0 then
+  ps[#ps]:close()
+  ps[#ps] = nil
+  local ok, p = pcall(pty.spawn, { "cat", echo = false })
+  if ok then
+    p:sendline("pong")
+    again = p:expect({ "pong\r\n", pty.TIMEOUT }, 5).index == 1
+    p:close()
+  end
+end
+print("again " .. tostring(again))
+for _, p in ipairs(ps) do p:close() end
+ps = nil
+collectgarbage()
+local ps2 = open_all()
+print("reopened " .. #ps2)
+for _, p in ipairs(ps2) do p:close() end
+]]
+
+  local function check(r, expect_n, reason, min_n)
+    assert.equal(0, r.code, r.stderr)
+    local f = fields(r.stdout)
+    local n = tonumber(f.opened)
+    assert.truthy(n, r.stdout)
+    print(string.format("\n  opened %s sessions, then: %s", f.opened, f.error))
+    if expect_n then
+      assert.equal(expect_n, n, "sessions opened before exhaustion; error: " .. f.error)
+    else
+      assert.is_true(n >= min_n, "only " .. n .. " sessions opened; error: " .. f.error)
+    end
+    assert.truthy(f.error:find("%.lua:%d+: spawn cat: "), "names the script's line and the program: " .. f.error)
+    assert.truthy(f.error:find(reason, 1, true), "names the reason (" .. reason .. "): " .. f.error)
+    assert.equal("10", f.failed_again)
+    assert.equal(tostring(n), f.working, "running sessions keep working")
+    assert.equal("true", f.again, "a spawn works again once a session is closed")
+    assert.equal(tostring(n), f.reopened, "as many sessions after closing them all")
+  end
+
+  it("of descriptors (ulimit -n 64): spawn raises 'Too many open files', sessions keep working", function()
+    local r = H.run_script(EXHAUST, nil, "ulimit -n 64; exec timeout -s KILL 60 ")
+    -- each session holds two descriptors (the master and a pidfd): about
+    -- 28 fit in 64
+    check(r, nil, "Too many open files", 10)
+  end)
+
+  it("of descriptors (ulimit -n 128): the same with more room", function()
+    local r = H.run_script(EXHAUST, nil, "ulimit -n 128; exec timeout -s KILL 60 ")
+    check(r, nil, "Too many open files", 40)
+  end)
+
+  -- A private devpts instance with room for 6 ptys, in a private mount
+  -- namespace: the machine's ptys are not touched.
+  local PRIVATE_PTS = "unshare --mount --propagation private sh -c "
+    .. "'mount -t devpts -o newinstance,ptmxmode=0666,mode=620,max=6 devpts /dev/pts "
+    .. "&& mount --bind /dev/pts/ptmx /dev/ptmx && exec \"$0\" \"$@\"' "
+  local can_unshare = H.sh(PRIVATE_PTS .. "true").code == 0
+
+  it("of ptys (a private devpts with max=6): spawn raises naming the pty and the reason", function()
+    if not can_unshare then
+      pending("needs unshare --mount and mount -t devpts (root with CAP_SYS_ADMIN)")
+      return
+    end
+    local r = H.run_script(EXHAUST, nil, PRIVATE_PTS .. "timeout -s KILL 60 ")
+    check(r, 6, "No space left on device")
+    local f = fields(r.stdout)
+    assert.truthy(f.error:find("pty", 1, true) or f.error:find("pseudo", 1, true),
+      "the error says a pty could not be had: " .. f.error)
   end)
 end)

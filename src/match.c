@@ -77,10 +77,10 @@ probe_starts(struct match_re *re, unsigned char c)
  *
  * match_exec skips the search of new output that holds no such byte:
  * with PCRE2_MATCH_INVALID_UTF and no JIT, PCRE2 itself walks the output
- * at about a byte a nanosecond, memchr ten times faster.  Not for a
- * pattern whose meaning depends on where a search starts (\G, anchored)
- * or that turns PCRE2's own skipping off ((*NO_START_OPT): verbs such as
- * (*COMMIT) then see the positions before the first byte).
+ * many times slower than memchr.  Not for a pattern whose meaning depends
+ * on where a search starts (\G, anchored) or that turns PCRE2's own
+ * skipping off ((*NO_START_OPT): verbs such as (*COMMIT) then see the
+ * positions before the first byte).
  */
 static void
 first_byte(struct match_re *re, const char *pat, size_t len)
