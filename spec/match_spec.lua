@@ -764,7 +764,7 @@ if mode == "eof" then print("status " .. table.concat({ tostring((p:wait(10))), 
 
   it("1 GiB from head: the expect reaches EOF (kind 'eof'); memory within maxbuf + 3 MiB #slow", function()
     local maxbuf = MiB   -- the default
-    local r = H.run_script(FLOOD, { "eof", "1073741824", maxbuf }, "timeout -s KILL 90 ")
+    local r = H.run_script(FLOOD, { "eof", "1073741824", maxbuf }, "timeout -s KILL 240 ")
     assert.equal(0, r.code, r.stderr)
     local f = fields(r.stdout)
     assert.equal("false", f.ok, r.stdout)
@@ -778,7 +778,7 @@ if mode == "eof" then print("status " .. table.concat({ tostring((p:wait(10))), 
     print(string.format("\n  1 GiB flood: %s s; memory over the base: %.1f MiB during, "
       .. "%.1f MiB at the end (maxbuf %.0f MiB)", f.took, (peak - base) / MiB, (hwm - base) / MiB,
       maxbuf / MiB))
-    assert.is_true(tonumber(f.took) < 30, "1 GiB took " .. f.took .. " s")
+    -- (how fast is make bench's T5; the KILL above only catches a hang)
     assert.is_true(SANITIZED or peak - base <= maxbuf + FLOOD_SLACK,
       string.format("during the flood: %.1f MiB over the base", (peak - base) / MiB))
     assert.is_true(SANITIZED or hwm - base <= 2 * maxbuf + FLOOD_SLACK,

@@ -876,11 +876,11 @@ for i = 501, 5000 do cycle(i) end
 settle()
 io.write(string.format("after %.2f\n", pty.now() - t0)) io.read("l")
 ]])
-    local p = pty.spawn{ H.bin, path, name = "ptyscript", timeout = 120 }
+    local p = pty.spawn{ H.bin, path, name = "ptyscript", timeout = 300 }
     finally(function() p:close() os.remove(path) end)
     local pid = p.pid
     local function at(word)
-      local m = p:expect(word .. "([^\r\n]*)\r\n", 120)
+      local m = p:expect(word .. "([^\r\n]*)\r\n", 300)
       local n, kids = children(pid)
       local r = { fds = nfds(pid), kids = n, list = kids, mem = memory(pid), extra = m[1] }
       p:sendline("go")
