@@ -766,24 +766,25 @@ proc_held(struct proc *p)
 
 /*
  * Whether the child has exited, with its status: as the loop recorded
- * it, or asked now without recording it (see proc_peek).  1 or 0.
+ * it, or asked now without recording it (see proc_peek).  1 or 0.  A
+ * child somebody else reaped is recorded by the asking (exit -1), and
+ * told at once.
  */
 int
 proc_exit_status(struct proc *p, int *exitcode, int *termsig)
 {
 	siginfo_t si;
+	int seen;
 
-	if (p->exited) {
+	seen = p->exited ? 1 : proc_peek(p, &si);
+	if (p->exited) {	/* recorded, maybe just now: lost (-1) */
 		*exitcode = p->exitcode;
 		*termsig = p->termsig;
 		return 1;
 	}
-	if (proc_peek(p, &si) != 1)
+	if (seen != 1)
 		return 0;
-	if (p->exited) {	/* lost, recorded just now */
-		*exitcode = p->exitcode;
-		*termsig = p->termsig;
-	} else if (si.si_code == CLD_EXITED) {
+	if (si.si_code == CLD_EXITED) {
 		*exitcode = si.si_status;
 		*termsig = 0;
 	} else {
