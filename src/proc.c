@@ -699,7 +699,9 @@ proc_observe(struct proc *p)
 
 /*
  * Record the exit if the child has exited, then read what it left in
- * the terminal.  Returns 1 when the child has exited (now or before).
+ * the terminal and in its streams, and only then tell the exit: what it
+ * wrote anywhere before the exit is reported first.  Returns 1 when the
+ * child has exited (now or before).
  */
 int
 proc_poll_exit(struct proc *p)
@@ -714,12 +716,12 @@ proc_poll_exit(struct proc *p)
 		return 0;
 	if (p->lp == NULL)
 		return 1;
-	if (!p->paused && (proc_drain(p) > 0 || p->eof))
-		bits |= PROC_DATA;
-	loop_fire(p->lp, &p->obj, bits);
 	for (s = p->streams; s != NULL; s = s->sibling)
 		if (!s->paused && s->fd != -1 && (proc_drain(s) > 0 || s->eof))
 			loop_fire(s->lp, &s->obj, PROC_DATA);
+	if (!p->paused && (proc_drain(p) > 0 || p->eof))
+		bits |= PROC_DATA;
+	loop_fire(p->lp, &p->obj, bits);
 	return 1;
 }
 
