@@ -53,6 +53,18 @@ describe("transcripts", function()
     assert.matches("log: /nonexistent%-dir/x.log: No such file or directory", err)
   end)
 
+  it("--log keeps what a child printed, unread, when the script ends without close (as --show shows it)", function()
+    local log = H.tmpname()
+    finally(function() os.remove(log) end)
+    local r = H.run({ "--show", "--log", log, "-e", [[
+      local p = pty.sh("printf '%s-%s\\n' end unread")
+      while p:alive() do end   -- it has printed and exited; nothing read it
+    ]] })
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("end-unread\r\n", r.stdout)
+    assert.equal("end-unread\r\n", H.read(log))
+  end)
+
   it("--log with a file that cannot be opened is bad usage", function()
     local r = H.run({ "--log", "/nonexistent-dir/x.log", "-e", "print(1)" })
     assert.equal(2, r.code)

@@ -994,6 +994,18 @@ static const luaL_Reg proc_metameth[] = {
 	{ NULL, NULL }
 };
 
+/*
+ * core.hangup_all(): hang up every child, reading first what each wrote
+ * and nobody read (the end of the script, before its outputs end).
+ * [-0, +0, -]
+ */
+static int
+l_hangup_all(lua_State *L)
+{
+	proc_hangup_all(lcore_loop(L));
+	return 0;
+}
+
 /* Add core.spawn and the event bits; stack: module, loop (kept). */
 void
 lcore_open_proc(lua_State *L)
@@ -1006,6 +1018,9 @@ lcore_open_proc(lua_State *L)
 	lua_pushvalue(L, -1);
 	lua_pushcclosure(L, l_spawn, 1);
 	lua_setfield(L, -3, "spawn");
+	lua_pushvalue(L, -1);
+	lua_pushcclosure(L, l_hangup_all, 1);
+	lua_setfield(L, -3, "hangup_all");
 	lua_pushinteger(L, PROC_DATA);
 	lua_setfield(L, -3, "DATA");
 	lua_pushinteger(L, PROC_EXIT);

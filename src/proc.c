@@ -958,6 +958,21 @@ proc_hangup(struct proc *p)
 }
 
 /*
+ * Hang up every child of lp (proc_hangup: what each wrote and nobody
+ * read yet is read first): the end of a script, before its transcripts,
+ * recordings and pictures end, so that they keep that output as close
+ * would have.
+ */
+void
+proc_hangup_all(struct loop *lp)
+{
+	struct proc *p;
+
+	for (p = lp->procs; p != NULL; p = p->next)
+		proc_hangup(p);
+}
+
+/*
  * Kill what is left of the child's group and reap the child, blocking;
  * for close after its grace, GC and the exit clean-up.  The zombie holds
  * the group id until this reap, so the KILL reaches nobody else.  An
