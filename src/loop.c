@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "redact.h"
 
 /*
  * The one C global: the loop a signal handler must wake.  Only the
@@ -65,6 +66,8 @@ loop_free(struct loop *lp)
 		}
 		ev_loop_destroy(lp->ev);
 	}
+	if (lp->secrets_own)
+		redact_free(lp->secrets);
 	free(lp->fired);
 	free(lp->scratch);
 	memset(lp, 0, sizeof *lp);
