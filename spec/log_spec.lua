@@ -121,9 +121,13 @@ describe("transcripts", function()
 
   it("close keeps for the transcripts what the child printed before it, unread", function()
     local dir = H.tmpdir()
-    local p = pty.sh("echo before-close; sleep 30")
+    local printed = dir .. "/printed"
+    local p = pty.sh("echo before-close; : > " .. H.q(printed) .. "; sleep 30")
     p:log(dir .. "/c.log")
-    os.execute("sleep 0.5")   -- the child prints; the script does not wait
+    -- the child has printed once the file is there; the script does not
+    -- wait (nothing reads)
+    local t0 = os.time()
+    while not H.read(printed) and os.time() - t0 < 30 do end
     p:close()
     assert.equal("before-close\r\n", H.read(dir .. "/c.log"))
     os.execute("rm -rf " .. H.q(dir))
