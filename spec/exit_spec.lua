@@ -411,6 +411,42 @@ end
     end
   end
 
+  it("SIGINT while the script computes and spawns: no child is spawned after it, every child reaped", function()
+    -- The script computes without waiting; the spec signals it, then
+    -- makes the file it waits for: the signal was taken (at that open at
+    -- the latest) before the script spawns again.
+    local dir = H.tmpdir()
+    local go = dir .. "/go"
+    local path = H.script(string.format([[
+local kids = { pty.spawn("cat") }
+print("pid " .. kids[1].pid)
+print("ready")
+while not io.open(%q) do end   -- computing: no wait
+for i = 2, 30 do
+  kids[i] = pty.spawn("cat")
+  print("pid " .. kids[i].pid)
+end
+pty.sleep(60)
+]], go))
+    local p = pty.spawn{ H.bin, path, name = "ptyscript" }
+    finally(function() p:close() os.execute("rm -rf " .. H.q(dir)) os.remove(path) end)
+    local out = { p:expect("ready\r\n", 30).before }
+    p:kill("INT")
+    assert(io.open(go, "w")):close()
+    local st = { p:wait(10) }
+    out[#out + 1] = p:expect(pty.EOF, 10).before
+    out = table.concat(out)
+    local pids, left = {}, {}
+    for pid in out:gmatch("pid (%d+)") do pids[#pids + 1] = tonumber(pid) end
+    finally(function() cleanup(pids) end)
+    for _, pid in ipairs(pids) do
+      if state(pid) then left[#left + 1] = pid .. ":" .. state(pid) end
+    end
+    assert.same({ nil, "signal", 2 }, st)
+    assert.equal(1, #pids, "children spawned after the signal: " .. out)
+    assert.same({}, left, "children left (pid:state)")
+  end)
+
   it("SIGPIPE from a print to a closed pipe: children reaped, ptyscript dies of SIGPIPE", function()
     local path = H.script([[
 local cat = pty.spawn("cat")

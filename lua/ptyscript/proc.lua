@@ -450,6 +450,12 @@ local function start(argv, opts, what)
   end
   opts = M._screen.spawn_opts(opts, what)
   local env, term = child_env(opts, what)
+  -- A signal that ends the command (SIGINT ...), not yet acted on, ends
+  -- the script here: no child is made after it.  (A script that spawns
+  -- without waiting would go on until the alarm, which kills the
+  -- children but cannot reap them.)
+  local sig = core.signalled()
+  if sig and sched.on_signal then sched.on_signal(sig) end
   local c, err, errname = core.spawn(argv, env, {
     clearenv = opts.clearenv, term = term, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
     echo = opts.echo ~= false, maxbuf = opts.maxbuf,
