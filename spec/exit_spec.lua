@@ -447,6 +447,40 @@ pty.sleep(60)
     assert.same({}, left, "children left (pid:state)")
   end)
 
+  it("SIGINT while the script computes and never waits: after the grace every child is killed and reaped by ptyscript itself", function()
+    -- ptyscript runs under a subreaper (python): a child it leaves
+    -- unreaped when it dies is handed to the subreaper, which says so
+    local path = H.script([[
+local c = pty.spawn("cat")
+print("pid " .. c.pid)
+io.stdout:flush()
+while true do end   -- computes; never waits: the alarm ends it
+]])
+    local r = H.sh(string.format([[%s -c '
+import ctypes, os, signal, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)   # PR_SET_CHILD_SUBREAPER
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE)
+print(p.stdout.readline().decode().strip())
+os.kill(p.pid, signal.SIGINT)
+print("rc", p.wait(timeout=20))
+left, t0 = [], time.time()
+while time.time() - t0 < 5:
+    try:
+        pid, _ = os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        break
+    if pid:
+        left.append(pid)
+    else:
+        time.sleep(0.01)
+print("left", left)
+' %s %s]], H.q(PY), H.q(H.bin), H.q(path)))
+    os.remove(path)
+    assert.equal(0, r.code, r.stderr)
+    assert.matches("^pid %d+\nrc %-2\n", r.stdout)
+    assert.matches("\nleft %[%]\n$", r.stdout, "children ptyscript left to be reaped by others")
+  end)
+
   it("SIGPIPE from a print to a closed pipe: children reaped, ptyscript dies of SIGPIPE", function()
     local path = H.script([[
 local cat = pty.spawn("cat")

@@ -163,7 +163,8 @@ die_of(struct loop *lp, int sig)
  * signal.  A script that computes without waiting would only see it at
  * its next wait, so an alarm goes off in ALARM_GRACE seconds unless the
  * scheduler has taken the signal by then (loop_signal_taken): then every
- * child's group is killed at once, and ptyscript dies of the signal.
+ * child's group is killed at once, the children reaped, and ptyscript
+ * dies of the signal.
  * A second signal takes that way at once.
  */
 static void

@@ -1124,17 +1124,31 @@ proc_shutdown_all(struct loop *lp, double grace)
 
 /*
  * proc_shutdown_all for a signal handler (see loop.c): kill every
- * child's group at once, with no grace and no reaping (the process dies
- * next; init reaps).  Only kill(2), which is async-signal-safe; the list
- * is read as the interrupted code left it.  A child being reaped is
- * marked first (proc_reap): its group is left alone.
+ * child's group at once, with no grace, and reap the children (the
+ * process dies next: none is left to init), for at most KILL_REAP_MS.
+ * Only kill(2), waitpid(2) and poll(2), which are async-signal-safe; the
+ * list is read as the interrupted code left it, and not changed.  A
+ * child being reaped is marked first (proc_reap): it is left alone.
  */
+#define KILL_REAP_MS	1000
+
 void
 proc_kill_all_now(struct loop *lp)
 {
 	struct proc *p;
+	int ms, left, st;
 
 	for (p = lp->procs; p != NULL; p = p->next)
 		if (p->pid > 0 && !p->reaped)
 			(void)kill(-p->pid, SIGKILL);
+	for (ms = 0; ms < KILL_REAP_MS; ms += 10) {
+		left = 0;
+		for (p = lp->procs; p != NULL; p = p->next)
+			if (p->pid > 0 && !p->reaped &&
+			    waitpid(p->pid, &st, WNOHANG) == 0)
+				left++;		/* (-1: reaped before, or not ours) */
+		if (left == 0)
+			break;
+		(void)poll(NULL, 0, 10);
+	}
 }
