@@ -133,6 +133,68 @@ describe("p:on", function()
     assert.same({ "one\r\ntwo\r\n", nil, "exit", 4 }, at_exit)
   end)
 
+  -- Wait for the exit callback that appends "exit" to got; then got
+  -- must be the child's output in data chunks, then "exit".
+  local function after_output(got, output)
+    local t0 = pty.now()
+    while got[#got] ~= "exit" and pty.now() - t0 < 10 do pty.sleep(0.01) end
+    assert.equal(output .. "|exit", table.concat(got, "", 1, #got - 1) .. "|" .. got[#got])
+  end
+
+  it("runs an exit callback registered once the child has exited (asked with alive) after the data callbacks of its output", function()
+    local p = pty.sh("echo one; echo two")
+    local got = {}
+    p:on("data", function(_, chunk) got[#got + 1] = chunk end)
+    while p:alive() do end   -- it has exited; the script has not waited: nothing is read
+    p:on("exit", function() got[#got + 1] = "exit" end)
+    assert.equal(0, #got)
+    p:wait(5)
+    after_output(got, "one\r\ntwo\r\n")
+    p:close()
+  end)
+
+  it("runs an exit callback registered while the data callbacks are behind after them", function()
+    local p = pty.sh("echo one; echo two")
+    local got, open = {}, false
+    p:on("data", function(_, chunk)
+      while not open do pty.sleep(0.01) end
+      got[#got + 1] = chunk
+    end)
+    p:wait(5)
+    pty.sleep(0.05)   -- the exit has been told (to nobody): the chunks wait
+    p:on("exit", function() got[#got + 1] = "exit" end)
+    open = true
+    after_output(got, "one\r\ntwo\r\n")
+    p:close()
+  end)
+
+  it("with pty = false, runs exit callbacks after the data callbacks of what the child wrote on stderr", function()
+    for _ = 1, 20 do
+      local p = pty.sh("echo out; echo err >&2", { pty = false })
+      local got, out, err = {}, "", ""
+      p:on("data", function(_, chunk, fd)
+        if fd == 1 then out = out .. chunk else err = err .. chunk end
+        got[#got + 1] = ""
+      end)
+      p:on("exit", function() got[#got + 1] = "exit" end)
+      p:wait(5)
+      after_output(got, "")
+      assert.same({ "out\n", "err\n" }, { out, err })
+      p:close()
+    end
+  end)
+
+  it("p:wait returns once the exit callbacks have run, also when it is the first to see the exit", function()
+    local p = pty.spawn("cat")
+    local got
+    p:on("exit", function(_, ok, how, n) got = { ok, how, n } end)
+    p:kill("KILL")
+    while p:alive() do end   -- it has exited before wait looks
+    assert.same({ nil, "signal", 9 }, { p:wait(5) })
+    assert.same({ nil, "signal", 9 }, got)
+    p:close()
+  end)
+
   it("writes a transcript as the output comes, while a data callback is behind", function()
     local path = os.tmpname()
     local p = pty.spawn{ "cat", echo = false }

@@ -411,6 +411,76 @@ end
     end
   end
 
+  it("SIGINT while the script computes and spawns: no child is spawned after it, every child reaped", function()
+    -- The script computes without waiting; the spec signals it, then
+    -- makes the file it waits for: the signal was taken (at that open at
+    -- the latest) before the script spawns again.
+    local dir = H.tmpdir()
+    local go = dir .. "/go"
+    local path = H.script(string.format([[
+local kids = { pty.spawn("cat") }
+print("pid " .. kids[1].pid)
+print("ready")
+while not io.open(%q) do end   -- computing: no wait
+for i = 2, 30 do
+  kids[i] = pty.spawn("cat")
+  print("pid " .. kids[i].pid)
+end
+pty.sleep(60)
+]], go))
+    local p = pty.spawn{ H.bin, path, name = "ptyscript" }
+    finally(function() p:close() os.execute("rm -rf " .. H.q(dir)) os.remove(path) end)
+    local out = { p:expect("ready\r\n", 30).before }
+    p:kill("INT")
+    assert(io.open(go, "w")):close()
+    local st = { p:wait(10) }
+    out[#out + 1] = p:expect(pty.EOF, 10).before
+    out = table.concat(out)
+    local pids, left = {}, {}
+    for pid in out:gmatch("pid (%d+)") do pids[#pids + 1] = tonumber(pid) end
+    finally(function() cleanup(pids) end)
+    for _, pid in ipairs(pids) do
+      if state(pid) then left[#left + 1] = pid .. ":" .. state(pid) end
+    end
+    assert.same({ nil, "signal", 2 }, st)
+    assert.equal(1, #pids, "children spawned after the signal: " .. out)
+    assert.same({}, left, "children left (pid:state)")
+  end)
+
+  it("SIGINT while the script computes and never waits: after the grace every child is killed and reaped by ptyscript itself", function()
+    -- ptyscript runs under a subreaper (python): a child it leaves
+    -- unreaped when it dies is handed to the subreaper, which says so
+    local path = H.script([[
+local c = pty.spawn("cat")
+print("pid " .. c.pid)
+io.stdout:flush()
+while true do end   -- computes; never waits: the alarm ends it
+]])
+    local r = H.sh(string.format([[%s -c '
+import ctypes, os, signal, subprocess, sys, time
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)   # PR_SET_CHILD_SUBREAPER
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.PIPE)
+print(p.stdout.readline().decode().strip())
+os.kill(p.pid, signal.SIGINT)
+print("rc", p.wait(timeout=20))
+left, t0 = [], time.time()
+while time.time() - t0 < 5:
+    try:
+        pid, _ = os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        break
+    if pid:
+        left.append(pid)
+    else:
+        time.sleep(0.01)
+print("left", left)
+' %s %s]], H.q(PY), H.q(H.bin), H.q(path)))
+    os.remove(path)
+    assert.equal(0, r.code, r.stderr)
+    assert.matches("^pid %d+\nrc %-2\n", r.stdout)
+    assert.matches("\nleft %[%]\n$", r.stdout, "children ptyscript left to be reaped by others")
+  end)
+
   it("SIGPIPE from a print to a closed pipe: children reaped, ptyscript dies of SIGPIPE", function()
     local path = H.script([[
 local cat = pty.spawn("cat")

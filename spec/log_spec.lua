@@ -53,6 +53,18 @@ describe("transcripts", function()
     assert.matches("log: /nonexistent%-dir/x.log: No such file or directory", err)
   end)
 
+  it("--log keeps what a child printed, unread, when the script ends without close (as --show shows it)", function()
+    local log = H.tmpname()
+    finally(function() os.remove(log) end)
+    local r = H.run({ "--show", "--log", log, "-e", [[
+      local p = pty.sh("printf '%s-%s\\n' end unread")
+      while p:alive() do end   -- it has printed and exited; nothing read it
+    ]] })
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("end-unread\r\n", r.stdout)
+    assert.equal("end-unread\r\n", H.read(log))
+  end)
+
   it("--log with a file that cannot be opened is bad usage", function()
     local r = H.run({ "--log", "/nonexistent-dir/x.log", "-e", "print(1)" })
     assert.equal(2, r.code)
@@ -109,9 +121,13 @@ describe("transcripts", function()
 
   it("close keeps for the transcripts what the child printed before it, unread", function()
     local dir = H.tmpdir()
-    local p = pty.sh("echo before-close; sleep 30")
+    local printed = dir .. "/printed"
+    local p = pty.sh("echo before-close; : > " .. H.q(printed) .. "; sleep 30")
     p:log(dir .. "/c.log")
-    os.execute("sleep 0.5")   -- the child prints; the script does not wait
+    -- the child has printed once the file is there; the script does not
+    -- wait (nothing reads)
+    local t0 = os.time()
+    while not H.read(printed) and os.time() - t0 < 30 do end
     p:close()
     assert.equal("before-close\r\n", H.read(dir .. "/c.log"))
     os.execute("rm -rf " .. H.q(dir))

@@ -499,8 +499,9 @@ describe("an exited child's pid", function()
   -- be told from it (a limit of the portable build, in the manual).
   local build = require("ptyscript.core").build
   local it_pidfd = build.pidfd and it_root or pending
-  it_pidfd("reaped behind ptyscript's back, is never signalled again", function()
-    -- a C module of the script's reaps the child itself (waitpid)
+  -- reap(pid): a C module of the script's that reaps a child itself
+  -- (waitpid), behind ptyscript's back.
+  local function reaper()
     local d = H.tmpdir()
     finally(function() os.execute("rm -rf " .. H.q(d)) end)
     H.write(d .. "/reapmod.c", [[
@@ -517,7 +518,11 @@ int luaopen_reapmod(lua_State *L) { lua_pushcfunction(L, f); return 1; }
     local cc = H.sh("cc -shared -fPIC $(pkg-config --cflags lua5.4) -o " .. H.q(d .. "/reapmod.so")
       .. " " .. H.q(d .. "/reapmod.c"))
     assert.is_true(cc.ok, cc.stderr)
-    local reap = package.loadlib(d .. "/reapmod.so", "luaopen_reapmod")()
+    return package.loadlib(d .. "/reapmod.so", "luaopen_reapmod")()
+  end
+
+  it_pidfd("reaped behind ptyscript's back, is never signalled again", function()
+    local reap = reaper()
     local p = pty.sh("read x; exit 3")
     p:sendline("go")
     assert.equal(p.pid, reap(p.pid))   -- waits for the exit, reaps it
@@ -526,6 +531,26 @@ int luaopen_reapmod(lua_State *L) { lua_pushcfunction(L, f); return 1; }
     p:close()
     assert.equal(15, finish(), "close signalled the stranger given pid " .. stranger)
     assert.same({ nil, "exit", -1 }, { p:wait() })   -- the status went to the reaper
+  end)
+
+  it("reaped behind ptyscript's back, is told as an exit at the first question (alive, tostring)", function()
+    local reap = reaper()
+    for _, ask in ipairs{ "alive", "tostring", "kill" } do
+      local p = pty.sh("read x; exit 3")
+      p:sendline("go")
+      assert.equal(p.pid, reap(p.pid))
+      if ask == "alive" then
+        assert.is_false(p:alive())
+      elseif ask == "tostring" then
+        assert.matches("exited %-1", tostring(p))
+      else
+        assert.is_false(p:kill("TERM"))   -- nothing is sent: the pid is not ours
+      end
+      assert.is_false(p:alive())
+      assert.equal(-1, p.exitcode)
+      assert.same({ nil, "exit", -1 }, { p:wait(5) })
+      p:close()
+    end
   end)
 
   it("close kills a background job the child left in its group, after the grace", function()

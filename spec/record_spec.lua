@@ -95,6 +95,29 @@ describe("--record", function()
 end)
 
 describe("--record's pictures", function()
+  it("and recordings keep what the child printed, unread, at close and at the end of the script", function()
+    local base = H.tmpname()
+    local path = H.script([[
+local a = pty.sh("printf '%s-%s\\n' closed unread")
+while a:alive() do end   -- it has printed and exited; nothing read it
+a:close()
+local b = pty.sh("printf '%s-%s\\n' ended unread")
+while b:alive() do end
+]])
+    local r = H.run({ "--record", base .. ".cast", path })
+    os.remove(path)
+    finally(function()
+      for _, f in ipairs{ ".cast", ".2.cast", ".svg", ".2.svg" } do os.remove(base .. f) end
+    end)
+    assert.equal(0, r.code, r.stderr)
+    assert.matches('\no\t"closed%-unread\\r\\n"\n', parse(base .. ".cast"))
+    assert.matches('\no\t"ended%-unread\\r\\n"\n', parse(base .. ".2.cast"))
+    assert.truthy((H.read(base .. ".svg") or ""):find("closed-unread", 1, true),
+      "the picture at close")
+    assert.truthy((H.read(base .. ".2.svg") or ""):find("ended-unread", 1, true),
+      "the picture at the end")
+  end)
+
   it("carry their recording's number, also after a session on pipes (which has none)", function()
     local base = H.tmpname()
     local path = H.script([[

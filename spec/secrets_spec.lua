@@ -275,6 +275,22 @@ describe("secrets of the script", function()
     assert.is_nil(r.stdout:find("hun", 1, true), r.stdout)
   end)
 
+  it("are *** in show's copy of what a child printed, unread, when plain Lua ends (its state closed)", function()
+    -- lua_close collects the secrets (registered after the spawn) before
+    -- the process, whose hang-up reads and shows what is left
+    local path = H.script(string.format([[
+package.cpath = %q .. "/?.so;" .. package.cpath
+local pty = require "ptyscript"
+local p = pty.spawn{"sh", "-c", "read x; echo \"got $x\"", show = true, echo = false}
+p:send("Zt4-hunter2\n", {secret = true})
+while p:alive() do end   -- it has printed and exited; nothing read it
+]], H.root))
+    local r = H.sh("timeout 20 lua5.4 " .. H.q(path))
+    os.remove(path)
+    assert.equal(0, r.code, r.stderr)
+    assert.equal("got ***\r\n", r.stdout)
+  end)
+
   it("are *** in the error that ends the script, its traceback and the messages ptyscript makes", function()
     local r = H.run_script([[
       local p = pty.spawn("cat")

@@ -687,13 +687,16 @@ lproc_state(lua_State *L)
 }
 
 /*
- * proc:status([record]) -> nil (running) | "exit", code | "signal", signo
+ * proc:status([record]) -> nil (running)
+ *     | "exit", code, recorded | "signal", signo, recorded
  * Polls the child without blocking; an exit is seen, not reaped (the
  * zombie stays until proc:reap).  Without record, nothing is read and
  * the exit is not recorded (the loop does both: proc_peek), so asking
  * reads nothing; with record (a wait), an exit is recorded and what the
  * child left is read first, as the loop would (proc_poll_exit).
- * [-0, +0|2, -]
+ * recorded: whether the exit is recorded (what the child left was read
+ * first); false for one only peeked at, whose output may still come.
+ * [-0, +0|3, -]
  */
 static int
 lproc_status(lua_State *L)
@@ -718,7 +721,8 @@ lproc_status(lua_State *L)
 		lua_pushliteral(L, "exit");
 		lua_pushinteger(L, code);
 	}
-	return 2;
+	lua_pushboolean(L, p->exited);
+	return 3;
 }
 
 /*
@@ -990,6 +994,18 @@ static const luaL_Reg proc_metameth[] = {
 	{ NULL, NULL }
 };
 
+/*
+ * core.hangup_all(): hang up every child, reading first what each wrote
+ * and nobody read (the end of the script, before its outputs end).
+ * [-0, +0, -]
+ */
+static int
+l_hangup_all(lua_State *L)
+{
+	proc_hangup_all(lcore_loop(L));
+	return 0;
+}
+
 /* Add core.spawn and the event bits; stack: module, loop (kept). */
 void
 lcore_open_proc(lua_State *L)
@@ -1002,6 +1018,9 @@ lcore_open_proc(lua_State *L)
 	lua_pushvalue(L, -1);
 	lua_pushcclosure(L, l_spawn, 1);
 	lua_setfield(L, -3, "spawn");
+	lua_pushvalue(L, -1);
+	lua_pushcclosure(L, l_hangup_all, 1);
+	lua_setfield(L, -3, "hangup_all");
 	lua_pushinteger(L, PROC_DATA);
 	lua_setfield(L, -3, "DATA");
 	lua_pushinteger(L, PROC_EXIT);

@@ -184,16 +184,25 @@ static int
 secrets_show(lua_State *L)
 {
 	struct secrets *sc = check_secrets(L);
+	struct loop *lp = lcore_loop(L);
 
-	sc->lp = lcore_loop(L);
-	sc->lp->secrets = sc->r;
+	if (lp->secrets_own && lp->secrets != sc->r) {
+		redact_free(lp->secrets);	/* a collected set's (__gc) */
+		lp->secrets_own = 0;
+	}
+	sc->lp = lp;
+	lp->secrets = sc->r;
 	return 0;
 }
 
 /*
- * __gc: free the secrets, their bytes cleared.  The loop forgets them
- * first (at lua_close, whichever of the two is finalized first: the
- * loop's memory lasts until every finalizer has run).  [-0, +0, -]
+ * __gc: free the secrets, their bytes cleared - unless the loop's show
+ * still uses them: at lua_close, a set finalized before the loop (or a
+ * process) would leave the hang-ups there, which read and show what the
+ * children left, with nothing to redact it.  The loop then keeps them
+ * and frees them with itself (loop_free, which clears lp: a set
+ * finalized after the loop frees its own).  The loop's memory lasts
+ * until every finalizer has run.  [-0, +0, -]
  */
 static int
 secrets__gc(lua_State *L)
@@ -201,9 +210,10 @@ secrets__gc(lua_State *L)
 	struct secrets *sc = check_secrets(L);
 
 	if (sc->lp != NULL && sc->lp->secrets == sc->r)
-		sc->lp->secrets = NULL;
+		sc->lp->secrets_own = 1;
+	else
+		redact_free(sc->r);
 	sc->lp = NULL;
-	redact_free(sc->r);
 	sc->r = NULL;
 	return 0;
 }

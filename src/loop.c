@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "loop.h"
+#include "redact.h"
 
 /*
  * The one C global: the loop a signal handler must wake.  Only the
@@ -65,6 +66,8 @@ loop_free(struct loop *lp)
 		}
 		ev_loop_destroy(lp->ev);
 	}
+	if (lp->secrets_own)
+		redact_free(lp->secrets);
 	free(lp->fired);
 	free(lp->scratch);
 	memset(lp, 0, sizeof *lp);
@@ -160,7 +163,8 @@ die_of(struct loop *lp, int sig)
  * signal.  A script that computes without waiting would only see it at
  * its next wait, so an alarm goes off in ALARM_GRACE seconds unless the
  * scheduler has taken the signal by then (loop_signal_taken): then every
- * child's group is killed at once, and ptyscript dies of the signal.
+ * child's group is killed at once, the children reaped, and ptyscript
+ * dies of the signal.
  * A second signal takes that way at once.
  */
 static void

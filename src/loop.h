@@ -49,6 +49,8 @@ struct loop {
 	struct redact *secrets;	/* the script's secrets, which show keeps
 				 * out of what it copies (l_redact.c), or
 				 * NULL */
+	int secrets_own;	/* secrets are the loop's to free: their
+				 * set was collected first (lua_close) */
 	int tty_fd;		/* where to restore it, or -1 */
 	struct loop *next_live;	/* the list of live loops (l_core.c) */
 	ev_io chld;		/* SIGCHLD, for children without a pidfd

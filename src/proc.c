@@ -699,7 +699,9 @@ proc_observe(struct proc *p)
 
 /*
  * Record the exit if the child has exited, then read what it left in
- * the terminal.  Returns 1 when the child has exited (now or before).
+ * the terminal and in its streams, and only then tell the exit: what it
+ * wrote anywhere before the exit is reported first.  Returns 1 when the
+ * child has exited (now or before).
  */
 int
 proc_poll_exit(struct proc *p)
@@ -714,12 +716,12 @@ proc_poll_exit(struct proc *p)
 		return 0;
 	if (p->lp == NULL)
 		return 1;
-	if (!p->paused && (proc_drain(p) > 0 || p->eof))
-		bits |= PROC_DATA;
-	loop_fire(p->lp, &p->obj, bits);
 	for (s = p->streams; s != NULL; s = s->sibling)
 		if (!s->paused && s->fd != -1 && (proc_drain(s) > 0 || s->eof))
 			loop_fire(s->lp, &s->obj, PROC_DATA);
+	if (!p->paused && (proc_drain(p) > 0 || p->eof))
+		bits |= PROC_DATA;
+	loop_fire(p->lp, &p->obj, bits);
 	return 1;
 }
 
@@ -766,24 +768,25 @@ proc_held(struct proc *p)
 
 /*
  * Whether the child has exited, with its status: as the loop recorded
- * it, or asked now without recording it (see proc_peek).  1 or 0.
+ * it, or asked now without recording it (see proc_peek).  1 or 0.  A
+ * child somebody else reaped is recorded by the asking (exit -1), and
+ * told at once.
  */
 int
 proc_exit_status(struct proc *p, int *exitcode, int *termsig)
 {
 	siginfo_t si;
+	int seen;
 
-	if (p->exited) {
+	seen = p->exited ? 1 : proc_peek(p, &si);
+	if (p->exited) {	/* recorded, maybe just now: lost (-1) */
 		*exitcode = p->exitcode;
 		*termsig = p->termsig;
 		return 1;
 	}
-	if (proc_peek(p, &si) != 1)
+	if (seen != 1)
 		return 0;
-	if (p->exited) {	/* lost, recorded just now */
-		*exitcode = p->exitcode;
-		*termsig = p->termsig;
-	} else if (si.si_code == CLD_EXITED) {
+	if (si.si_code == CLD_EXITED) {
 		*exitcode = si.si_status;
 		*termsig = 0;
 	} else {
@@ -955,6 +958,21 @@ proc_hangup(struct proc *p)
 }
 
 /*
+ * Hang up every child of lp (proc_hangup: what each wrote and nobody
+ * read yet is read first): the end of a script, before its transcripts,
+ * recordings and pictures end, so that they keep that output as close
+ * would have.
+ */
+void
+proc_hangup_all(struct loop *lp)
+{
+	struct proc *p;
+
+	for (p = lp->procs; p != NULL; p = p->next)
+		proc_hangup(p);
+}
+
+/*
  * Kill what is left of the child's group and reap the child, blocking;
  * for close after its grace, GC and the exit clean-up.  The zombie holds
  * the group id until this reap, so the KILL reaches nobody else.  An
@@ -1106,17 +1124,31 @@ proc_shutdown_all(struct loop *lp, double grace)
 
 /*
  * proc_shutdown_all for a signal handler (see loop.c): kill every
- * child's group at once, with no grace and no reaping (the process dies
- * next; init reaps).  Only kill(2), which is async-signal-safe; the list
- * is read as the interrupted code left it.  A child being reaped is
- * marked first (proc_reap): its group is left alone.
+ * child's group at once, with no grace, and reap the children (the
+ * process dies next: none is left to init), for at most KILL_REAP_MS.
+ * Only kill(2), waitpid(2) and poll(2), which are async-signal-safe; the
+ * list is read as the interrupted code left it, and not changed.  A
+ * child being reaped is marked first (proc_reap): it is left alone.
  */
+#define KILL_REAP_MS	1000
+
 void
 proc_kill_all_now(struct loop *lp)
 {
 	struct proc *p;
+	int ms, left, st;
 
 	for (p = lp->procs; p != NULL; p = p->next)
 		if (p->pid > 0 && !p->reaped)
 			(void)kill(-p->pid, SIGKILL);
+	for (ms = 0; ms < KILL_REAP_MS; ms += 10) {
+		left = 0;
+		for (p = lp->procs; p != NULL; p = p->next)
+			if (p->pid > 0 && !p->reaped &&
+			    waitpid(p->pid, &st, WNOHANG) == 0)
+				left++;		/* (-1: reaped before, or not ours) */
+		if (left == 0)
+			break;
+		(void)poll(NULL, 0, 10);
+	}
 }

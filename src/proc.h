@@ -116,6 +116,7 @@ void proc_pause(struct proc *p, int pause);
 void proc_show_flush(struct proc *p);
 void proc_hold(struct proc *p, int hold);
 void proc_hangup(struct proc *p);
+void proc_hangup_all(struct loop *lp);
 int proc_signal(struct proc *p, int sig, int group);
 int proc_group_alive(struct proc *p);
 void proc_reap(struct proc *p);

@@ -75,9 +75,12 @@ function M.install_globals(env)
   end
 end
 
--- The end of the script: --record's pictures, then every transcript and
--- recording writes what it kept back and closes; then the --log file.
+-- The end of the script: every child is hung up, what it printed and
+-- nobody read being read first (as close does: the outputs keep it);
+-- then --record's pictures, then every transcript and recording writes
+-- what it kept back and closes; then the --log file.
 local function finish_outputs()
+  core.hangup_all()
   require("ptyscript.screen").finish()
   proc.finish_outputs()
   if M._log_sink then M._log_sink.close() end

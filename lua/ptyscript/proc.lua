@@ -39,18 +39,19 @@ Process.__index = Process
 names.kind(Process, "process", Process, function(p) return p:_describe_state() end)
 
 -- Poll the child's status (its exit is seen, not reaped: close reaps)
--- and keep p.exitcode / p.signal in step.  Returns status()'s kind, n.
--- record: a wait (what the child left is read, the exit recorded);
--- without it nothing is read, so asking the state never takes output
--- from a transcript attached after it.
+-- and keep p.exitcode / p.signal in step.  Returns status()'s kind, n,
+-- recorded.  record: a wait (what the child left is read, the exit
+-- recorded); without it nothing is read, so asking the state never takes
+-- output from a transcript attached after it.  recorded: false for an
+-- exit only peeked at (the loop records it, after reading what is left).
 local function refresh(p, record)
-  local kind, n = p._c:status(record)
+  local kind, n, recorded = p._c:status(record)
   if kind == "exit" then
     p.exitcode = n
   elseif kind == "signal" then
     p.signal = signame[n] or tostring(n)
   end
-  return kind, n
+  return kind, n, recorded
 end
 
 local results   -- (defined below)
@@ -76,10 +77,12 @@ local function start_exit_callbacks(p, kind, n)
 end
 
 -- One item of a process's queue: a chunk {data, fd}, or {false, kind, n}
--- for its exit.
+-- for its exit (every exit callback), or {false, kind, n, fn} for one
+-- exit callback registered after the exit was told.
 local function handle(q, item)
   local p, data = q.proc, item[1]
   if not data then
+    if item[4] then return sched.callback(item[4], p, results(item[2], item[3])) end
     p._exit_queued = nil
     return start_exit_callbacks(p, item[2], item[3])
   end
@@ -106,6 +109,26 @@ local function queue_of(p)
   return q
 end
 
+local deliver   -- (below)
+
+-- Tell p's exit callbacks of its recorded exit, once, after the data
+-- callbacks of everything read before it: first the chunks read but not
+-- yet handed on (a wait records an exit before the loop reports what it
+-- read with it, and a stream's chunks may be reported after the exit),
+-- then, if the data callbacks are behind, through their queue.
+local function tell_exit(p, kind, n)
+  if not p._on_exit or p._exit_told then return end
+  p._exit_told = true
+  deliver(p)
+  local q = p._queue
+  if q and q:busy() then
+    p._exit_queued = true
+    q:push({ false, kind, n })
+  else
+    start_exit_callbacks(p, kind, n)
+  end
+end
+
 local function on_event(c, bits)
   local p = owner[c]
   if not p then return end
@@ -130,23 +153,14 @@ local function on_event(c, bits)
   end
   if bits & core.EXIT ~= 0 then
     local kind, n = refresh(p)
-    if kind and p._on_exit and not p._exit_told then
-      p._exit_told = true
-      local q = p._queue
-      if q and q:busy() then
-        p._exit_queued = true
-        q:push({ false, kind, n })
-      else
-        start_exit_callbacks(p, kind, n)
-      end
-    end
+    if kind then tell_exit(p, kind, n) end
   end
 end
 sched.on_event = on_event
 
 -- Hand p's outputs and data callbacks the output read but not yet
--- passed on (before the outputs end).
-local function deliver(p)
+-- passed on (before the outputs end, before the exit is told).
+function deliver(p)
   on_event(p._c, core.TAP)
   if p.stderr then on_event(p.stderr._c, core.TAP) end
 end
@@ -436,6 +450,12 @@ local function start(argv, opts, what)
   end
   opts = M._screen.spawn_opts(opts, what)
   local env, term = child_env(opts, what)
+  -- A signal that ends the command (SIGINT ...), not yet acted on, ends
+  -- the script here: no child is made after it.  (A script that spawns
+  -- without waiting would go on until the alarm, which kills the
+  -- children but cannot reap them.)
+  local sig = core.signalled()
+  if sig and sched.on_signal then sched.on_signal(sig) end
   local c, err, errname = core.spawn(argv, env, {
     clearenv = opts.clearenv, term = term, cwd = opts.cwd, rows = opts.rows, cols = opts.cols,
     echo = opts.echo ~= false, maxbuf = opts.maxbuf,
@@ -749,12 +769,18 @@ function Process:wait(timeout)
   local deadline = sched.deadline(timeout, "wait")
   local c = self._c
   while true do
-    local kind, n = refresh(self, true)   -- (a wait: reads what the child left)
-    if kind then return results(kind, n) end
+    -- a wait reads what the child left, and records the exit: the exit
+    -- callbacks are told before it returns, as when the loop saw it
+    local kind, n = refresh(self, true)
+    if kind then
+      tell_exit(self, kind, n)
+      return results(kind, n)
+    end
     if sched.wait_for(c, core.EXIT, deadline) == "timeout" then
       kind, n = refresh(self, true)
-      if kind then return results(kind, n) end
-      return nil, "timeout"
+      if not kind then return nil, "timeout" end
+      tell_exit(self, kind, n)
+      return results(kind, n)
     end
   end
 end
@@ -828,6 +854,8 @@ function Process:close(opts)
       sched.sleep(math.min(0.01, math.max(deadline - sched.now(), 0)))
     end
     c:reap()
+    local kind, n = refresh(self)   -- (recorded by the reap, if not before)
+    if kind then tell_exit(self, kind, n) end
   end
   if self._outputs then
     deliver(self)
@@ -1163,7 +1191,8 @@ end
 -- order, from now on (the bytes stay in the buffer for expect as well);
 -- fd is 1 (the terminal, or stdout) or 2 (stderr, with pty = false).
 -- p:on("exit", fn): fn(p, ok, "exit"|"signal", n) once the child's exit
--- is seen (at once if it already is).  Several callbacks run in order.
+-- is seen by the loop or a wait (at once if it already is), after the
+-- data callbacks of its output.  Several callbacks run in order.
 function Process:on(event, fn)
   check_self(self, "on")
   if event ~= "data" and event ~= "exit" then
@@ -1177,10 +1206,21 @@ function Process:on(event, fn)
     self._c:tap(true)
     if self.stderr then self.stderr._c:tap(true) end
   else
-    local kind, n = refresh(self)
-    if kind and not self._exit_queued then   -- (else the queue tells it)
-      self._exit_told = true
-      sched.callback(fn, self, results(kind, n))
+    -- Only a recorded exit is told now: one only peeked at (p:alive())
+    -- is recorded, and told, by the loop once it has read what the child
+    -- left - nothing has, yet.
+    local kind, n, recorded = refresh(self)
+    if kind and recorded then
+      if not self._exit_told then
+        tell_exit(self, kind, n)        -- every exit callback, this one too
+      elseif not self._exit_queued then   -- (else the queue tells it)
+        local q = self._queue
+        if q and q:busy() then
+          q:push({ false, kind, n, fn })
+        else
+          sched.callback(fn, self, results(kind, n))
+        end
+      end
     end
   end
   return self

@@ -567,7 +567,8 @@ local function picture(s)
   sink.close()
 end
 
--- The end of the script (the command calls it before hanging up).
+-- The end of the script (the command calls it once every child is hung
+-- up).
 function M.finish()
   for s in pairs(pictures) do picture(s) end
 end
@@ -590,13 +591,15 @@ function M.install(Process)
     end
     return r
   end
+  -- the picture once close has read what the child left (before the
+  -- hang-up, after which nothing more is read)
   function Process:close(opts)
-    if type(self) == "table" and self._picture then
-      local s = self._picture
-      self._picture = nil
-      picture(s)
-    end
-    return close(self, opts)
+    local s = type(self) == "table" and self._picture
+    if not s then return close(self, opts) end
+    local ok, kind, n = close(self, opts)
+    self._picture = nil
+    picture(s)
+    return ok, kind, n
   end
 
   function Process:screen()
