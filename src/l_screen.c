@@ -541,7 +541,8 @@ screen_fastpath(lua_State *L)
 	struct screen *sc = check_raw(L);
 
 	if (!lua_isnoneornil(L, 2))
-		vt_set_fastpath(sc->vt, lua_toboolean(L, 2));
+		vt_set_fastpath(sc->vt, lua_toboolean(L, 2) ? VT_FAST_ON :
+		    VT_FAST_OFF);
 	lua_pushinteger(L, (lua_Integer)vt_skipped(sc->vt));
 	return 1;
 }

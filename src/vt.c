@@ -32,8 +32,8 @@
  * come or the screen is read, so that the cut works across reads; text
  * that wraps without line ends is cut in whole lines (wrapcut).  Each
  * byte held back is looked at a bounded number of times however small
- * the reads (cutlow, tail).  vt_set_fastpath(v, 0) turns it off (the
- * specs compare both ways).
+ * the reads (cutlow, tail).  vt_set_fastpath(v, VT_FAST_OFF) turns it
+ * off (the specs compare both ways).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +80,7 @@ struct vt {
 	char *reply;			/* the emulator's answers, to send */
 	size_t nreply, capreply;
 	/* the fast path's view of the stream */
-	int fast;
+	int fast;			/* VT_FAST_* */
 	struct seq fed;			/* the bytes fed to libvterm */
 	int margins;			/* 1 full (default), 2 full given
 					   explicitly, 0 maybe not full */
@@ -232,7 +232,7 @@ vt_new(int rows, int cols)
 	v->rows = rows;
 	v->cols = cols;
 	v->cursor_visible = 1;
-	v->fast = 1;
+	v->fast = VT_FAST_ON;
 	v->margins = 1;
 	v->u8bad = NONE;
 	vterm_set_utf8(v->term, 1);
@@ -570,7 +570,8 @@ cut(struct vt *v)
 	const unsigned char *s = (const unsigned char *)v->pend, *p;
 	size_t n = v->npend, i = n, lf = 0, need = 2 * (size_t)v->rows, thr;
 
-	if (v->margins == 0 || v->lr_margins || v->unsure || n < need * 2)
+	if (v->fast != VT_FAST_ON || v->margins == 0 || v->lr_margins ||
+	    v->unsure || n < need * 2)
 		return 0;
 	while (lf < need && (p = memrchr(s, '\n', i)) != NULL) {
 		i = (size_t)(p - s);
@@ -631,8 +632,8 @@ wrapcut(const struct vt *v, size_t n, size_t *at)
 	size_t t = n - v->tail, keep = 2 * (size_t)v->rows * (size_t)v->cols;
 	size_t k;
 
-	if (v->margins == 0 || v->lr_margins || v->nowrap || v->unsure ||
-	    n < keep * 2 || v->tail > n)
+	if (v->fast != VT_FAST_ON || v->margins == 0 || v->lr_margins ||
+	    v->nowrap || v->unsure || n < keep * 2 || v->tail > n)
 		return 0;
 	if (n - t < keep + (size_t)v->cols)
 		return 0;
@@ -1144,11 +1145,12 @@ vt_replies_clear(struct vt *v)
 	v->nreply = 0;
 }
 
+/* VT_FAST_OFF, VT_FAST_ON or VT_FAST_HOLD (vt.h). */
 void
-vt_set_fastpath(struct vt *v, int on)
+vt_set_fastpath(struct vt *v, int mode)
 {
 	vt_flush(v);
-	v->fast = on != 0;
+	v->fast = mode;
 }
 
 /* Bytes the fast path has not needed to feed, in all. */
