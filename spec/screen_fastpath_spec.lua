@@ -156,6 +156,26 @@ describe("the screen's fast path", function()
     same(a, b)
   end)
 
+  it("keeps the column of text after a full line and a bare line feed", function()
+    -- libvterm 0.1.4 keeps a pending wrap over a line feed that scrolls
+    -- and drops it over one that moves the cursor down: where the next
+    -- character lands depends on the row, which a cut must not change
+    local head = string.rep("x\r\n", 30)
+    local tail = "abcdef\nX" .. string.rep("\n", 14) .. "Y"
+    for _, pieces in ipairs{
+      { head .. tail },
+      { "\27[2J\27[H" .. head .. tail },
+      { head, tail },
+      { "\27[H", string.rep("x\r\n", 3) .. tail },     -- too few lines dropped to reach the bottom
+    } do
+      local a = check(6, 6, pieces)
+      assert.is_truthy(a:row(6):find("Y"))
+    end
+    local a, b = pair(6, 6)
+    feed(a, b, head .. tail)
+    assert.is_true(a:_fastpath() > 0)                  -- it still cuts
+  end)
+
   it("gives the same screen however small the reads (and still skips)", function()
     -- the patterns that took quadratic time: each read looked at all the
     -- text held back (no time is measured here: the results must agree)

@@ -15,9 +15,12 @@
  * scrolls off.  So a trailing run of plain bytes (printable, UTF-8, CR,
  * LF, TAB, BS, BEL, NUL, DEL: nothing that changes the emulator's modes,
  * pen, charset or margins) is cut at a CR after which at least 2 x rows
- * LFs follow and a printable byte comes next: the bytes before the cut
- * are dropped and a CR is fed in their place (column 0, pending wrap
- * cleared, as after the real CR, or CR LF).  This holds only without scroll
+ * LFs follow and a printable byte comes next, and before which rows - 1
+ * LFs went: the bytes before the cut are dropped and the cursor is put
+ * where they would have left it, on the last row, column 0, with no wrap
+ * pending.  On the last row: libvterm keeps a pending wrap over a line
+ * feed that scrolls and drops it over one that moves down, so where the
+ * rest lands depends on its row.  This holds only without scroll
  * margins (DECSTBM, DECSLRM), so a small tracker of the escape-sequence
  * grammar follows the stream to know where sequences end and whether a
  * margin may be set; when in doubt it does not skip.  What it does not
@@ -91,7 +94,8 @@ struct vt {
 	unsigned long long skipped;
 	char *pend;			/* plain bytes not fed yet */
 	size_t npend, cappend;
-	int pend_cut;			/* feed a CR before them: a cut */
+	int pend_cut;			/* a cut: the cursor goes to the last
+					   row first */
 	int u8need;			/* continuation bytes libvterm's UTF-8
 					   decoder waits for (a model) */
 	int pend_u8;			/* u8need where pend starts */
@@ -558,17 +562,19 @@ shift(size_t pos, size_t at, size_t k)
 
 /*
  * Where the fast path may resume in pend: at a printable ASCII byte just
- * after a CR or a CR LF, followed by at least 2 x rows LFs, and not past
- * u8bad; or 0 when it may not skip.  The places below v->cutlow were
- * looked at before and found wanting: whether one will do depends only on
- * the bytes around it and on enough LFs after it, which more bytes do not
- * undo; so each byte is looked at once, however small the reads.
+ * after a CR or a CR LF, followed by at least 2 x rows LFs, after rows - 1
+ * LFs (on the last row), and not past u8bad; or 0 when it may not skip.
+ * The places below v->cutlow were looked at before and found wanting:
+ * whether one will do depends only on the bytes before and around it and
+ * on enough LFs after it, which more bytes do not undo; so each byte is
+ * looked at once, however small the reads.
  */
 static size_t
 cut(struct vt *v)
 {
 	const unsigned char *s = (const unsigned char *)v->pend, *p;
 	size_t n = v->npend, i = n, lf = 0, need = 2 * (size_t)v->rows, thr;
+	size_t low = v->cutlow, k = 0;
 
 	if (v->fast != VT_FAST_ON || v->margins == 0 || v->lr_margins ||
 	    v->unsure || n < need * 2)
@@ -582,8 +588,18 @@ cut(struct vt *v)
 	thr = i;
 	if (v->u8bad != NONE && v->u8bad < i)
 		i = v->u8bad;
+	/* nor before the first rows - 1 LFs */
+	for (lf = 1; lf < (size_t)v->rows; lf++) {
+		if ((p = memchr(s + k, '\n', i - k)) == NULL) {
+			v->cutlow = thr;
+			return 0;
+		}
+		k = (size_t)(p - s) + 1;
+	}
+	if (k > 0 && k - 1 > low)
+		low = k - 1;
 	/* i + 1 must start a line: after "\r" or "\r\n" (column 0) */
-	while (i > v->cutlow) {
+	while (i > low) {
 		i--;
 		if (s[i + 1] >= 0x20 && s[i + 1] < 0x7f &&
 		    (s[i] == '\r' || (s[i] == '\n' && i > 0 && s[i - 1] == '\r')))
@@ -601,11 +617,15 @@ void
 vt_flush(struct vt *v)
 {
 	unsigned long long changes = v->changes;
+	char cup[32];
+	int k;
 
 	if (v->npend == 0)
 		return;
-	if (v->pend_cut)
-		vterm_input_write(v->term, "\r", 1);
+	if (v->pend_cut) {
+		k = snprintf(cup, sizeof cup, "\033[%d;1H", v->rows);
+		vterm_input_write(v->term, cup, (size_t)k);
+	}
 	vterm_input_write(v->term, v->pend, v->npend);
 	vterm_screen_flush_damage(v->screen);
 	v->npend = 0;
