@@ -20,11 +20,11 @@ struct vt;
 #define VT_MIN_COLS	2
 
 /*
- * vt_feed may hold plain text back (the fast path, see vt.c): the
+ * vt_feed may hold plain text back (the fast path, vt_fast.c): the
  * functions that read the screen see what was fed up to the last
  * vt_flush, so call it before reading.  vt_changes and vt_idle count the
  * held-back text already.  The bytes of a UTF-8 character split between
- * two feeds wait for the second (vt.c, vt_feed).
+ * two feeds wait for the second (vt_shield.c, vt_feed).
  */
 
 /*
