@@ -236,16 +236,13 @@ guard(struct vt *v, const char *s, size_t n)
 			}
 			break;
 		case TK_CSI_END:
-			ch.run = NONE;
 			if ((rep = is_rep(t))) {
 				pass(v, &ch, i, i + 1);
 				insert(v, "y", 1);
 				break;
 			}
 			/* FALLTHROUGH */
-		case TK_ESC_END:
-		case TK_HASH:
-			ch.run = NONE;
+		default:		/* TK_ESC_END, TK_HASH */
 			vt_fast_end(v, kind);
 			break;
 		}
