@@ -60,7 +60,7 @@ endif
 LIBFLAG     ?= -shared
 PCRE_CFLAGS = $(shell $(PKG_CONFIG) --cflags libpcre2-8 2>/dev/null)
 PCRE_LIBS   = $(shell $(PKG_CONFIG) --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
-# libvterm (the screen emulator, src/vt.c): Debian's libvterm-dev has a
+# libvterm (the screen emulator, src/vt*.c): Debian's libvterm-dev has a
 # vterm.pc; fall back to -lvterm where it has none.
 VTERM_CFLAGS = $(shell $(PKG_CONFIG) --cflags vterm 2>/dev/null)
 VTERM_LIBS   = $(shell $(PKG_CONFIG) --libs vterm 2>/dev/null || echo -lvterm)

@@ -1,5 +1,5 @@
 /*
- * vt_fuzz.c - libFuzzer harness for the screen emulator (src/vt.c over
+ * vt_fuzz.c - libFuzzer harness for the screen emulator (src/vt*.c over
  * libvterm).
  *
  * From the input: a screen size (and one to resize to halfway, maybe),

@@ -1,4 +1,4 @@
--- The screen's fast path (src/vt.c) and the input it must survive: each
+-- The screen's fast path (src/vt_fast.c) and the input it must survive: each
 -- case feeds the same bytes, in the same pieces, to a screen with the fast
 -- path on and to one with it off, and wants the same rows and cursor (and
 -- replies).  The cases come from a review: crashes inside libvterm 0.1.4
