@@ -144,6 +144,9 @@ describe("the screen's fast path", function()
     check(4, 10, a_lines .. "\xe2\r\n" .. b_lines .. "\xc3\xa9")
     check(4, 10, { a_lines .. "\xe2\r\n", b_lines, "\x82\xac" })
     check(4, 10, a_lines .. "\x82\r\n" .. b_lines .. "\xc3\xa9")     -- a stray continuation
+    -- a lead byte a few bytes from the end, with no continuation after it
+    check(1, 3, "2\xfd\r2\n\n")
+    check(1, 3, { "x\r\n", "2\xfd\r2\n\n" })
     -- the decoder already waits where the plain text starts: a whole
     -- character in the dropped part ends its wait, only without the cut
     local e_lines = string.rep("\xc3\xa9\r\n", 20)

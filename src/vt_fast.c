@@ -198,14 +198,15 @@ u8check(struct vt_fast *f)
 			f->u8bad = i;
 			break;
 		}
-		if (n - i < len)
-			break;		/* not whole yet: look again later */
-		for (k = 1; k < len && (s[i + k] & 0xc0) == 0x80; k++)
+		for (k = 1; k < len && i + k < n && (s[i + k] & 0xc0) == 0x80;
+		    k++)
 			;
-		if (k < len) {
+		if (k < len && i + k < n) {
 			f->u8bad = i;
 			break;
 		}
+		if (k < len)
+			break;		/* not whole yet: look again later */
 		i += len;
 	}
 	f->u8scan = i;
