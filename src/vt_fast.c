@@ -44,6 +44,7 @@
 #define PEND_MAX	(64 * 1024)	/* fed at once past this */
 #define NONE	((size_t)-1)
 
+/* A new screen's fast path: on, no margins. */
 void
 vt_fast_init(struct vt *v)
 {
@@ -52,6 +53,7 @@ vt_fast_init(struct vt *v)
 	v->fp.u8bad = NONE;
 }
 
+/* Free the text held back (the screen goes). */
 void
 vt_fast_free(struct vt *v)
 {

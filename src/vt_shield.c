@@ -106,6 +106,7 @@ is_rep(const struct vt_track *t)
 	    (t->ncsi == 0 || t->csi[0] < 0x3c);
 }
 
+/* The REP that just ended: its count of the last graphic character. */
 static void
 repeat(struct vt *v)
 {
@@ -143,6 +144,7 @@ restores(const struct vt_track *t, int kind)
 	    (kind == TK_CSI_END && (t->final == 'u' || t->final == 'l'));
 }
 
+/* Put libvterm's cursor back on the screen if it is off (see restores). */
 static void
 cursor_onscreen(struct vt *v)
 {
