@@ -402,6 +402,17 @@ describe("output that hung or crashed libvterm 0.1.4", function()
     assert.are.equal("abbbb!XXY", s:row(3))
   end)
 
+  it("repeats (REP) the U+FFFD that broken UTF-8 shows", function()
+    local s = pty.screen(4, 20)
+    s:feed("a\xc2\27[2b!")                  -- C2 with no continuation byte
+    s:feed("\r\nb\xc3")                     -- a read ends inside a character
+    s:feed("\27[2b!")                       -- and the next does not finish it
+    s:feed("\r\nc\xc2\x85\27[2b!")          -- a C1 character
+    assert.are.equal("a\u{FFFD}\u{FFFD}\u{FFFD}!", s:row(1))
+    assert.are.equal("b\u{FFFD}\u{FFFD}\u{FFFD}!", s:row(2))
+    assert.are.equal("c\u{FFFD}\u{FFFD}\u{FFFD}!", s:row(3))
+  end)
+
   it("keeps the cursor on a screen made smaller when a child restores it with junk after ESC", function()
     -- ESC, a byte libvterm skips (here 0xFF), 8: a DECRC that put the
     -- cursor back on row 11 of a 3-row screen (found by fuzz/vt_fuzz.c)
