@@ -138,7 +138,9 @@ describe("the screen's fast path", function()
 
   it("does not cut where the dropped bytes would leave libvterm's UTF-8 decoder otherwise", function()
     -- libvterm 0.1.4 waits for a continuation byte across CR, LF and
-    -- lines of ASCII: without the fast path "\xe2" ... "\x82\xac" is a €
+    -- escape sequences, in one decoder for text that starts with a high
+    -- byte and another for text that starts with ASCII: the screen puts
+    -- U+FFFD in place of UTF-8 that is not whole, so neither ever waits
     local a_lines, b_lines = string.rep("a\r\n", 20), string.rep("b\r\n", 10)
     check(4, 10, a_lines .. "\xe2\r\n" .. b_lines .. "\x82\xac")
     check(4, 10, a_lines .. "\xe2\r\n" .. b_lines .. "\xc3\xa9")
@@ -152,6 +154,13 @@ describe("the screen's fast path", function()
     local e_lines = string.rep("\xc3\xa9\r\n", 20)
     check(4, 10, "\xe2\27[m" .. e_lines .. b_lines .. "\x82\xac")
     check(4, 10, { "\xe2\27[m", e_lines, b_lines, "\x82\xac" })
+    -- a whole character that starts with ASCII goes to the other decoder
+    -- and leaves the first waiting; the dropped line that starts with one
+    -- would end that wait, only without the cut
+    local tail = "\xc3\xa9\r\n" .. string.rep("a\r\n", 20) .. "\xc3\xa9"
+    check(4, 10, "\xe2\27[mx\xc3\xa9\27[m" .. tail)
+    check(4, 10, { "\xe2\27[m", "x\xc3\xa9\27[m", tail })
+    check(1, 2, "\xe8\0d\xc2\2\xc2\r3\n\n\xe8\xff")
     -- whole characters are cut as usual
     local a, b = pair(4, 10)
     feed(a, b, string.rep("x中文 \xc3\xa9\r\n", 40) .. "end")

@@ -125,6 +125,17 @@ sys.stdout.write(" done\r\n")
     p:close()
   end)
 
+  it("shows UTF-8 that is not whole as U+FFFD where it is, never joined across lines or sequences", function()
+    local s = pty.screen(5, 20)
+    s:feed("a\xe2\r\n\x82\xacb\r\n")        -- a lead byte, a line end, its continuation bytes
+    s:feed("c\xe2\x82\27[1mX\27[m\r\n")     -- two of three bytes, then a sequence
+    s:feed("d\xff\xc3\r\n")                 -- FF, a lead byte at a line end
+    assert.are.equal("a\u{FFFD}", s:row(1))
+    assert.are.equal("\u{FFFD}\u{FFFD}b", s:row(2))
+    assert.are.equal("c\u{FFFD}X", s:row(3))
+    assert.are.equal("d\u{FFFD}\u{FFFD}", s:row(4))
+  end)
+
   it("raises clear errors for bad input, never crashes", function()
     local p = pty.spawn{ "cat", screen = true }
     local s = p:screen()

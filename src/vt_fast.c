@@ -29,9 +29,9 @@
  * width and double-height lines change where text lands), and a DECSTBM
  * or mode set/reset whose parameters are cut short at TK_CSI_MAX, have a
  * ':' or a number of more than 6 digits (libvterm reads 1:3 as 1;3 and
- * keeps 31 bits of 2147483651).  Nor does it cut where the dropped bytes
- * are not whole UTF-8 sequences: libvterm's decoder waits for a
- * continuation byte across lines of ASCII (u8check).
+ * keeps 31 bits of 2147483651).  Its text is well-formed UTF-8 (the
+ * shield sees to it), so the dropped bytes leave libvterm's UTF-8
+ * decoders as they found them: not waiting (vt_track_text).
  * vt_set_fastpath(v, VT_FAST_OFF) turns it off (the specs compare both
  * ways).
  */
@@ -42,7 +42,6 @@
 #include "vt_int.h"
 
 #define PEND_MAX	(64 * 1024)	/* fed at once past this */
-#define NONE	((size_t)-1)
 
 /* A new screen's fast path: on, no margins. */
 void
@@ -50,7 +49,6 @@ vt_fast_init(struct vt *v)
 {
 	v->fp.mode = VT_FAST_ON;
 	v->fp.margins = 1;
-	v->fp.u8bad = NONE;
 }
 
 /* Free the text held back (the screen goes). */
@@ -175,58 +173,9 @@ vt_fast_resized(struct vt *v, int reset)
 }
 
 /*
- * Find the first byte of pend that a cut may not drop (u8bad), from where
- * the last look stopped.  The bytes before a cut must be whole UTF-8
- * sequences (no stray continuation byte, no lead byte without all of its
- * continuation bytes); and only ASCII if libvterm's decoder was already
- * waiting where pend starts (pend_u8), for a dropped sequence would end
- * that wait without the fast path and not with it.  So the dropped bytes
- * leave the decoder as they found it, as skipping does.
- */
-static void
-u8check(struct vt_fast *f)
-{
-	const unsigned char *s = (const unsigned char *)f->pend;
-	size_t i = f->u8scan, n = f->npend, len, k;
-
-	while (i < n && f->u8bad == NONE) {
-		if (s[i] < 0x80) {
-			i++;
-			i += vt_ascii(s + i, n - i);
-			continue;
-		}
-		len = (size_t)vt_u8len(s[i]);
-		if (f->pend_u8 != 0 || len == 0) {
-			f->u8bad = i;
-			break;
-		}
-		for (k = 1; k < len && i + k < n && (s[i + k] & 0xc0) == 0x80;
-		    k++)
-			;
-		if (k < len && i + k < n) {
-			f->u8bad = i;
-			break;
-		}
-		if (k < len)
-			break;		/* not whole yet: look again later */
-		i += len;
-	}
-	f->u8scan = i;
-}
-
-/* pend lost bytes [at, at + k): move a position in it to match. */
-static size_t
-shift(size_t pos, size_t at, size_t k)
-{
-	if (pos == NONE || pos <= at)
-		return pos;
-	return pos >= at + k ? pos - k : at;
-}
-
-/*
  * Where the fast path may resume in pend: at a printable ASCII byte just
- * after a CR or a CR LF, followed by at least 2 x rows LFs, after rows - 1
- * LFs (on the last row), and not past u8bad; or 0 when it may not skip.
+ * after a CR or a CR LF, followed by at least 2 x rows LFs, and after
+ * rows - 1 LFs (on the last row); or 0 when it may not skip.
  * The places below cutlow were looked at before and found wanting:
  * whether one will do depends only on the bytes before and around it and
  * on enough LFs after it, which more bytes do not undo; so each byte is
@@ -250,8 +199,6 @@ cut(struct vt *v)
 	if (lf < need)
 		return 0;
 	thr = i;
-	if (f->u8bad != NONE && f->u8bad < i)
-		i = f->u8bad;
 	/* nor before the first rows - 1 LFs */
 	for (lf = 1; lf < (size_t)v->rows; lf++) {
 		if ((p = memchr(s + k, '\n', i - k)) == NULL) {
@@ -297,8 +244,6 @@ vt_flush(struct vt *v)
 	vterm_screen_flush_damage(v->screen);
 	f->npend = 0;
 	f->pend_cut = 0;
-	f->u8scan = 0;
-	f->u8bad = NONE;
 	f->cutlow = 0;
 	f->tail = 0;
 	v->changes = changes;
@@ -367,15 +312,12 @@ pend_add(struct vt *v, const char *s, size_t n)
 	for (k = n; k > 0 && s[k - 1] >= 0x20 && s[k - 1] < 0x7f; k--)
 		;
 	f->tail = k == 0 ? f->tail + n : n - k;
-	u8check(f);
 	/* no new LF, no new place to cut at */
 	if (memchr(s, '\n', n) != NULL && (p = cut(v)) > 0) {
 		memmove(f->pend, f->pend + p, f->npend - p);
 		f->npend -= p;
 		f->pend_cut = 1;
 		f->skipped += p;
-		f->u8scan = shift(f->u8scan, 0, p);
-		f->u8bad = shift(f->u8bad, 0, p);
 		f->cutlow = 0;
 		if (f->tail > f->npend)
 			f->tail = f->npend;
@@ -384,8 +326,6 @@ pend_add(struct vt *v, const char *s, size_t n)
 		memmove(f->pend + at, f->pend + at + p, f->npend - at - p);
 		f->npend -= p;
 		f->skipped += p;
-		f->u8scan = shift(f->u8scan, at, p);
-		f->u8bad = shift(f->u8bad, at, p);
 		f->tail -= p;
 	}
 	if (draws(s, n))
@@ -398,11 +338,10 @@ pend_add(struct vt *v, const char *s, size_t n)
 /*
  * Feed s[0, n): s[0, q) at once, after the text held back, and s[q, n),
  * text to the tracker, held back to be cut when enough lines follow
- * (fed at once too with the fast path off).  u8 is libvterm's UTF-8
- * decoder's wait where s[q] comes (vt_track.c).
+ * (fed at once too with the fast path off).
  */
 void
-vt_fast_feed(struct vt *v, const char *s, size_t n, size_t q, int u8)
+vt_fast_feed(struct vt *v, const char *s, size_t n, size_t q)
 {
 	struct vt_fast *f = &v->fp;
 
@@ -412,8 +351,6 @@ vt_fast_feed(struct vt *v, const char *s, size_t n, size_t q, int u8)
 		vt_flush(v);	/* what came first goes first */
 		vterm_input_write(v->term, s, q);
 	}
-	if (f->npend == 0)
-		f->pend_u8 = u8;
 	if (q < n && pend_add(v, s + q, n - q) == -1) {
 		vt_flush(v);
 		vterm_input_write(v->term, s + q, n - q);

@@ -38,11 +38,6 @@ struct vt_fast {
 	size_t npend, cappend;
 	int pend_cut;			/* a cut: the cursor goes to the last
 					   row first */
-	int pend_u8;			/* the decoder's wait where pend starts
-					   (vt_track.c) */
-	size_t u8scan;			/* pend[0, u8scan) checked (u8check) */
-	size_t u8bad;			/* the first byte in pend not in a
-					   whole UTF-8 sequence, or NONE */
 	size_t cutlow;			/* no cut below: looked at (cut) */
 	size_t tail;			/* printable ASCII bytes ending pend */
 };
@@ -70,7 +65,7 @@ vt_touch(struct vt *v)
 	v->changes++;
 }
 
-void	vt_fast_feed(struct vt *, const char *, size_t, size_t, int);
+void	vt_fast_feed(struct vt *, const char *, size_t, size_t);
 void	vt_fast_end(struct vt *, int);
 void	vt_fast_init(struct vt *);
 void	vt_fast_free(struct vt *);

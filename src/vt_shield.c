@@ -6,9 +6,10 @@
  * crashes in it (fuzz/README.md).  Every byte the child writes comes
  * through vt_feed, which first repairs the UTF-8 that libvterm would
  * decode wrongly or dangerously, then follows the result with the
- * tracker (vt_track.c) and guards libvterm at its word: REP, a CSI with
- * too many parameters, the end of a string, a restored cursor.  What is
- * safe goes on to the fast path (vt_fast.c), which feeds libvterm.
+ * tracker (vt_track.c) and guards libvterm at its word: text that is not
+ * well-formed UTF-8, REP, a CSI with too many parameters, the end of a
+ * string, a restored cursor.  What is safe goes on to the fast path
+ * (vt_fast.c), which feeds libvterm.
  * vt_resize guards a resize the same way.  Each guard says at its place
  * which bug of libvterm's it keeps away.
  */
@@ -29,7 +30,6 @@ struct chunk {
 	const char *s;
 	size_t from;
 	size_t run;		/* where its trailing text starts, or NONE */
-	int u8;			/* libvterm's UTF-8 decoder's wait there */
 };
 
 /* Pass the chunk on up to s[to]; the next starts at s[next]. */
@@ -39,27 +39,24 @@ pass(struct vt *v, struct chunk *ch, size_t to, size_t next)
 	size_t q = ch->run == NONE || ch->run > to ? to : ch->run;
 
 	if (to > ch->from)
-		vt_fast_feed(v, ch->s + ch->from, to - ch->from, q - ch->from,
-		    ch->u8);
+		vt_fast_feed(v, ch->s + ch->from, to - ch->from, q - ch->from);
 	ch->from = next;
 	ch->run = NONE;
 }
 
-/* Text at s[i] in the chunk; u8, the decoder's wait before it. */
+/* Text at s[i] in the chunk. */
 static void
-text_at(struct chunk *ch, size_t i, int u8)
+text_at(struct chunk *ch, size_t i)
 {
-	if (ch->run == NONE) {
+	if (ch->run == NONE)
 		ch->run = i;
-		ch->u8 = u8;
-	}
 }
 
 /* Pass bytes of the shield's own on, not text. */
 static void
 insert(struct vt *v, const char *s, size_t n)
 {
-	vt_fast_feed(v, s, n, n, 0);
+	vt_fast_feed(v, s, n, n);
 }
 
 /*
@@ -113,18 +110,14 @@ repeat(struct vt *v)
 	struct vt_track *t = &v->tk;
 	struct vt_shield *sh = &v->sh;
 	size_t k, j, max;
-	int u8;
 
 	for (k = 0, j = 0; j < t->ncsi && k < 100000 &&
 	    t->csi[j] >= '0' && t->csi[j] <= '9'; j++)
 		k = k * 10 + (size_t)(t->csi[j] - '0');
 	max = (size_t)v->rows * (size_t)v->cols;
 	k = k == 0 ? 1 : k > max ? max : k;
-	while (sh->nrepch > 0 && sh->wantrep == 0 && k-- > 0) {
-		u8 = t->u8need;
-		vt_track_text(t, (const unsigned char *)sh->repch, sh->nrepch);
-		vt_fast_feed(v, sh->repch, sh->nrepch, 0, u8);
-	}
+	while (sh->nrepch > 0 && sh->wantrep == 0 && k-- > 0)
+		vt_fast_feed(v, sh->repch, sh->nrepch, 0);
 }
 
 /*
@@ -164,6 +157,25 @@ cursor_onscreen(struct vt *v)
 }
 
 /*
+ * Text that is not well-formed UTF-8 (the tracker's text stops there)
+ * shows as U+FFFD, as on a terminal: libvterm 0.1.4's decoders would wait
+ * for a continuation byte across lines and sequences (vt_track_text),
+ * which makes what later text shows depend on where writes split it, and
+ * the fast path drops text only where they do not wait.  How many bytes
+ * of s[0, n), s[0] >= 0x80, one U+FFFD takes the place of: a lead byte
+ * and the continuation bytes after it, or one byte.
+ */
+static size_t
+malformed(const unsigned char *s, size_t n)
+{
+	size_t k = 1, len = (size_t)vt_u8len(s[0]);
+
+	while (k < len && k < n && (s[k] & 0xc0) == 0x80)
+		k++;
+	return k;
+}
+
+/*
  * Follow s[0, n) with the tracker and pass it on, guarded: in one piece
  * but where a guard acts, and with where the text it ends with starts,
  * which the fast path may hold back.
@@ -189,20 +201,26 @@ guard(struct vt *v, const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 	struct vt_track *t = &v->tk;
 	struct vt_shield *sh = &v->sh;
-	struct chunk ch = { s, 0, NONE, 0 };
+	struct chunk ch = { s, 0, NONE };
 	size_t i = 0, k;
 	unsigned char c;
-	int kind, rep, u8;
+	int kind, rep;
 
 	while (i < n) {
-		u8 = t->u8need;
 		if ((k = vt_track_text(t, u + i, n - i)) > 0) {
-			text_at(&ch, i, u8);
+			text_at(&ch, i);
 			note_text(sh, u + i, k);
 			i += k;
 			continue;
 		}
 		c = u[i];
+		if (c >= 0x80 && t->g == TK_GROUND) {
+			k = malformed(u + i, n - i);
+			pass(v, &ch, i, i + k);
+			guard(v, fffd, 3);
+			i += k;
+			continue;
+		}
 		if (t->g == TK_STR_ESC && (c < 0x20 || c == 0x7f) &&
 		    c != 0x1b && c != 0x18 && c != 0x1a) {
 			/* dropped; the ESC (at i - 1, or held) waits */
@@ -223,7 +241,7 @@ guard(struct vt *v, const char *s, size_t n)
 		rep = 0;
 		switch (kind) {
 		case TK_TEXT:		/* a control, in a dropped CSI */
-			text_at(&ch, i, u8);
+			text_at(&ch, i);
 			break;
 		case TK_DROP:
 			pass(v, &ch, i, i + 1);

@@ -13,8 +13,8 @@
  * shield passes on (after vt_feed's UTF-8 repairs), and a CSI the shield
  * cancels (vt_track_drop) is followed to its end while libvterm, given
  * CAN, is back between sequences: what the tracker says is what libvterm
- * reads.  It also keeps a model of libvterm's UTF-8 decoder, which text
- * goes through (vt_track_text), for the fast path.
+ * reads.  Text, as it says, is well-formed UTF-8 (vt_track_text): the
+ * shield puts U+FFFD in place of the rest.
  *
  * The grammar, checked against the library byte by byte: C0 controls
  * inside a sequence are executed and NUL and DEL ignored; ESC starts a
@@ -45,16 +45,19 @@ vt_track_between(const struct vt_track *t)
 
 /*
  * Follow the text s[0, n) starts with (none inside a sequence); how many
- * bytes it is.  Its UTF-8 goes through a model of libvterm's decoder:
- * u8need is how many continuation bytes the decoder waits for.  It keeps
- * waiting across controls, escape sequences and some ASCII, and FE and
- * FF leave it be.  The model never says 0 where libvterm waits (libvterm
- * also stops waiting at some ASCII, which the model does not follow).
+ * bytes it is.  A byte that is not part of a whole UTF-8 character (a
+ * stray continuation byte, FE, FF, a lead byte without all of its
+ * continuation bytes right after it) ends it.  libvterm 0.1.4's decoders
+ * (one for text that starts with a high byte, one for text that starts
+ * with ASCII) wait for a continuation byte across controls, escape
+ * sequences and each other's text, so malformed UTF-8 would change how
+ * later text reads, and whether text the fast path drops would have
+ * ended such a wait; whole characters leave them as they found them.
  */
 size_t
-vt_track_text(struct vt_track *t, const unsigned char *s, size_t n)
+vt_track_text(const struct vt_track *t, const unsigned char *s, size_t n)
 {
-	size_t i = 0;
+	size_t i = 0, len, k;
 
 	if (t->g != TK_GROUND)
 		return 0;
@@ -62,13 +65,14 @@ vt_track_text(struct vt_track *t, const unsigned char *s, size_t n)
 		if (s[i] >= 0x20 && s[i] < 0x80) {
 			i += 1 + vt_ascii(s + i + 1, n - i - 1);
 		} else if (s[i] >= 0x80) {
-			if (s[i] < 0xc0) {
-				if (t->u8need > 0)
-					t->u8need--;
-			} else if (s[i] < 0xfe) {
-				t->u8need = vt_u8len(s[i]) - 1;
-			}
-			i++;
+			len = (size_t)vt_u8len(s[i]);
+			if (len == 0 || len > n - i)
+				break;
+			for (k = 1; k < len && (s[i + k] & 0xc0) == 0x80; k++)
+				;
+			if (k < len)
+				break;
+			i += len;
 		} else if (PLAIN(s[i])) {
 			i++;
 		} else {

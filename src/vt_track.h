@@ -25,7 +25,7 @@ enum {
 enum {
 	TK_TEXT,		/* text, or a control that moves the cursor
 				   over it (see vt_track.c), between
-				   sequences */
+				   sequences; whole UTF-8 characters */
 	TK_SEQ,			/* anything else libvterm reads */
 	TK_ESC_END,		/* the final byte of an ESC sequence */
 	TK_CSI_END,		/* the final byte of a CSI */
@@ -36,8 +36,6 @@ enum {
 struct vt_track {
 	int g;			/* TK_GROUND... */
 	int drop;		/* the CSI is not for libvterm */
-	int u8need;		/* continuation bytes libvterm's UTF-8
-				   decoder waits for (a model) */
 	/* the sequence being read, or the one that just ended */
 	unsigned char final;	/* its final byte */
 	int inter;		/* it has intermediate bytes */
@@ -48,7 +46,7 @@ struct vt_track {
 };
 
 int	vt_track_step(struct vt_track *, unsigned char);
-size_t	vt_track_text(struct vt_track *, const unsigned char *, size_t);
+size_t	vt_track_text(const struct vt_track *, const unsigned char *, size_t);
 void	vt_track_drop(struct vt_track *);
 int	vt_track_between(const struct vt_track *);
 
