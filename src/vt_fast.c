@@ -1,11 +1,12 @@
 /*
  * vt_fast.c - the screen's fast path: text that cannot show, not fed.
  *
- * libvterm moves the whole screen in memory for every line that scrolls
- * (75% of its time on `seq`-like output), so a flood of plain lines
- * costs ~0.1 us a byte.  Yet text that is followed by 2 x rows more line
- * feeds of text cannot show on the final screen: everything on the
- * screen before it, and everything it draws, scrolls off.  Everything
+ * libvterm moves the whole screen in memory for every line that scrolls,
+ * so a flood of plain lines through it costs several times what the rest
+ * of ptyscript does (figures: scripts/bench/README.md, T8).  Yet text
+ * that is followed by 2 x rows more line feeds of text cannot show on
+ * the final screen: everything on the screen before it, and everything
+ * it draws, scrolls off.  Everything
  * libvterm reads comes through here (vt_fast_feed), told where the text
  * it ends with starts: printable, UTF-8, CR, LF, TAB, BS, BEL, NUL, DEL
  * between sequences, nothing that changes the emulator's modes, pen,
