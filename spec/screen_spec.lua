@@ -419,9 +419,11 @@ describe("output that hung or crashed libvterm 0.1.4", function()
     s:feed("\r\nb\xc3")                     -- a read ends inside a character
     s:feed("\27[2b!")                       -- and the next does not finish it
     s:feed("\r\nc\xc2\x85\27[2b!")          -- a C1 character
+    s:feed("\r\nd\xff\27[2b!")              -- a byte that is never UTF-8
     assert.are.equal("a\u{FFFD}\u{FFFD}\u{FFFD}!", s:row(1))
     assert.are.equal("b\u{FFFD}\u{FFFD}\u{FFFD}!", s:row(2))
     assert.are.equal("c\u{FFFD}\u{FFFD}\u{FFFD}!", s:row(3))
+    assert.are.equal("d\u{FFFD}\u{FFFD}\u{FFFD}!", s:row(4))
   end)
 
   it("keeps the cursor on a screen made smaller when a child restores it with junk after ESC", function()
