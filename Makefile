@@ -60,7 +60,7 @@ endif
 LIBFLAG     ?= -shared
 PCRE_CFLAGS = $(shell $(PKG_CONFIG) --cflags libpcre2-8 2>/dev/null)
 PCRE_LIBS   = $(shell $(PKG_CONFIG) --libs libpcre2-8 2>/dev/null || echo -lpcre2-8)
-# libvterm (the screen emulator, src/vt.c): Debian's libvterm-dev has a
+# libvterm (the screen emulator, src/vt*.c): Debian's libvterm-dev has a
 # vterm.pc; fall back to -lvterm where it has none.
 VTERM_CFLAGS = $(shell $(PKG_CONFIG) --cflags vterm 2>/dev/null)
 VTERM_LIBS   = $(shell $(PKG_CONFIG) --libs vterm 2>/dev/null || echo -lvterm)
@@ -79,10 +79,12 @@ ALL_CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
 LDFLAGS    += -fsanitize=address,undefined
 endif
 
+# the screen: libvterm and readers, its guards, its fast path, the grammar
+VT_SRC  = src/vt.c src/vt_shield.c src/vt_fast.c src/vt_track.c
 LIB_SRC = src/buf.c src/match.c src/pty.c src/spawn.c src/plumb.c src/env.c src/loop.c src/proc.c \
           src/l_core.c src/l_loop.c src/l_await.c src/l_proc.c src/l_regex.c src/l_tty.c \
           src/account.c src/l_account.c \
-          src/cast.c src/l_cast.c src/vt.c src/l_screen.c src/preload.c \
+          src/cast.c src/l_cast.c $(VT_SRC) src/l_screen.c src/preload.c \
           src/cpus.c src/redact.c src/l_redact.c src/out.c src/l_out.c
 LUA_SRC = $(wildcard lua/ptyscript/*.lua)
 OBJ     = $(LIB_SRC:src/%.c=build/%.o) build/embedded.o
@@ -334,10 +336,10 @@ build/fuzz/%_fuzz: fuzz/%_fuzz.c $(FUZZ_LINK) src/proc.h src/match.h src/buf.h s
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LINK) $(PCRE_LIBS) $(EV_LIBS)
 
-# The screen's harness needs vt.c and libvterm, nothing else.
-build/fuzz/vt_fuzz: fuzz/vt_fuzz.c src/vt.c src/vt.h | build/.deps
+# The screen's harness needs the screen's files and libvterm, nothing else.
+build/fuzz/vt_fuzz: fuzz/vt_fuzz.c $(VT_SRC) src/vt.h src/vt_int.h src/vt_track.h | build/.deps
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(VTERM_CFLAGS) -o $@ fuzz/vt_fuzz.c src/vt.c $(VTERM_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(VTERM_CFLAGS) -o $@ fuzz/vt_fuzz.c $(VT_SRC) $(VTERM_LIBS)
 
 fuzz-build: check-deps $(FUZZ_HARNESS:%=build/fuzz/%_fuzz)
 

@@ -1,4 +1,4 @@
--- The screen's fast path (src/vt.c) and the input it must survive: each
+-- The screen's fast path (src/vt_fast.c) and the input it must survive: each
 -- case feeds the same bytes, in the same pieces, to a screen with the fast
 -- path on and to one with it off, and wants the same rows and cursor (and
 -- replies).  The cases come from a review: crashes inside libvterm 0.1.4
@@ -138,22 +138,54 @@ describe("the screen's fast path", function()
 
   it("does not cut where the dropped bytes would leave libvterm's UTF-8 decoder otherwise", function()
     -- libvterm 0.1.4 waits for a continuation byte across CR, LF and
-    -- lines of ASCII: without the fast path "\xe2" ... "\x82\xac" is a €
+    -- escape sequences, in one decoder for text that starts with a high
+    -- byte and another for text that starts with ASCII: the screen puts
+    -- U+FFFD in place of UTF-8 that is not whole, so neither ever waits
     local a_lines, b_lines = string.rep("a\r\n", 20), string.rep("b\r\n", 10)
     check(4, 10, a_lines .. "\xe2\r\n" .. b_lines .. "\x82\xac")
     check(4, 10, a_lines .. "\xe2\r\n" .. b_lines .. "\xc3\xa9")
     check(4, 10, { a_lines .. "\xe2\r\n", b_lines, "\x82\xac" })
     check(4, 10, a_lines .. "\x82\r\n" .. b_lines .. "\xc3\xa9")     -- a stray continuation
+    -- a lead byte a few bytes from the end, with no continuation after it
+    check(1, 3, "2\xfd\r2\n\n")
+    check(1, 3, { "x\r\n", "2\xfd\r2\n\n" })
     -- the decoder already waits where the plain text starts: a whole
     -- character in the dropped part ends its wait, only without the cut
     local e_lines = string.rep("\xc3\xa9\r\n", 20)
     check(4, 10, "\xe2\27[m" .. e_lines .. b_lines .. "\x82\xac")
     check(4, 10, { "\xe2\27[m", e_lines, b_lines, "\x82\xac" })
+    -- a whole character that starts with ASCII goes to the other decoder
+    -- and leaves the first waiting; the dropped line that starts with one
+    -- would end that wait, only without the cut
+    local tail = "\xc3\xa9\r\n" .. string.rep("a\r\n", 20) .. "\xc3\xa9"
+    check(4, 10, "\xe2\27[mx\xc3\xa9\27[m" .. tail)
+    check(4, 10, { "\xe2\27[m", "x\xc3\xa9\27[m", tail })
+    check(1, 2, "\xe8\0d\xc2\2\xc2\r3\n\n\xe8\xff")
     -- whole characters are cut as usual
     local a, b = pair(4, 10)
     feed(a, b, string.rep("x中文 \xc3\xa9\r\n", 40) .. "end")
     assert.is_true(a:_fastpath() > 100)
     same(a, b)
+  end)
+
+  it("keeps the column of text after a full line and a bare line feed", function()
+    -- libvterm 0.1.4 keeps a pending wrap over a line feed that scrolls
+    -- and drops it over one that moves the cursor down: where the next
+    -- character lands depends on the row, which a cut must not change
+    local head = string.rep("x\r\n", 30)
+    local tail = "abcdef\nX" .. string.rep("\n", 14) .. "Y"
+    for _, pieces in ipairs{
+      { head .. tail },
+      { "\27[2J\27[H" .. head .. tail },
+      { head, tail },
+      { "\27[H", string.rep("x\r\n", 3) .. tail },     -- too few lines dropped to reach the bottom
+    } do
+      local a = check(6, 6, pieces)
+      assert.is_truthy(a:row(6):find("Y"))
+    end
+    local a, b = pair(6, 6)
+    feed(a, b, head .. tail)
+    assert.is_true(a:_fastpath() > 0)                  -- it still cuts
   end)
 
   it("gives the same screen however small the reads (and still skips)", function()

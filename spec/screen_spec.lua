@@ -125,6 +125,17 @@ sys.stdout.write(" done\r\n")
     p:close()
   end)
 
+  it("shows UTF-8 that is not whole as U+FFFD where it is, never joined across lines or sequences", function()
+    local s = pty.screen(5, 20)
+    s:feed("a\xe2\r\n\x82\xacb\r\n")        -- a lead byte, a line end, its continuation bytes
+    s:feed("c\xe2\x82\27[1mX\27[m\r\n")     -- two of three bytes, then a sequence
+    s:feed("d\xff\xc3\r\n")                 -- FF, a lead byte at a line end
+    assert.are.equal("a\u{FFFD}", s:row(1))
+    assert.are.equal("\u{FFFD}\u{FFFD}b", s:row(2))
+    assert.are.equal("c\u{FFFD}X", s:row(3))
+    assert.are.equal("d\u{FFFD}\u{FFFD}", s:row(4))
+  end)
+
   it("raises clear errors for bad input, never crashes", function()
     local p = pty.spawn{ "cat", screen = true }
     local s = p:screen()
@@ -400,6 +411,19 @@ describe("output that hung or crashed libvterm 0.1.4", function()
     -- ESC ! [ b is a REP to libvterm (X once more); a NUL after a string's ESC
     s:feed("\27![b\27\27]\27\0\\Y")
     assert.are.equal("abbbb!XXY", s:row(3))
+  end)
+
+  it("repeats (REP) the U+FFFD that broken UTF-8 shows", function()
+    local s = pty.screen(4, 20)
+    s:feed("a\xc2\27[2b!")                  -- C2 with no continuation byte
+    s:feed("\r\nb\xc3")                     -- a read ends inside a character
+    s:feed("\27[2b!")                       -- and the next does not finish it
+    s:feed("\r\nc\xc2\x85\27[2b!")          -- a C1 character
+    s:feed("\r\nd\xff\27[2b!")              -- a byte that is never UTF-8
+    assert.are.equal("a\u{FFFD}\u{FFFD}\u{FFFD}!", s:row(1))
+    assert.are.equal("b\u{FFFD}\u{FFFD}\u{FFFD}!", s:row(2))
+    assert.are.equal("c\u{FFFD}\u{FFFD}\u{FFFD}!", s:row(3))
+    assert.are.equal("d\u{FFFD}\u{FFFD}\u{FFFD}!", s:row(4))
   end)
 
   it("keeps the cursor on a screen made smaller when a child restores it with junk after ESC", function()

@@ -1,5 +1,5 @@
 /*
- * l_screen.c - the C side of a screen: a vt.c emulator as Lua userdata,
+ * l_screen.c - the C side of a screen: a vt.h emulator as Lua userdata,
  * joined to a process as its output sink.
  *
  * The Lua/C boundary: core.screen(rows, cols) makes a screen (fed by
@@ -533,7 +533,7 @@ screen_attached(lua_State *L)
 
 /*
  * s:_fastpath([on]) -> bytes the fast path skipped  [-0, +1, -]
- * For the specs and the benchmark (see vt.c).
+ * For the specs and the benchmark (see vt_fast.c).
  */
 static int
 screen_fastpath(lua_State *L)
@@ -541,7 +541,8 @@ screen_fastpath(lua_State *L)
 	struct screen *sc = check_raw(L);
 
 	if (!lua_isnoneornil(L, 2))
-		vt_set_fastpath(sc->vt, lua_toboolean(L, 2));
+		vt_set_fastpath(sc->vt, lua_toboolean(L, 2) ? VT_FAST_ON :
+		    VT_FAST_OFF);
 	lua_pushinteger(L, (lua_Integer)vt_skipped(sc->vt));
 	return 1;
 }

@@ -1,7 +1,7 @@
 -- ptyscript.screen: a terminal screen kept in sync with a process, and
 -- waiting on it.
 --
--- The emulator is C (src/vt.c on libvterm, bound in src/l_screen.c): the
+-- The emulator is C (src/vt*.c on libvterm, bound in src/l_screen.c): the
 -- process feeds it every byte as it reads it, whether or not anybody
 -- waits, and it answers the child's terminal queries.  Here: the Screen
 -- methods that need no C (find with any pattern, pictures), the waits
