@@ -23,6 +23,8 @@ Environment:
   BENCH_TASKS=T1,T4    only these tasks
   BENCH_TOOLS=ref,ptyscript   only these tools (ref, ptyscript, expect, pexpect)
   BENCH_OUT=FILE       where to write the report (default bench-results.md)
+  BENCH_BASELINE=PATH  also run this ptyscript binary (an earlier build), as
+                       the tool "before", side by side with ./ptyscript
 `run.py --report` rebuilds the report from the last run's raw results
 (build/bench/last-run.json) without running anything.
 """
@@ -48,16 +50,19 @@ PTYSCRIPT_BUILT = os.path.join(ROOT, "ptyscript")
 # The runs use a copy taken at start: a rebuild of ./ptyscript during the
 # run (make test in another shell) must neither change nor crash them.
 PTYSCRIPT = os.path.join(BUILD, "ptyscript-under-test")
+BASELINE = os.path.join(BUILD, "ptyscript-before")
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
 RUNS_ENV = os.environ.get("BENCH_RUNS")
 TASKS_ENV = os.environ.get("BENCH_TASKS")
 TOOLS_ENV = os.environ.get("BENCH_TOOLS")
+BASELINE_BUILT = os.environ.get("BENCH_BASELINE")
 OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "bench-results.md"))
 
 MiB = 1 << 20
 ROUNDS_T4 = 50          # round trips per session in T4
-TOOL_NAMES = {"ref": "C reference", "ptyscript": "ptyscript", "expect": "Expect",
+TOOL_NAMES = {"ref": "C reference", "ptyscript": "ptyscript", "before": "ptyscript before",
+              "expect": "Expect",
               "pexpect": "pexpect", "lua": "lua5.4 (baseline)",
               "screen": "ptyscript screen=true",
               "screen-nofast": "screen=true, no fast path"}
@@ -95,11 +100,12 @@ EXPECT = shutil.which("expect")
 LUA = shutil.which("lua5.4")
 
 AVAILABLE = {"ref": True, "ptyscript": os.access(PTYSCRIPT_BUILT, os.X_OK),
+             "before": bool(BASELINE_BUILT) and os.access(BASELINE_BUILT, os.X_OK),
              "expect": EXPECT is not None, "pexpect": PEXPECT_PY is not None}
 if TOOLS_ENV:
     wanted = set(TOOLS_ENV.split(","))
     for k in AVAILABLE:
-        if k not in wanted and k != "ref":
+        if k not in wanted and k not in ("ref", "before"):
             AVAILABLE[k] = False
 
 
@@ -110,6 +116,8 @@ def cmd_for(tool, task, *args):
         return [os.path.join(BUILD, "ref_" + task)] + args
     if tool == "ptyscript":
         return [PTYSCRIPT, os.path.join(BENCH, "ptyscript", task + ".lua")] + args
+    if tool == "before":
+        return [BASELINE, os.path.join(BENCH, "ptyscript", task + ".lua")] + args
     if tool == "expect":
         return [EXPECT, os.path.join(BENCH, "expect", task + ".exp")] + args
     if tool == "pexpect":
@@ -261,8 +269,8 @@ def runs_for(default):
 
 def tools_for(task, *args, only=None):
     out = []
-    for t in ("ref", "ptyscript", "expect", "pexpect"):
-        if AVAILABLE[t] and (only is None or t in only):
+    for t in ("ref", "ptyscript", "before", "expect", "pexpect"):
+        if AVAILABLE[t] and (only is None or t in only or (t == "before" and "ptyscript" in only)):
             out.append((t, cmd_for(t, task, *args)))
     return out
 
@@ -324,6 +332,8 @@ def plan():
         tools = [("ref", [os.path.join(BUILD, "ref_t6")])]
         if AVAILABLE["ptyscript"]:
             tools.append(("ptyscript", [PTYSCRIPT, "-e", ""]))
+        if AVAILABLE["before"]:
+            tools.append(("before", [BASELINE, "-e", ""]))
         if LUA:
             tools.append(("lua", [LUA, "-e", ""]))
         if AVAILABLE["expect"]:
@@ -441,6 +451,8 @@ def build_report(cases, elapsed, started):
         version_of([EXPECT, "-v"]) if EXPECT else "Expect not installed",
         PEXPECT_VERSION or "not installed", PEXPECT_PY or "-"))
     lines.append("- ptyscript under test: %s" % PTYSCRIPT_ORIGIN)
+    if BEFORE_ORIGIN[0]:
+        lines.append("- ptyscript before (BENCH_BASELINE): %s" % BEFORE_ORIGIN[0])
     lines.append("- wall = whole process (fork to wait4), median of the runs; min–max over the runs; "
                  "CPU = user + system time of the process and its children (the children are the "
                  "same programs for every tool), median; peak RSS = the process's own VmHWM; "
@@ -510,8 +522,11 @@ def build_report(cases, elapsed, started):
                 per = None
                 if rss is not None and base_rss.get(tool) is not None and c:
                     per = max(0.0, (rss - base_rss[tool]) / c)
+                rtc = case.median_field(tool, "rt_cpu_s")
                 rate = "%s; %s/session" % (fmt_rate(case.work / rt if rt else None, "rt/s"),
                                            "—" if per is None else "%.1f KiB" % per)
+                if rtc is not None and case.work:
+                    rate += "; %.1f us CPU/rt" % (rtc / case.work * 1e6)
                 if tool == "ptyscript" and c == 1000 and ratio:
                     ok1, ok2 = 1 / ratio >= 0.6, per is not None and per <= 64
                     target = "%s rate %.2f× ≥ 0.6×, %s %.1f ≤ 64 KiB/session" % (
@@ -520,6 +535,16 @@ def build_report(cases, elapsed, started):
                                     "%.2f×" % (1 / ratio)))
                     targets.append(("T4", "T4 1000 sessions: ≤ 64 KiB RSS per session", ok2,
                                     "%.1f KiB" % per if per is not None else "?"))
+                    ok3 = ratio <= 1.25
+                    target += ", %s time %.2f× ≤ 1.25×" % (mark(ok3), ratio)
+                    targets.append(("T4", "T4 1000 sessions: round-trip time ≤ 1.25× C", ok3,
+                                    "%.2f×" % ratio))
+                    rtc, ref_rtc = rtc, case.median_field("ref", "rt_cpu_s")
+                    if rtc and ref_rtc:
+                        ok4 = rtc / ref_rtc <= 1.5
+                        target += ", %s CPU/rt %.2f× ≤ 1.5×" % (mark(ok4), rtc / ref_rtc)
+                        targets.append(("T4", "T4 1000 sessions: own CPU per round trip ≤ 1.5× C",
+                                        ok4, "%.2f×" % (rtc / ref_rtc)))
                 if tool == "ptyscript" and c == 4000:
                     target = "%s works" % mark(True)
                     targets.append(("T4", "T4 4000 sessions work", True, "%.1f s" % med))
@@ -652,6 +677,7 @@ def build_report(cases, elapsed, started):
 
 T1_CHECK = {}
 PTYSCRIPT_ORIGIN = "?"
+BEFORE_ORIGIN = [None]
 
 
 def snapshot_ptyscript():
@@ -672,7 +698,7 @@ RAW = os.path.join(BUILD, "last-run.json")
 def save(cases, elapsed, started):
     """Keep the raw results (build/bench/last-run.json) for --report."""
     data = {"elapsed": elapsed, "started": started, "t1_check": T1_CHECK,
-            "origin": PTYSCRIPT_ORIGIN, "cases": [
+            "origin": PTYSCRIPT_ORIGIN, "before_origin": BEFORE_ORIGIN[0], "cases": [
         {"task": c.task, "size": c.size, "work": c.work, "runs": c.runs,
          "tools": c.tools, "failed": c.failed, "nfailed": c.nfailed, "skipped": c.skipped,
          "skipped_runs": c.skipped_runs,
@@ -689,6 +715,7 @@ def load():
     T1_CHECK.update(data["t1_check"])
     global PTYSCRIPT_ORIGIN
     PTYSCRIPT_ORIGIN = data.get("origin", "?")
+    BEFORE_ORIGIN[0] = data.get("before_origin")
     cases = []
     for d in data["cases"]:
         c = Case(d["task"], d["size"], d["work"], [tuple(t) for t in d["tools"]], 0, d["runs"])
@@ -728,6 +755,11 @@ def main():
             % ", ".join(missing))
     if AVAILABLE["ptyscript"]:
         snapshot_ptyscript()
+    if AVAILABLE["before"]:
+        shutil.copy2(BASELINE_BUILT, BASELINE + ".tmp")
+        os.replace(BASELINE + ".tmp", BASELINE)
+        BEFORE_ORIGIN[0] = "copy of %s (%s) taken at start" % (
+            BASELINE_BUILT, version_of([BASELINE, "--version"]))
     cases = plan()
     for case in cases:
         if case.task == "T4":

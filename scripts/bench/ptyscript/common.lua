@@ -10,6 +10,20 @@ function B.hwm_kb()
   return tonumber(s:match("VmHWM:%s*(%d+)")) or -1
 end
 
+-- CPU time (user + system) this process has used so far, in seconds,
+-- from /proc/self/stat (fields 14 and 15, in clock ticks of 1/100 s).
+function B.cpu_s()
+  local f = io.open("/proc/self/stat")
+  if not f then return 0 end
+  local s = f:read("a")
+  f:close()
+  local rest = s:match("%) (.*)$")       -- after the command name
+  local fields = {}
+  for w in rest:gmatch("%S+") do fields[#fields + 1] = w end
+  -- rest starts at field 3 (state): utime is field 14, stime field 15
+  return (tonumber(fields[12]) + tonumber(fields[13])) / 100
+end
+
 -- The result line the runner reads: BENCH k=v ... hwm_kb=N
 function B.report(fields)
   local t = {}

@@ -7,6 +7,7 @@ local t0 = pty.now()
 local procs = {}
 for i = 1, c do procs[i] = pty.spawn{"cat", echo = false} end
 local t1 = pty.now()
+local c1 = B.cpu_s()
 local tasks = {}
 for i = 1, c do
   local p = procs[i]
@@ -20,5 +21,7 @@ for i = 1, c do
 end
 for i = 1, c do tasks[i]:wait() end
 local t2 = pty.now()
+local c2 = B.cpu_s()
 for i = 1, c do procs[i]:close() end
-B.report{ string.format("spawn_s=%.6f", t1 - t0), string.format("rt_s=%.6f", t2 - t1) }
+B.report{ string.format("spawn_s=%.6f", t1 - t0), string.format("rt_s=%.6f", t2 - t1),
+           string.format("rt_cpu_s=%.6f", c2 - c1) }

@@ -27,7 +27,7 @@ main(int argc, char **argv)
 	size_t wlen;
 	ssize_t n;
 	int c, r, i, left, rc;
-	double t0, t1, t2;
+	double t0, t1, t2, c1, c2;
 	char *av[] = { "cat", NULL };
 
 	if (argc != 3 || (c = atoi(argv[1])) < 0 || (r = atoi(argv[2])) <= 0)
@@ -41,6 +41,7 @@ main(int argc, char **argv)
 		pf[i].events = POLLIN;
 	}
 	t1 = now();
+	c1 = cpu_self();
 	for (i = 0; i < c; i++)
 		write_all(pf[i].fd, tmp, line_for(tmp, sizeof tmp, 1, 0));
 	left = c;
@@ -77,10 +78,12 @@ main(int argc, char **argv)
 		}
 	}
 	t2 = now();
+	c2 = cpu_self();
 	for (i = 0; i < c; i++)
 		close(pf[i].fd);
 	for (i = 0; i < c; i++)
 		waitpid(ss[i].pid, NULL, 0);
-	printf("BENCH spawn_s=%.6f rt_s=%.6f hwm_kb=%ld\n", t1 - t0, t2 - t1, hwm_kb());
+	printf("BENCH spawn_s=%.6f rt_s=%.6f rt_cpu_s=%.6f hwm_kb=%ld\n", t1 - t0, t2 - t1,
+	    c2 - c1, hwm_kb());
 	return 0;
 }
