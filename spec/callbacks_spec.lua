@@ -48,8 +48,8 @@ describe("p:on", function()
     assert.same({ nil, "signal", 9 }, got)
   end)
 
-  -- Found by review: close's kill (grace 0, or after the grace) reaped
-  -- the child without telling the exit callbacks.
+  -- close's kill (grace 0, or after the grace) reaps the child: the exit
+  -- callbacks hear of it all the same.
   it("calls exit callbacks when close kills the child at once (grace = 0)", function()
     local p = pty.sh("echo hi; sleep 30")
     p:expect("hi")
@@ -101,7 +101,7 @@ describe("p:on", function()
       active = active - 1
     end)
     p:on("exit", function() done = true end)
-    pty.sleep(0.5)                  -- (the old way: a task per chunk, piling up)
+    pty.sleep(0.5)                  -- the gate stays shut: the reading must stop
     collectgarbage()
     collectgarbage()
     local grown = collectgarbage("count") - base

@@ -1,10 +1,10 @@
 -- The screen's fast path (src/vt_fast.c) and the input it must survive: each
 -- case feeds the same bytes, in the same pieces, to a screen with the fast
 -- path on and to one with it off, and wants the same rows and cursor (and
--- replies).  The cases come from a review: crashes inside libvterm 0.1.4
--- (C1 characters, wide characters on one column), escape sequences the
--- fast path's tracker misread (so it cut lines that show), UTF-8 split by
--- a cut, quadratic time with small reads, and NUL/BEL counted as changes.
+-- replies).  The cases: input that crashes libvterm 0.1.4 unguarded (C1
+-- characters, wide characters on one column), escape sequences a tracker
+-- can misread (and so cut lines that show), UTF-8 split by a cut, many
+-- small reads (no quadratic time), and NUL/BEL that change nothing.
 local pty = require "ptyscript"
 local H = require "helpers"
 require "ptyscript.busted"

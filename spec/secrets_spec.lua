@@ -23,8 +23,7 @@ describe("secrets", function()
     assert.is_nil(r.stderr:find("3t-pw", 1, true))
   end)
 
-  -- Found by review: the pattern sendline's wait_echo waits for is the
-  -- secret itself.
+  -- The pattern sendline's wait_echo waits for is the secret itself.
   it("are replaced by *** in the pattern of a timeout message (wait_echo)", function()
     local r = H.run_script([[
       local p = pty.spawn{"sh", "-c", "stty -echo; read x; sleep 5"}

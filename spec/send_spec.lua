@@ -221,7 +221,7 @@ end)
 
 describe("send and close in two tasks", function()
   it("wakes a task waiting for its sends to drain when another task closes the process", function()
-    -- Found by review: the send waited for a drain that never came.
+    -- The send waits for its bytes to drain; the close must end that wait.
     local out = output_of([[
       local p = pty.spawn{"sh", "-c", "trap '' HUP; stty -icanon; sleep 30"}
       local t = pty.go(function()
