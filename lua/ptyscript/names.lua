@@ -1,8 +1,9 @@
--- ptyscript.names: "did you mean" for a method or global the script got wrong.
+-- ptyscript.names: "did you mean" for a method or a global the script
+-- got wrong.
 --
 -- p:sendlien(...) fails in Lua itself: "attempt to call a nil value
 -- (method 'sendlien')".  When such an error ends a task (the script, in
--- the command), its traceback (sched.traceback) gets a hint line naming
+-- the command), its traceback (diag.traceback) gets a hint line naming
 -- the object and the nearest method: "the process bc (pid 42, running)
 -- has no method sendlien; did you mean sendline?".
 --

@@ -1,8 +1,10 @@
--- ptyscript.stream: the pipes of a process besides its own output - stderr with
--- pty = false, and the "r"/"w" descriptors of fds.  A stream reading the
--- child has expect, expect_exact, read and readline, with the same engine
--- and guarantees as the process (it is drained when the process exits);
--- one writing to it has send and sendline.  p:stream(fd) returns it.
+-- ptyscript.stream: the pipes of a process besides its own output -
+-- stderr with pty = false, and the "r"/"w" descriptors of fds - and the
+-- process's methods that name them by child descriptor (p:stream,
+-- p:write_fd, p:close_fd).  A stream reading the child has expect,
+-- expect_exact, read and readline, with the same engine and guarantees
+-- as the process (it is drained when the process exits); one writing to
+-- it has send and sendline.  p:stream(fd) returns it.
 local _ENV = require "ptyscript.std"
 local config = require "ptyscript.config"
 local secrets = require "ptyscript.secrets"
