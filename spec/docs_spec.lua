@@ -254,7 +254,7 @@ describe("the manual", function()
   end)
 
   it("documents every spawn option the code knows", function()
-    local list = names(require("ptyscript.proc").known_opts)
+    local list = names(require("ptyscript.spawnopts").known_opts)
     -- (the list is the one spawn checks: an option outside it raises)
     local ok, err = pcall(pty.spawn, { "true", no_such_option = 1 })
     assert.is_false(ok)

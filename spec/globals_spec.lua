@@ -333,6 +333,15 @@ local pcall, io, require = pcall_, io, require
     assert.equal("one 1 timeout task 1 msg\n", out)
   end)
 
+  it("still gives the did-you-mean hints when the script sets debug, pairs, string ... of its own", function()
+    local r = H.run_script(clobber .. "local p = pty.spawn('cat')\np:sendlien('x')\n")
+    assert.equal(1, r.code)
+    assert.matches("has no method sendlien; did you mean sendline%?", r.stderr)
+    r = H.run_script(clobber .. "spawn('cat')\nsendlin('x')\n")
+    assert.equal(1, r.code)
+    assert.matches("hint: sendlin is not defined; did you mean sendline", r.stderr)
+  end)
+
   it("works in plain Lua when the globals change after require", function()
     local r = H.sh(string.format("lua5.4 -e %s",
       H.q("package.cpath = " .. string.format("%q", H.root .. "/?.so") .. " .. ';' .. package.cpath\n"

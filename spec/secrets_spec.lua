@@ -204,7 +204,7 @@ describe("secrets in every output", function()
     end
     p:sendline("s3cret-value", { secret = true })
     p:expect_exact("value\r\n")
-    local secrets = require("ptyscript.output").secrets()
+    local secrets = require("ptyscript.secrets").set()
     local held = secrets:count()
     local w0 = secrets:work()
     for i = 1, 50 do round_trip(i) end

@@ -16,6 +16,8 @@ local say = require "say"
 local luassert = require "luassert"
 local screen = require "ptyscript.screen"
 local expect = require "ptyscript.expect"
+local diag = require "ptyscript.diag"
+local check = require "ptyscript.check"
 
 local M = {}
 
@@ -26,7 +28,7 @@ end
 -- Wait until present(s) == want on a settled screen (as expect_screen
 -- does), or the timeout; returns what present gave last.
 local function settle_on(p, s, present, want, timeout)
-  timeout = expect.timeout_for(p, timeout, "screen assertion")
+  timeout = check.timeout(p, timeout, "screen assertion")
   if screen.await(p, s, function(sc) return present(sc) == want end, timeout) then
     return want
   end
@@ -58,7 +60,7 @@ local function make(name, fmt, finder)
     -- (the script's secrets as ***, in both)
     local label
     if type(what) == "string" then
-      label = string.format(fmt, expect.redact(what))
+      label = string.format(fmt, diag.redact(what))
     else
       label = what.source and expect.shown(p, what) or tostring(what)
     end

@@ -1,5 +1,5 @@
 -- ptyscript.expect: patterns, the streaming match loop, read/readline,
--- and the error objects for an unlisted timeout or EOF.
+-- and what a failed expect says (its error object's message and hints).
 --
 -- Each pattern keeps its own scan position (an absolute stream offset):
 -- the C matcher reports where a match could still begin, and bytes before
@@ -9,7 +9,9 @@
 local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
-local output = require "ptyscript.output"
+local config = require "ptyscript.config"
+local diag = require "ptyscript.diag"
+local check = require "ptyscript.check"
 
 local M = {}
 local DATA = core.DATA
@@ -17,6 +19,7 @@ local await, await_task, unwait = core.await, core.await_task, core.unwait
 local now, HUGE, signalled = core.now, math.huge, core.signalled
 local solo, task_waiter, suspend = sched.solo, sched.task_waiter, sched.suspend
 local ALL = math.maxinteger   -- an offset past any buffer: "everything"
+local raise, where, escape, redact, got = diag.raise, diag.where, diag.escape, diag.redact, diag.got
 
 local Pattern = { __name = "ptyscript.Pattern" }
 Pattern.__index = Pattern
@@ -76,7 +79,7 @@ function M.re(source, flags)
   flags = flags or ""
   if type(flags) ~= "string" then error("re: flags must be a string such as \"i\"", 2) end
   local ok, re = pcall(compile, source, flags)
-  if not ok then M.raise("re: " .. tostring(re)) end
+  if not ok then raise("re: " .. tostring(re)) end
   return setmetatable({ kind = "re", source = source, flags = flags, _re = re }, Pattern)
 end
 
@@ -88,29 +91,17 @@ function M.exact(source)
   return setmetatable({ kind = "exact", source = source, _lit = source }, Pattern)
 end
 
--- The script's file:line for messages: the first frame outside the library.
-M.where = sched.where
-
--- A value the script passed, as messages name it ('the string "5"').
-M.got = sched.got
-
--- Raise msg at the script's line, with the script's secrets redacted (a
--- message may quote a pattern or a value made from one).
-function M.raise(msg)
-  error(M.where() .. output.redact(msg), 0)
-end
-
 -- Turn one pattern argument into a Pattern.
 local function to_pattern(p, what, i)
   if type(p) == "string" then
     local pat = patterns[p]
     if pat then return pat end
     local ok, re = pcall(compile, p, "")
-    if not ok then M.raise(what .. ": " .. tostring(re)) end
+    if not ok then raise(what .. ": " .. tostring(re)) end
     return cached(patterns, p, setmetatable, { kind = "re", source = p, _re = re }, Pattern)
   end
   if getmetatable(p) == Pattern then return p end
-  M.raise(string.format("%s: pattern%s is a %s; expected a string (regex), "
+  raise(string.format("%s: pattern%s is a %s; expected a string (regex), "
     .. "pty.exact(), pty.re(), pty.EOF or pty.TIMEOUT", what,
     i and " " .. i or "", type(p)))
 end
@@ -132,7 +123,7 @@ local function keyed_list(arg, what)
   local shown = {}
   for i = 1, math.min(#keys, 3) do
     local k = keys[i]
-    shown[i] = type(k) == "string" and '"' .. M.escape(k) .. '"' or M.got(k)
+    shown[i] = type(k) == "string" and '"' .. escape(k) .. '"' or got(k)
     if type(k) == "string" and k:find("^[%a_][%w_]*$") and #k <= 32 then names[#names + 1] = k end
   end
   if #keys > 3 then shown[#shown + 1] = "..." end
@@ -142,7 +133,7 @@ local function keyed_list(arg, what)
     groups[i] = "(?<" .. n .. ">...)"
     fields[i] = "m." .. n
   end
-  M.raise(string.format("%s: the pattern list has the key%s %s: a list is {pat1, pat2, ...}, in "
+  raise(string.format("%s: the pattern list has the key%s %s: a list is {pat1, pat2, ...}, in "
     .. "order (m.index says which matched); to name the arms, use named groups in one pattern, "
     .. "\"%s\", and test %s", what, #keys > 1 and "s" or "", table.concat(shown, ", "),
     table.concat(groups, "|"), table.concat(fields, ", ")))
@@ -155,10 +146,10 @@ function M.check_list(arg, what)
     if math.type(k) ~= "integer" then
       keyed_list(arg, what)
     elseif k < 1 or k > n then
-      M.raise(string.format("%s: the pattern list has a hole (a nil before pattern %d)", what, k))
+      raise(string.format("%s: the pattern list has a hole (a nil before pattern %d)", what, k))
     end
   end
-  if n == 0 then M.raise(what .. ": the pattern list is empty") end
+  if n == 0 then raise(what .. ": the pattern list is empty") end
 end
 
 -- A list of Patterns from a pattern or a list of them.
@@ -172,31 +163,20 @@ function M.patterns(arg, what)
   return { to_pattern(arg, what) }
 end
 
--- Escape bytes for messages: \r, \n, \t, \\, \", \xNN.
-M.escape = sched.escape
-
--- s with every secret of the script (send's {secret = true}, of any
--- process) replaced by ***, for messages and traces; also a piece of one
--- cut at either end of s (3 bytes or more), as when a match consumed
--- the secret's first part (output.redact, src/redact.c: echoed forms
--- too).  Redact raw bytes, before escaping them: an escaped secret is no
--- longer recognised.
-M.redact = output.redact
-
 -- tostring(pat) for messages and traces: with the pattern's text
 -- redacted (sendline's wait_echo waits for the echo of a secret).
 local function shown(_, pat)
   local src = pat.source
   if not src then return tostring(pat) end
-  local red = output.redact(src)
+  local red = redact(src)
   if red == src then return tostring(pat) end
   return tostring(setmetatable({ kind = pat.kind, source = red, flags = pat.flags }, Pattern))
 end
 M.shown = shown
 
 local function last_output(s)
-  if #s > 200 then return "..." .. M.escape(s:sub(-200)) end
-  return M.escape(s)
+  if #s > 200 then return "..." .. escape(s:sub(-200)) end
+  return escape(s)
 end
 
 -- The patterns for messages and trace lines, redacted: the first SHOWN,
@@ -210,10 +190,7 @@ local function describe(p, list)
   return s
 end
 
-local Err = { __name = "ptyscript.Error" }
-Err.__index = Err
-function Err:__tostring() return self.message end
-M.Error = Err
+local Err = diag.Error
 
 local function fmt_seconds(t)
   if t == math.huge then return "no limit" end
@@ -328,7 +305,7 @@ local function hints(p, list, text)
         end
         if not flags:find("x", 1, true) and text:find(src, 1, true) then
           h = string.format('%s is a regular expression, and the output has "%s" as text: '
-            .. 'use expect_exact or pty.exact for text', shown(p, pat), show_pattern(M.redact(src)))
+            .. 'use expect_exact or pty.exact for text', shown(p, pat), show_pattern(redact(src)))
         elseif crlf and matches(crlf, flags) then
           h = 'a terminal ends each line with "\\r\\n": write "\\r\\n" (or "\\r?\\n") where the pattern has "\\n"'
         elseif not flags:find("i", 1, true)
@@ -360,25 +337,23 @@ local function fail(kind, p, list, timeout, before)
   local e = setmetatable({
     kind = kind, process = p, patterns = list, timeout = timeout, before = before,
   }, Err)
-  e.message = M.where() .. head .. "\n  last output: \"" .. last_output(M.redact(before)) .. "\""
-    .. hints(p, list, M.redact(before:sub(-HINT_BYTES)))
-  if M.trace then output.stderr("[ptyscript] " .. head .. "\n") end
+  e.message = where() .. head .. "\n  last output: \"" .. last_output(redact(before)) .. "\""
+    .. hints(p, list, redact(before:sub(-HINT_BYTES)))
+  if config._trace then diag.stderr("[ptyscript] " .. head .. "\n") end
   error(e, 0)
 end
 
--- The timeout a call uses: its own, the process's, or pty.timeout.
-local last_valid = 10   -- a loop passes the same timeout again and again
+-- The timeout a call uses (check.timeout); the last valid one is kept,
+-- so that a loop passing the same timeout again and again is not
+-- checked again and again.
+local last_valid = 10
 function M.timeout_for(p, timeout, what)
-  local from   -- (a default: which, for the message)
-  if timeout == nil then timeout, from = p.timeout, "p.timeout" end
-  if timeout == nil then timeout, from = M.config.timeout, "pty.timeout" end
-  if timeout ~= last_valid then
-    if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
-      M.raise(string.format("%s: timeout must be a number of seconds >= 0 (got %s%s)",
-        what, M.got(timeout), from and " from " .. from or ""))
-    end
-    last_valid = timeout
-  end
+  local t = timeout
+  if t == nil then t = p.timeout end
+  if t == nil then t = config.timeout end
+  if t == last_valid then return t end
+  timeout = check.timeout(p, timeout, what)
+  last_valid = timeout
   return timeout
 end
 
@@ -388,13 +363,12 @@ local function deadline_of(timeout)
 end
 
 local function trace(fmt, ...)
-  if M.trace then output.stderr("[ptyscript] " .. string.format(fmt, ...) .. "\n") end
+  if config._trace then diag.stderr("[ptyscript] " .. string.format(fmt, ...) .. "\n") end
 end
-M.trace_msg = trace
 
 -- PCRE2 gave up (its match limit, say): say where, what and on whom.
 local function match_failed(p, pat, msg, what)
-  M.raise(string.format("%s: matching %s against the output of %s failed: %s", what,
+  raise(string.format("%s: matching %s against the output of %s failed: %s", what,
     shown(p, pat), p:_describe_state(), msg))
 end
 
@@ -440,9 +414,9 @@ local function expect_one(p, re, lit, pat, timeout, what)
     end
     if s == nil then match_failed(p, pat or M.exact(lit), e, what) end
     if s then   -- matched, with m.before and m.index set, and consumed
-      if M.trace then
+      if config._trace then
         trace("%s: %s matched \"%s\"", p.name, shown(p, pat or M.exact(lit)),
-          M.escape(M.redact(m[0])))
+          escape(redact(m[0])))
       end
       return m
     end
@@ -468,6 +442,19 @@ end
 -- p:expect_exact(text [, timeout]) for one string.
 function M.expect_literal(p, text, timeout)
   return expect_one(p, nil, text, nil, timeout, "expect_exact")
+end
+
+-- expect_exact(text or {texts...} [, timeout]) on p, a process or a
+-- stream.
+function M.expect_exact(p, text, timeout)
+  if type(text) == "string" then return M.expect_literal(p, text, timeout) end
+  local list = text   -- (a Pattern, or what expect's own checks refuse)
+  if type(text) == "table" and getmetatable(text) == nil then
+    M.check_list(text, "expect_exact")
+    list = {}
+    for i, s in ipairs(text) do list[i] = type(s) == "string" and M.exact(s) or s end
+  end
+  return M.expect(p, list, timeout, "expect_exact")
 end
 
 -- p:expect(patterns [, timeout]) -> m.  The heart of the library.
@@ -513,8 +500,8 @@ function M.expect(p, arg, timeout, what)
     if bi then
       bm.before = c:take(be, be - bs)
       bm.index = bi
-      if M.trace then trace("%s: %s matched \"%s\" (pattern %d, %s)", p.name, shown(p, list[bi]),
-        M.escape(M.redact(bm[0])), bi, describe(p, list)) end
+      if config._trace then trace("%s: %s matched \"%s\" (pattern %d, %s)", p.name, shown(p, list[bi]),
+        escape(redact(bm[0])), bi, describe(p, list)) end
       return bm
     end
     if eof == nil then eof = select(3, c:state()) end   -- only EOF/TIMEOUT listed

@@ -2,44 +2,41 @@
 --
 -- This is the module `require "ptyscript"` returns, in the ptyscript
 -- command (where it is also the global `pty`) and in plain Lua through the
--- C module.  The contract is doc/manual.md; the parts are:
---   ptyscript.core    C: loop, processes, PCRE2 (src/l_*.c)
---   ptyscript.sched   tasks and waiting
---   ptyscript.expect  patterns and matching
---   ptyscript.proc    the process object
---   ptyscript.screen  terminal screen emulation (libvterm)
---   ptyscript.busted  screen assertions for busted
+-- C module.  The contract is doc/manual.md; the parts are listed in
+-- doc/development.md.  Here: the module's functions, gathered from the
+-- parts into the table of settings (ptyscript.config), and the command's
+-- main (the end of the script, its exit status).
 local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
+local config = require "ptyscript.config"
+local names = require "ptyscript.names"
+local diag = require "ptyscript.diag"
 local sched = require "ptyscript.sched"
 local expect = require "ptyscript.expect"
-local proc = require "ptyscript.proc"
 local output = require "ptyscript.output"
+local events = require "ptyscript.events"
+local screen = require "ptyscript.screen"
+local process = require "ptyscript.process"
+local spawn = require "ptyscript.spawn"
 
-local M = {
-  _VERSION = "ptyscript 0.1.0",
-  timeout = 10,          -- default expect timeout, read at each call
-  show = false,          -- default for spawn's show option (--show)
-}
-expect.config = M
-proc.config = M
+local M = config
 
-M.spawn = proc.spawn
-M.sh = proc.sh
+M.spawn = spawn.spawn
+M.sh = spawn.sh
 M.exact = expect.exact
 M.re = expect.re
 M.EOF = expect.EOF
 M.TIMEOUT = expect.TIMEOUT
-M.Error = expect.Error
+M.Error = diag.Error
 M.go = sched.go
 M.sleep = sched.sleep
 M.now = sched.now
 M.wrap = sched.wrap
 M.resume = sched.resume
-M.Process = proc.Process
+M.Process = process.Process
 M.repl = require("ptyscript.repl").repl
 M.getpass = require("ptyscript.user").getpass
-M.screen = require("ptyscript.screen").new
+M.screen = screen.new
 -- Transcript and recording writes that failed: one message per file.
 M.transcript_errors = output.errors
 
@@ -50,7 +47,7 @@ end
 
 local function current(what)
   local p = sched.current_state().proc
-  if not p then expect.raise(what .. ": no process yet (call spawn first)") end
+  if not p then diag.raise(what .. ": no process yet (call spawn first)") end
   return p
 end
 
@@ -64,10 +61,9 @@ function M.install_globals(env)
   env = env or _G
   env.pty = M
   env.spawn = function(...) return M.spawn(...) end
-  local names = require("ptyscript.names").globals
-  names.spawn = true
+  names.add_global("spawn")
   for _, name in ipairs(shorthands) do
-    names[name] = true
+    names.add_global(name)
     env[name] = function(...)
       local p = current(name)
       return p[name](p, ...)
@@ -81,8 +77,8 @@ end
 -- what it kept back and closes; then the --log file.
 local function finish_outputs()
   core.hangup_all()
-  require("ptyscript.screen").finish()
-  proc.finish_outputs()
+  screen.finish()
+  output.finish_all(events.deliver)
   if M._log_sink then M._log_sink.close() end
   if M._record_file then M._record_file:close() end   -- (no session was recorded)
 end
@@ -99,7 +95,7 @@ end
 local function stdout_failed(stdout_error)
   local why = stdout_error()
   if not why then return false end
-  output.stderr("ptyscript: standard output: write failed: " .. why .. "\n")
+  diag.stderr("ptyscript: standard output: write failed: " .. why .. "\n")
   return true
 end
 
@@ -109,7 +105,7 @@ end
 local function gc_failed(gc_errors)
   local n, first = gc_errors()
   if n == 0 then return false end
-  output.stderr("ptyscript: " .. first
+  diag.stderr("ptyscript: " .. first
     .. (n > 1 and string.format(" (and %d more errors in __gc)", n - 1) or "") .. "\n")
   return true
 end
@@ -125,7 +121,7 @@ function M._main(chunk, opts, ...)
   if opts.log then
     local f, err = core.open_file(opts.log, "a")
     if not f then
-      output.stderr("ptyscript: --log: " .. err .. "\n")
+      diag.stderr("ptyscript: --log: " .. err .. "\n")
       return 2
     end
     M._log_sink = output.file_sink(f, "--log " .. opts.log, true)
@@ -133,13 +129,12 @@ function M._main(chunk, opts, ...)
   if opts.record then
     local f, err = core.open_file(opts.record, "w")
     if not f then
-      output.stderr("ptyscript: --record: " .. err .. "\n")
+      diag.stderr("ptyscript: --record: " .. err .. "\n")
       return 2
     end
     M.record, M._record_file, M._record_input = opts.record, f, opts.record_input or false
   end
-  expect.trace = opts.trace or false
-  sched.full_traceback = opts.trace or false
+  M._trace = opts.trace or false
   M.install_globals(_G)
   _G.coroutine.resume = sched.resume
   _G.coroutine.wrap = sched.wrap
@@ -150,7 +145,7 @@ function M._main(chunk, opts, ...)
     -- successful exit becomes a failure
     local failure = sched.unretrieved()
     if failure then
-      output.stderr("ptyscript: " .. (failure.traceback or sched.describe(failure.err)) .. "\n")
+      diag.stderr("ptyscript: " .. (failure.traceback or diag.describe(failure.err)) .. "\n")
       if code == nil or code == true or code == 0 then code = 1 end
     end
     finish_outputs()
@@ -164,20 +159,20 @@ function M._main(chunk, opts, ...)
     return real_exit(code, close)
   end
   local caught
-  sched.on_signal = function(sig)
+  sched.set_signal_handler(function(sig)
     caught = sig
     error(string.format("interrupted by signal %d", sig), 0)
-  end
+  end)
   core.catch_signals()
   local ok, failure = sched.main(chunk, ...)
   local status = 0
   if not ok and not caught then
     io.stdout:flush()
-    output.stderr("ptyscript: " .. (failure.traceback or sched.describe(failure.err)) .. "\n")
+    diag.stderr("ptyscript: " .. (failure.traceback or diag.describe(failure.err)) .. "\n")
     local also = failure.also   -- a task's error nobody retrieved
     if also then
-      output.stderr("ptyscript: and a task failed: "
-        .. (also.traceback or sched.describe(also.err)) .. "\n")
+      diag.stderr("ptyscript: and a task failed: "
+        .. (also.traceback or diag.describe(also.err)) .. "\n")
     end
     status = 1
   end

@@ -1,8 +1,9 @@
--- ptyscript.names: "did you mean" for a method the script got wrong.
+-- ptyscript.names: "did you mean" for a method or a global the script
+-- got wrong.
 --
 -- p:sendlien(...) fails in Lua itself: "attempt to call a nil value
 -- (method 'sendlien')".  When such an error ends a task (the script, in
--- the command), its traceback (sched.traceback) gets a hint line naming
+-- the command), its traceback (diag.traceback) gets a hint line naming
 -- the object and the nearest method: "the process bc (pid 42, running)
 -- has no method sendlien; did you mean sendline?".
 --
@@ -12,6 +13,10 @@
 -- own) a true value, silently.  The object is found among the failed
 -- frame's temporaries, where a method call keeps it next to the nil it
 -- looked up (debug.getlocal); when that is not clear, no object is named.
+-- (The standard library as it was at load: a script with a global
+-- `debug`, `pairs` or `string` of its own still gets its hints.)
+local _ENV = require "ptyscript.std"
+
 local M = {}
 
 -- Names from Expect, pexpect and elsewhere that mean one of ours, by
@@ -124,13 +129,18 @@ local function receiver(co, name)
 end
 
 -- The global shorthands installed (pty.install_globals): name -> true.
-M.globals = {}
+local globals = {}
+
+-- A global the script may mean when it calls an undefined one.
+function M.add_global(name)
+  globals[name] = true
+end
 
 -- A global the script called and that is not defined: the shorthand
 -- nearest to its name, if any.
 local function global_hint(name)
   local list = {}
-  for k in pairs(M.globals) do list[#list + 1] = k end
+  for k in pairs(globals) do list[#list + 1] = k end
   if #list == 0 then return "" end
   local near = nearest({ list = list }, name)
   if not near then return "" end

@@ -1,6 +1,6 @@
 -- ptyscript.output: what ptyscript writes besides the script's own
--- output - transcripts (--log, p:log), recordings (--record, p:record),
--- pictures (--record's, s:snapshot) - and the secrets kept out of them.
+-- output - transcripts (--log, p:log) and recordings (--record,
+-- p:record) - with the secrets kept out of them.
 --
 -- Files: opened by core.open_file (never through a symbolic link,
 -- created 0600, an existing file keeps its mode), written by core.write
@@ -9,56 +9,30 @@
 -- stderr, ends the writing to it and is kept in M.errors
 -- (pty.transcript_errors); the command then ends with status 1.
 --
--- Secrets: one set for the whole script (core.secrets, src/redact.c),
--- made on first use, whichever process a secret was sent to: it may come
--- back in another's output (a second session tailing a file the first
--- writes, ps, a shell's history), and in the script's own messages.
--- Transcripts and recordings see the output through a redacting stream
--- per direction, which keeps back a tail that could still grow into a
--- secret (a secret echoed one key at a time) until the next chunk, or
--- the end (close, the end of the script), decides.  Everything written
--- to stderr here (traces, the error that ends the script) is redacted.
+-- Secrets (ptyscript.secrets): transcripts and recordings see the output
+-- through a redacting stream per direction, which keeps back a tail that
+-- could still grow into a secret (a secret echoed one key at a time)
+-- until the next chunk, or the end (close, the end of the script),
+-- decides.
+--
+-- Hooks offered to others: on_record(fn) for what --record makes besides
+-- the recording (the screen's picture), at_close(p, fn) for what is
+-- written once close has read all the child left.
 local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
+local config = require "ptyscript.config"
 local sched = require "ptyscript.sched"
+local secrets = require "ptyscript.secrets"
+local diag = require "ptyscript.diag"
+local check = require "ptyscript.check"
 
 local M = { errors = {} }
-
-local set   -- the script's secrets, once there is one
-
--- The set of secrets, made on first use; show (--show) copies output
--- with them as *** too.
-function M.secrets()
-  if not set then
-    set = core.secrets()
-    set:show()
-  end
-  return set
-end
-
--- Keep secret out of everything ptyscript writes from now on (the \r
--- and \n around it are not part of it).
-function M.add_secret(secret)
-  M.secrets():add(secret)
-end
-
--- s with every secret, and a piece of one cut at either end, as ***.
-function M.redact(s)
-  if not set then return s end
-  return set:redact(s)
-end
-
--- Write s to standard error, with the secrets redacted, whatever
--- happens (there is nowhere else to say that it failed).
-function M.stderr(s)
-  io.stderr:flush()
-  core.write(2, M.redact(s))
-end
+local raise = diag.raise
 
 -- A failed write, said once: on stderr and in M.errors.
 function M.report(msg)
   M.errors[#M.errors + 1] = msg
-  M.stderr("ptyscript: " .. msg .. "\n")
+  diag.stderr("ptyscript: " .. msg .. "\n")
 end
 
 -- A sink writing to the Lua file f, named label in messages ("--log
@@ -124,12 +98,12 @@ local live = setmetatable({}, { __mode = "k" })
 -- interact with typed (never while the child's echo was off: those never
 -- get here).  on_finish() runs after the last emit.
 function M.transcript(p, emit, sent, typed, on_finish)
-  local secrets = M.secrets()
+  local set = secrets.set()
   local streams, order = {}, {}
   local function stream(key)
     local st = streams[key]
     if not st then
-      st = secrets:stream()
+      st = set:stream()
       streams[key] = st
       order[#order + 1] = key
     end
@@ -185,6 +159,132 @@ function M.finish_all(deliver)
     deliver(p)
     M.finish(p)
   end
+end
+
+-- Functions run after an output of --record starts (on_record).
+local record_hooks = {}
+
+-- fn(p, path, n) runs whenever --record starts recording p, to path, the
+-- n-th session recorded.
+function M.on_record(fn)
+  record_hooks[#record_hooks + 1] = fn
+end
+
+-- fn() runs when p is closed, once close has read what the child left
+-- and ended its transcripts (M.closed).
+function M.at_close(p, fn)
+  local list = p._at_close
+  if not list then
+    list = {}
+    p._at_close = list
+  end
+  list[#list + 1] = fn
+end
+
+-- p was closed: run what at_close registered, once.
+function M.closed(p)
+  local list = p._at_close
+  if not list then return end
+  p._at_close = nil
+  for _, fn in ipairs(list) do fn() end
+end
+
+-- p:log(target [, {sent = true}]): a transcript of everything the child
+-- prints from now on - to a file name (appended; created 0600, never
+-- through a symbolic link; closed by close), an open file, or a
+-- function(data, kind) with kind "o" (output) or "i" (what was sent, with
+-- {sent = true}, and what the user typed during interact while the child
+-- echoed).  Secrets are written as ***, also where the child echoes them,
+-- one key at a time or not.
+function M.log(self, target, opts)
+  check.open(self, "log")   -- (after close nothing would end the transcript)
+  check.path(target, "log")
+  if opts ~= nil and type(opts) ~= "table" then raise("log: options must be a table such as {sent = true}") end
+  if opts ~= nil then check.options(opts, { sent = "boolean" }, "log") end
+  local sent = opts and opts.sent
+  if type(target) == "string" then
+    local f, err = core.open_file(target, "a")
+    if not f then raise("log: " .. err) end
+    local sink = M.file_sink(f, "log " .. target, true)
+    M.transcript(self, sink.write, sent, sent, sink.close)
+  elseif io.type(target) == "file" then
+    local sink = M.file_sink(target, "log " .. tostring(target), false)
+    M.transcript(self, sink.write, sent, sent)
+  elseif type(target) == "function" then
+    M.transcript(self, M.ordered(target), sent, sent)
+  else
+    raise("log: expected a file name, an open file or a function, got " .. type(target))
+  end
+  return self
+end
+
+-- Recordings made by --record: the first session gets the file name as
+-- given (opened when the command started), the others name.N.cast
+-- beside it.
+local recorded = 0
+
+-- p:record(file.cast [, {input = true}]): an asciicast v2 recording
+-- (asciinema's format) of the session from now on: a header with the
+-- size, time and command, then [seconds, "o", output] and [seconds, "i",
+-- input] events - what the script sent, and with input = true what the
+-- user typed during interact (never while the child's echo is off).
+-- Bytes that are not UTF-8 become U+FFFD, secrets are ***.  The file is
+-- created 0600, never through a symbolic link, and closed by close.
+function M.record(self, path, opts)
+  check.open(self, "record")
+  if type(path) ~= "string" then raise("record: expected a file name, got " .. type(path)) end
+  check.path(path, "record")
+  if opts ~= nil then
+    if type(opts) ~= "table" then raise("record: options must be a table such as {input = true}") end
+    check.options(opts, { input = "boolean", _auto = "boolean" }, "record")
+  end
+  local input = opts and opts.input
+  local auto = opts and opts._auto
+  local given = path
+  local f, err
+  if auto then
+    recorded = recorded + 1
+    if recorded > 1 then
+      local base = path:gsub("%.cast$", "")
+      path = string.format("%s.%d.cast", base, recorded)
+    elseif config._record_file then
+      f, config._record_file = config._record_file, nil
+    end
+  end
+  if not f then
+    f, err = core.open_file(path, "w")
+    if not f then raise((auto and "--record: " or "record: ") .. err) end
+  end
+  local sink = M.file_sink(f, (auto and "--record " or "record ") .. path, true)
+  local esc = core.json_escape
+  local function str(s) return '"' .. (esc(s, true)) .. '"' end
+  local cmd = {}
+  for i, a in ipairs(self._argv or { self.name }) do cmd[i] = a end
+  local red = secrets.redact   -- (a secret may be among the arguments too)
+  sink.write(string.format('{"version": 2, "width": %d, "height": %d, "timestamp": %d, '
+    .. '"command": %s, "title": %s, "env": {"TERM": %s}}\n',
+    self._cols, self._rows, os.time(), str(red(table.concat(cmd, " "))), str(red(self.name)),
+    str(os.getenv("TERM") or "xterm")))
+  local t0 = sched.now()
+  local carry = { o = "", i = "" }
+  local function event(data, kind, final)
+    local text
+    text, carry[kind] = esc(carry[kind] .. data, final)
+    if text ~= "" then
+      sink.write(string.format('[%.6f, "%s", "%s"]\n', sched.now() - t0, kind, text))
+    end
+  end
+  M.transcript(self, event, true, input, function()
+    -- a UTF-8 sequence cut by the end: U+FFFD
+    for _, kind in ipairs{ "o", "i" } do
+      if carry[kind] ~= "" then event("", kind, true) end
+    end
+    sink.close()
+  end)
+  if auto then
+    for _, fn in ipairs(record_hooks) do fn(self, given, recorded) end
+  end
+  return self
 end
 
 return M

@@ -17,15 +17,17 @@
 -- (a timeout, say): the next run first takes those late answers, so that
 -- it never returns an earlier command's output as its own.
 local _ENV = require "ptyscript.std"
-local proc = require "ptyscript.proc"
+local spawn = require "ptyscript.spawn"
 local expect = require "ptyscript.expect"
+local diag = require "ptyscript.diag"
+local check = require "ptyscript.check"
 
 local M = {}
 local Repl = { __name = "ptyscript.Repl" }
 Repl.__index = Repl
 require("ptyscript.names").kind(Repl, "REPL", Repl,
   function(r) return "of " .. r.p:_describe_state() end)
-local raise = expect.raise
+local raise = diag.raise
 local Pattern = getmetatable(expect.EOF)
 local pty_now = require("ptyscript.core").now
 
@@ -90,7 +92,7 @@ local function check_pattern(v, what)
 end
 
 function M.repl(spec)
-  if type(spec) ~= "table" then expect.raise("repl: expected a table {cmd, ..., prompt = pattern}") end
+  if type(spec) ~= "table" then raise("repl: expected a table {cmd, ..., prompt = pattern}") end
   local argv, opts = {}, { env = { TERM = "dumb" }, echo = false }
   local prompt, cont, change, sentinel
   for k, v in pairs(spec) do
@@ -105,14 +107,14 @@ function M.repl(spec)
     else opts[k] = v end
   end
   if prompt == nil and change == nil and sentinel == nil then
-    expect.raise("repl: give prompt (a pattern), prompt_change or sentinel")
+    raise("repl: give prompt (a pattern), prompt_change or sentinel")
   end
   if change and sentinel then raise("repl: give prompt_change or sentinel, not both") end
   local re
   if change then re = unique_prompt(change, "", "prompt_change") end
   if sentinel then re = unique_prompt(sentinel, "\\r?\\n", "sentinel") end
   for i, a in ipairs(argv) do opts[i] = a end
-  local p = proc.spawn(opts)
+  local p = spawn.spawn(opts)
   local r = setmetatable({ p = p, cont = cont, sentinel = sentinel, prompt = re or prompt,
     _owed = 0 }, Repl)
   if prompt then p:expect(prompt) end
@@ -197,11 +199,11 @@ end
 -- Take the answers owed to earlier runs (the REPL may still be busy with
 -- one: wait for it), then refuse to start on a prompt nobody asked for.
 local function settle(r, timeout)
-  local where, cancelled = expect.where(), false
+  local where, cancelled = diag.where(), false
   while r._owed > 0 do
     local ok, m = pcall(answer, r, timeout)
     if not ok then
-      if getmetatable(m) == expect.Error then
+      if getmetatable(m) == diag.Error then
         local msg = m.message
         if msg:sub(1, #where) == where then msg = msg:sub(#where + 1) end
         m.message = string.format("%srun: the answer to an earlier run that failed has not come: %s",
@@ -221,15 +223,15 @@ local function settle(r, timeout)
   if m.index ~= #list then
     raise(string.format("run: the REPL printed a prompt that answers no command of run "
       .. "(output before it: \"%s\"); it was consumed, and nothing was sent",
-      expect.escape(expect.redact(m.before))))
+      diag.escape(diag.redact(m.before))))
   end
 end
 
 -- r:run(text [, timeout]) -> output
 function Repl:run(text, timeout)
-  if getmetatable(self) ~= Repl then expect.raise("run: use r:run(...), not r.run(...)") end
-  if type(text) ~= "string" then expect.raise("run: expected a string, got " .. type(text)) end
-  timeout = expect.timeout_for(self.p, timeout, "run")
+  if getmetatable(self) ~= Repl then raise("run: use r:run(...), not r.run(...)") end
+  if type(text) ~= "string" then raise("run: expected a string, got " .. type(text)) end
+  timeout = check.timeout(self.p, timeout, "run")
   settle(self, timeout)
   local lines, ended = lines_of(text)
   local last = lines[#lines]   -- (named when the input is incomplete)
@@ -247,7 +249,7 @@ function Repl:run(text, timeout)
         local back = cancel(self, timeout)
         raise(string.format("run: incomplete input: the REPL waits for more (continuation prompt "
           .. "%s after the last line \"%s\"); %s", tostring(self.cont),
-          expect.escape(expect.redact(last)),
+          diag.escape(diag.redact(last)),
           back and "cancelled with ^C" or "sent ^C, and its prompt has not come yet"))
       end
     end

@@ -1,4 +1,4 @@
--- ptyscript.sched: tasks (coroutines) on the event loop.
+-- ptyscript.sched: tasks (coroutines) on the event loop, and waiting.
 --
 -- Every waiting call in the library ends in sched.wait_for(obj, bits,
 -- deadline).  Inside a task it yields SENTINEL to the scheduler, which
@@ -17,6 +17,8 @@
 local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
 local names = require "ptyscript.names"
+local diag = require "ptyscript.diag"
+local check = require "ptyscript.check"
 
 local co_create, co_resume, co_yield = coroutine.create, coroutine.resume, coroutine.yield
 local co_running, co_status, co_isyieldable = coroutine.running, coroutine.status, coroutine.isyieldable
@@ -47,66 +49,13 @@ local fired = {}                                   -- reused core.poll output
 local main_rec = { proc = nil }                    -- the main thread's "task" state
 M.failure = nil                                    -- a task error nobody waited on
 local failures, looked = 0, 0                      -- errors of tasks not waited for; when last looked
-M.on_signal = nil                                  -- set by the command
+M.on_signal = nil                                  -- M.set_signal_handler's
+local where, describe = diag.where_in, diag.describe
 
--- The script's file:line for messages: the first frame outside the
--- library, in this thread (co nil) or in the suspended coroutine co.
-local function where(co, first)
-  for level = first, first + 200 do
-    local info
-    if co then info = debug.getinfo(co, level, "Sl") else info = debug.getinfo(level, "Sl") end
-    if not info then break end
-    if info.what ~= "C" and not info.source:find("^@lua/ptyscript/") then
-      if info.currentline and info.currentline > 0 then
-        return info.short_src .. ":" .. info.currentline .. ": "
-      end
-      return info.short_src .. ": "
-    end
-  end
-  return ""
-end
-
-function M.where()
-  local w = where(nil, 3)   -- (not a tail call: level 3 is our caller)
-  return w
-end
-
--- What lua.c prints for an error value: a string or number as it is, a
--- value with __tostring as that makes it, anything else (nil, false, a
--- plain table) as "(error object is a nil value)".
-local function describe(err)
-  local ty = type(err)
-  if ty == "string" or ty == "number" then return tostring(err) end
-  local mt = debug.getmetatable(err)
-  if mt and rawget(mt, "__tostring") then
-    local ok, s = pcall(tostring, err)
-    if ok and type(s) == "string" then return s end
-  end
-  return "(error object is a " .. ty .. " value)"
-end
-M.describe = describe
-
--- Escape bytes for messages: \r, \n, \t, \\, \", \xNN.
-function M.escape(s)
-  return (s:gsub('[%c"\\\128-\255]', function(c)
-    if c == "\r" then return "\\r" elseif c == "\n" then return "\\n"
-    elseif c == "\t" then return "\\t" elseif c == "\\" then return "\\\\"
-    elseif c == '"' then return '\\"' end
-    return string.format("\\x%02x", c:byte())
-  end))
-end
-
--- A value the script passed, as a message names it after "got": a
--- string quoted, with its type (the string "5"), a number, boolean or
--- nil as it is, anything else by its type ("a table").
-function M.got(v)
-  local t = type(v)
-  if t == "string" then
-    return 'the string "' .. M.escape(v:sub(1, 40)) .. (#v > 40 and '..."' or '"')
-  elseif t == "number" or t == "boolean" or t == "nil" then
-    return tostring(v)
-  end
-  return "a " .. t
+-- The command's handler of a caught signal (SIGINT ...), on_signal(sig):
+-- called where the script is, it raises to end the script.
+function M.set_signal_handler(fn)
+  M.on_signal = fn
 end
 
 local Task = {}
@@ -140,7 +89,13 @@ local function wake(w, obj)
 end
 
 local HOOKED = core.EXIT | core.TAP
-M.on_event = nil  -- set by ptyscript.proc: (C object, bits) for exits and taps
+local on_event = nil   -- (C object, bits) for exits and taps
+
+-- The handler of every exit and tapped chunk the loop reports,
+-- fn(C object, bits), whether or not anybody waits (ptyscript.events).
+function M.set_event_handler(fn)
+  on_event = fn
+end
 
 -- watch[obj] is the one waiter on obj (the common case), with the bits
 -- it waits for in bitsof[obj]; or, when several wait on the same object,
@@ -156,16 +111,11 @@ local function dispatch(obj, bits)
       for w, wbits in pairs(ws) do
         if w ~= MULTI and wbits & bits ~= 0 then wake(w, obj) end
       end
-    elseif bitsof[obj] & bits ~= 0 and not ws.fired then   -- wake(), inline: hot
-      ws.fired = obj
-      local t = ws.task
-      if t then
-        nready = nready + 1
-        ready[nready] = t
-      end
+    elseif bitsof[obj] & bits ~= 0 then
+      wake(ws, obj)
     end
   end
-  if bits & HOOKED ~= 0 and M.on_event then M.on_event(obj, bits) end
+  if bits & HOOKED ~= 0 and on_event then on_event(obj, bits) end
 end
 M.dispatch = dispatch
 
@@ -237,7 +187,7 @@ local function deadlock()
   local t = main_task
   if t and co_status(t.co) == "suspended" then
     local err = where(t.co, 0) .. msg
-    M.last_failure = { err = err, traceback = M.traceback(t.co, err) }
+    M.last_failure = { err = err, traceback = diag.traceback(t.co, err) }
     error(err, 0)
   end
   error(where(nil, 1) .. msg, 0)
@@ -460,43 +410,6 @@ function M.solo_fired(n, deadline)
   return deadline ~= nil and f ~= nil and f == w.timer
 end
 
--- The traceback of an error that ends the script: the script's own
--- frames, without the library's (lua/ptyscript/...) and C frames between
--- them, which say nothing about the script.  Everything is shown when the
--- error comes from the library itself (a bug there), with --trace
--- (M.full_traceback), or when no frame of the script is left.
-local LIB = "^lua/ptyscript/"
-M.full_traceback = false
-function M.traceback(co, msg)
-  msg = describe(msg) .. names.hint(co, msg)
-  if M.full_traceback or msg:find(LIB) then return debug.traceback(co, msg, 0) end
-  local out = { msg, "stack traceback:" }
-  local level = 0
-  local info = debug.getinfo(co, 0, "Slnt")
-  while info do
-    local caller = debug.getinfo(co, level + 1, "S")
-    if info.what ~= "C" and not info.short_src:find(LIB) then
-      local what
-      if info.what == "main" then
-        what = "main chunk"
-      elseif info.name and info.namewhat ~= "" and caller
-          and not caller.short_src:find(LIB) and caller.what ~= "C" then
-        -- (a name only where the script's own code called it; the
-        -- library's names for it, such as a task's "fn", mean nothing)
-        what = (info.namewhat == "global" and "function" or info.namewhat) .. " '" .. info.name .. "'"
-      else
-        what = string.format("function <%s:%d>", info.short_src, info.linedefined)
-      end
-      out[#out + 1] = string.format("\t%s:%d: in %s", info.short_src, info.currentline, what)
-      if info.istailcall then out[#out + 1] = "\t(...tail calls...)" end
-    end
-    level = level + 1
-    info = debug.getinfo(co, level, "Slnt")
-  end
-  if #out == 2 then return debug.traceback(co, msg, 0) end
-  return table.concat(out, "\n")
-end
-
 -- A failed task's error is for t:wait to deliver.  One nobody retrieves
 -- ends the script when the task is collected (its guard's __gc), or, in
 -- the command, at the end of the main chunk: pending holds the guards of
@@ -534,7 +447,7 @@ local function finish(t, ok, ...)
   else
     local err = ...
     t.failed, t.err = true, err
-    t.traceback = M.traceback(t.co, err)
+    t.traceback = diag.traceback(t.co, err)
     reraised(t)
     if t.callback then
       -- A callback's error ends the script at once: nobody can wait for it.
@@ -691,9 +604,9 @@ end
 -- finished in time.
 function Task:wait(timeout)
   if getmetatable(self) ~= Task then
-    error(M.where() .. "wait: expected a task (use t:wait(...), not t.wait(...))", 0)
+    error(diag.where() .. "wait: expected a task (use t:wait(...), not t.wait(...))", 0)
   end
-  local deadline = M.deadline(timeout, "wait")
+  local deadline = check.deadline(timeout, "wait")
   while not self.done do
     if M.wait_for(self, 1, deadline, true) == "timeout" and not self.done then
       return nil, "timeout"
@@ -710,20 +623,10 @@ function Task:__tostring()
   return string.format("ptyscript task (%s)", self.done and (self.failed and "failed" or "done") or "running")
 end
 
--- A deadline for timeout (seconds; nil = none), checked.
-function M.deadline(timeout, what)
-  if timeout == nil or timeout == math.huge then return nil end
-  if type(timeout) ~= "number" or timeout ~= timeout or timeout < 0 then
-    error(string.format("%s: timeout must be a number of seconds >= 0 (got %s)",
-      what, M.got(timeout)), 3)
-  end
-  return core.now() + timeout
-end
-
 -- pty.sleep(seconds)
 function M.sleep(s)
   if type(s) ~= "number" or s ~= s or s < 0 then
-    error("sleep: expected a number of seconds >= 0, got " .. M.got(s), 2)
+    error("sleep: expected a number of seconds >= 0, got " .. diag.got(s), 2)
   end
   if s == math.huge then error("sleep: refusing to sleep forever", 2) end
   M.wait_for(nil, 0, core.now() + s)
@@ -735,7 +638,7 @@ M.now = core.now
 -- us too (the scheduler's yields pass through).
 function M.resume(co, ...)
   if type(co) ~= "thread" then
-    error(M.where() .. "resume: expected a coroutine, got " .. type(co), 0)
+    error(diag.where() .. "resume: expected a coroutine, got " .. type(co), 0)
   end
   local owner = current_task()
   if owner then nested[co] = owner end
@@ -749,7 +652,7 @@ end
 -- Like coroutine.wrap, with M.resume's pass-through.
 function M.wrap(fn)
   if type(fn) ~= "function" then
-    error(M.where() .. "wrap: expected a function, got " .. type(fn), 0)
+    error(diag.where() .. "wrap: expected a function, got " .. type(fn), 0)
   end
   local co = co_create(fn)
   return function(...)

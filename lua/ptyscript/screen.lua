@@ -7,10 +7,15 @@
 -- methods that need no C (find with any pattern, pictures), the waits
 -- (expect_screen, wait_stable, through sched.wait_for on the process's
 -- DATA events), and the error objects of a timeout, which show the
--- screen in a frame.
+-- screen in a frame.  --record's picture of the final screen is made
+-- through the hooks ptyscript.output offers (on_record, at_close).
 local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
+local config = require "ptyscript.config"
 local sched = require "ptyscript.sched"
+local names = require "ptyscript.names"
+local diag = require "ptyscript.diag"
+local check = require "ptyscript.check"
 local expect = require "ptyscript.expect"
 local output = require "ptyscript.output"
 
@@ -22,7 +27,7 @@ local SETTLE = 0.05          -- quiet time before the screen is looked at
 local MAX_UNSETTLED = 0.5    -- ...but look at least this often during a redraw
 M.DEFAULT_TERM = "xterm-256color"
 
-local raise = expect.raise
+local raise = diag.raise
 
 local function check_screen(s, what)
   if getmetatable(s) ~= getmetatable(M._probe) then
@@ -32,7 +37,7 @@ end
 
 local function check_index(v, what, name, hi)
   if math.type(v) ~= "integer" and not (type(v) == "number" and math.tointeger(v)) then
-    raise(string.format("%s: %s must be an integer, got %s", what, name, expect.got(v)))
+    raise(string.format("%s: %s must be an integer, got %s", what, name, diag.got(v)))
   end
   v = math.tointeger(v)
   if v < 1 or v > hi then
@@ -103,10 +108,10 @@ end
 
 -- The screen as a framed block of text, for messages.  Pictures and
 -- frames show the script's secrets as *** (redact(text), by default
--- output.redact); the screen's text itself (s:text(), s:row()) is raw.
+-- diag.redact); the screen's text itself (s:text(), s:row()) is raw.
 function Screen:framed(indent, redact)
   indent = indent or ""
-  redact = redact or output.redact
+  redact = redact or diag.redact
   local rows, cols = self:size()
   local r, c, visible = self:cursor()
   local title = self:title()
@@ -222,7 +227,7 @@ local CW, CH, FS = 8.4, 17, 14   -- cell width, height, font size (px)
 -- s:svg() -> an SVG picture of the screen (colours, attributes, cursor)
 function Screen:svg(redact)
   check_screen(self, "svg")
-  redact = redact or output.redact
+  redact = redact or diag.redact
   local rs, rows, cols, cursor, dfg, dbg = runs(self, redact)
   local W, H = cols * CW, rows * CH
   local o = {}
@@ -279,7 +284,7 @@ end
 -- s:html() -> an HTML page showing the screen in a <pre>
 function Screen:html(redact)
   check_screen(self, "html")
-  redact = redact or output.redact
+  redact = redact or diag.redact
   local rs, rows, _, cursor, dfg, dbg = runs(self, redact)
   local title = self:title()
   if redact then title = redact(title) end
@@ -357,7 +362,7 @@ end
 
 M._probe = core.screen(1, 1)   -- for the metatable check
 getmetatable(M._probe).__tostring = function(s) return s:framed() end   -- print(p:screen())
-require("ptyscript.names").kind(getmetatable(M._probe), "screen", Screen,
+names.kind(getmetatable(M._probe), "screen", Screen,
   function(s) return string.format("(%dx%d)", s:size()) end)
 
 -- pty.screen(rows, cols): a screen of its own, fed with s:feed(bytes)
@@ -366,7 +371,7 @@ function M.new(rows, cols)
   local what = "screen"
   for _, v in ipairs{ { rows, "rows" }, { cols, "cols" } } do
     if type(v[1]) ~= "number" or math.tointeger(v[1]) == nil or v[1] < 1 or v[1] > 1000 then
-      raise(string.format("%s: %s must be an integer from 1 to 1000, got %s", what, v[2], expect.got(v[1])))
+      raise(string.format("%s: %s must be an integer from 1 to 1000, got %s", what, v[2], diag.got(v[1])))
     end
   end
   return core.screen(math.tointeger(rows), math.tointeger(cols))
@@ -385,7 +390,7 @@ end
 -- emulator understands) unless the term option or env.TERM says otherwise.
 function M.spawn_opts(opts, what)
   if opts.screen ~= nil and type(opts.screen) ~= "boolean" then
-    raise(string.format("%s: screen must be true or false, got %s", what, expect.got(opts.screen)))
+    raise(string.format("%s: screen must be true or false, got %s", what, diag.got(opts.screen)))
   end
   -- the emulator's limits, checked before the child starts
   if opts.screen and not fits(opts.rows or 24, opts.cols or 80) then
@@ -418,7 +423,7 @@ local function screen_of(p)
       LIMITS.min_cols, LIMITS.cols))
   end
   s = core.screen(rows, cols)
-  local ok, err = core.screen_attach(p._c, s, expect.trace and string.format(
+  local ok, err = core.screen_attach(p._c, s, config._trace and string.format(
     "[ptyscript] screen of %s: the program does not read the answers to its terminal "
     .. "queries (64 KiB queued): dropping further answers", p.name) or nil)
   if not ok then raise(string.format("screen: %s: %s", p:_describe_state(), err)) end
@@ -429,21 +434,21 @@ M.attach = screen_of
 
 local function describe(p, what)
   if type(what) == "function" then return "a condition (function)" end
-  if type(what) == "string" then return expect.redact(what) end   -- shown as given
+  if type(what) == "string" then return diag.redact(what) end   -- shown as given
   return expect.shown(p, what)
 end
 
 -- Raise the framed-screen error object for a timeout or EOF; pat: the
 -- pattern waited for, for hints about it.
 local function fail(kind, p, s, what, timeout, head, pat)
-  local Err = expect.Error
+  local Err = diag.Error
   local msg = expect.failure_head(kind, p, head or describe(p, what), timeout, "on the screen of")
   local text = s:text()
   local e = setmetatable({
     kind = kind, process = p, patterns = { what }, timeout = timeout,
     before = p._c:peek(), screen = text,
   }, Err)
-  e.message = expect.where() .. msg .. "\n" .. s:framed("  ")
+  e.message = diag.where() .. msg .. "\n" .. s:framed("  ")
     .. (pat and expect.pattern_hints(p, { pat }) or "")
   error(e, 0)
 end
@@ -515,11 +520,11 @@ function M.expect_screen(p, what, timeout, fname)
   elseif pat then
     what = pat
   end
-  timeout = expect.timeout_for(p, timeout, fname)
+  timeout = check.timeout(p, timeout, fname)
   local s = screen_of(p)
   local r, kind = M.await(p, s, test, timeout)
   if not r then fail(kind, p, s, what, timeout, nil, pat) end
-  expect.trace_msg("%s: %s on the screen", p.name, describe(p, what))
+  diag.trace("%s: %s on the screen", p.name, describe(p, what))
   return table.unpack(r, 1, r.n)
 end
 
@@ -528,9 +533,9 @@ end
 -- and this call), or at the end of the output.
 function M.wait_stable(p, quiet, timeout)
   if type(quiet) ~= "number" or quiet ~= quiet or quiet < 0 or quiet == math.huge then
-    raise("wait_stable: expected a number of seconds >= 0, got " .. expect.got(quiet))
+    raise("wait_stable: expected a number of seconds >= 0, got " .. diag.got(quiet))
   end
-  timeout = expect.timeout_for(p, timeout, "wait_stable")
+  timeout = check.timeout(p, timeout, "wait_stable")
   local s = screen_of(p)
   local c = p._c
   local now = core.now
@@ -573,54 +578,17 @@ function M.finish()
   for s in pairs(pictures) do picture(s) end
 end
 
--- Add the methods to the Process class (ptyscript.proc).
-function M.install(Process)
-  local record, close = Process.record, Process.close
-  function Process:record(path, opts)
-    local r = record(self, path, opts)
-    -- (a terminal bigger than a screen can be gets no picture: --record
-    -- must not make a script fail that runs without it)
-    if opts and opts._auto and type(path) == "string" and self._pty ~= false
-        and (self._screen or fits(self._rows, self._cols)) then
-      local n = self._record_n   -- the recording's number: FILE.N.cast, FILE.N.svg
-      local base = path:gsub("%.cast$", "")
-      local s = screen_of(self)
-      pictures[s] = { process = self,
-        path = n == 1 and base .. ".svg" or string.format("%s.%d.svg", base, n) }
-      self._picture = s
-    end
-    return r
-  end
-  -- the picture once close has read what the child left (before the
-  -- hang-up, after which nothing more is read)
-  function Process:close(opts)
-    local s = type(self) == "table" and self._picture
-    if not s then return close(self, opts) end
-    local ok, kind, n = close(self, opts)
-    self._picture = nil
-    picture(s)
-    return ok, kind, n
-  end
-
-  function Process:screen()
-    if type(self) ~= "table" or self._is ~= Process then
-      raise("screen: expected a process (use p:screen(), not p.screen())")
-    end
-    return screen_of(self)
-  end
-  function Process:expect_screen(what, timeout)
-    if type(self) ~= "table" or self._is ~= Process then
-      raise("expect_screen: expected a process (use p:expect_screen(...), not p.expect_screen(...))")
-    end
-    return M.expect_screen(self, what, timeout)
-  end
-  function Process:wait_stable(quiet, timeout)
-    if type(self) ~= "table" or self._is ~= Process then
-      raise("wait_stable: expected a process (use p:wait_stable(...), not p.wait_stable(...))")
-    end
-    return M.wait_stable(self, quiet, timeout)
-  end
-  return M
-end
+-- --record: the final screen of the session as a picture beside the
+-- recording, once close has read what the child left (or at the end of
+-- the script).  (A terminal bigger than a screen can be gets no picture:
+-- --record must not make a script fail that runs without it.)
+output.on_record(function(p, path, n)
+  if p._pty == false or not (p._screen or fits(p._rows, p._cols)) then return end
+  local base = path:gsub("%.cast$", "")   -- FILE.N.cast, FILE.N.svg
+  local s = screen_of(p)
+  pictures[s] = { process = p,
+    path = n == 1 and base .. ".svg" or string.format("%s.%d.svg", base, n) }
+  output.at_close(p, function() picture(s) end)
+end)
 
 return M

@@ -3,8 +3,7 @@
 local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
 local sched = require "ptyscript.sched"
-local expect = require "ptyscript.expect"
-local output = require "ptyscript.output"
+local diag = require "ptyscript.diag"
 
 local M = {}
 
@@ -19,18 +18,18 @@ local M = {}
 function M.getpass(prompt)
   if prompt == nil then prompt = "Password: " end
   if type(prompt) ~= "string" then
-    expect.raise("getpass: the prompt must be a string, got " .. type(prompt))
+    diag.raise("getpass: the prompt must be a string, got " .. type(prompt))
   end
   if not core.isatty(0) then
-    expect.raise("getpass: standard input is not a terminal (nobody to ask; "
+    diag.raise("getpass: standard input is not a terminal (nobody to ask; "
       .. "take the secret from the environment or a file instead)")
   end
   core.protect_secrets()
   -- echo off before the prompt: nothing typed once it shows is echoed
   local ok, err = core.tty_raw(0, "noecho")
-  if not ok then expect.raise("getpass: " .. err) end
+  if not ok then diag.raise("getpass: " .. err) end
   io.stdout:flush()
-  output.stderr(prompt)
+  diag.stderr(prompt)
   local stdin = core.reader(0)
   local parts, eof = {}, false
   local done, failure = pcall(function()
@@ -54,7 +53,7 @@ function M.getpass(prompt)
   end)
   core.tty_restore()
   stdin:close()
-  output.stderr("\n")
+  diag.stderr("\n")
   if not done then error(failure, 0) end
   if eof and #parts == 0 then return nil, "eof" end
   return (table.concat(parts):gsub("\r$", ""))
