@@ -34,6 +34,20 @@ describe("the scheduler", function()
     assert.is_true(pty.now() - t0 < 10, "not after the child's 30 s sleep")
   end)
 
+  it("acts on a signal caught while the script computes before an expect its buffer already matches", function()
+    -- The output is read with the first expect; the signal comes while
+    -- the script computes; the second expect must not return its match.
+    for _, other in ipairs{ "", "pty.go(function() pty.sleep(30) end)" } do
+      interrupted(other .. [[
+        local p = pty.spawn{"sh", "-c", "echo ready x; sleep 0.2; kill -INT $PPID; sleep 30"}
+        p:expect("ready")
+        local t = os.clock() while os.clock() - t < 0.6 do end
+        p:expect("x")
+        print("not reached")
+      ]])
+    end
+  end)
+
   it("gives callbacks their own process as the current one, with or without other tasks", function()
     for _, other in ipairs{ "", "pty.go(function() pty.sleep(5) end)" } do
       assert.matches("^P[,P]*\n$", output_of([[
