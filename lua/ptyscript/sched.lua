@@ -144,6 +144,9 @@ end
 local HOOKED = core.EXIT | core.TAP
 M.on_event = nil  -- set by ptyscript.proc: (C object, bits) for exits and taps
 
+-- A wait that ends sets its entries to false, not nil: the key keeps its
+-- slot (the collector turns a nil entry's key dead, and the next wait on
+-- the object would insert it anew).
 -- watch[obj] is the one waiter on obj (the common case), with the bits
 -- it waits for in bitsof[obj]; or, when several wait on the same object,
 -- a set {[MULTI] = true, [w] = bits, ...}.
@@ -173,7 +176,7 @@ M.dispatch = dispatch
 
 local function add_watch(obj, w, bits)
   local ws = watch[obj]
-  if ws == nil or ws == w then
+  if not ws or ws == w then
     watch[obj], bitsof[obj] = w, bits
   elseif ws[MULTI] then
     ws[w] = bits
@@ -185,7 +188,7 @@ end
 local function del_watch(obj, w)
   local ws = watch[obj]
   if ws == w then
-    watch[obj] = nil
+    watch[obj] = false
   elseif ws and ws[MULTI] then
     ws[w] = nil
   end
@@ -341,7 +344,7 @@ function M.wait_for(obj, bits, deadline, lua_obj)
     w = {}       -- inline: this call runs the loop itself
     t = nil
   end
-  w.fired = nil
+  w.fired = false
   local timer, left
   if deadline then
     left = deadline - core.now()
@@ -349,7 +352,7 @@ function M.wait_for(obj, bits, deadline, lua_obj)
     timer = w.timer or new_timer(w)
   end
   if obj then
-    if watch[obj] == nil then   -- (add_watch's common case, inline: hot)
+    if not watch[obj] then   -- (add_watch's common case, inline: hot)
       watch[obj], bitsof[obj] = w, bits
     else
       add_watch(obj, w, bits)
@@ -359,7 +362,7 @@ function M.wait_for(obj, bits, deadline, lua_obj)
   local ok, err = true, nil
   if t then
     if alone() then
-      w.task = nil        -- (wake must not queue the running task)
+      w.task = false      -- (wake must not queue the running task)
       poll_solo(w)
       w.task = t
       -- a signal came with the event: the scheduler must report it now
@@ -370,12 +373,12 @@ function M.wait_for(obj, bits, deadline, lua_obj)
     ok, err = pcall(run_until, w)
   end
   if obj then
-    if watch[obj] == w then watch[obj] = nil else del_watch(obj, w) end
+    if watch[obj] == w then watch[obj] = false else del_watch(obj, w) end
   end
   -- The timer is left running: restarted by the next wait, and harmless
   -- if it fires meanwhile (w.fired is only looked at inside a wait).
   local fired = w.fired
-  w.fired = nil   -- (a task's waiter lives on: keep no object alive)
+  w.fired = false   -- (a task's waiter lives on: keep no object alive)
   if not ok then error(err, 0) end
   if timer and fired == timer then return "timeout" end
   return "event"
@@ -422,11 +425,11 @@ function M.wait_fired(n, deadline)
     return false
   end
   local w = t.waiter
-  w.task, w.fired = nil, nil   -- (wake must not queue the running task)
+  w.task, w.fired = false, false   -- (wake must not queue the running task)
   dispatch_fired(n)
   w.task = t
   local f = w.fired
-  w.fired = nil
+  w.fired = false
   if core.signalled() then signal_seen = true end
   if signal_seen or M.failure then
     co_yield(SENTINEL)   -- reported there (which ends the command)
