@@ -464,8 +464,7 @@ local function expect_loop(p, pats, from, pat, list, timeout, what, eof_i, timeo
       end
       return m
     end
-    if not (list or pat) then pat = M.exact(pats) end   -- (for a message)
-    if s == nil then match_failed(p, list and list[m] or pat, e, what) end
+    if s == nil then match_failed(p, list and list[m] or pat or M.exact(pats), e, what) end
     from = e
     -- What else fired while the lone task waited in C goes to its
     -- waiters (callbacks, taps, exits) and a caught signal to the
@@ -477,7 +476,7 @@ local function expect_loop(p, pats, from, pat, list, timeout, what, eof_i, timeo
         trace("%s: EOF (pattern %d)", p.name, i)
         return { before = c:take(ALL), index = i }
       end
-      fail("eof", p, list or { pat }, timeout, c:peek())
+      fail("eof", p, list or { pat or M.exact(pats) }, timeout, c:peek())
     end
     if timed_out then
       local i = timeout_i
@@ -485,7 +484,7 @@ local function expect_loop(p, pats, from, pat, list, timeout, what, eof_i, timeo
         trace("%s: TIMEOUT after %s (pattern %d)", p.name, fmt_seconds(timeout), i)
         return { before = c:peek(), index = i }
       end
-      fail("timeout", p, list or { pat }, timeout, c:peek())
+      fail("timeout", p, list or { pat or M.exact(pats) }, timeout, c:peek())
     end
     if expired then
       timed_out, out = true, nil   -- (one last search, not a wait)
@@ -494,7 +493,7 @@ local function expect_loop(p, pats, from, pat, list, timeout, what, eof_i, timeo
     else   -- (no wait in C, or n == 0: nothing left to wait for, p closed, a signal)
       -- (after the deadline, one more search for what arrived with it)
       if sched.wait_for(c, DATA, deadline) == "timeout" then timed_out = true end
-      out, timer, left = solo(deadline)
+      if n then out, timer, left = solo(deadline) end   -- (the lone task, again)
     end
   end
 end
