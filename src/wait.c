@@ -45,18 +45,17 @@ wait_search(struct wait *w)
 			w->win = i;
 			return rc;
 		}
-		if (rc != MATCH_FULL) {
-			pt->from = p->base + s;
-			continue;
-		}
-		if (w->win < 0 || s < w->s) {
+		if (rc == MATCH_FULL && (w->win < 0 || s < w->s)) {
 			w->win = i;
 			w->s = s;
 			w->e = e;
 			again = 0;
-		} else if (pt->re != NULL && pt->re == w->pat[w->win].re) {
-			again = 1;	/* the winner's groups were overwritten */
+			continue;
 		}
+		if (rc != MATCH_FULL)
+			pt->from = p->base + s;
+		if (w->win >= 0 && pt->re != NULL && pt->re == w->pat[w->win].re)
+			again = 1;	/* the winner's groups were overwritten */
 	}
 	if (w->win < 0)
 		return WAIT_MORE;
