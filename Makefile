@@ -82,7 +82,7 @@ endif
 # the screen: libvterm and readers, its guards, its fast path, the grammar
 VT_SRC  = src/vt.c src/vt_shield.c src/vt_fast.c src/vt_track.c
 LIB_SRC = src/buf.c src/match.c src/pty.c src/spawn.c src/plumb.c src/env.c src/loop.c src/proc.c \
-          src/l_core.c src/l_loop.c src/l_await.c src/l_proc.c src/l_regex.c src/l_tty.c \
+          src/l_core.c src/l_loop.c src/wait.c src/l_wait.c src/l_proc.c src/l_regex.c src/l_tty.c \
           src/account.c src/l_account.c \
           src/cast.c src/l_cast.c $(VT_SRC) src/l_screen.c src/preload.c \
           src/cpus.c src/redact.c src/l_redact.c src/out.c src/l_out.c

@@ -34,6 +34,20 @@ describe("the scheduler", function()
     assert.is_true(pty.now() - t0 < 10, "not after the child's 30 s sleep")
   end)
 
+  it("acts on a signal caught while the script computes before an expect its buffer already matches", function()
+    -- The output is read with the first expect; the signal comes while
+    -- the script computes; the second expect must not return its match.
+    for _, other in ipairs{ "", "pty.go(function() pty.sleep(30) end)" } do
+      interrupted(other .. [[
+        local p = pty.spawn{"sh", "-c", "echo ready x; sleep 0.2; kill -INT $PPID; sleep 30"}
+        p:expect("ready")
+        local t = os.clock() while os.clock() - t < 0.6 do end
+        p:expect("x")
+        print("not reached")
+      ]])
+    end
+  end)
+
   it("gives callbacks their own process as the current one, with or without other tasks", function()
     for _, other in ipairs{ "", "pty.go(function() pty.sleep(5) end)" } do
       assert.matches("^P[,P]*\n$", output_of([[
@@ -65,8 +79,8 @@ describe("the scheduler", function()
     end
   end)
 
-  -- The command's lone task searches and waits in C (core.await); a task
-  -- among others searches and arms there, then waits in the scheduler.
+  -- The command's lone task searches and waits in C (core.wait); a task
+  -- among others searches there, then waits in the scheduler.
   -- Both must see output split over many reads, time out on time while
   -- output that never matches keeps coming, and see EOF.
   local await_script = [[
@@ -96,8 +110,8 @@ describe("the scheduler", function()
     end)
   end
 
-  -- A task among others waits in C (core.await_task): the process is
-  -- armed for the task's waiter, which core.poll reports in its place.
+  -- A task among others searches in C and waits in the scheduler
+  -- (core.wait without the lone task's wait in C).
   it("lets two tasks expect on one process at once (the second through the scheduler)", function()
     assert.equal("x y\n", output_of([[
       pty.go(function() pty.sleep(30) end)
@@ -141,7 +155,7 @@ describe("the scheduler", function()
     ]]))
   end)
 
-  -- Found by review of core.await_task (the old wait had it too).
+  -- Found by review of the wait of a task among others.
   it("wakes a task waiting on output when another task closes the process", function()
     assert.equal("eof eof\n", output_of([[
       local p = pty.spawn{"sh", "-c", "trap '' HUP; echo hi; sleep 10"}
@@ -163,7 +177,7 @@ describe("the scheduler", function()
 
   it("reports every byte of streaming output to callbacks while the lone task polls for it", function()
     -- The lone task's wait polls for streaming output (full 4 KiB reads)
-    -- for a moment before the loop sleeps (src/l_await.c, spin_wait):
+    -- for a moment before the loop sleeps (src/wait.c, spin):
     -- what it reads must reach data callbacks and the search like any read.
     local out = output_of([[
       local p = pty.spawn{"python3", "-c", "import sys\nfor i in range(4096): sys.stdout.write('%01023d\\n' % i)\nsys.stdout.write('END\\n')", echo = false}
@@ -181,7 +195,7 @@ describe("the scheduler", function()
 
   it("gets every reply and every callback byte while the lone task spins for replies", function()
     -- After a send whose reply came quickly, the lone task polls the loop
-    -- for the next reply before it sleeps (src/l_await.c, spin_wait); a
+    -- for the next reply before it sleeps (src/wait.c, spin); a
     -- reply that comes later (the 0.2 s pause) goes through the sleeping loop.
     local r = H.run_script([[
       local p = pty.spawn{"sh", "-c", "cat", echo = false}
@@ -208,7 +222,7 @@ describe("the scheduler", function()
   end)
 
   it("times the lone task's expect out while output streams without a pause", function()
-    -- spin_wait may find output on every try when the child never pauses;
+    -- The spin may find output on every try when the child never pauses;
     -- its polls run the loop's timers too, so the timeout is seen.
     local out = output_of([[
       local p = pty.spawn{"yes", string.rep("x", 500), echo = false}
@@ -253,7 +267,7 @@ describe("the scheduler", function()
     ]]))
   end)
 
-  -- Found by review of the lone task's C wait (core.await).
+  -- Found by review of the lone task's C wait (core.wait).
   it("lets an expect without a time limit wait past the timer of an earlier wait", function()
     assert.equal("matched\n", output_of([[
       local p = pty.spawn{"sh", "-c", "echo ready; sleep 1; echo done"}

@@ -1,12 +1,10 @@
 /*
  * cpus.c - whether this process has CPU time to spare for a spin.
  *
- * A waiting task that polls instead of sleeping (src/l_await.c) only
+ * A waiting task that polls instead of sleeping (src/wait.c) only
  * helps when the program it waits for can run at the same time: on
- * another CPU, within the CPU time the process's cgroup allows.  On the
- * VM, 20,000 T2 round trips under a v1 cgroup quota of one CPU took
- * 0.64 s with the spin against 0.97 s without; under half a CPU, 1.40 s
- * against 1.15 s.  No Lua.
+ * another CPU, within the CPU time the process's cgroup allows (figures:
+ * scripts/bench/README.md, "Why the wait is as it is").  No Lua.
  */
 #include <limits.h>
 #include <sched.h>

@@ -294,8 +294,7 @@ luaopen_ptyscript_core(lua_State *L)
 	lcore_open_screen(L);
 	lcore_open_redact(L);
 	lcore_open_out(L);
-	lcore_open_arm(L);
-	lcore_open_await(L);
+	lcore_open_wait(L);
 	lua_pop(L, 1);				/* the loop */
 	return 1;
 }

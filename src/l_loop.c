@@ -50,13 +50,10 @@ l_poll(lua_State *L)
 
 /*
  * Store the objects that fired in the table at out as core.poll does,
- * empty the list and return how many were stored.  A process whose
- * output ended the wait of a task waiting in C (core.await_task) is
- * stored as that task's waiter with bits 0, ahead of the process itself
- * if Lua waits for it too.
+ * empty the list and return how many were stored.
  *
  * No call in the loop runs a collection step (lua_rawgetp, lua_rawseti,
- * lua_pushinteger, the user-value calls; a table that grows may only
+ * lua_pushinteger; a table that grows may only
  * trigger an emergency collection, which runs no finalizer), so no __gc
  * can close an object and add to the list while it is being emptied.
  */
@@ -70,25 +67,9 @@ lcore_take_fired(lua_State *L, struct loop *lp, int out)
 		struct loop_obj *o = lp->fired[i];
 
 		lcore_pushobj(L, o);
-		if (lua_isnil(L, -1)) {	/* collected meanwhile */
-			lua_pop(L, 1);
-			o->pending = o->cpending = 0;
-			continue;
-		}
-		if (o->cpending != 0) {
-			o->cpending = 0;
-			if (lua_getiuservalue(L, -1, 1) == LUA_TTABLE) {
-				lua_rawseti(L, out, ++k);
-				lua_pushinteger(L, 0);
-				lua_rawseti(L, out, ++k);
-			} else {
-				lua_pop(L, 1);
-			}
-			lua_pushnil(L);		/* let go of the waiter */
-			lua_setiuservalue(L, -2, 1);
-		}
-		if (o->pending == 0) {
-			lua_pop(L, 1);
+		if (lua_isnil(L, -1) || o->pending == 0) {
+			lua_pop(L, 1);	/* (collected meanwhile) */
+			o->pending = 0;
 			continue;
 		}
 		lua_rawseti(L, out, ++k);
@@ -155,7 +136,8 @@ start_timer(struct ltimer *t, double s)
 	t->obj.armed = TIMER_FIRED;
 }
 
-/* Start t (a core.timer's userdata, checked) to fire once after s. */
+/* Start t (a core.timer's userdata, checked) to fire once after s: for
+ * core.wait (l_wait.c). */
 void
 lcore_timer_start(void *t, double s)
 {
@@ -168,46 +150,6 @@ timer_start(lua_State *L)
 {
 	start_timer(lcore_checkself(L, TIMER_MT), luaL_checknumber(L, 2));
 	return 0;
-}
-
-/*
- * core.arm(proc|reader|nil, bits, timer|nil, seconds)  [-0, +0, v]
- * What a wait does before it suspends, in one call: arm the object for
- * bits and start the timer.  Upvalues: loop, process, timer and reader
- * metatables.  (A reader is a struct whose first member is a loop_obj,
- * like a process: only those fields are touched here.)
- */
-static int
-l_arm(lua_State *L)
-{
-	struct loop_obj *o = NULL;
-	struct ltimer *t = NULL;
-
-	if (!lua_isnil(L, 1) && (o = lcore_testup(L, 1, 2)) == NULL &&
-	    (o = lcore_testup(L, 1, 4)) == NULL)
-		luaL_typeerror(L, 1, "process or reader");
-	if (!lua_isnil(L, 3) && (t = lcore_testup(L, 3, 3)) == NULL)
-		luaL_typeerror(L, 3, "timer");
-	if (o != NULL) {
-		o->armed |= (unsigned)luaL_checkinteger(L, 2);
-		if (o->on_arm != NULL)
-			o->on_arm(o);
-	}
-	if (t != NULL)
-		start_timer(t, luaL_checknumber(L, 4));
-	return 0;
-}
-
-/* Add core.arm; stack: module, loop (kept); the metatables exist. */
-void
-lcore_open_arm(lua_State *L)
-{
-	lua_pushvalue(L, -1);
-	luaL_getmetatable(L, PROC_MT);
-	luaL_getmetatable(L, TIMER_MT);
-	luaL_getmetatable(L, READER_MT);
-	lua_pushcclosure(L, l_arm, 4);
-	lua_setfield(L, -3, "arm");
 }
 
 /* Stop t and forget that it fired. */

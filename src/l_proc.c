@@ -174,8 +174,7 @@ child_env(lua_State *L, int env, int opts)
 static struct proc *
 new_handle(lua_State *L)
 {
-	/* user value 1: the waiter of a task waiting in C (l_await.c) */
-	struct proc *p = lua_newuserdatauv(L, sizeof *p, 1);
+	struct proc *p = lua_newuserdatauv(L, sizeof *p, 0);
 
 	memset(p, 0, sizeof *p);
 	p->pid = -1;

@@ -2,13 +2,14 @@
  * lcore.h - what the binding files (l_*.c) share.
  *
  * The `ptyscript.core` module is the whole Lua/C boundary: a small set of
- * non-blocking primitives.  Every wait, retry and policy lives in Lua
- * (lua/ptyscript/), with one exception made for speed: expect's wait
- * (l_await.c).  core.await, the command's lone task's, waits in C while
- * nothing but its own process's output arrives; core.await_task, a task's
- * among others, arms the process for the task's waiter, which core.poll
- * then reports in place of the process.  Each C function gets the
- * module's loop as upvalue 1 (luv's ctx, not a global).
+ * non-blocking primitives.  Retries and policy live in Lua
+ * (lua/ptyscript/).  Every wait goes through one function, core.wait
+ * (l_wait.c, wait.c): it arms an object for the scheduler (sched.lua),
+ * or searches a process's output for expect's pattern(s) in C; only for
+ * the command's lone task, which nothing else could interrupt, it also
+ * waits in C until its process's output matches or anything else fires.
+ * Each C function gets the module's loop as upvalue 1 (luv's ctx, not a
+ * global).
  *
  * Names.  A C function Lua calls is named after what Lua calls it:
  *
@@ -64,7 +65,6 @@ void lcore_newmeta(lua_State *L, const char *name, const luaL_Reg *meth,
 void lcore_open_loop(lua_State *L);
 void lcore_open_proc(lua_State *L);
 void lcore_open_regex(lua_State *L);
-void lcore_open_arm(lua_State *L);
 void lcore_open_tty(lua_State *L);
 void lcore_open_cast(lua_State *L);
 void lcore_open_screen(lua_State *L);
@@ -82,7 +82,7 @@ int lcore_search(lua_State *L, struct proc *p, int idx, size_t from,
 int lcore_search_result(lua_State *L, struct proc *p, int full, size_t s, size_t e,
     int take);
 int lcore_search_failed(lua_State *L, int rc);
-void lcore_open_await(lua_State *L);
+void lcore_open_wait(lua_State *L);
 
 struct match_re *lcore_checkregex(lua_State *L, int idx);
 void lcore_pushmatch(lua_State *L, struct match_re *re, const char *subj);

@@ -84,11 +84,11 @@ loop_fire(struct loop *lp, struct loop_obj *o, unsigned bits)
 {
 	struct loop_obj **nf;
 	size_t cap;
-	unsigned lb = bits & o->armed, cb = bits & o->cwait;
+	unsigned lb = bits & o->armed;
 
-	if ((lb | cb) == 0)
+	if (lb == 0)
 		return;
-	if (o->pending == 0 && o->cpending == 0) {
+	if (o->pending == 0) {
 		if (lp->nfired == lp->capfired) {
 			cap = lp->capfired ? lp->capfired * 2 : 64;
 			nf = realloc(lp->fired, cap * sizeof *nf);
@@ -101,44 +101,22 @@ loop_fire(struct loop *lp, struct loop_obj *o, unsigned bits)
 	}
 	o->armed &= ~lb;
 	o->pending |= lb;
-	o->cwait &= ~cb;
-	o->cpending |= cb;
-}
-
-/* Drop o from the fired list. */
-static void
-unlist(struct loop *lp, struct loop_obj *o)
-{
-	size_t i;
-
-	for (i = 0; i < lp->nfired; i++)
-		if (lp->fired[i] == o) {
-			lp->fired[i] = lp->fired[--lp->nfired];
-			break;
-		}
 }
 
 /* Drop o from the fired list (it is being destroyed, or restarted). */
 void
 loop_forget(struct loop *lp, struct loop_obj *o)
 {
-	if (o->pending == 0 && o->cpending == 0)
-		return;
-	unlist(lp, o);
-	o->pending = 0;
-	o->cpending = 0;
-}
+	size_t i;
 
-/* The task waiting in C on o waits no more: disarm, drop what it fired. */
-void
-loop_unwait(struct loop *lp, struct loop_obj *o)
-{
-	o->cwait = 0;
-	if (o->cpending == 0)
-		return;
-	o->cpending = 0;
 	if (o->pending == 0)
-		unlist(lp, o);
+		return;
+	for (i = 0; i < lp->nfired; i++)
+		if (lp->fired[i] == o) {
+			lp->fired[i] = lp->fired[--lp->nfired];
+			break;
+		}
+	o->pending = 0;
 }
 
 /* Put the terminal back and die of sig (from a signal handler). */

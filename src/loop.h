@@ -19,17 +19,14 @@ struct redact;
 #define LOOP_SCRATCH	(64 * 1024)	/* one read(2) at most */
 
 /*
- * The part of every waitable object (process, timer) the loop knows.
- * Two kinds of waiter arm it: the Lua scheduler (armed/pending: the
- * object is reported, and sched.lua wakes whoever watches it), and a task
- * waiting in C (cwait/cpending, l_await.c: its waiter is kept in the
- * process's user value and reported instead of the object).
+ * The part of every waitable object (process, timer) the loop knows: a
+ * wait (core.wait, l_wait.c) arms it for the bits it waits for, and what
+ * fired is reported to the scheduler (sched.lua), or taken back by the
+ * lone task's wait in C when it is its own process's output.
  */
 struct loop_obj {
-	unsigned armed;		/* bits some Lua code waits for */
+	unsigned armed;		/* bits some wait waits for */
 	unsigned pending;	/* bits fired, not yet reported */
-	unsigned cwait;		/* bits the task waiting in C waits for */
-	unsigned cpending;	/* ... fired, not yet reported */
 	void (*on_arm)(struct loop_obj *);	/* start watching, or NULL */
 };
 
@@ -63,7 +60,6 @@ int loop_init(struct loop *lp);
 void loop_free(struct loop *lp);
 void loop_fire(struct loop *lp, struct loop_obj *o, unsigned bits);
 void loop_forget(struct loop *lp, struct loop_obj *o);
-void loop_unwait(struct loop *lp, struct loop_obj *o);
 int loop_catch_signals(struct loop *lp);
 void loop_default_sigchld(void);
 void loop_signal_taken(struct loop *lp);

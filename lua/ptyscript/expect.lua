@@ -15,9 +15,8 @@ local check = require "ptyscript.check"
 
 local M = {}
 local DATA = core.DATA
-local await, await_task, unwait = core.await, core.await_task, core.unwait
 local now, HUGE, signalled = core.now, math.huge, core.signalled
-local solo, task_waiter, suspend = sched.solo, sched.task_waiter, sched.suspend
+local solo = sched.solo
 local ALL = math.maxinteger   -- an offset past any buffer: "everything"
 local raise, where, escape, redact, got = diag.raise, diag.where, diag.escape, diag.redact, diag.got
 
@@ -362,9 +361,7 @@ local function deadline_of(timeout)
   return core.now() + timeout
 end
 
-local function trace(fmt, ...)
-  if config._trace then diag.stderr("[ptyscript] " .. string.format(fmt, ...) .. "\n") end
-end
+local trace = diag.trace
 
 -- PCRE2 gave up (its match limit, say): say where, what and on whom.
 local function match_failed(p, pat, msg, what)
@@ -372,76 +369,110 @@ local function match_failed(p, pat, msg, what)
     shown(p, pat), p:_describe_state(), msg))
 end
 
--- Search c from offset from for the regex re or the literal lit,
--- consuming through a match (proc:match's results).
-local function search(c, re, lit, from)
-  if re then return c:match(re, from, true) end
-  return c:match_exact(lit, from, true)
+-- What core.wait does without `out`, in Lua: for the fast wait off
+-- (PTYSCRIPT_FAST_WAIT=0), the same search the same loop takes.  pats is
+-- one regex or literal (from its offset) or a list of them, false for
+-- EOF and TIMEOUT (from a list of offsets).  A caught signal comes first.
+local function lua_search(c, pats, from)
+  if signalled() then return false, from, false, 0 end
+  local t = type(pats)
+  if t == "string" then return c:match_exact(pats, from, true) end
+  if t ~= "table" then
+    local s, e, m = c:match(pats, from, true)
+    if s == nil then return nil, e, 1 end
+    return s, e, m
+  end
+  local bi, bs, be, bm, eof
+  for i = 1, #pats do
+    local pat, s, e, m = pats[i], nil, nil, nil
+    if type(pat) == "string" then
+      s, e, m = c:match_exact(pat, from[i])
+    elseif pat then
+      s, e, m = c:match(pat, from[i])
+      if s == nil then return nil, e, i end
+    end
+    if s then
+      if not bs or s < bs then bi, bs, be, bm = i, s, e, m end
+    elseif e then
+      from[i], eof = e, m
+    end
+  end
+  if bi then
+    bm.before = c:take(be, be - bs)
+    bm.index = bi
+    return bs, be, bm
+  end
+  if eof == nil then eof = select(3, c:state()) end
+  return false, from, eof
 end
 
--- One regex (re) or literal (lit): the common case, without the lists
--- and per-pattern tables of the general loop below.  pat is the Pattern
--- for messages (made on demand for a bare literal).
-local function expect_one(p, re, lit, pat, timeout, what)
+local search = core.FAST_WAIT and core.wait or lua_search
+
+-- The one expect loop, for one pattern and for a list: search (in C:
+-- core.wait), and until a match, EOF or the deadline, wait for more
+-- output and search again.  pats and from as lua_search takes them;
+-- list: the Patterns, for results and messages, with the first EOF and
+-- TIMEOUT in it at eof_i, timeout_i (nil: one pattern, pat, or for a
+-- bare literal made on demand).
+-- The command's lone task waits inside core.wait (sched.solo: `out`);
+-- anything else waits through the scheduler (sched.wait_for).
+local function expect_loop(p, pats, from, pat, list, timeout, what, eof_i, timeout_i)
   if timeout ~= last_valid then timeout = M.timeout_for(p, timeout, what) end
   local deadline = timeout ~= HUGE and now() + timeout or nil   -- (deadline_of, inline: hot)
   local c = p._c
-  local from, timed_out = 0, false
+  local timed_out = false
   local out, timer, left = solo(deadline, timeout)
-  local tw   -- a task among others: its waiter, for core.await_task
-  if not out then tw, timer = task_waiter(deadline) end
   while true do
-    local s, e, m, n
-    if out and not timed_out then   -- the lone task: search and wait in C
-      s, e, m, n = await(c, re or lit, from, timer, left, out)
-    elseif tw and not timed_out then   -- a task: search, wait in C, again
-      while true do
-        if deadline then left = deadline - now() end
-        if deadline and left <= 0 then   -- timed out: one last search
-          timed_out = true
-          s, e, m = search(c, re, lit, from)
-          break
-        end
-        s, e, m, n = await_task(c, re or lit, from, timer, left, tw)
-        if s ~= false or not n then break end   -- n: armed, for the output
-        from = e
-        if suspend(tw, timer) then unwait(c, tw) end   -- (the timer: see above)
-      end
-      n = nil   -- (not armed, and no EOF: p is closed, or another task
-                -- waits on it in C; the scheduler's wait below)
-    else
-      s, e, m = search(c, re, lit, from)
-    end
-    if s == nil then match_failed(p, pat or M.exact(lit), e, what) end
+    local s, e, m, n = search(c, pats, from, timer, left, out)
     if s then   -- matched, with m.before and m.index set, and consumed
       if config._trace then
-        trace("%s: %s matched \"%s\"", p.name, shown(p, pat or M.exact(lit)),
-          escape(redact(m[0])))
+        if list then
+          trace("%s: %s matched \"%s\" (pattern %d, %s)", p.name, shown(p, list[m.index]),
+            escape(redact(m[0])), m.index, describe(p, list))
+        else
+          trace("%s: %s matched \"%s\"", p.name, shown(p, pat or M.exact(pats)),
+            escape(redact(m[0])))
+        end
       end
       return m
     end
+    if s == nil then match_failed(p, list and list[m] or pat or M.exact(pats), e, what) end
     from = e
-    -- core.await: what else fired goes to its waiters (callbacks, taps,
-    -- exits) and a caught signal to the scheduler, before anything else
-    -- here; then search again
-    local expired = n and (n > 0 or signalled()) and sched.solo_fired(n, deadline)
-    if m or timed_out then   -- m: EOF seen
-      fail(m and "eof" or "timeout", p, { pat or M.exact(lit) }, timeout, c:peek())
+    -- What else fired while the lone task waited in C goes to its
+    -- waiters (callbacks, taps, exits) and a caught signal to the
+    -- scheduler, before anything else here; then search again.
+    local expired = n and (n > 0 or signalled()) and sched.wait_fired(n, deadline)
+    if m then   -- EOF seen
+      local i = eof_i
+      if i then
+        trace("%s: EOF (pattern %d)", p.name, i)
+        return { before = c:take(ALL), index = i }
+      end
+      fail("eof", p, list or { pat or M.exact(pats) }, timeout, c:peek())
+    end
+    if timed_out then
+      local i = timeout_i
+      if i then
+        trace("%s: TIMEOUT after %s (pattern %d)", p.name, fmt_seconds(timeout), i)
+        return { before = c:peek(), index = i }
+      end
+      fail("timeout", p, list or { pat or M.exact(pats) }, timeout, c:peek())
     end
     if expired then
-      timed_out = true
+      timed_out, out = true, nil   -- (one last search, not a wait)
     elseif n ~= nil and n > 0 then
       out, timer, left = solo(deadline)
-    else   -- (n == 0: nothing is left to wait for, or p is closed)
+    else   -- (no wait in C, or n == 0: nothing left to wait for, p closed, a signal)
+      -- (after the deadline, one more search for what arrived with it)
       if sched.wait_for(c, DATA, deadline) == "timeout" then timed_out = true end
-      if n then out, timer, left = solo(deadline) end
+      if n then out, timer, left = solo(deadline) end   -- (the lone task, again)
     end
   end
 end
 
 -- p:expect_exact(text [, timeout]) for one string.
 function M.expect_literal(p, text, timeout)
-  return expect_one(p, nil, text, nil, timeout, "expect_exact")
+  return expect_loop(p, text, 0, nil, nil, timeout, "expect_exact")
 end
 
 -- expect_exact(text or {texts...} [, timeout]) on p, a process or a
@@ -462,67 +493,19 @@ function M.expect(p, arg, timeout, what)
   what = what or "expect"
   if type(arg) == "string" then
     local pat = patterns[arg] or to_pattern(arg, what)
-    return expect_one(p, pat._re, nil, pat, timeout, what)
+    return expect_loop(p, pat._re, 0, pat, nil, timeout, what)
   elseif getmetatable(arg) == Pattern and (arg._re or arg._lit) then
-    return expect_one(p, arg._re, arg._lit, arg, timeout, what)
+    return expect_loop(p, arg._re or arg._lit, 0, arg, nil, timeout, what)
   end
   local list = M.patterns(arg, what)
-  timeout = M.timeout_for(p, timeout, what)
-  local deadline = deadline_of(timeout)
-  local c = p._c
-  local n = #list
-  local from = {}   -- per pattern: where a match may still begin (0: the start)
-  local eof_i, timeout_i
-  for i = 1, n do
-    from[i] = 0
-    local k = list[i].kind
-    if k == "EOF" and not eof_i then eof_i = i end
-    if k == "TIMEOUT" and not timeout_i then timeout_i = i end
+  local pats, from, eof_i, timeout_i = {}, {}, nil, nil
+  for i = 1, #list do
+    local pt = list[i]
+    pats[i], from[i] = pt._re or pt._lit or false, 0
+    if pt.kind == "EOF" and not eof_i then eof_i = i end
+    if pt.kind == "TIMEOUT" and not timeout_i then timeout_i = i end
   end
-  local timed_out = false
-  while true do
-    local bi, bs, be, bm, eof
-    for i = 1, n do
-      local pat = list[i]
-      local s, e, m
-      if pat._re then
-        s, e, m = c:match(pat._re, from[i])
-        if s == nil then match_failed(p, pat, e, what) end
-      elseif pat._lit then
-        s, e, m = c:match_exact(pat._lit, from[i])
-      end
-      if s then
-        if not bs or s < bs then bi, bs, be, bm = i, s, e, m end
-      elseif e then
-        from[i], eof = e, m
-      end
-    end
-    if bi then
-      bm.before = c:take(be, be - bs)
-      bm.index = bi
-      if config._trace then trace("%s: %s matched \"%s\" (pattern %d, %s)", p.name, shown(p, list[bi]),
-        escape(redact(bm[0])), bi, describe(p, list)) end
-      return bm
-    end
-    if eof == nil then eof = select(3, c:state()) end   -- only EOF/TIMEOUT listed
-    if eof then
-      if eof_i then
-        trace("%s: EOF (pattern %d)", p.name, eof_i)
-        return { before = c:take(ALL), index = eof_i }
-      end
-      fail("eof", p, list, timeout, c:peek())
-    end
-    if timed_out then
-      if timeout_i then
-        trace("%s: TIMEOUT after %s (pattern %d)", p.name, fmt_seconds(timeout), timeout_i)
-        return { before = c:peek(), index = timeout_i }
-      end
-      fail("timeout", p, list, timeout, c:peek())
-    end
-    -- Nothing yet: wait for more output, then look once more (also after
-    -- the deadline, for what arrived with it).
-    if sched.wait_for(c, DATA, deadline) == "timeout" then timed_out = true end
-  end
+  return expect_loop(p, pats, from, nil, list, timeout, what, eof_i, timeout_i)
 end
 
 -- p:read([timeout]) -> what has arrived (at least one byte), or

@@ -6,16 +6,16 @@
 -- any task - the main thread of plain Lua or busted, or a spot where a
 -- yield is impossible - it runs the loop itself until the event comes,
 -- resuming other ready tasks meanwhile.  Either way the caller just sees
--- a call that returns.  expect's wait is quicker (src/l_await.c): the
--- command's lone task waits inside core.await (sched.solo), and a task
--- among others has core.await_task arm its process for the task's waiter
--- (sched.task_waiter, sched.suspend).
+-- a call that returns.  Every wait arms its object through core.wait
+-- (src/l_wait.c); expect's wait also searches there, and the command's
+-- lone task may stay in it until its output matches (sched.solo, then
+-- sched.wait_fired for whatever else came meanwhile).
 --
 -- The C side (core.poll) reports which armed objects fired; objects are
--- C processes and timers, or Lua tasks (their completion); bits 0 mark a
--- task's waiter that core.await_task armed.
+-- C processes and timers, or Lua tasks (their completion).
 local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
+local core_wait = core.wait
 local names = require "ptyscript.names"
 local diag = require "ptyscript.diag"
 local check = require "ptyscript.check"
@@ -26,6 +26,8 @@ local co_running, co_status, co_isyieldable = coroutine.running, coroutine.statu
 local pack, unpack = table.pack, table.unpack
 
 local M = {}
+-- PTYSCRIPT_FAST_WAIT=0: no search or wait in C (scripts/bench/README.md)
+local FAST = core.FAST_WAIT
 
 -- The value a waiting task yields; unique, so it can't be confused with a
 -- script's own coroutine.yield values.
@@ -97,6 +99,9 @@ function M.set_event_handler(fn)
   on_event = fn
 end
 
+-- A wait that ends sets its entries to false, not nil: the key keeps its
+-- slot (the collector turns a nil entry's key dead, and the next wait on
+-- the object would insert it anew).
 -- watch[obj] is the one waiter on obj (the common case), with the bits
 -- it waits for in bitsof[obj]; or, when several wait on the same object,
 -- a set {[MULTI] = true, [w] = bits, ...}.
@@ -121,7 +126,7 @@ M.dispatch = dispatch
 
 local function add_watch(obj, w, bits)
   local ws = watch[obj]
-  if ws == nil or ws == w then
+  if not ws or ws == w then
     watch[obj], bitsof[obj] = w, bits
   elseif ws[MULTI] then
     ws[w] = bits
@@ -133,7 +138,7 @@ end
 local function del_watch(obj, w)
   local ws = watch[obj]
   if ws == w then
-    watch[obj] = nil
+    watch[obj] = false
   elseif ws and ws[MULTI] then
     ws[w] = nil
   end
@@ -143,28 +148,17 @@ end
 -- of every object that fired.
 local signal_seen = false   -- poll_solo saw a signal: the scheduler reports it
 
--- Wake the waiters of the n objects core.poll (or core.await) stored in
--- fired, and let go of them there.  Bits 0: the object is the waiter of a
--- task waiting in C (core.await_task), whose process's output came.
+-- Wake the waiters of the n objects core.poll (or core.wait) stored in
+-- fired, and let go of them there.
 local function dispatch_fired(n)
   for i = 1, 2 * n, 2 do
-    local obj, bits = fired[i], fired[i + 1]
-    if bits ~= 0 then
-      dispatch(obj, bits)
-    elseif not obj.fired then   -- wake(obj, true), inline: hot
-      obj.fired = true
-      local t = obj.task
-      if t then
-        nready = nready + 1
-        ready[nready] = t
-      end
-    end
+    dispatch(fired[i], fired[i + 1])
     fired[i], fired[i + 1] = nil, nil
   end
 end
 
 -- The command's lone task may wait without switching to the scheduler
--- (poll_solo, core.await): nothing else is ready or to be reported.
+-- (poll_solo, core.wait): nothing else is ready or to be reported.
 local function alone()
   return main_running and ntasks == 1 and nready == 0 and not M.failure and not signal_seen
 end
@@ -300,7 +294,7 @@ function M.wait_for(obj, bits, deadline, lua_obj)
     w = {}       -- inline: this call runs the loop itself
     t = nil
   end
-  w.fired = nil
+  w.fired = false
   local timer, left
   if deadline then
     left = deadline - core.now()
@@ -308,17 +302,17 @@ function M.wait_for(obj, bits, deadline, lua_obj)
     timer = w.timer or new_timer(w)
   end
   if obj then
-    if watch[obj] == nil then   -- (add_watch's common case, inline: hot)
+    if not watch[obj] then   -- (add_watch's common case, inline: hot)
       watch[obj], bitsof[obj] = w, bits
     else
       add_watch(obj, w, bits)
     end
   end
-  core.arm(not lua_obj and obj or nil, bits, timer, left)
+  core_wait(not lua_obj and obj or nil, nil, bits, timer, left)
   local ok, err = true, nil
   if t then
     if alone() then
-      w.task = nil        -- (wake must not queue the running task)
+      w.task = false      -- (wake must not queue the running task)
       poll_solo(w)
       w.task = t
       -- a signal came with the event: the scheduler must report it now
@@ -329,26 +323,27 @@ function M.wait_for(obj, bits, deadline, lua_obj)
     ok, err = pcall(run_until, w)
   end
   if obj then
-    if watch[obj] == w then watch[obj] = nil else del_watch(obj, w) end
+    if watch[obj] == w then watch[obj] = false else del_watch(obj, w) end
   end
   -- The timer is left running: restarted by the next wait, and harmless
   -- if it fires meanwhile (w.fired is only looked at inside a wait).
   local fired = w.fired
-  w.fired = nil   -- (a task's waiter lives on: keep no object alive)
+  w.fired = false   -- (a task's waiter lives on: keep no object alive)
   if not ok then error(err, 0) end
   if timer and fired == timer then return "timeout" end
   return "event"
 end
 
--- The command's lone task may wait inside core.await (expect's fast path,
--- src/l_await.c) instead of through the scheduler: nothing else can run
--- meanwhile.  Returns the table core.await stores what else fired in, the
--- task's timer (nil without a deadline) and the seconds left; nil when
--- the scheduler must do the wait (other tasks or a nested coroutine, a
--- failure or signal to report, the deadline passed).  Asked once per
--- expect, and again after solo_fired (the task may have company now).
--- left, if given, is the seconds to the deadline (just computed).
+-- The command's lone task may search and wait for its output inside
+-- core.wait (src/l_wait.c) instead of through the scheduler: nothing else
+-- can run meanwhile.  Returns the table core.wait stores what else fired
+-- in, the task's timer (nil without a deadline) and the seconds left; nil
+-- when the scheduler must do the wait (other tasks or a nested coroutine,
+-- a failure or signal to report, the deadline passed, the fast wait
+-- off).  Asked once per expect, and again after wait_fired (the task may
+-- have company now).  left, if given, is the seconds to the deadline.
 function M.solo(deadline, left)
+  if not FAST then return nil end
   if failures ~= looked then look_for_lost() end
   if not (main_running and ntasks == 1 and nready == 0 and not M.failure and not signal_seen) then
     return nil   -- (alone(), inline: hot)
@@ -365,41 +360,26 @@ function M.solo(deadline, left)
   return fired, timer, left
 end
 
--- For a wait in C that suspends the running task (core.await_task, the
--- expect of a task among others): the task's waiter and, with a deadline,
--- its timer; nil outside a task or where it cannot yield.
-function M.task_waiter(deadline)
+-- After core.wait returned unmatched with n objects that fired (the
+-- lone task's wait in C), or with a signal caught (n == 0): hand them
+-- to their waiters as poll does.  Returns whether this wait's timer
+-- fired (deadline: the wait has one; the timer of an earlier wait may
+-- still run).  A signal or a failure goes to the scheduler at once, as
+-- from wait_for: it reports it, which ends the command.  Other ready
+-- tasks (a callback started one) run first, then this one goes on.
+function M.wait_fired(n, deadline)
   local co = co_running()
   local t = tasks[co] or nested[co]
-  if not (t and co_isyieldable()) then return nil end
+  if not (t and co_isyieldable()) then   -- (a signal: no wait in C here)
+    poll(false)
+    return false
+  end
   local w = t.waiter
-  return w, deadline and (w.timer or new_timer(w))
-end
-
--- Suspend the running task until its waiter w fires (core.await_task
--- armed it); whether the timer did.
-function M.suspend(w, timer)
-  w.fired = nil
-  repeat co_yield(SENTINEL) until w.fired
-  local fired = w.fired
-  w.fired = nil
-  return timer ~= nil and fired == timer
-end
-
--- After core.await returned, unmatched, with n objects that fired (or
--- none, with a signal caught): hand them to their waiters as poll does.
--- Returns whether this wait's timer fired (deadline: the wait has one;
--- the timer of an earlier wait may still run).  A signal or a failure goes to the scheduler at once,
--- as from wait_for: it reports it, which ends the command.  Other ready
--- tasks (a callback started one) run first, then this one goes on.
-function M.solo_fired(n, deadline)
-  local t = tasks[co_running()]
-  local w = t.waiter
-  w.task, w.fired = nil, nil   -- (wake must not queue the running task)
+  w.task, w.fired = false, false   -- (wake must not queue the running task)
   dispatch_fired(n)
   w.task = t
   local f = w.fired
-  w.fired = nil
+  w.fired = false
   if core.signalled() then signal_seen = true end
   if signal_seen or M.failure then
     co_yield(SENTINEL)   -- reported there (which ends the command)

@@ -1,0 +1,151 @@
+/*
+ * wait.c - the one wait for output: search in C, and step the loop for
+ * the command's lone task.  See wait.h; the binding is l_wait.c.  No Lua.
+ */
+#include "wait.h"
+
+#include "cpus.h"
+#include "loop.h"
+#include "proc.h"
+
+/*
+ * Search every pattern from where a match may still begin.  Among
+ * complete matches the earliest start wins, a tie the earlier pattern;
+ * a pattern that did not match moves its `from` to where one may still
+ * begin, so no byte is scanned twice.  WAIT_MATCH (win, s, e set),
+ * WAIT_MORE, or PCRE2's error code (win set).
+ */
+int
+wait_search(struct wait *w)
+{
+	struct proc *p = w->p;
+	const char *subj = buf_head(&p->in);
+	size_t len = buf_len(&p->in), from, s, e;
+	int i, rc, again = 0;
+
+	w->win = -1;
+	w->eof = p->eof;
+	for (i = 0; i < w->npat; i++) {
+		struct wait_pat *pt = &w->pat[i];
+
+		if (pt->skip)
+			continue;
+		if (pt->from <= p->base)
+			from = 0;
+		else if (pt->from - p->base > len)
+			from = len;
+		else
+			from = (size_t)(pt->from - p->base);
+		if (pt->re != NULL)
+			rc = match_exec(pt->re, subj, len, from, p->eof, &s, &e);
+		else
+			rc = match_literal(pt->lit, pt->len, subj, len, from,
+			    &s, &e);
+		if (rc < 0) {
+			w->win = i;
+			return rc;
+		}
+		if (rc == MATCH_FULL && (w->win < 0 || s < w->s)) {
+			w->win = i;
+			w->s = s;
+			w->e = e;
+			again = 0;
+			continue;
+		}
+		if (rc != MATCH_FULL)
+			pt->from = p->base + s;
+		if (w->win >= 0 && pt->re != NULL && pt->re == w->pat[w->win].re)
+			again = 1;	/* the winner's groups were overwritten */
+	}
+	if (w->win < 0)
+		return WAIT_MORE;
+	if (again)
+		(void)match_exec(w->pat[w->win].re, subj, len, w->s, p->eof,
+		    &s, &e);
+	return WAIT_MATCH;
+}
+
+/* The reply spin's numbers (scripts/bench/README.md says why). */
+#define STREAM_READ	2048
+#define SPIN_NS		20000ULL
+#define SPIN_REPLY_NS	100000ULL
+#define SPIN_POLL_NS	8000ULL
+
+#if defined(__x86_64__) || defined(__i386__)
+#define cpu_relax()	__builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define cpu_relax()	__asm__ __volatile__("yield")
+#else
+#define cpu_relax()	((void)0)
+#endif
+
+/*
+ * Poll the loop while p's output is about to come: a reply to a send,
+ * while the last one came quickly, until SPIN_REPLY_NS after the send;
+ * streaming output (the last read was large) for SPIN_NS.  Whether
+ * anything fired, or a signal came, before the time was up.
+ */
+static int
+spin(struct loop *lp, struct proc *p)
+{
+	unsigned long long now, until, next;
+	int i;
+
+	if (p->eof || p->fd == -1 || p->paused || p->held)
+		return 0;
+	if (!cpus_spin_ok())	/* the program we wait for needs the CPU */
+		return 0;
+	now = proc_clock_ns();
+	if (p->sent && p->reply_ns < SPIN_REPLY_NS)
+		until = p->sent_ns + SPIN_REPLY_NS;
+	else if (p->last_read >= STREAM_READ)
+		until = now + SPIN_NS;
+	else
+		return 0;
+	while (now < until) {
+		ev_run(lp->ev, EVRUN_NOWAIT);
+		if (lp->nfired > 0 || lp->signalled != 0)
+			return 1;
+		next = now + SPIN_POLL_NS;
+		do
+			for (i = 0; i < 32; i++)
+				cpu_relax();
+		while ((now = proc_clock_ns()) < next && now < until);
+	}
+	if (p->sent)	/* no reply that quickly: spin no more till one is */
+		p->reply_ns = now - p->sent_ns;
+	return 0;
+}
+
+/*
+ * No match yet: arm p for its output and run the loop once (after the
+ * spin, if any).  WAIT_OURS when p's output alone came, which is then
+ * taken off the loop's list; WAIT_OTHER when anything else fired, a
+ * signal was caught or nothing is left that could wake the loop.
+ */
+int
+wait_step(struct wait *w)
+{
+	struct loop *lp = w->lp;
+	struct proc *p = w->p;
+	int alive;
+
+	p->obj.armed |= PROC_DATA;
+	if (p->obj.on_arm != NULL)
+		p->obj.on_arm(&p->obj);
+	if (w->spin && lp->nfired == 0 && spin(lp, p))
+		alive = 1;	/* (if the loop died as p hit EOF, the next
+				 * search sees the EOF) */
+	else
+		alive = ev_run(lp->ev,
+		    lp->nfired > 0 ? EVRUN_NOWAIT : EVRUN_ONCE);
+	if (lp->signalled != 0 || !alive)
+		return WAIT_OTHER;
+	if (lp->nfired == 1 && lp->fired[0] == &p->obj &&
+	    p->obj.pending == PROC_DATA) {
+		p->obj.pending = 0;
+		lp->nfired = 0;
+		return WAIT_OURS;
+	}
+	return lp->nfired > 0 ? WAIT_OTHER : WAIT_OURS;
+}
