@@ -7,7 +7,7 @@
  *   core.grouplist(user, gid) -> {gid, ...}
  *
  * A missing user or group is ENOENT, "no such user" or "no such group".
- * lua/ptyscript/proc.lua (resolve_ids) decides what a spawn makes of it.
+ * lua/ptyscript/spawnopts.lua (resolve_ids) decides what a spawn makes of it.
  */
 #include <errno.h>
 

@@ -1,6 +1,6 @@
 /*
  * l_cast.c - the binding of cast.c: JSON escaping for asciicast
- * recordings (lua/ptyscript/proc.lua, Process:record).
+ * recordings (lua/ptyscript/output.lua, p:record).
  */
 #include "cast.h"
 #include "lcore.h"

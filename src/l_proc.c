@@ -2,14 +2,14 @@
  * l_proc.c - the C side of a process object: spawn and non-blocking
  * operations on a running child.
  *
- * core.spawn only converts what proc.lua prepared and checked: the
+ * core.spawn only converts what spawnopts.lua prepared and checked: the
  * environment goes to env.c, the descriptors to plumb.c, the fork and
  * exec to spawn.c.
  *
  * Nothing here waits.  Calls that fail for reasons of the world return
- * nil, message, errno name (lcore_fail) and the Lua wrapper in
- * lua/ptyscript/proc.lua turns them into errors that name the script's
- * line; only misuse (wrong types) raises here.  Stream positions cross the
+ * nil, message, errno name (lcore_fail) and the Lua modules
+ * (lua/ptyscript/) turn them into errors that name the script's line;
+ * only misuse (wrong types) raises here.  Stream positions cross the
  * boundary as absolute offsets (bytes since the session started), so that
  * bytes dropped from the front by maxbuf never shift a caller's place.
  */
@@ -110,7 +110,7 @@ by_name(const void *a, const void *b)
  * The child's environment (env_build): ours, none with opts.clearenv;
  * the table at env (0: none) sets variables {NAME = value} and removes
  * them {NAME = false}; opts.term is TERM's value, false to remove it
- * (nil: as env or ours has it).  proc.lua has checked env: anything else
+ * (nil: as env or ours has it).  spawnopts.lua has checked env: anything else
  * raises.  The strings and the array (in a box, freed by its __gc) stay
  * anchored on the stack.  [-0, +4, e]
  */
@@ -200,7 +200,7 @@ new_stream(lua_State *L, int st, int to)
 
 /*
  * The extra descriptors: the array at idx of {to = n, mode = "r" | "w" |
- * "fd", fd = integer or Lua file}, as proc.lua's check_fds made it, into
+ * "fd", fd = integer or Lua file}, as spawnopts.lua's check_fds made it, into
  * ex; a pipe's stream handle into hs (else NULL), a passed Lua file's
  * buffer flushed.  Anything else is misuse of core.spawn, and raises.
  * Returns the number of entries.  [-0, +0, v]
@@ -302,7 +302,7 @@ spawn_failed(lua_State *L, const struct spawn_result *res, const char *cwd)
  * core.spawn(argv, env, opts) -> proc [, streams] | nil, msg, errname
  * [-0, +1|2|3, m]
  * argv is an array of strings, env nil or a table of the variables to
- * set or remove (child_env), both checked by proc.lua.  opts has
+ * set or remove (child_env), both checked by spawnopts.lua.  opts has
  * clearenv, term (child_env), cwd, rows, cols, echo, maxbuf,
  * uid/gid/groups, pipes (no terminal: stdin, stdout and stderr are pipes)
  * and fds (extra descriptors, see to_extra).  The program is searched in
@@ -1028,7 +1028,7 @@ lcore_open_proc(lua_State *L)
 	lua_setfield(L, -3, "DRAIN");
 	lua_pushinteger(L, PROC_TAP);
 	lua_setfield(L, -3, "TAP");
-	/* the limits of spawn's fds, which proc.lua checks (plumb.h) */
+	/* the limits of spawn's fds, which spawnopts.lua checks (plumb.h) */
 	lua_pushinteger(L, PLUMB_MAXEXTRA);
 	lua_setfield(L, -3, "MAX_EXTRA_FDS");
 	lua_pushinteger(L, PLUMB_MAXFD);
