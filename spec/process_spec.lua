@@ -567,6 +567,21 @@ int luaopen_reapmod(lua_State *L) { lua_pushcfunction(L, f); return 1; }
       "the background job survived close")
     assert.is_true(gone(p.pid), "reaped by close")
   end)
+
+  it("close waits for a background job that closes of other sessions saw before", function()
+    -- Each close looks at the machine's processes and remembers their
+    -- sessions; what it remembers must not hide a later close's members.
+    local p = pty.sh([=[sh -c 'trap "" HUP; echo "bg=$$ ready"; exec sleep 300' & wait]=])
+    local bg = tonumber(p:expect("bg=(\\d+) ready", 5)[1])
+    finally(function() os.execute("kill -9 " .. bg .. " 2>/dev/null") end)
+    for _ = 1, 3 do pty.spawn{ "cat" }:close() end   -- they look at bg too
+    local t0 = pty.now()
+    assert.same({ nil, "signal", 1 }, { p:close{ grace = 0.3 } })
+    local dt = pty.now() - t0
+    assert.is_true((dt >= 0.25 or not build.proc) and dt < 2, "close took " .. dt)
+    assert.is_true(H.eventually(function() return not running(bg) end, 2),
+      "the background job survived close")
+  end)
 end)
 
 describe("window size", function()

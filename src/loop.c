@@ -70,6 +70,7 @@ loop_free(struct loop *lp)
 		redact_free(lp->secrets);
 	free(lp->fired);
 	free(lp->scratch);
+	free(lp->seen);
 	memset(lp, 0, sizeof *lp);
 }
 

@@ -30,6 +30,8 @@ struct loop_obj {
 	void (*on_arm)(struct loop_obj *);	/* start watching, or NULL */
 };
 
+struct pid_seen;
+
 struct loop {
 	struct ev_loop *ev;
 	struct loop_obj **fired;
@@ -54,6 +56,9 @@ struct loop {
 				 * (proc.c, proc_watch_exits) */
 	int chld_on;
 	pid_t owner;		/* the process whose children these are */
+	struct pid_seen *seen;	/* the session of each process last seen
+				 * in /proc (proc.c, groups_alive) */
+	size_t seen_cap;
 };
 
 int loop_init(struct loop *lp);

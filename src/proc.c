@@ -823,25 +823,95 @@ pid_cmp(const void *a, const void *b)
 
 /*
  * How many of the n process groups pgid[] (sorted) have a live member:
- * a process that is not a zombie.  From /proc/N/stat (state and pgrp
- * follow the command name in parentheses); 0 when /proc cannot be read.
- * kill(-pgid, 0) cannot tell: the unreaped leader is a member.  close
- * asks this for every child: the buffers are on the stack, so that a
- * close costs no heap (getdents64, not opendir, for that).
+ * a process that is not a zombie.  From /proc/N/stat (state, pgrp and
+ * session follow the command name in parentheses); 0 when /proc cannot
+ * be read.  kill(-pgid, 0) cannot tell: the unreaped leader is a member.
+ *
+ * close asks this for every child, and reading the stat of every process
+ * on the machine each time made closing many sessions quadratic.  But
+ * each pgid[] is the leader of its own session (spawn's setsid), and a
+ * group's members are all in its session; a process never enters a
+ * session it was not forked into (setsid makes a new one).  So a process
+ * once seen in another session can never be a member: the loop keeps,
+ * from one scan to the next, each process's session with the inode
+ * number of its /proc directory (a new process with a recycled pid has a
+ * new inode), and reads again only the processes it has not seen and
+ * those of the sessions asked about.
  */
 #ifndef PTYSCRIPT_NO_PROC
+struct pid_seen {
+	pid_t pid;		/* 0: a free slot */
+	pid_t sid;
+	unsigned long long ino;
+};
+
 static size_t
-groups_alive(const pid_t *pgid, size_t n)
+seen_slot(size_t cap, pid_t pid)
+{
+	return ((size_t)pid * 2654435761u) & (cap - 1);
+}
+
+/* The session of pid as last seen with this inode, or -1 (not seen,
+ * or another process since). */
+static pid_t
+seen_sid(const struct loop *lp, pid_t pid, unsigned long long ino)
+{
+	const struct pid_seen *t = lp != NULL ? lp->seen : NULL;
+	size_t i;
+
+	if (t == NULL)
+		return -1;
+	for (i = seen_slot(lp->seen_cap, pid); t[i].pid != 0;
+	    i = (i + 1) & (lp->seen_cap - 1))
+		if (t[i].pid == pid)
+			return t[i].ino == ino ? t[i].sid : -1;
+	return -1;
+}
+
+/* Make the n entries of v (distinct pids) the loop's table (none
+ * without a loop); frees v. */
+static void
+seen_keep(struct loop *lp, struct pid_seen *v, size_t n)
+{
+	struct pid_seen *t;
+	size_t cap = 64, i, k;
+
+	if (lp == NULL) {
+		free(v);
+		return;
+	}
+	while (cap < 2 * n)
+		cap *= 2;
+	free(lp->seen);
+	lp->seen = NULL;
+	lp->seen_cap = 0;
+	if ((t = calloc(cap, sizeof *t)) != NULL) {
+		for (k = 0; k < n; k++) {
+			for (i = seen_slot(cap, v[k].pid); t[i].pid != 0;
+			    i = (i + 1) & (cap - 1))
+				;
+			t[i] = v[k];
+		}
+		lp->seen = t;
+		lp->seen_cap = cap;
+	}
+	free(v);
+}
+
+static size_t
+groups_alive(struct loop *lp, const pid_t *pgid, size_t n)
 {
 	_Alignas(struct dirent64) char dents[8192];
-	char path[32], buf[256], *q, state;
+	char path[32], buf[512], *q, state;
 	unsigned char few[64], *live = few;
+	struct pid_seen *v = NULL, *nv;
+	size_t nv_len = 0, nv_cap = 0;
 	struct dirent64 *e;
 	const pid_t *hit;
 	size_t count = 0;
 	ssize_t got, off, len;
-	long pg;
-	pid_t key;
+	long pg, sid;
+	pid_t key, pid, was;
 	int dfd, fd;
 
 	if (n == 0)
@@ -852,11 +922,18 @@ groups_alive(const pid_t *pgid, size_t n)
 		memset(few, 0, n);
 	if ((dfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		goto out;
-	while (count < n && (got = getdents64(dfd, dents, sizeof dents)) > 0) {
-		for (off = 0; off < got && count < n; off += e->d_reclen) {
+	while ((got = getdents64(dfd, dents, sizeof dents)) > 0) {
+		for (off = 0; off < got; off += e->d_reclen) {
 			e = (struct dirent64 *)(void *)(dents + off);
 			if (e->d_name[0] < '1' || e->d_name[0] > '9')
 				continue;
+			pid = (pid_t)strtol(e->d_name, NULL, 10);
+			was = seen_sid(lp, pid, e->d_ino);
+			if (was >= 0 && bsearch(&was, pgid, n, sizeof *pgid,
+			    pid_cmp) == NULL) {
+				sid = was;	/* never a member: not read */
+				goto keep;
+			}
 			snprintf(path, sizeof path, "%.16s/stat", e->d_name);
 			if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC)) == -1)
 				continue;
@@ -866,18 +943,38 @@ groups_alive(const pid_t *pgid, size_t n)
 				continue;
 			buf[len] = '\0';
 			if ((q = strrchr(buf, ')')) == NULL ||
-			    sscanf(q + 1, " %c %*d %ld", &state, &pg) != 2 ||
-			    state == 'Z' || state == 'X')
+			    sscanf(q + 1, " %c %*d %ld %ld", &state, &pg,
+			    &sid) != 3)
 				continue;
-			key = (pid_t)pg;
-			hit = bsearch(&key, pgid, n, sizeof *pgid, pid_cmp);
-			if (hit != NULL && !live[hit - pgid]) {
-				live[hit - pgid] = 1;
-				count++;
+			if (state != 'Z' && state != 'X') {
+				key = (pid_t)pg;
+				hit = bsearch(&key, pgid, n, sizeof *pgid,
+				    pid_cmp);
+				if (hit != NULL && !live[hit - pgid]) {
+					live[hit - pgid] = 1;
+					count++;
+				}
 			}
+keep:
+			if (sid < 0)
+				continue;
+			if (nv_len == nv_cap) {
+				nv_cap = nv_cap ? 2 * nv_cap : 256;
+				if ((nv = realloc(v, nv_cap * sizeof *v)) == NULL) {
+					free(v);
+					v = NULL;
+					nv_len = nv_cap = 0;
+					continue;
+				}
+				v = nv;
+			}
+			v[nv_len].pid = pid;
+			v[nv_len].sid = (pid_t)sid;
+			v[nv_len++].ino = e->d_ino;
 		}
 	}
 	close(dfd);
+	seen_keep(lp, v, nv_len);
 out:
 	if (live != few)
 		free(live);
@@ -887,8 +984,9 @@ out:
 /* Without /proc no live member can be told from the leader's zombie:
  * none is waited for (what is left is still killed by proc_reap). */
 static size_t
-groups_alive(const pid_t *pgid, size_t n)
+groups_alive(struct loop *lp, const pid_t *pgid, size_t n)
 {
+	(void)lp;
 	(void)pgid;
 	(void)n;
 	return 0;
@@ -906,7 +1004,7 @@ proc_group_alive(struct proc *p)
 		return 0;
 	if (!p->exited)
 		return 1;
-	return groups_alive(&p->pid, 1) > 0;
+	return groups_alive(p->lp, &p->pid, 1) > 0;
 }
 
 /*
@@ -1102,7 +1200,7 @@ proc_shutdown_all(struct loop *lp, double grace)
 		groups = 0;
 		if (nz > 0) {	/* their groups: only pollable through /proc */
 			qsort(zombies, nz, sizeof *zombies, pid_cmp);
-			groups = groups_alive(zombies, nz);
+			groups = groups_alive(lp, zombies, nz);
 			running += groups;
 		}
 		if (running == 0)
