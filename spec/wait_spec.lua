@@ -40,3 +40,14 @@ describe("the lone task's wait in C", function()
     assert.equal("c1 c2 c3 done\ttrue\n", r.stdout)
   end)
 end)
+
+describe("the search of a pattern list in C", function()
+  it("gives a regex listed twice the groups of its own search (\\G sees where that began)", function()
+    local pty = require "ptyscript"
+    local p = pty.spawn{"sh", "-c", "printf xb; sleep 5", echo = false}
+    local R = pty.re("(\\G)?b")   -- (at the b, \G holds only for a search begun there)
+    local m = p:expect({ R, R }, 5)
+    assert.same({ 1, "b", false }, { m.index, m[0], m[1] })
+    p:close()
+  end)
+end)
