@@ -295,6 +295,12 @@ print(pty.current() == nil, pcall(expect, "x") == false)
       assert.equal("true\ttrue\ntrue\ttrue\n", out)
     end)
   end)
+
+  it("install_globals refuses an env that is not a table, naming the caller's line", function()
+    local pty = require "ptyscript"
+    H.raises("install_globals: expected a table, got 5", function() pty.install_globals(5) end)
+    H.raises("install_globals: expected a table, got the string \"x\"", function() pty.install_globals("x") end)
+  end)
 end)
 
 -- A script's own globals that happen to be named like the standard

@@ -20,7 +20,7 @@ wait_search(struct wait *w)
 {
 	struct proc *p = w->p;
 	const char *subj = buf_head(&p->in);
-	size_t len = buf_len(&p->in), from, s, e;
+	size_t len = buf_len(&p->in), from, s, e, wfrom = 0;
 	int i, rc, again = 0;
 
 	w->win = -1;
@@ -49,6 +49,7 @@ wait_search(struct wait *w)
 			w->win = i;
 			w->s = s;
 			w->e = e;
+			wfrom = from;
 			again = 0;
 			continue;
 		}
@@ -59,8 +60,8 @@ wait_search(struct wait *w)
 	}
 	if (w->win < 0)
 		return WAIT_MORE;
-	if (again)
-		(void)match_exec(w->pat[w->win].re, subj, len, w->s, p->eof,
+	if (again)	/* from where its own search began: \G sees that */
+		(void)match_exec(w->pat[w->win].re, subj, len, wfrom, p->eof,
 		    &s, &e);
 	return WAIT_MATCH;
 }

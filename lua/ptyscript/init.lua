@@ -58,6 +58,9 @@ local shorthands = {
 }
 
 function M.install_globals(env)
+  if env ~= nil and type(env) ~= "table" then
+    error("install_globals: expected a table, got " .. diag.got(env), 2)
+  end
   env = env or _G
   env.pty = M
   env.spawn = function(...) return M.spawn(...) end

@@ -339,8 +339,8 @@ end
 -- can run meanwhile.  Returns the table core.wait stores what else fired
 -- in, the task's timer (nil without a deadline) and the seconds left; nil
 -- when the scheduler must do the wait (other tasks or a nested coroutine,
--- a failure or signal to report, the deadline passed, the fast wait
--- off).  Asked once per expect, and again after wait_fired (the task may
+-- a spot where the task cannot yield, a failure or signal to report, the
+-- deadline passed, the fast wait off).  Asked once per expect, and again after wait_fired (the task may
 -- have company now).  left, if given, is the seconds to the deadline.
 function M.solo(deadline, left)
   if not FAST then return nil end
@@ -349,7 +349,9 @@ function M.solo(deadline, left)
     return nil   -- (alone(), inline: hot)
   end
   local t = tasks[co_running()]
-  if not t then return nil end
+  -- (where it cannot yield - a gsub callback, a metamethod, a module's
+  -- main chunk under require - wait_fired could not hand over what fired)
+  if not t or not co_isyieldable() then return nil end
   local timer
   if deadline then
     left = left or deadline - core.now()
