@@ -42,11 +42,22 @@ end
 
 -- Run a shell command line (no terminal), capturing stdout, stderr and
 -- the exit status as the shell reports it (128+N for a signal).
+-- The commands start with SIGINT and SIGQUIT at their defaults, whatever
+-- this process inherited: busted run by the ptyscript command keeps them
+-- ignored when it started so (a CI job started with & by a shell), and
+-- system() would pass that on, where a spec sends SIGINT and wants it
+-- acted on.  (coreutils env; where it lacks the option, as inherited.)
+local DEFAULT_SIGNALS
 function H.sh(cmdline, stdin)
+  if DEFAULT_SIGNALS == nil then
+    DEFAULT_SIGNALS = os.execute("env --default-signal=INT,QUIT true >/dev/null 2>&1")
+      and "env --default-signal=INT,QUIT " or ""
+  end
   local out, err = H.tmpname(), H.tmpname()
   local inp = "/dev/null"
   if stdin then inp = H.write(H.tmpname(), stdin) end
-  local ok, kind, code = os.execute(string.format("(%s) <%s >%s 2>%s", cmdline, inp, out, err))
+  local ok, kind, code = os.execute(string.format("%ssh -c %s <%s >%s 2>%s", DEFAULT_SIGNALS,
+    H.q(cmdline), inp, out, err))
   local r = { stdout = H.read(out), stderr = H.read(err), ok = ok, kind = kind,
     code = code }
   os.remove(out)

@@ -644,7 +644,14 @@ describe("no leaks", function()
         collectgarbage()
       end
       settle()
+      -- the same count twice in a row: none of settle's in flight
       local fd0, kids0 = fds(), kids()
+      for _ = 1, 20 do
+        pty.sleep(0.05)
+        local n = fds()
+        if n == fd0 then break end
+        fd0 = n
+      end
       for _ = 1, 25 do
         local p = pty.spawn("cat")
         p:sendline("x")
