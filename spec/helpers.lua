@@ -47,11 +47,13 @@ end
 -- ignored when it started so (a CI job started with & by a shell), and
 -- system() would pass that on, where a spec sends SIGINT and wants it
 -- acted on.  (coreutils env; where it lacks the option, as inherited.)
+-- exec: the shell system() starts is the command's shell, so that $$ is
+-- this process's child (H.children leaves it out).
 local DEFAULT_SIGNALS
 function H.sh(cmdline, stdin)
   if DEFAULT_SIGNALS == nil then
     DEFAULT_SIGNALS = os.execute("env --default-signal=INT,QUIT true >/dev/null 2>&1")
-      and "env --default-signal=INT,QUIT " or ""
+      and "exec env --default-signal=INT,QUIT " or "exec "
   end
   local out, err = H.tmpname(), H.tmpname()
   local inp = "/dev/null"
