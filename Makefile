@@ -23,7 +23,12 @@ LUA_PC ?= $(eval LUA_PC := $(firstword \
 LUA ?= $(eval LUA := $(firstword \
   $(foreach c,lua5.4 lua54 lua-5.4,$(shell command -v $(c) 2>/dev/null)) \
   $(shell lua -e 'os.exit(_VERSION == "Lua 5.4")' 2>/dev/null && echo lua) lua5.4))$(LUA)
-BUSTED ?= $(if $(wildcard /usr/bin/busted),$(LUA) /usr/bin/busted,busted)
+# busted through Lua 5.4, decided when it runs: deps.sh may have just
+# installed it (make would have looked before, and kept what it saw), and
+# Debian's /usr/bin/busted runs whatever `lua` is (5.1, once lua-busted
+# pulled it in).
+BUSTED ?= sh -c 'if [ -x /usr/bin/busted ]; then exec $(LUA) /usr/bin/busted "$$@"; \
+  else exec busted "$$@"; fi' busted
 
 # Where LuaRocks (the rockspec) found each library, or given by hand for
 # a library outside the compiler's paths: LUA_INCDIR, LIBEV_INCDIR and
@@ -331,7 +336,8 @@ check-asan: all check-deps build/asan/ptyscript fuzz-build
 
 # The harnesses link the engine's own C files (match.c, and proc.c for
 # proc_take, the buffer's own way of keeping what is read).
-FUZZ_LINK = src/match.c src/buf.c src/loop.c src/cast.c src/out.c src/redact.c src/proc.c
+FUZZ_LINK = src/match.c src/buf.c src/loop.c src/cast.c src/out.c src/redact.c src/proc.c \
+            src/wait.c src/cpus.c
 build/fuzz/%_fuzz: fuzz/%_fuzz.c $(FUZZ_LINK) src/proc.h src/match.h src/buf.h src/loop.h | build/.deps
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LINK) $(PCRE_LIBS) $(EV_LIBS)

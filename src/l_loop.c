@@ -12,6 +12,7 @@
 #include "lcore.h"
 #include "loop.h"
 #include "proc.h"
+#include "wait.h"
 
 #define TIMER_FIRED 1
 
@@ -26,7 +27,12 @@ struct ltimer {
  * Run the loop once (waiting for an event if block), then store the
  * objects that fired in out[1], out[3], ... with their bits in out[2],
  * out[4], ...; n is the number of objects.  alive is false when no
- * watcher is left that could ever wake the loop.
+ * watcher is left that could ever wake the loop.  Tasks whose parked
+ * waits woke (wait.h) are resumed here when nothing else fired; else
+ * they come last in out, each as its coroutine and true, for the
+ * scheduler to resume.  A resumed task that did not park again comes as
+ * its coroutine and what coroutine.resume would have returned, packed
+ * (lcore_resume_parks).
  */
 static int
 l_poll(lua_State *L)
@@ -34,23 +40,31 @@ l_poll(lua_State *L)
 	struct loop *lp = lcore_loop(L);
 	int block = lua_toboolean(L, 1);
 	int alive;
+	lua_Integer k = 0;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	/*
 	 * Something fired outside the loop (an exit seen by p:alive() or
 	 * p:wait's status poll, say): report it now, do not sleep first.
 	 */
-	if (lp->nfired > 0)
+	if (lp->nfired > 0 || lp->woken != NULL)
 		block = 0;
 	alive = ev_run(lp->ev, block ? EVRUN_ONCE : EVRUN_NOWAIT);
-	lua_pushinteger(L, lcore_take_fired(L, lp, 2));
+	wait_sort(lp);
+	if (lp->woken != NULL && lp->nfired == 0 && lp->signalled == 0) {
+		k = lcore_resume_parks(L, lp, 2, 0);
+		alive = 1;	/* (a task ran: the scheduler looks again) */
+	}
+	lua_pushinteger(L, lcore_take_fired(L, lp, 2, k));
 	lua_pushboolean(L, alive);
 	return 2;
 }
 
 /*
  * Store the objects that fired in the table at out as core.poll does,
- * empty the list and return how many were stored.
+ * after the k entries (pairs) there, then the woken parks (their
+ * coroutines and true); empty both lists and return how many pairs the
+ * table holds.
  *
  * No call in the loop runs a collection step (lua_rawgetp, lua_rawseti,
  * lua_pushinteger; a table that grows may only
@@ -58,11 +72,14 @@ l_poll(lua_State *L)
  * can close an object and add to the list while it is being emptied.
  */
 lua_Integer
-lcore_take_fired(lua_State *L, struct loop *lp, int out)
+lcore_take_fired(lua_State *L, struct loop *lp, int out, lua_Integer k)
 {
-	size_t i, n = lp->nfired;
-	lua_Integer k = 0;
+	struct park *pk;
+	size_t i, n;
 
+	wait_sort(lp);
+	n = lp->nfired;
+	k *= 2;
 	for (i = 0; i < n; i++) {
 		struct loop_obj *o = lp->fired[i];
 
@@ -75,9 +92,19 @@ lcore_take_fired(lua_State *L, struct loop *lp, int out)
 		lua_rawseti(L, out, ++k);
 		lua_pushinteger(L, o->pending);
 		lua_rawseti(L, out, ++k);
+		o->lua_armed &= ~o->pending;
 		o->pending = 0;
 	}
 	lp->nfired = 0;
+	while ((pk = wait_next_woken(lp)) != NULL) {
+		lua_State *co = pk->co;
+
+		lua_pushthread(co);
+		lua_xmove(co, L, 1);
+		lua_rawseti(L, out, ++k);
+		lua_pushboolean(L, 1);
+		lua_rawseti(L, out, ++k);
+	}
 	return k / 2;
 }
 
@@ -156,6 +183,10 @@ timer_start(lua_State *L)
 static void
 stop_timer(struct ltimer *t)
 {
+	if (t->obj.park != NULL) {	/* a parked wait loses its deadline */
+		t->obj.park->timer = NULL;
+		t->obj.park = NULL;
+	}
 	if (t->lp->ev == NULL)
 		return;
 	ev_timer_stop(t->lp->ev, &t->t);

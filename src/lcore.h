@@ -73,7 +73,10 @@ void lcore_open_out(lua_State *L);
 void lcore_open_account(lua_State *L);
 
 lua_Integer lcore_checkid(lua_State *L, int idx, const char *what);
-lua_Integer lcore_take_fired(lua_State *L, struct loop *lp, int out);
+lua_Integer lcore_take_fired(lua_State *L, struct loop *lp, int out,
+    lua_Integer k);
+lua_Integer lcore_resume_parks(lua_State *L, struct loop *lp, int out,
+    lua_Integer k);
 void lcore_timer_start(void *timer, double s);
 
 size_t lcore_offset(struct proc *p, lua_Integer abs);

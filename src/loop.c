@@ -14,6 +14,7 @@
 
 #include "loop.h"
 #include "redact.h"
+#include "wait.h"
 
 /*
  * The one C global: the loop a signal handler must wake.  Only the
@@ -66,6 +67,8 @@ loop_free(struct loop *lp)
 		}
 		ev_loop_destroy(lp->ev);
 	}
+	while (wait_next_woken(lp) != NULL)
+		;	/* (their tasks are never resumed) */
 	if (lp->secrets_own)
 		redact_free(lp->secrets);
 	free(lp->fired);

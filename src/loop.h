@@ -15,6 +15,7 @@
 #include <termios.h>
 
 struct redact;
+struct park;
 
 #define LOOP_SCRATCH	(64 * 1024)	/* one read(2) at most */
 
@@ -27,6 +28,8 @@ struct redact;
 struct loop_obj {
 	unsigned armed;		/* bits some wait waits for */
 	unsigned pending;	/* bits fired, not yet reported */
+	unsigned lua_armed;	/* of armed, those the scheduler armed */
+	struct park *park;	/* a task's wait parked in C on it (wait.h) */
 	void (*on_arm)(struct loop_obj *);	/* start watching, or NULL */
 };
 
@@ -56,6 +59,8 @@ struct loop {
 				 * (proc.c, proc_watch_exits) */
 	int chld_on;
 	pid_t owner;		/* the process whose children these are */
+	struct park *woken, *woken_tail;	/* parked waits to resume
+						 * (wait.c), in order */
 	struct pid_seen *seen;	/* the session of each process last seen
 				 * in /proc (proc.c, groups_alive) */
 	size_t seen_cap;

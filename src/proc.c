@@ -24,6 +24,7 @@
 #include "out.h"
 #include "portable.h"
 #include "proc.h"
+#include "wait.h"
 #include "redact.h"
 
 #define READ_BUDGET	(1024 * 1024)	/* per callback, to stay fair */
@@ -1126,6 +1127,13 @@ proc_destroy(struct proc *p)
 		p->streams = s->sibling;
 		s->owner = NULL;
 		s->sibling = NULL;
+	}
+	if (p->obj.park != NULL) {	/* a task's parked wait: woken, to
+					 * see the end */
+		if (lp != NULL)
+			wait_wake(lp, p->obj.park, PARK_DATA);
+		else
+			wait_unpark(p->obj.park);
 	}
 	if (lp != NULL) {
 		loop_forget(lp, &p->obj);

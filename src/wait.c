@@ -150,3 +150,134 @@ wait_step(struct wait *w)
 	}
 	return lp->nfired > 0 ? WAIT_OTHER : WAIT_OURS;
 }
+
+/*
+ * Park pk's wait: its process (and timer) point to it, and the process
+ * is armed for its output.  The caller checked that neither has a park.
+ */
+void
+wait_park(struct park *pk)
+{
+	struct proc *p = pk->w.p;
+
+	pk->state = PARK_PARKED;
+	pk->why = 0;
+	pk->hit = 0;
+	p->obj.park = pk;
+	if (pk->timer != NULL)
+		pk->timer->park = pk;
+	p->obj.armed |= PROC_DATA;
+	if (p->obj.on_arm != NULL)
+		p->obj.on_arm(&p->obj);
+}
+
+/*
+ * Take pk off its objects and off the loop's list of woken parks.  The
+ * process stays armed and the timer running: harmless, as the
+ * scheduler's own waits leave them.
+ */
+void
+wait_unpark(struct park *pk)
+{
+	struct loop *lp = pk->w.lp;
+	struct park **pp, *prev = NULL;
+
+	if (pk->w.p != NULL && pk->w.p->obj.park == pk)
+		pk->w.p->obj.park = NULL;
+	if (pk->timer != NULL && pk->timer->park == pk)
+		pk->timer->park = NULL;
+	if (pk->state == PARK_WOKEN && lp != NULL)
+		for (pp = &lp->woken; *pp != NULL; prev = *pp, pp = &(*pp)->next)
+			if (*pp == pk) {
+				*pp = pk->next;
+				if (lp->woken_tail == pk)
+					lp->woken_tail = prev;
+				break;
+			}
+	pk->next = NULL;
+	pk->state = PARK_IDLE;
+}
+
+/* Wake pk for why: off its objects, onto the loop's list, in order. */
+void
+wait_wake(struct loop *lp, struct park *pk, int why)
+{
+	if (pk->state != PARK_PARKED)
+		return;
+	wait_unpark(pk);
+	pk->why = why;
+	pk->state = PARK_WOKEN;
+	pk->w.lp = lp;
+	pk->next = NULL;
+	if (lp->woken_tail != NULL)
+		lp->woken_tail->next = pk;
+	else
+		lp->woken = pk;
+	lp->woken_tail = pk;
+}
+
+/* The first woken park, taken off the list (PARK_IDLE), or NULL. */
+struct park *
+wait_next_woken(struct loop *lp)
+{
+	struct park *pk = lp->woken;
+
+	if (pk == NULL)
+		return NULL;
+	lp->woken = pk->next;
+	if (lp->woken == NULL)
+		lp->woken_tail = NULL;
+	pk->next = NULL;
+	pk->state = PARK_IDLE;
+	return pk;
+}
+
+/*
+ * Before the loop's report goes to the scheduler: what fired for a
+ * parked wait is its own.  A process's output is searched now; no match
+ * re-arms it, and the output reaches nobody else unless the scheduler
+ * armed it too.  A match, EOF, an error to raise, or the deadline's
+ * timer wakes the park.  Objects left with nothing to report leave the
+ * list.
+ */
+void
+wait_sort(struct loop *lp)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < lp->nfired; i++) {
+		struct loop_obj *o = lp->fired[i];
+		struct park *pk = o->park;
+		unsigned mine;
+
+		if (pk != NULL && pk->state == PARK_PARKED) {
+			if (o == &pk->w.p->obj) {
+				mine = o->pending & PROC_DATA;
+				if (mine != 0) {
+					struct proc *p = pk->w.p;
+
+					int rc = wait_search(&pk->w);
+
+					pk->hit = rc == WAIT_MATCH;
+					pk->hit_base = p->base;
+					pk->hit_len = buf_len(&p->in);
+					if (rc != WAIT_MORE || pk->w.eof ||
+					    p->lp == NULL)
+						wait_wake(lp, pk, PARK_DATA);
+					else {
+						p->obj.armed |= PROC_DATA;
+						if (p->obj.on_arm != NULL)
+							p->obj.on_arm(&p->obj);
+					}
+					o->pending &= ~(mine & ~o->lua_armed);
+				}
+			} else if (o == pk->timer) {
+				wait_wake(lp, pk, PARK_TIMEOUT);
+				o->pending = 0;
+			}
+		}
+		if (o->pending != 0)
+			lp->fired[n++] = o;
+	}
+	lp->nfired = n;
+}

@@ -11,6 +11,13 @@
  * the reply spin) and says whether only this process's output came, so
  * that the caller may search again without leaving C.  Why a spin, and
  * when: scripts/bench/README.md, "Why the wait is as it is".
+ *
+ * A task among others parks its wait here instead (struct park): the
+ * process and the timer point to it, and when either fires the loop's
+ * report is sorted first (wait_sort): the process's output is searched
+ * at once, and only a match, EOF, the deadline or the end of the
+ * process wakes the task, which l_wait.c then resumes; output that does
+ * not match re-arms the process and reaches nobody.
  */
 #ifndef PTYSCRIPT_WAIT_H
 #define PTYSCRIPT_WAIT_H
@@ -56,7 +63,31 @@ enum {
 	WAIT_OTHER,		/* anything else: back to the scheduler */
 };
 
+/* A task's wait parked in C. */
+enum { PARK_IDLE, PARK_PARKED, PARK_WOKEN };
+enum { PARK_DATA = 1, PARK_TIMEOUT = 2 };	/* why it woke */
+
+struct park {
+	struct wait w;		/* w.p: the process waited on */
+	struct loop_obj *timer;	/* the deadline's timer, or NULL */
+	void *co;		/* the suspended coroutine (a lua_State) */
+	int state;		/* PARK_* */
+	int why;		/* PARK_DATA or PARK_TIMEOUT, once woken */
+	struct park *next;	/* the loop's list of woken parks */
+	int hit;		/* wait_sort's search found w.win's match at
+				 * [w.s, w.e) of this output: */
+	unsigned long long hit_base;	/* p->base, */
+	size_t hit_len;		/* and the unconsumed length, then */
+	struct wait_pat *pat;	/* w.pat's storage: npat_cap entries */
+	int npat_cap;
+};
+
 int wait_search(struct wait *w);
 int wait_step(struct wait *w);
+void wait_park(struct park *pk);
+void wait_unpark(struct park *pk);
+void wait_wake(struct loop *lp, struct park *pk, int why);
+void wait_sort(struct loop *lp);
+struct park *wait_next_woken(struct loop *lp);
 
 #endif

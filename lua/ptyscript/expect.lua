@@ -16,7 +16,7 @@ local check = require "ptyscript.check"
 local M = {}
 local DATA = core.DATA
 local now, HUGE, signalled = core.now, math.huge, core.signalled
-local solo = sched.solo
+local slot = sched.slot
 local ALL = math.maxinteger   -- an offset past any buffer: "everything"
 local raise, where, escape, redact, got = diag.raise, diag.where, diag.escape, diag.redact, diag.got
 
@@ -414,14 +414,15 @@ local search = core.FAST_WAIT and core.wait or lua_search
 -- list: the Patterns, for results and messages, with the first EOF and
 -- TIMEOUT in it at eof_i, timeout_i (nil: one pattern, pat, or for a
 -- bare literal made on demand).
--- The command's lone task waits inside core.wait (sched.solo: `out`);
--- anything else waits through the scheduler (sched.wait_for).
+-- The wait stays in C where it can (sched.slot: `out`): the command's
+-- lone task waits inside core.wait, a task among others parks its wait
+-- there; anything else waits through the scheduler (sched.wait_for).
 local function expect_loop(p, pats, from, pat, list, timeout, what, eof_i, timeout_i)
   if timeout ~= last_valid then timeout = M.timeout_for(p, timeout, what) end
   local deadline = timeout ~= HUGE and now() + timeout or nil   -- (deadline_of, inline: hot)
   local c = p._c
   local timed_out = false
-  local out, timer, left = solo(deadline, timeout)
+  local out, timer, left = slot(deadline, timeout)
   while true do
     local s, e, m, n = search(c, pats, from, timer, left, out)
     if s then   -- matched, with m.before and m.index set, and consumed
@@ -438,10 +439,13 @@ local function expect_loop(p, pats, from, pat, list, timeout, what, eof_i, timeo
     end
     if s == nil then match_failed(p, list and list[m] or pat or M.exact(pats), e, what) end
     from = e
-    -- What else fired while the lone task waited in C goes to its
-    -- waiters (callbacks, taps, exits) and a caught signal to the
-    -- scheduler, before anything else here; then search again.
-    local expired = n and (n > 0 or signalled()) and sched.wait_fired(n, deadline)
+    -- n: nil, no wait in C (the scheduler waits, below); -1 or -2, a
+    -- parked wait came back, -2 at its deadline; >= 0, the lone task's
+    -- wait came back with n objects that fired besides its output: they
+    -- go to their waiters (callbacks, taps, exits) and a caught signal
+    -- to the scheduler, before anything else here.
+    local expired = n == -2 or (n ~= nil and (n > 0 or n == 0 and signalled())
+      and sched.wait_fired(n, deadline))
     if m then   -- EOF seen
       local i = eof_i
       if i then
@@ -460,12 +464,12 @@ local function expect_loop(p, pats, from, pat, list, timeout, what, eof_i, timeo
     end
     if expired then
       timed_out, out = true, nil   -- (one last search, not a wait)
-    elseif n ~= nil and n > 0 then
-      out, timer, left = solo(deadline)
+    elseif n ~= nil and n ~= 0 then
+      out, timer, left = slot(deadline)
     else   -- (no wait in C, or n == 0: nothing left to wait for, p closed, a signal)
       -- (after the deadline, one more search for what arrived with it)
       if sched.wait_for(c, DATA, deadline) == "timeout" then timed_out = true end
-      if n then out, timer, left = solo(deadline) end   -- (the lone task, again)
+      if n then out, timer, left = slot(deadline) end   -- (the lone task, again)
     end
   end
 end

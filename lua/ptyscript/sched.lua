@@ -31,7 +31,8 @@ local FAST = core.FAST_WAIT
 
 -- The value a waiting task yields; unique, so it can't be confused with a
 -- script's own coroutine.yield values.
-local SENTINEL = setmetatable({}, { __name = "ptyscript.wait", __tostring = function()
+-- (core's: a task whose wait is parked in C yields it too, from C)
+local SENTINEL = setmetatable(core.SUSPEND, { __name = "ptyscript.wait", __tostring = function()
   return "ptyscript.wait"
 end })
 M.SENTINEL = SENTINEL
@@ -148,12 +149,24 @@ end
 -- of every object that fired.
 local signal_seen = false   -- poll_solo saw a signal: the scheduler reports it
 
+local resumed
+
 -- Wake the waiters of the n objects core.poll (or core.wait) stored in
--- fired, and let go of them there.
+-- fired, and let go of them there.  A task's coroutine in it is a parked
+-- wait's (src/l_wait.c): with true, woken, to be resumed; with a table,
+-- resumed already by core.poll, and this is what the resume returned.
 local function dispatch_fired(n)
   for i = 1, 2 * n, 2 do
-    dispatch(fired[i], fired[i + 1])
+    local obj, bits = fired[i], fired[i + 1]
     fired[i], fired[i + 1] = nil, nil
+    if type(bits) == "number" then
+      dispatch(obj, bits)
+    else
+      local t = tasks[obj]
+      if t then
+        if bits == true then push_ready(t) else resumed(t, unpack(bits, 1, bits.n)) end
+      end
+    end
   end
 end
 
@@ -334,32 +347,39 @@ function M.wait_for(obj, bits, deadline, lua_obj)
   return "event"
 end
 
--- The command's lone task may search and wait for its output inside
--- core.wait (src/l_wait.c) instead of through the scheduler: nothing else
--- can run meanwhile.  Returns the table core.wait stores what else fired
--- in, the task's timer (nil without a deadline) and the seconds left; nil
--- when the scheduler must do the wait (other tasks or a nested coroutine,
--- a spot where the task cannot yield, a failure or signal to report, the
--- deadline passed, the fast wait off).  Asked once per expect, and again after wait_fired (the task may
--- have company now).  left, if given, is the seconds to the deadline.
-function M.solo(deadline, left)
-  if not FAST then return nil end
-  if failures ~= looked then look_for_lost() end
-  if not (main_running and ntasks == 1 and nready == 0 and not M.failure and not signal_seen) then
-    return nil   -- (alone(), inline: hot)
-  end
+-- Task t's park, for its waits in C (core.park).
+local function new_park(t)
+  local park = core.park()
+  t.park = park
+  return park
+end
+
+-- Where expect's wait (core.wait's `out`) may stay in C, with the
+-- task's timer (nil without a deadline) and the seconds left (left, if
+-- given, is that already): the command's lone task searches and waits
+-- inside core.wait while nothing else can run (the table core.wait
+-- stores what else fired in, for wait_fired); a task among others parks
+-- its wait there (its park: core.poll resumes it when its output
+-- matches).  nil when the scheduler must do the wait: plain Lua's main
+-- thread, a nested coroutine, a spot where the task cannot yield, the
+-- deadline passed, the fast wait off.  Asked again after each wait in C
+-- (the task may have company now, or none).
+function M.slot(deadline, left)
   local t = tasks[co_running()]
   -- (where it cannot yield - a gsub callback, a metamethod, a module's
-  -- main chunk under require - wait_fired could not hand over what fired)
-  if not t or not co_isyieldable() then return nil end
+  -- main chunk under require - neither wait could hand over what fired)
+  if not (t and FAST and co_isyieldable()) then return nil end
   local timer
   if deadline then
     left = left or deadline - core.now()
     if left <= 0 then return nil end
-    local w = t.waiter
-    timer = w.timer or new_timer(w)
+    timer = t.waiter.timer or new_timer(t.waiter)
   end
-  return fired, timer, left
+  if main_running and ntasks == 1 then   -- (alone(), inline: hot)
+    if failures ~= looked then look_for_lost() end
+    if nready == 0 and not M.failure and not signal_seen then return fired, timer, left end
+  end
+  return t.park or new_park(t), timer, left
 end
 
 -- After core.wait returned unmatched with n objects that fired (the
@@ -450,7 +470,7 @@ end
 -- What an idle serial queue's task yields (see M.serial).
 local PARK = setmetatable({}, { __name = "ptyscript.park" })
 
-local function resumed(t, ok, first, ...)
+function resumed(t, ok, first, ...)
   t.active = false
   if not ok then return finish(t, false, first) end
   if first == DONE then return finish(t, true, ...) end

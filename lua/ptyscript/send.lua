@@ -47,16 +47,8 @@ function M.drain(p, c, q, fd)
   end
 end
 
--- Send data to p: queue it, trace it, show it to p's outputs.  secret:
--- true to show it as *** (registered by the caller), or the text to show
--- for it ("" for nothing: a key of a secret typed one at a time, after
--- the first); typed: keys the user typed during interact, "on" while the
--- child echoes, "off" while it does not (a password: no output ever sees
--- it).
-function M.raw(p, data, secret, typed)
-  local c = p._c
-  local q, err, errname = c:send(data)
-  if not q then raise(M.failure(p, nil, err, errname)) end
+-- Trace what was sent to p and show it to p's outputs (M.raw's args).
+local function show_sent(p, data, secret, typed)
   local shown = data
   if secret then
     shown = secret == true and data:gsub("[^\r\n]+", "***") or secret
@@ -72,6 +64,19 @@ function M.raw(p, data, secret, typed)
       if fn then fn(shown, typed ~= nil) end
     end
   end
+end
+
+-- Send data to p: queue it, trace it, show it to p's outputs.  secret:
+-- true to show it as *** (registered by the caller), or the text to show
+-- for it ("" for nothing: a key of a secret typed one at a time, after
+-- the first); typed: keys the user typed during interact, "on" while the
+-- child echoes, "off" while it does not (a password: no output ever sees
+-- it).
+function M.raw(p, data, secret, typed)
+  local c = p._c
+  local q, err, errname = c:send(data)
+  if not q then raise(M.failure(p, nil, err, errname)) end
+  if secret or config._trace or p._outputs then show_sent(p, data, secret, typed) end
   if q > HIGH_WATER then M.drain(p, c, q) end
   return #data
 end
