@@ -1,6 +1,6 @@
 -- The one wait with its fast path off (PTYSCRIPT_FAST_WAIT=0): Lua
 -- searches and every wait goes through the scheduler, and the specs of
--- the scheduler and of matching must hold all the same.
+-- the scheduler, of matching and of parked waits must hold all the same.
 local H = require "spec.helpers"
 
 describe("the wait with PTYSCRIPT_FAST_WAIT=0", function()
@@ -13,9 +13,9 @@ describe("the wait with PTYSCRIPT_FAST_WAIT=0", function()
     end
   end)
 
-  it("passes the scheduler's and the matcher's specs #slow", function()
+  it("passes the scheduler's, the matcher's and the parked waits' specs #slow", function()
     local r = H.sh("cd " .. H.q(H.root) .. " && PTYSCRIPT_FAST_WAIT=0 " .. H.q(H.bin)
-      .. " /usr/bin/busted spec/sched_spec.lua spec/match_spec.lua 2>&1")
+      .. " /usr/bin/busted spec/sched_spec.lua spec/match_spec.lua spec/park_spec.lua 2>&1")
     local last = r.stdout:match("busted: [^\n]*") or r.stdout
     assert.matches("^busted: [1-9]%d* passed, 0 failed", last, r.stdout)
   end)
