@@ -5,9 +5,10 @@
  * non-blocking primitives.  Retries and policy live in Lua
  * (lua/ptyscript/).  Every wait goes through one function, core.wait
  * (l_wait.c, wait.c): it arms an object for the scheduler (sched.lua),
- * or searches a process's output for expect's pattern(s) in C; only for
- * the command's lone task, which nothing else could interrupt, it also
- * waits in C until its process's output matches or anything else fires.
+ * or searches a process's output for expect's pattern(s) in C; for the
+ * command's lone task, which nothing else could interrupt, it also
+ * waits in C until its process's output matches or anything else fires,
+ * and a task among others parks its wait in C (core.poll resumes it).
  * Each C function gets the module's loop as upvalue 1 (luv's ctx, not a
  * global).
  *

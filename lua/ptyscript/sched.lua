@@ -7,12 +7,14 @@
 -- yield is impossible - it runs the loop itself until the event comes,
 -- resuming other ready tasks meanwhile.  Either way the caller just sees
 -- a call that returns.  Every wait arms its object through core.wait
--- (src/l_wait.c); expect's wait also searches there, and the command's
--- lone task may stay in it until its output matches (sched.solo, then
--- sched.wait_fired for whatever else came meanwhile).
+-- (src/l_wait.c); expect's wait also searches there, and may stay there
+-- (sched.slot): the command's lone task until its output matches (then
+-- sched.wait_fired for whatever else came meanwhile), a task among others
+-- parked, suspended from C, until core.poll resumes it.
 --
 -- The C side (core.poll) reports which armed objects fired; objects are
--- C processes and timers, or Lua tasks (their completion).
+-- C processes and timers, or Lua tasks (their completion); and tasks whose
+-- parked waits woke (to resume) or that it resumed (what they returned).
 local _ENV = require "ptyscript.std"
 local core = require "ptyscript.core"
 local core_wait = core.wait
