@@ -56,6 +56,48 @@ describe("a task's parked expect", function()
     assert.equal("timed out 0.6,timed out 0.2,timed out 0.4,index 2\n", out)
   end)
 
+  it("times out at its own deadline after a matched expect of a longer or a shorter timeout", function()
+    local out = output_of([[
+      local other = pty.go(function() pty.sleep(5) end)
+      local t = pty.go(function()
+        local p = pty.spawn{"cat"}
+        local r = {}
+        for _, pair in ipairs{ { 5, 0.3 }, { 0.2, 0.8 } } do
+          p:send("hi\r")
+          p:expect("hi", pair[1])
+          local t0 = pty.now()
+          local ok = pcall(p.expect, p, "never", pair[2])
+          r[#r + 1] = string.format("%s %.1f", ok and "matched" or "timed out", pty.now() - t0)
+        end
+        p:close()
+        return table.concat(r, ",")
+      end)
+      print(t:wait())
+    ]])
+    assert.equal("timed out 0.3,timed out 0.8\n", out)
+  end)
+
+  it("parks again on a new process after the one it last waited on was closed and collected", function()
+    -- (under check-asan: the park must not touch the process that is gone)
+    local out = output_of([[
+      local other = pty.go(function() pty.sleep(5) end)
+      local t = pty.go(function()
+        local got = {}
+        for i = 1, 5 do
+          local p = pty.spawn{"sh", "-c", "sleep 0.05; echo round" .. i .. "; sleep 5"}
+          got[i] = p:expect("round\\d", 5)[0]
+          p:close()
+          p = nil
+          collectgarbage()
+          collectgarbage()
+        end
+        return table.concat(got, ",")
+      end)
+      print(t:wait())
+    ]])
+    assert.equal("round1,round2,round3,round4,round5\n", out)
+  end)
+
   it("sees EOF and the end of its process closed by another task", function()
     local out = output_of([[
       local p = pty.spawn{"cat"}

@@ -171,6 +171,23 @@ lcore_timer_start(void *t, double s)
 	start_timer(t, s);
 }
 
+/*
+ * Make t fire at the latest s seconds from now, for a parked wait
+ * (l_wait.c), which checks its own deadline when t fires: a timer that
+ * runs and is due by then is left as it is (no restart per wait).
+ */
+void
+lcore_timer_due(void *timer, double s)
+{
+	struct ltimer *t = timer;
+
+	if (t->lp->ev != NULL && ev_is_active(&t->t) &&
+	    t->obj.armed == TIMER_FIRED &&
+	    ev_timer_remaining(t->lp->ev, &t->t) <= s)
+		return;
+	start_timer(t, s);
+}
+
 /* timer:start(seconds): fire once after seconds, armed.  [-0, +0, v] */
 static int
 timer_start(lua_State *L)

@@ -216,6 +216,13 @@ park_k(lua_State *L, int status, lua_KContext ctx)
 	return 4;
 }
 
+/* A parked wait's timer, restarted (wait_sort): its deadline is later. */
+static void
+park_timer_start(struct loop_obj *timer, double s)
+{
+	lcore_timer_start(timer, s);
+}
+
 /*
  * The wait of a task among others (out is its park): search, and
  * unless it matched, park the wait and suspend the task (yielding the
@@ -253,8 +260,12 @@ wait_parked(lua_State *L, struct loop *lp, struct proc *p, void *timer,
 	pk->timer = to;
 	pk->co = L;
 	wait_park(pk);
-	if (timer != NULL)
-		lcore_timer_start(timer, left);
+	if (timer != NULL) {
+		pk->deadline_ns = proc_clock_ns() +
+		    (unsigned long long)(left > 0 ? left * 1e9 : 0);
+		pk->timer_start = park_timer_start;
+		lcore_timer_due(timer, left);
+	}
 	lua_pushvalue(L, lua_upvalueindex(5));
 	return lua_yieldk(L, 1, 0, park_k);
 }

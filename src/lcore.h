@@ -79,6 +79,7 @@ lua_Integer lcore_take_fired(lua_State *L, struct loop *lp, int out,
 lua_Integer lcore_resume_parks(lua_State *L, struct loop *lp, int out,
     lua_Integer k);
 void lcore_timer_start(void *timer, double s);
+void lcore_timer_due(void *timer, double s);
 
 size_t lcore_offset(struct proc *p, lua_Integer abs);
 int lcore_search(lua_State *L, struct proc *p, int idx, size_t from,

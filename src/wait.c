@@ -182,10 +182,15 @@ wait_unpark(struct park *pk)
 	struct loop *lp = pk->w.lp;
 	struct park **pp, *prev = NULL;
 
-	if (pk->w.p != NULL && pk->w.p->obj.park == pk)
-		pk->w.p->obj.park = NULL;
-	if (pk->timer != NULL && pk->timer->park == pk)
-		pk->timer->park = NULL;
+	/* Only a parked wait's objects are sure to live (each unlinks it
+	 * when it goes: proc_destroy, the timer's stop): once woken or
+	 * idle, w.p may be gone. */
+	if (pk->state == PARK_PARKED) {
+		if (pk->w.p != NULL && pk->w.p->obj.park == pk)
+			pk->w.p->obj.park = NULL;
+		if (pk->timer != NULL && pk->timer->park == pk)
+			pk->timer->park = NULL;
+	}
 	if (pk->state == PARK_WOKEN && lp != NULL)
 		for (pp = &lp->woken; *pp != NULL; prev = *pp, pp = &(*pp)->next)
 			if (*pp == pk) {
@@ -272,8 +277,16 @@ wait_sort(struct loop *lp)
 					o->pending &= ~(mine & ~o->lua_armed);
 				}
 			} else if (o == pk->timer) {
-				wait_wake(lp, pk, PARK_TIMEOUT);
-				o->pending = 0;
+				unsigned long long now = proc_clock_ns();
+
+				o->pending = 0;	/* (first: a restart drops
+						 * it from the list) */
+				if (now < pk->deadline_ns)	/* an earlier
+						 * wait's: on till ours */
+					pk->timer_start(o,
+					    (double)(pk->deadline_ns - now) / 1e9);
+				else
+					wait_wake(lp, pk, PARK_TIMEOUT);
 			}
 		}
 		if (o->pending != 0)

@@ -70,6 +70,9 @@ enum { PARK_DATA = 1, PARK_TIMEOUT = 2 };	/* why it woke */
 struct park {
 	struct wait w;		/* w.p: the process waited on */
 	struct loop_obj *timer;	/* the deadline's timer, or NULL */
+	unsigned long long deadline_ns;	/* its deadline (proc_clock_ns) */
+	/* start the timer to fire after s seconds (l_loop.c's) */
+	void (*timer_start)(struct loop_obj *timer, double s);
 	void *co;		/* the suspended coroutine (a lua_State) */
 	int state;		/* PARK_* */
 	int why;		/* PARK_DATA or PARK_TIMEOUT, once woken */
