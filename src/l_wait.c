@@ -364,6 +364,7 @@ lcore_resume_parks(lua_State *L, struct loop *lp, int out, lua_Integer k)
 	lua_State *co;
 	int st, nres, i;
 
+	k *= 2;		/* (values, two a pair) */
 	while ((pk = wait_next_woken(lp)) != NULL) {
 		co = pk->co;
 		if (co == L || lua_status(co) != LUA_YIELD) {
@@ -396,7 +397,7 @@ lcore_resume_parks(lua_State *L, struct loop *lp, int out, lua_Integer k)
 		lua_setfield(L, -2, "n");
 		lua_rawseti(L, out, ++k);
 	}
-	return k;
+	return k / 2;
 }
 
 /* core.park() -> a task's park, for core.wait's out  [-0, +1, m] */
