@@ -368,6 +368,32 @@ describe("the scheduler", function()
   end)
 end)
 
+-- A task among others parks its expect in C, and core.poll resumes it
+-- when its output matches (src/l_wait.c).
+describe("a task's expect parked in C", function()
+  it("parks again after the process of its earlier expect was closed and collected", function()
+    -- (the park must not look at the freed process: make check-asan)
+    assert.equal("ok\n", output_of([[
+      pty.go(function() pty.sleep(30) end)
+      local gone = setmetatable({}, { __mode = "k" })
+      local t = pty.go(function()
+        local p1 = pty.spawn{"sh", "-c", "sleep 0.2; echo one; sleep 5", echo = false}
+        p1:expect("one", 5)
+        p1:close{ grace = 0 }
+        gone[p1._c] = true
+        p1 = nil
+        local p2 = pty.spawn{"sh", "-c", "sleep 0.2; echo two; sleep 5", echo = false}
+        for _ = 1, 4 do collectgarbage() end
+        assert(next(gone) == nil, "the first process was not collected")
+        p2:expect("two", 5)
+        return "ok"
+      end)
+      print(t:wait(10))
+      os.exit(0)
+    ]]))
+  end)
+end)
+
 describe("pty.now", function()
   it("reads the monotonic clock (deadlines do not move with the wall clock)", function()
     -- Python's time.monotonic() is CLOCK_MONOTONIC: read between two of ours

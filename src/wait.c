@@ -182,10 +182,15 @@ wait_unpark(struct park *pk)
 	struct loop *lp = pk->w.lp;
 	struct park **pp, *prev = NULL;
 
-	if (pk->w.p != NULL && pk->w.p->obj.park == pk)
-		pk->w.p->obj.park = NULL;
-	if (pk->timer != NULL && pk->timer->park == pk)
-		pk->timer->park = NULL;
+	/* Only a parked wait's objects point to it; once woken or idle,
+	 * w.p and timer may be objects long since freed (the process of
+	 * an earlier wait): not to be looked at. */
+	if (pk->state == PARK_PARKED) {
+		if (pk->w.p != NULL && pk->w.p->obj.park == pk)
+			pk->w.p->obj.park = NULL;
+		if (pk->timer != NULL && pk->timer->park == pk)
+			pk->timer->park = NULL;
+	}
 	if (pk->state == PARK_WOKEN && lp != NULL)
 		for (pp = &lp->woken; *pp != NULL; prev = *pp, pp = &(*pp)->next)
 			if (*pp == pk) {
