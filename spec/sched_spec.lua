@@ -371,6 +371,36 @@ end)
 -- A task among others parks its expect in C, and core.poll resumes it
 -- when its output matches (src/l_wait.c).
 describe("a task's expect parked in C", function()
+  it("keeps the result of a task resumed with another that runs the loop where it cannot yield", function()
+    -- Both parked waits wake in one pass (the script is busy meanwhile);
+    -- the second task then waits inside a gsub callback, which runs the
+    -- loop there: the first task's end must still be seen.
+    for _, order in ipairs{ "ab", "ba" } do
+      assert.equal("B ccc\nA done\n", output_of([[
+        local order = ...
+        pty.go(function() pty.sleep(30) end)
+        local pa, pb   -- (the order the loop sees their output in)
+        local function spawn_a() pa = pty.spawn{"sh", "-c", "sleep 0.2; echo aaa; sleep 5", echo = false} end
+        local function spawn_b()
+          pb = pty.spawn{"sh", "-c", "sleep 0.2; echo bbb; sleep 0.4; echo ccc; sleep 5", echo = false}
+        end
+        if order == "ab" then spawn_a() spawn_b() else spawn_b() spawn_a() end
+        local function ta() pa:expect("aaa", 5) return "A done" end
+        local function tb()
+          pb:expect("bbb", 5)
+          local r
+          string.gsub("x", "x", function() r = pb:expect("ccc", 5)[0] end)
+          return "B " .. r
+        end
+        local a, b = pty.go(ta), pty.go(tb)
+        os.execute("sleep 0.5")
+        print(b:wait(10))
+        print(a:wait(5))
+        os.exit(0)
+      ]], { order }))
+    end
+  end)
+
   it("parks again after the process of its earlier expect was closed and collected", function()
     -- (the park must not look at the freed process: make check-asan)
     assert.equal("ok\n", output_of([[
