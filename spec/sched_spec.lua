@@ -401,6 +401,23 @@ describe("a task's expect parked in C", function()
     end
   end)
 
+  it("does not resume a task that waits where it cannot yield when the timer of its parked expect fires", function()
+    -- The expect before matched well before its deadline; the timer it
+    -- left running fires while the task waits inside a gsub callback.
+    assert.equal("B ccc\n", output_of([[
+      pty.go(function() pty.sleep(30) end)
+      local p = pty.spawn{"sh", "-c", "sleep 0.2; echo bbb; sleep 0.5; echo ccc; sleep 5", echo = false}
+      local b = pty.go(function()
+        p:expect("bbb", 0.4)
+        local r
+        string.gsub("x", "x", function() r = p:expect("ccc", 5)[0] end)
+        return "B " .. r
+      end)
+      print(b:wait(10))
+      os.exit(0)
+    ]]))
+  end)
+
   it("parks again after the process of its earlier expect was closed and collected", function()
     -- (the park must not look at the freed process: make check-asan)
     assert.equal("ok\n", output_of([[
