@@ -418,6 +418,39 @@ describe("a task's expect parked in C", function()
     ]]))
   end)
 
+  it("hands a data callback the last chunk and the exit when another task closes the process right after the callback's parked expect", function()
+    -- The callback's expect (on r) and the closing task's (on s) wake
+    -- in one pass; the callback's queue goes idle, then the other task
+    -- closes p, whose last chunk and exit go to that queue.
+    for _, order in ipairs{ "rs", "sr" } do
+      assert.equal("one,go,two,exit\n", output_of([[
+        local order = ...
+        pty.go(function() pty.sleep(30) end)
+        local log, r, s = {}, nil, nil
+        local function sr() r = pty.spawn{"sh", "-c", "sleep 0.3; echo go; sleep 30", echo = false} end
+        local function ss() s = pty.spawn{"sh", "-c", "sleep 0.3; echo s; sleep 30", echo = false} end
+        if order == "rs" then sr() ss() else ss() sr() end
+        local p = pty.spawn{"sh", "-c", "echo one; sleep 0.9; echo two; sleep 30", echo = false}
+        p:on("data", function(_, chunk)
+          log[#log + 1] = (chunk:gsub("%s", ""))
+          if chunk:find("one") then r:expect("go", 5) log[#log + 1] = "go" end
+        end)
+        p:on("exit", function() log[#log + 1] = "exit" end)
+        local x = pty.go(function()
+          s:expect("s", 5)
+          os.execute("sleep 0.8")   -- (p's "two" comes meanwhile: read by close)
+          p:close{ grace = 0 }
+        end)
+        pty.sleep(0.1)   -- (the callback's expect parks)
+        os.execute("sleep 0.5")
+        x:wait(5)
+        pty.sleep(0.5)
+        print(table.concat(log, ","))
+        os.exit(0)
+      ]], { order }))
+    end
+  end)
+
   it("parks again after the process of its earlier expect was closed and collected", function()
     -- (the park must not look at the freed process: make check-asan)
     assert.equal("ok\n", output_of([[

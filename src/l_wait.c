@@ -339,57 +339,54 @@ l_wait(lua_State *L)
 
 /*
  * Resume the tasks whose parked waits woke (wait_sort), in order, each
- * until it yields again; store in the table at out (after k pairs) what
- * the scheduler must see of those that did not park again - the task's
- * coroutine and a table {ok, values..., n = } as coroutine.resume's -
- * and return the new number of pairs.  core.poll calls it only when
- * nothing else is to be reported: no task runs ahead of the callbacks
- * of what fired with its output.
+ * until it yields again, for as long as each parks its wait again.  The
+ * first that does anything else - ends, fails, waits otherwise - is
+ * stored in the table at out (after k pairs) as its coroutine and a
+ * table {ok, values..., n = } as coroutine.resume's, and the resumes
+ * stop there: the scheduler must take note of it (a task's end, a
+ * callback queue's task gone idle) before any other task runs, as after
+ * its own resumes.  The parks still woken are then its to resume
+ * (lcore_take_fired).  Returns the new number of pairs.  core.poll calls
+ * it only when nothing else is to be reported: no task runs ahead of the
+ * callbacks of what fired with its output.
  *
- * A resumed task may run the loop itself (a wait where it cannot
- * yield: a gsub callback), and that core.poll fills the same table
- * from its start: what the resumes return is kept in a table of their
- * own (on L's stack, made when first needed) and stored in out only
- * when every task has run.
+ * (A resumed task may run the loop itself - a wait where it cannot
+ * yield, in a gsub callback - and that core.poll fills the same table:
+ * nothing is stored in it before the last resume has returned.  A task
+ * found not suspended is stored as woken, for the scheduler, and ends
+ * the resumes too.)
  */
 lua_Integer
 lcore_resume_parks(lua_State *L, struct loop *lp, int out, lua_Integer k)
 {
 	struct park *pk;
 	lua_State *co;
-	int st, nres, i, held = 0;
-	lua_Integer j = 0;
+	int st, nres, i;
 
 	out = lua_absindex(L, out);
 	k *= 2;
 	while ((pk = wait_next_woken(lp)) != NULL) {
 		co = pk->co;
-		if (co != L && lua_status(co) == LUA_YIELD) {
-			st = lua_resume(co, L, 0, &nres);
-			if (st == LUA_YIELD && pk->state == PARK_PARKED &&
-			    pk->co == co) {
-				lua_pop(co, nres);	/* parked again */
-				continue;
-			}
-		} else
-			st = -1;	/* (not suspended: the scheduler's to
-					 * resume) */
-		luaL_checkstack(L, (st == -1 ? 0 : nres) + 5,
-		    "resuming tasks");
-		if (held == 0) {
-			lua_newtable(L);
-			held = lua_gettop(L);
-		}
-		lua_pushthread(co);
-		lua_xmove(co, L, 1);
-		lua_rawseti(L, held, ++j);
-		if (st == -1) {
+		if (co == L || lua_status(co) != LUA_YIELD) {
+			lua_pushthread(co);	/* (not suspended: the
+						 * scheduler's to resume) */
+			lua_xmove(co, L, 1);
+			lua_rawseti(L, out, ++k);
 			lua_pushboolean(L, 1);
-			lua_rawseti(L, held, ++j);
+			lua_rawseti(L, out, ++k);
+			break;
+		}
+		st = lua_resume(co, L, 0, &nres);
+		if (st == LUA_YIELD && pk->state == PARK_PARKED && pk->co == co) {
+			lua_pop(co, nres);	/* parked again */
 			continue;
 		}
 		if (st != LUA_OK && st != LUA_YIELD)
 			nres = 1;	/* the error */
+		luaL_checkstack(L, nres + 4, "resuming tasks");
+		lua_pushthread(co);
+		lua_xmove(co, L, 1);
+		lua_rawseti(L, out, ++k);
 		lua_createtable(L, nres + 1, 1);
 		lua_pushboolean(L, st == LUA_OK || st == LUA_YIELD);
 		lua_rawseti(L, -2, 1);
@@ -398,14 +395,8 @@ lcore_resume_parks(lua_State *L, struct loop *lp, int out, lua_Integer k)
 			lua_rawseti(L, -1 - i, i + 1);
 		lua_pushinteger(L, nres + 1);
 		lua_setfield(L, -2, "n");
-		lua_rawseti(L, held, ++j);
-	}
-	if (held != 0) {
-		for (i = 1; i <= j; i++) {
-			lua_rawgeti(L, held, i);
-			lua_rawseti(L, out, ++k);
-		}
-		lua_pop(L, 1);
+		lua_rawseti(L, out, ++k);
+		break;
 	}
 	return k / 2;
 }
