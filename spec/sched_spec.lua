@@ -368,6 +368,112 @@ describe("the scheduler", function()
   end)
 end)
 
+-- A task among others parks its expect in C, and core.poll resumes it
+-- when its output matches (src/l_wait.c).
+describe("a task's expect parked in C", function()
+  it("keeps the result of a task resumed with another that runs the loop where it cannot yield", function()
+    -- Both parked waits wake in one pass (the script is busy meanwhile);
+    -- the second task then waits inside a gsub callback, which runs the
+    -- loop there: the first task's end must still be seen.
+    for _, order in ipairs{ "ab", "ba" } do
+      assert.equal("B ccc\nA done\n", output_of([[
+        local order = ...
+        pty.go(function() pty.sleep(30) end)
+        local pa, pb   -- (the order the loop sees their output in)
+        local function spawn_a() pa = pty.spawn{"sh", "-c", "sleep 0.2; echo aaa; sleep 5", echo = false} end
+        local function spawn_b()
+          pb = pty.spawn{"sh", "-c", "sleep 0.2; echo bbb; sleep 0.4; echo ccc; sleep 5", echo = false}
+        end
+        if order == "ab" then spawn_a() spawn_b() else spawn_b() spawn_a() end
+        local function ta() pa:expect("aaa", 5) return "A done" end
+        local function tb()
+          pb:expect("bbb", 5)
+          local r
+          string.gsub("x", "x", function() r = pb:expect("ccc", 5)[0] end)
+          return "B " .. r
+        end
+        local a, b = pty.go(ta), pty.go(tb)
+        os.execute("sleep 0.5")
+        print(b:wait(10))
+        print(a:wait(5))
+        os.exit(0)
+      ]], { order }))
+    end
+  end)
+
+  it("does not resume a task that waits where it cannot yield when the timer of its parked expect fires", function()
+    -- The expect before matched well before its deadline; the timer it
+    -- left running fires while the task waits inside a gsub callback.
+    assert.equal("B ccc\n", output_of([[
+      pty.go(function() pty.sleep(30) end)
+      local p = pty.spawn{"sh", "-c", "sleep 0.2; echo bbb; sleep 0.5; echo ccc; sleep 5", echo = false}
+      local b = pty.go(function()
+        p:expect("bbb", 0.4)
+        local r
+        string.gsub("x", "x", function() r = p:expect("ccc", 5)[0] end)
+        return "B " .. r
+      end)
+      print(b:wait(10))
+      os.exit(0)
+    ]]))
+  end)
+
+  it("hands a data callback the last chunk and the exit when another task closes the process right after the callback's parked expect", function()
+    -- The callback's expect (on r) and the closing task's (on s) wake
+    -- in one pass; the callback's queue goes idle, then the other task
+    -- closes p, whose last chunk and exit go to that queue.
+    for _, order in ipairs{ "rs", "sr" } do
+      assert.equal("one,go,two,exit\n", output_of([[
+        local order = ...
+        pty.go(function() pty.sleep(30) end)
+        local log, r, s = {}, nil, nil
+        local function sr() r = pty.spawn{"sh", "-c", "sleep 0.3; echo go; sleep 30", echo = false} end
+        local function ss() s = pty.spawn{"sh", "-c", "sleep 0.3; echo s; sleep 30", echo = false} end
+        if order == "rs" then sr() ss() else ss() sr() end
+        local p = pty.spawn{"sh", "-c", "echo one; sleep 0.9; echo two; sleep 30", echo = false}
+        p:on("data", function(_, chunk)
+          log[#log + 1] = (chunk:gsub("%s", ""))
+          if chunk:find("one") then r:expect("go", 5) log[#log + 1] = "go" end
+        end)
+        p:on("exit", function() log[#log + 1] = "exit" end)
+        local x = pty.go(function()
+          s:expect("s", 5)
+          os.execute("sleep 0.8")   -- (p's "two" comes meanwhile: read by close)
+          p:close{ grace = 0 }
+        end)
+        pty.sleep(0.1)   -- (the callback's expect parks)
+        os.execute("sleep 0.5")
+        x:wait(5)
+        pty.sleep(0.5)
+        print(table.concat(log, ","))
+        os.exit(0)
+      ]], { order }))
+    end
+  end)
+
+  it("parks again after the process of its earlier expect was closed and collected", function()
+    -- (the park must not look at the freed process: make check-asan)
+    assert.equal("ok\n", output_of([[
+      pty.go(function() pty.sleep(30) end)
+      local gone = setmetatable({}, { __mode = "k" })
+      local t = pty.go(function()
+        local p1 = pty.spawn{"sh", "-c", "sleep 0.2; echo one; sleep 5", echo = false}
+        p1:expect("one", 5)
+        p1:close{ grace = 0 }
+        gone[p1._c] = true
+        p1 = nil
+        local p2 = pty.spawn{"sh", "-c", "sleep 0.2; echo two; sleep 5", echo = false}
+        for _ = 1, 4 do collectgarbage() end
+        assert(next(gone) == nil, "the first process was not collected")
+        p2:expect("two", 5)
+        return "ok"
+      end)
+      print(t:wait(10))
+      os.exit(0)
+    ]]))
+  end)
+end)
+
 describe("pty.now", function()
   it("reads the monotonic clock (deadlines do not move with the wall clock)", function()
     -- Python's time.monotonic() is CLOCK_MONOTONIC: read between two of ours

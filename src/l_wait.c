@@ -350,12 +350,22 @@ l_wait(lua_State *L)
 
 /*
  * Resume the tasks whose parked waits woke (wait_sort), in order, each
- * until it yields again; store in the table at out (after k pairs) what
- * the scheduler must see of those that did not park again - the task's
- * coroutine and a table {ok, values..., n = } as coroutine.resume's -
- * and return the new number of pairs.  core.poll calls it only when
- * nothing else is to be reported: no task runs ahead of the callbacks
- * of what fired with its output.
+ * until it yields again, for as long as each parks its wait again.  The
+ * first that does anything else - ends, fails, waits otherwise - is
+ * stored in the table at out (after k pairs) as its coroutine and a
+ * table {ok, values..., n = } as coroutine.resume's, and the resumes
+ * stop there: the scheduler must take note of it (a task's end, a
+ * callback queue's task gone idle) before any other task runs, as after
+ * its own resumes.  The parks still woken are then its to resume
+ * (lcore_take_fired).  Returns the new number of pairs.  core.poll calls
+ * it only when nothing else is to be reported: no task runs ahead of the
+ * callbacks of what fired with its output.
+ *
+ * (A resumed task may run the loop itself - a wait where it cannot
+ * yield, in a gsub callback - and that core.poll fills the same table:
+ * nothing is stored in it before the last resume has returned.  A task
+ * found not suspended is stored as woken, for the scheduler, and ends
+ * the resumes too.)
  */
 lua_Integer
 lcore_resume_parks(lua_State *L, struct loop *lp, int out, lua_Integer k)
@@ -364,7 +374,8 @@ lcore_resume_parks(lua_State *L, struct loop *lp, int out, lua_Integer k)
 	lua_State *co;
 	int st, nres, i;
 
-	k *= 2;		/* (values, two a pair) */
+	out = lua_absindex(L, out);
+	k *= 2;
 	while ((pk = wait_next_woken(lp)) != NULL) {
 		co = pk->co;
 		if (co == L || lua_status(co) != LUA_YIELD) {
@@ -374,7 +385,7 @@ lcore_resume_parks(lua_State *L, struct loop *lp, int out, lua_Integer k)
 			lua_rawseti(L, out, ++k);
 			lua_pushboolean(L, 1);
 			lua_rawseti(L, out, ++k);
-			continue;
+			break;
 		}
 		st = lua_resume(co, L, 0, &nres);
 		if (st == LUA_YIELD && pk->state == PARK_PARKED && pk->co == co) {
@@ -396,6 +407,7 @@ lcore_resume_parks(lua_State *L, struct loop *lp, int out, lua_Integer k)
 		lua_pushinteger(L, nres + 1);
 		lua_setfield(L, -2, "n");
 		lua_rawseti(L, out, ++k);
+		break;
 	}
 	return k / 2;
 }

@@ -246,8 +246,9 @@ end
 local resume_task
 
 -- Resume every ready task that can be resumed now.  A task that is not
--- suspended (it is further up this very stack, in an inline wait) stays
--- in the queue for later.
+-- suspended (it is further up this very stack, in an inline wait, or
+-- finished in a resume whose results are yet to be dispatched) stays in
+-- the queue for later.
 local spare = {}   -- the other of the two ready arrays, swapped per batch
 
 local function raise_failure()
@@ -273,7 +274,9 @@ local function run_ready()
       batch[i] = nil
       if t.parked then
         -- (woken by an old timer of its: an idle queue's task stays idle)
-      elseif not t.active and not t.done then
+      elseif not t.done and co_status(t.co) == "suspended" then
+        -- (not t.active alone: core.poll resumes a task whose parked
+        -- wait woke without marking it, and it may be up this stack)
         resume_task(t)
       elseif not t.done then
         keep = keep or {}
