@@ -366,6 +366,27 @@ describe("the scheduler", function()
     local took = pty.now() - t0
     assert.is_true(took < 12, "the signal waited for the deadline: " .. took .. " s")
   end)
+
+  it("sleeps while a task waits where it cannot yield and the ready tasks are only that one", function()
+    -- The task's earlier expect left its timer running; when it fires the
+    -- task is ready but up the stack (in the gsub callback's wait): the
+    -- loop must sleep until something happens, not poll again and again.
+    local out = output_of([[
+      local idle = pty.go(function() pty.sleep(5) end)
+      local t = pty.go(function()
+        local p = pty.spawn{"sh", "-c", "echo hi; sleep 5"}
+        p:expect("hi", 0.2)
+        local c0, t0 = os.clock(), pty.now()
+        local _ = ("x"):gsub("x", function() pcall(p.expect, p, "never", 1.0) end)
+        local cpu, wall = os.clock() - c0, pty.now() - t0
+        p:close()
+        return wall >= 0.9 and cpu < wall / 2 and "slept" or string.format("cpu %.2f s in %.2f s", cpu, wall)
+      end)
+      print(t:wait())
+      os.exit(0)
+    ]])
+    assert.equal("slept\n", out)
+  end)
 end)
 
 -- A task among others parks its expect in C, and core.poll resumes it

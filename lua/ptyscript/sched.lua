@@ -287,14 +287,18 @@ local function run_ready()
   end
   for i = 1, nkeep do push_ready(keep[i]) end
   if M.failure then raise_failure() end
+  return nkeep
 end
 
 -- Run the loop until w has fired.
+-- (The loop may sleep while the ready tasks are only those that cannot
+-- be resumed yet - up this stack, in a wait like this one - or it would
+-- spin until this wait ends.)
 local function run_until(w)
   while not w.fired do
-    run_ready()
+    local kept = run_ready() or 0
     if w.fired then break end
-    poll(nready == 0)
+    poll(nready <= kept)
   end
 end
 
