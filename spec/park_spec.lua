@@ -77,6 +77,27 @@ describe("a task's parked expect", function()
     assert.equal("timed out 0.3,timed out 0.8\n", out)
   end)
 
+  it("waits past an earlier, shorter deadline when its timeout is huge but not math.huge", function()
+    -- (1e12 s in nanoseconds does not fit the deadline's integer: it wrapped
+    -- to "now", and the timer left running by the 0.3 s expect ended it)
+    local out = output_of([[
+      local other = pty.go(function() pty.sleep(5) end)
+      local t = pty.go(function()
+        local p = pty.spawn{"cat"}
+        p:send("hi\r")
+        p:expect("hi", 0.3)
+        pty.go(function() pty.sleep(0.8) p:send("late\r") end)
+        local t0 = pty.now()
+        local ok, err = pcall(p.expect, p, "late", 1e12)
+        local r = string.format("%s %.1f", ok and "matched" or tostring(err), pty.now() - t0)
+        p:close()
+        return r
+      end)
+      print(t:wait())
+    ]])
+    assert.equal("matched 0.8\n", out)
+  end)
+
   it("parks again on a new process after the one it last waited on was closed and collected", function()
     -- (under check-asan: the park must not touch the process that is gone)
     local out = output_of([[

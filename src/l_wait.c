@@ -15,6 +15,7 @@
  * PTYSCRIPT_FAST_WAIT=0 (core.FAST_WAIT false) Lua does the searching
  * and never passes `out`: the same loop, without the shortcuts.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -224,6 +225,24 @@ park_timer_start(struct loop_obj *timer, double s)
 }
 
 /*
+ * The deadline left seconds from now on proc_clock_ns's clock; a timeout
+ * too long for the integer (1e12 s: a cast would wrap it to about now)
+ * is no deadline at all.
+ */
+static unsigned long long
+deadline_ns(double left)
+{
+	unsigned long long now = proc_clock_ns(), ns;
+
+	if (!(left > 0))
+		return now;
+	if (left >= 1e9)	/* 31 years: never */
+		return ULLONG_MAX;
+	ns = (unsigned long long)(left * 1e9);
+	return ns > ULLONG_MAX - now ? ULLONG_MAX : now + ns;
+}
+
+/*
  * The wait of a task among others (out is its park): search, and
  * unless it matched, park the wait and suspend the task (yielding the
  * scheduler's SUSPEND value, upvalue 5) till park_k.  (lcore_testup:
@@ -261,8 +280,7 @@ wait_parked(lua_State *L, struct loop *lp, struct proc *p, void *timer,
 	pk->co = L;
 	wait_park(pk);
 	if (timer != NULL) {
-		pk->deadline_ns = proc_clock_ns() +
-		    (unsigned long long)(left > 0 ? left * 1e9 : 0);
+		pk->deadline_ns = deadline_ns(left);
 		pk->timer_start = park_timer_start;
 		lcore_timer_due(timer, left);
 	}
