@@ -422,6 +422,32 @@ describe("a task's expect parked in C", function()
     end
   end)
 
+  it("resumes tasks woken with a data callback's chunk after the callback ran the loop where it cannot yield", function()
+    -- One pass reports p's chunk and wakes the parked waits of a and b;
+    -- the callback then waits in a gsub callback, and that loop's own
+    -- report (the four sleeps' timers) must not take the place of the
+    -- two woken tasks in the table the first pass's report is read from.
+    local out = output_of([[
+      local T0 = pty.now()
+      local function busy(till) while pty.now() < T0 + till do end end
+      local p = pty.spawn{"sh", "-c", "sleep 0.2; echo pdata; sleep 5", echo = false}
+      local pa = pty.spawn{"sh", "-c", "sleep 0.2; echo adata; sleep 5", echo = false}
+      local pb = pty.spawn{"sh", "-c", "sleep 0.2; echo bdata; sleep 5", echo = false}
+      for i = 1, 4 do pty.go(function() pty.sleep(1.0 - (pty.now() - T0)) end) end
+      local a = pty.go(function() pa:expect("adata", 4) return "a" end)
+      local b = pty.go(function() pb:expect("bdata", 4) return "b" end)
+      p:on("data", function()
+        busy(1.1)   -- (the sleeps' timers are all due when its loop runs)
+        local _ = ("x"):gsub("x", function() pty.sleep(0.05) end)
+      end)
+      busy(0.5)     -- (the three outputs are all read in one pass)
+      local ra, rb = a:wait(), b:wait()
+      print(ra, rb, pty.now() - T0 < 2 and "in time" or string.format("after %.1f s", pty.now() - T0))
+      os.exit(0)
+    ]])
+    assert.equal("a\tb\tin time\n", out)
+  end)
+
   it("does not resume a task that waits where it cannot yield when the timer of its parked expect fires", function()
     -- The expect before matched well before its deadline; the timer it
     -- left running fires while the task waits inside a gsub callback.

@@ -157,10 +157,17 @@ local resumed
 -- fired, and let go of them there.  A task's coroutine in it is a parked
 -- wait's (src/l_wait.c): with true, woken, to be resumed; with a table,
 -- resumed already by core.poll, and this is what the resume returned.
+-- (A callback started here may wait where it cannot yield, and run the
+-- loop there: its core.poll stores into another table, not over the
+-- pairs still to be read from this one.)
+local spare_fired = {}
 local function dispatch_fired(n)
+  if n == 0 then return end
+  local f = fired
+  fired, spare_fired = spare_fired or {}, nil
   for i = 1, 2 * n, 2 do
-    local obj, bits = fired[i], fired[i + 1]
-    fired[i], fired[i + 1] = nil, nil
+    local obj, bits = f[i], f[i + 1]
+    f[i], f[i + 1] = nil, nil
     if type(bits) == "number" then
       dispatch(obj, bits)
     else
@@ -170,6 +177,7 @@ local function dispatch_fired(n)
       end
     end
   end
+  fired, spare_fired = f, fired
 end
 
 -- The command's lone task may wait without switching to the scheduler
