@@ -203,10 +203,11 @@ park_k(lua_State *L, int status, lua_KContext ctx)
 	wait_unpark(pk);
 	p = pk->w.p;
 	/* a literal's match, found when it woke, still holds if nothing
-	 * was read or taken since (a regex's groups may have been
+	 * was read or taken since, nor EOF seen (a regex's groups may have been
 	 * overwritten by another search with it: search again) */
 	if (why == PARK_DATA && pk->hit && p->base == pk->hit_base &&
-	    buf_len(&p->in) == pk->hit_len && pk->w.pat[pk->w.win].re == NULL)
+	    buf_len(&p->in) == pk->hit_len && pk->w.eof == p->eof &&
+	    pk->w.pat[pk->w.win].re == NULL)
 		n = push_found(L, &pk->w, lua_istable(L, 2), WAIT_MATCH);
 	else
 		n = search_push(L, &pk->w, lua_istable(L, 2));
