@@ -387,6 +387,25 @@ describe("the scheduler", function()
     ]])
     assert.equal("slept\n", out)
   end)
+
+  it("polls the loop between the turns of a task that yields bare until another task's output came", function()
+    local r = H.run_script([[
+      local flag = false
+      local a = pty.go(function()
+        local p = pty.spawn{"sh", "-c", "sleep 0.1; echo hi"}
+        p:expect("hi", 5)
+        flag = true
+      end)
+      local b = pty.go(function()
+        while not flag do coroutine.yield() end
+        return "saw it"
+      end)
+      print(b:wait(5))
+      a:wait()
+    ]], nil, "timeout 30 ")
+    assert.equal(0, r.code, r.stdout .. r.stderr)
+    assert.equal("saw it\n", r.stdout)
+  end)
 end)
 
 -- A task among others parks its expect in C, and core.poll resumes it

@@ -258,6 +258,7 @@ local resume_task
 -- finished in a resume whose results are yet to be dispatched) stays in
 -- the queue for later.
 local spare = {}   -- the other of the two ready arrays, swapped per batch
+local yielded, nyielded = {}, 0   -- tasks that yielded bare: ready after a poll
 
 local function raise_failure()
   local f = M.failure
@@ -268,10 +269,20 @@ local function raise_failure()
   error(f.err, 0)
 end
 
+-- The tasks that yielded bare, ready again (for after this round).
+local function requeue_yielded()
+  for i = 1, nyielded do
+    push_ready(yielded[i])
+    yielded[i] = nil
+  end
+  nyielded = 0
+end
+
 local function run_ready()
   if nready == 0 then
+    requeue_yielded()
     if M.failure then raise_failure() end
-    return
+    return 0
   end
   local keep, nkeep = nil, 0
   while nready > 0 do
@@ -294,6 +305,7 @@ local function run_ready()
     end
   end
   for i = 1, nkeep do push_ready(keep[i]) end
+  requeue_yielded()
   if M.failure then raise_failure() end
   return nkeep
 end
@@ -498,8 +510,11 @@ function resumed(t, ok, first, ...)
     tasks[t.co] = nil
     ntasks = ntasks - 1
   elseif first ~= SENTINEL then
-    -- A bare coroutine.yield() in a task gives the others a turn.
-    push_ready(t)
+    -- A bare coroutine.yield() in a task gives the others a turn: it runs
+    -- again after the loop has been polled (run_ready), so that a task
+    -- that yields until another's I/O came does not starve that I/O.
+    nyielded = nyielded + 1
+    yielded[nyielded] = t
   end
 end
 
