@@ -406,6 +406,22 @@ describe("the scheduler", function()
     assert.equal(0, r.code, r.stdout .. r.stderr)
     assert.equal("saw it\n", r.stdout)
   end)
+
+  it("lets a pty.wrap function wait when a task calls it where the task cannot yield (a gsub callback)", function()
+    local r = H.run_script([[
+      local idle = pty.go(function() pty.sleep(1) end)
+      local t = pty.go(function()
+        local p = pty.spawn{"sh", "-c", "sleep 0.1; echo hi; sleep 5"}
+        local f = pty.wrap(function() return p:expect("hi", 5)[0] end)
+        local out = ("x"):gsub("x", function() return f() end)
+        p:close()
+        return out
+      end)
+      print(t:wait())
+    ]], nil, "timeout 30 ")
+    assert.equal(0, r.code, r.stdout .. r.stderr)
+    assert.equal("hi\n", r.stdout)
+  end)
 end)
 
 -- A task among others parks its expect in C, and core.poll resumes it

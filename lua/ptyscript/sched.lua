@@ -674,8 +674,10 @@ function M.resume(co, ...)
   if type(co) ~= "thread" then
     error(diag.where() .. "resume: expected a coroutine, got " .. type(co), 0)
   end
+  -- (where the owner cannot yield - a gsub callback - a wait inside co
+  -- runs the loop itself, as the owner's own would)
   local owner = current_task()
-  if owner then nested[co] = owner end
+  if owner and co_isyieldable() then nested[co] = owner else nested[co] = nil end
   local r = pack(co_resume(co, ...))
   while r[1] and r[2] == SENTINEL and co_status(co) == "suspended" do
     r = pack(co_resume(co, co_yield(SENTINEL)))
