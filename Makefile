@@ -224,7 +224,7 @@ clean:
 # BENCH_QUICK=1 for a fast run; BENCH_RUNS=N, BENCH_TASKS=T1,T4 to choose.
 .PHONY: bench-deps bench-build
 BENCH_CFLAGS = -std=c11 -O2 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-function
-BENCH_PROGS = build/bench/rusage build/bench/emit \
+BENCH_PROGS = build/bench/rusage build/bench/emit build/bench/libev_t4 \
               $(patsubst scripts/bench/ref/%.c,build/bench/ref_%,$(wildcard scripts/bench/ref/t*.c))
 
 bench-deps:
@@ -235,6 +235,9 @@ bench-build: all $(BENCH_PROGS)
 build/bench/ref_%: scripts/bench/ref/%.c scripts/bench/ref/common.h
 	@mkdir -p build/bench
 	$(CC) $(BENCH_CFLAGS) -o $@ $<
+build/bench/libev_t4: scripts/bench/libev_t4.c scripts/bench/ref/common.h
+	@mkdir -p build/bench
+	$(CC) $(BENCH_CFLAGS) -o $@ $< -lev
 build/bench/%: scripts/bench/%.c
 	@mkdir -p build/bench
 	$(CC) $(BENCH_CFLAGS) -o $@ $<
