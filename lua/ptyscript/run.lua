@@ -8,6 +8,7 @@ local sched = require "ptyscript.sched"
 local diag = require "ptyscript.diag"
 local check = require "ptyscript.check"
 local expect = require "ptyscript.expect"
+local output = require "ptyscript.output"
 local spawn = require "ptyscript.spawn"
 
 local M = {}
@@ -81,12 +82,11 @@ local function command_of(command)
   return argv, table.concat(words, " ")
 end
 
--- The run's timeout passed: the child is killed (its group), what it
--- wrote up to then is read, and the error object raised (pty.Error, as
--- an expect's: kind, process, patterns, timeout, before).
+-- The run's timeout passed: the child is killed (its group), and the
+-- error object raised (pty.Error, as an expect's: kind, process,
+-- patterns, timeout, and before: all the output).
 local function timed_out(p, text, list, timeout, out)
-  p:close{ grace = 0 }
-  out[#out + 1] = p:expect({ expect.EOF }, 0).before   -- (close keeps what it read)
+  p:close{ grace = 0 }   -- (which hands out what it read last)
   local before = table.concat(out)
   local e = setmetatable({ kind = "timeout", process = p, patterns = list, timeout = timeout,
     before = before }, diag.Error)
@@ -148,28 +148,25 @@ function M.run(command, opts)
   local function left()
     return deadline and math.max(deadline - core.now(), 0) or math.huge
   end
+  -- the output is copied as it is read: the match window (maxbuf) only
+  -- bounds what the events' patterns see
   local out = {}
+  output.copy(p, function(bytes) out[#out + 1] = bytes end)
   while true do
     local m = p:expect(list, left())
     local i = m.index
-    if i == eof_i then
-      out[#out + 1] = m.before
-      break
-    elseif i > eof_i then
-      timed_out(p, text, waited, timeout, out)
-    end
+    if i == eof_i then break end
+    if i > eof_i then timed_out(p, text, waited, timeout, out) end
     if m[0] == "" then
       raise(string.format("run: the pattern of event %d, %s, matched nothing (an empty match): "
         .. "it would match again and again", i, expect.shown(p, list[i])))
     end
-    out[#out + 1] = m.before .. m[0]
     local response = responses[i]
     if type(response) == "function" then
       response = response(m, p)
       if response == true then   -- stop: hang up, as p:close does
         done = true
         local _, how, n = p:close()
-        out[#out + 1] = p:expect({ expect.EOF }, 0).before
         return table.concat(out), n, how
       elseif response ~= nil and response ~= false and type(response) ~= "string" then
         raise(string.format("run: the response function of event %d returned %s; expected a "
@@ -181,7 +178,7 @@ function M.run(command, opts)
   local ok, how, n = p:wait(left())
   if ok == nil and how == "timeout" then timed_out(p, text, waited, timeout, out) end
   done = true
-  p:close()
+  p:close()   -- (which hands out what it read last)
   return table.concat(out), n, how
 end
 
