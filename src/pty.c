@@ -177,11 +177,12 @@ pty_echo(int fd, int *canonical)
 
 /*
  * Turn the terminal's echo on or off, at once (TCSANOW): off clears
- * ECHO and the flags that echo parts of a line without it (ECHOE,
- * ECHOK, ECHONL), as spawn's echo = false has it; on sets ECHO, ECHOE
+ * ECHO with ECHOE, ECHOK and ECHONL (which echoes a newline even
+ * without ECHO), as spawn's echo = false has it; on sets ECHO, ECHOE
  * and ECHOK, as a new terminal has them, so off then on gives back the
  * kernel's modes.  On Linux tcsetattr() on the master sets the slave's
- * modes: the child sees the change at its next read.
+ * modes.  Input that reaches the terminal after the call is echoed, or
+ * not, as it says; what arrived before was echoed already.
  */
 int
 pty_setecho(int fd, int on)

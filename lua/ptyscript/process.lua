@@ -240,7 +240,8 @@ function Process:setecho(on)
 end
 
 -- How often waitnoecho looks at the modes: no event tells of a change
--- (packet mode's TIOCPKT_IOCTL needs EXTPROC, and changes every read).
+-- (packet mode's TIOCPKT_IOCTL needs EXTPROC, and would put a header
+-- byte in front of every read).
 local ECHO_POLL = 0.05
 
 -- p:waitnoecho([timeout]) -> true once the terminal's echo is off (a
