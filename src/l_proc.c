@@ -831,7 +831,8 @@ lproc_eofchar(lua_State *L)
 /*
  * proc:echo() -> echo, canonical: whether the child's terminal echoes
  * what it reads (ECHO) and reads it by lines (ICANON), from its modes
- * read on the master; nothing without a terminal  [-0, +2|0, -]
+ * read on the master; nothing without a terminal (pipes, or closed);
+ * nil, msg, errname if the modes cannot be read  [-0, +2|0|3, m]
  */
 static int
 lproc_echo(lua_State *L)
@@ -839,11 +840,33 @@ lproc_echo(lua_State *L)
 	struct proc *p = check_proc(L);
 	int on, canon;
 
-	if (!p->tty || p->fd == -1 || (on = pty_echo(p->fd, &canon)) == -1)
+	if (!p->tty || p->fd == -1)
 		return 0;
+	if ((on = pty_echo(p->fd, &canon)) == -1)
+		return lcore_fail(L, NULL, errno);
 	lua_pushboolean(L, on);
 	lua_pushboolean(L, canon);
 	return 2;
+}
+
+/*
+ * proc:setecho(on) -> true | nil, msg, errname  [-0, +1|3, m]
+ * Turn the echo of the child's terminal on or off (pty_setecho); ENOTTY
+ * on pipes, EBADF once closed.  The Lua side has checked `on`.
+ */
+static int
+lproc_setecho(lua_State *L)
+{
+	struct proc *p = check_proc(L);
+
+	if (!p->tty)
+		return lcore_fail(L, NULL, ENOTTY);
+	if (p->fd == -1)
+		return lcore_fail(L, NULL, EBADF);
+	if (pty_setecho(p->fd, lua_toboolean(L, 2)) == -1)
+		return lcore_fail(L, NULL, errno);
+	lua_pushboolean(L, 1);
+	return 1;
 }
 
 /*
@@ -977,6 +1000,7 @@ static const luaL_Reg proc_meth[] = {
 	{ "getwinsize", lproc_getwinsize },
 	{ "eofchar", lproc_eofchar },
 	{ "echo", lproc_echo },
+	{ "setecho", lproc_setecho },
 	{ "pause", lproc_pause },
 	{ "hold", lproc_hold },
 	{ "close_write", lproc_close_write },

@@ -70,7 +70,6 @@ int
 pty_open(struct pty_pair *pp, int rows, int cols, int echo)
 {
 	char name[128];
-	struct termios tio;
 	int saved;
 
 	pp->master = pp->slave = -1;
@@ -84,13 +83,8 @@ pty_open(struct pty_pair *pp, int rows, int cols, int echo)
 		goto fail;
 	if (pty_setwinsize(pp->master, rows, cols) == -1)
 		goto fail;
-	if (!echo) {
-		if (tcgetattr(pp->slave, &tio) == -1)
-			goto fail;
-		tio.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
-		if (tcsetattr(pp->slave, TCSANOW, &tio) == -1)
-			goto fail;
-	}
+	if (!echo && pty_setecho(pp->slave, 0) == -1)
+		goto fail;
 	return 0;
 fail:
 	saved = errno;
@@ -179,4 +173,29 @@ pty_echo(int fd, int *canonical)
 		return -1;
 	*canonical = (tio.c_lflag & ICANON) != 0;
 	return (tio.c_lflag & ECHO) != 0;
+}
+
+/*
+ * Turn the terminal's echo on or off, at once (TCSANOW): off clears
+ * ECHO with ECHOE, ECHOK and ECHONL (which echoes a newline even
+ * without ECHO), as spawn's echo = false has it; on sets ECHO, ECHOE
+ * and ECHOK, as a new terminal has them, so off then on gives back the
+ * kernel's modes.  On Linux tcsetattr() on the master sets the slave's
+ * modes.  Input that reaches the terminal after the call is echoed, or
+ * not, as it says; what arrived before was echoed already.
+ */
+int
+pty_setecho(int fd, int on)
+{
+	struct termios tio;
+	const tcflag_t off_flags = ECHO | ECHOE | ECHOK | ECHONL;
+	const tcflag_t on_flags = ECHO | ECHOE | ECHOK;
+
+	if (tcgetattr(fd, &tio) == -1)
+		return -1;
+	if (on)
+		tio.c_lflag |= on_flags;
+	else
+		tio.c_lflag &= ~off_flags;
+	return tcsetattr(fd, TCSANOW, &tio);
 }

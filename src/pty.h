@@ -21,5 +21,6 @@ int pty_setwinsize(int fd, int rows, int cols);
 int pty_getwinsize(int fd, int *rows, int *cols);
 int pty_eof_char(int fd);
 int pty_echo(int fd, int *canonical);
+int pty_setecho(int fd, int on);
 
 #endif

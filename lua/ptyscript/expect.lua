@@ -173,10 +173,12 @@ local function shown(_, pat)
 end
 M.shown = shown
 
+-- The last output as messages show it: its last 200 bytes, escaped.
 local function last_output(s)
   if #s > 200 then return "..." .. escape(s:sub(-200)) end
   return escape(s)
 end
+M.last_output = last_output
 
 -- The patterns for messages and trace lines, redacted: the first SHOWN,
 -- then how many more (the error object's `patterns` keeps them all).

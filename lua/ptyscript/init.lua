@@ -36,6 +36,7 @@ M.resume = sched.resume
 M.Process = process.Process
 M.repl = require("ptyscript.repl").repl
 M.getpass = require("ptyscript.user").getpass
+M.run = require("ptyscript.run").run
 M.screen = screen.new
 -- Transcript and recording writes that failed: one message per file.
 M.transcript_errors = output.errors

@@ -26,7 +26,6 @@ local ALIASES = {
     isalive = "alive", sendintr = 'sendcontrol("c")', expect_list = "expect({pat1, pat2, ...})",
     expect_exact_list = "expect_exact({text1, text2, ...})", write = "send",
     writelines = "send", logfile = "log", logfile_read = "log", logfile_send = "log",
-    setecho = "spawn's echo option", getecho = "spawn's echo option",
     eof = "expect(pty.EOF)",
   },
   stream = { write = "send", writelines = "send", eof = "expect(pty.EOF)" },

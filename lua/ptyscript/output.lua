@@ -140,6 +140,21 @@ function M.transcript(p, emit, sent, typed, on_finish)
   return out
 end
 
+-- A raw copy of everything p's child prints from now on, to fn(bytes)
+-- as each chunk is read, in order (pty.run's output): the bytes as they
+-- came, secrets too (the script's own, as expect's matches are), and
+-- nothing kept back.  close hands it what it reads last.
+function M.copy(p, fn)
+  local list = p._outputs
+  if not list then
+    list = {}
+    p._outputs = list
+  end
+  list[#list + 1] = { data = function(bytes) fn(bytes) end, finish = function() end }
+  live[p] = true
+  p._c:tap(true)
+end
+
 -- End every output of p (close, the end of the script): each writes
 -- what it kept back and closes what it opened.  Idempotent.
 function M.finish(p)

@@ -212,6 +212,61 @@ function Process:getwinsize()
   return r, c
 end
 
+-- Echo (pexpect's getecho, setecho, waitnoecho).  On a terminal only;
+-- the modes are read and set on the master (the slave's, on Linux).
+
+-- Whether p's terminal echoes, for the method `what` (checked by it).
+local function echo_of(p, what)
+  local on, err = p._c:echo()
+  if on == nil then raise(string.format("%s %s: %s", what, p.name, err or "the terminal is closed")) end
+  return on
+end
+
+-- p:getecho() -> whether the child's terminal echoes what it is sent.
+function Process:getecho()
+  check.open(self, "getecho")
+  check_tty(self, "getecho")
+  return echo_of(self, "getecho")
+end
+
+-- p:setecho(on) -> true: turn the terminal's echo on or off, at once.
+function Process:setecho(on)
+  check.open(self, "setecho")
+  check_tty(self, "setecho")
+  if type(on) ~= "boolean" then raise("setecho: expected true or false, got " .. got(on)) end
+  local ok, err = self._c:setecho(on)
+  if not ok then raise(string.format("setecho %s: %s", self.name, err)) end
+  return true
+end
+
+-- How often waitnoecho looks at the modes: no event tells of a change
+-- (packet mode's TIOCPKT_IOCTL needs EXTPROC, and would put a header
+-- byte in front of every read).
+local ECHO_POLL = 0.05
+
+-- p:waitnoecho([timeout]) -> true once the terminal's echo is off (a
+-- password prompt); false at the timeout, or when the output ends or the
+-- child exits with echo still on.  The task sleeps between looks (the
+-- loop runs on, reading every process), and also wakes on output, which
+-- a program sends just after turning echo off (its prompt).
+function Process:waitnoecho(timeout)
+  check.open(self, "waitnoecho")
+  check_tty(self, "waitnoecho")
+  timeout = expect.timeout_for(self, timeout, "waitnoecho")
+  local deadline = timeout ~= math.huge and core.now() + timeout or nil
+  local c = self._c
+  while true do
+    if self._closed then return false end   -- (by another task meanwhile)
+    if not echo_of(self, "waitnoecho") then return true end
+    if refresh(self) ~= nil or select(3, c:state()) then return false end
+    local now = core.now()
+    if deadline and now >= deadline then return false end
+    local wake = now + ECHO_POLL
+    if deadline and deadline < wake then wake = deadline end
+    sched.wait_for(c, core.DATA | core.EXIT, wake)
+  end
+end
+
 -- Flow control: stop reading the child (its writes then block).
 function Process:pause()
   check.process(self, "pause")

@@ -70,6 +70,10 @@ local function start(argv, opts, what)
   return p
 end
 
+-- start(argv, opts, what) for pty.run: spawn's checks and messages,
+-- naming `what`.
+M.start = start
+
 -- pty.spawn(prog, arg...) or pty.spawn{prog, arg..., option = value}
 function M.spawn(first, ...)
   if type(first) == "table" then

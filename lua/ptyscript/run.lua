@@ -1,0 +1,185 @@
+-- ptyscript.run: pty.run, pexpect's run - a command run to its end on a
+-- terminal, answered when its patterns appear, its whole output and
+-- exit status returned.  Nothing of it is left running: a timeout or an
+-- error kills the child (its process group) before it is raised.
+local _ENV = require "ptyscript.std"
+local core = require "ptyscript.core"
+local sched = require "ptyscript.sched"
+local diag = require "ptyscript.diag"
+local check = require "ptyscript.check"
+local expect = require "ptyscript.expect"
+local output = require "ptyscript.output"
+local spawn = require "ptyscript.spawn"
+
+local M = {}
+local raise, got, shown = diag.raise, diag.got, diag.shown
+local Pattern = getmetatable(expect.EOF)
+
+-- spawn's options that mean nothing for a run: the run reads the
+-- terminal's output to the end, which pipes, extra descriptors and a
+-- screen would change.  Every other option of spawn passes through (and
+-- spawn checks it, naming run).
+local SPAWN_ONLY = { pty = true, fds = true, screen = true }
+
+-- events = {{pattern, response}, ...} -> the Patterns and the responses,
+-- checked.  A list, in order: among patterns that match at the same
+-- byte, the first listed wins (a table's keys have no order).
+local function check_events(events)
+  if events == nil then return {}, {} end
+  if type(events) ~= "table" then
+    raise("run: events must be a list of {pattern, response} pairs, got " .. got(events))
+  end
+  local n = #events
+  for k in pairs(events) do
+    if math.type(k) ~= "integer" then
+      raise(string.format("run: events is a list of {pattern, response} pairs, in order "
+        .. "(a table's keys have no order): it has the key %s", shown(k)))
+    elseif k < 1 or k > n then
+      raise(string.format("run: events has a hole (a nil before event %d)", k))
+    end
+  end
+  local pats, responses = {}, {}
+  for i = 1, n do
+    local e = events[i]
+    if type(e) ~= "table" then
+      raise(string.format("run: event %d must be a {pattern, response} pair, got %s", i, got(e)))
+    end
+    local pat, response = e[1], e[2]
+    if type(pat) == "string" then
+      pat = expect.patterns(pat, "run")[1]   -- (compiled: an invalid regex raises now)
+    elseif getmetatable(pat) ~= Pattern or not (pat._re or pat._lit) then
+      raise(string.format("run: the pattern of event %d must be a string (regex), pty.exact() or "
+        .. "pty.re(), got %s", i, getmetatable(pat) == Pattern and "pty." .. pat.kind or got(pat)))
+    end
+    if type(response) ~= "string" and type(response) ~= "function" then
+      raise(string.format("run: the response of event %d must be a string or a function, got %s",
+        i, got(response)))
+    end
+    pats[i], responses[i] = pat, response
+  end
+  return pats, responses
+end
+
+-- The command as given: argv (a fresh list) and the text messages show.
+local function command_of(command)
+  if type(command) == "string" then return { "/bin/sh", "-c", command }, command end
+  if type(command) ~= "table" then
+    raise("run: expected a command line string or a table {prog, arg...}, got " .. got(command))
+  end
+  local argv = {}
+  for k, v in pairs(command) do
+    if math.type(k) ~= "integer" then
+      raise(string.format("run: the command table holds the program and its arguments only "
+        .. "(options go in the second argument): it has the key %s", shown(k)))
+    end
+    argv[k] = v
+  end
+  for k in pairs(argv) do
+    if k < 1 or k > #argv then raise("run: the argument list has holes") end
+  end
+  local words = {}
+  for i = 1, #argv do words[i] = tostring(argv[i]) end
+  return argv, table.concat(words, " ")
+end
+
+-- The run's timeout passed: the child is killed (its group), and the
+-- error object raised (pty.Error, as an expect's: kind, process,
+-- patterns, timeout, and before: all the output).
+local function timed_out(p, text, list, timeout, out)
+  p:close{ grace = 0 }   -- (which hands out what it read last)
+  local before = table.concat(out)
+  local e = setmetatable({ kind = "timeout", process = p, patterns = list, timeout = timeout,
+    before = before }, diag.Error)
+  e.message = diag.where() .. diag.redact(string.format(
+    "run: timeout (%gs) running %s (pid %d): it was killed\n  last output: \"%s\"",
+    timeout, shown(text), p.pid, expect.last_output(before)))
+  error(e, 0)
+end
+
+-- pty.run(command [, options]) -> output, status, how
+-- Runs command (a shell command line, or {prog, arg...}) on a terminal
+-- to its end: the output up to EOF, then the exit: status is the exit
+-- status (how "exit") or the number of the signal that killed the child
+-- (how "signal"), as p:wait's last two results.  options: events, the
+-- {pattern, response} pairs answered as the patterns appear (response:
+-- a string to send, or fn(m, p) returning one, nil or false to send
+-- nothing, true to stop: the child is closed, and run returns its
+-- output and close's status); timeout, for the whole run (default: no
+-- limit); the rest is spawn's.
+function M.run(command, opts)
+  local argv, text = command_of(command)
+  if opts ~= nil and type(opts) ~= "table" then
+    raise("run: options must be a table such as {timeout = 10}")
+  end
+  local spawn_opts, timeout, events = {}, nil, nil
+  for k, v in pairs(opts or {}) do
+    if k == "timeout" then
+      timeout = v
+    elseif k == "events" then
+      events = v
+    elseif SPAWN_ONLY[k] then
+      raise(string.format("run: option %s is pty.spawn's: run reads the terminal's output to its "
+        .. "end", shown(k)))
+    else
+      spawn_opts[k] = v
+    end
+  end
+  if type(command) == "string" and spawn_opts.name == nil then spawn_opts.name = "sh" end
+  if timeout == nil then timeout = math.huge else timeout = check.timeout({}, timeout, "run") end
+  local pats, responses = check_events(events)
+  local list = {}
+  for i = 1, #pats do list[i] = pats[i] end
+  local eof_i = #list + 1
+  list[eof_i] = expect.EOF
+  local waited = { table.unpack(list) }   -- (for the error object: TIMEOUT is ours)
+  list[eof_i + 1] = expect.TIMEOUT
+
+  -- the run's child is nobody's current process: the shorthands keep theirs
+  local state = sched.current_state()
+  local current = state.proc
+  local p = spawn.start(argv, spawn_opts, "run")
+  state.proc = current
+  local done = false
+  -- an error (a response function's, a send's) kills the child too
+  local guard <close> = setmetatable({}, { __close = function()
+    if not done then p:close{ grace = 0 } end
+  end })
+  local deadline = timeout ~= math.huge and core.now() + timeout or nil
+  local function left()
+    return deadline and math.max(deadline - core.now(), 0) or math.huge
+  end
+  -- the output is copied as it is read: the match window (maxbuf) only
+  -- bounds what the events' patterns see
+  local out = {}
+  output.copy(p, function(bytes) out[#out + 1] = bytes end)
+  while true do
+    local m = p:expect(list, left())
+    local i = m.index
+    if i == eof_i then break end
+    if i > eof_i then timed_out(p, text, waited, timeout, out) end
+    if m[0] == "" then
+      raise(string.format("run: the pattern of event %d, %s, matched nothing (an empty match): "
+        .. "it would match again and again", i, expect.shown(p, list[i])))
+    end
+    local response = responses[i]
+    if type(response) == "function" then
+      response = response(m, p)
+      if response == true then   -- stop: hang up, as p:close does
+        done = true
+        local _, how, n = p:close()
+        return table.concat(out), n, how
+      elseif response ~= nil and response ~= false and type(response) ~= "string" then
+        raise(string.format("run: the response function of event %d returned %s; expected a "
+          .. "string to send, nil or false (nothing) or true (stop)", i, got(response)))
+      end
+    end
+    if response then p:send(response) end
+  end
+  local ok, how, n = p:wait(left())
+  if ok == nil and how == "timeout" then timed_out(p, text, waited, timeout, out) end
+  done = true
+  p:close()   -- (which hands out what it read last)
+  return table.concat(out), n, how
+end
+
+return M
