@@ -161,6 +161,21 @@ describe("pty.run", function()
     assert.is_false(H.exists(e.process.pid))
   end)
 
+  it("keeps its timeout while a response waits to be written (the child reads no more)", function()
+    local pids = H.tmpname()
+    local t0 = pty.now()
+    local ok, e = pcall(pty.run, "echo $$ > " .. H.q(pids) .. "; stty -icanon -echo; printf 'Q? '; "
+      .. "exec sleep 10", { timeout = 0.5, events = { { "Q\\? ", string.rep("x", 200000) } } })
+    local took = pty.now() - t0
+    assert.is_false(ok)
+    assert.equal(pty.Error, getmetatable(e), tostring(e))
+    assert.equal("timeout", e.kind)
+    assert.equal("Q? ", e.before)
+    assert.is_true(took >= 0.49 and took < 3, took)
+    assert.is_true(all_gone(pids))
+    os.remove(pids)
+  end)
+
   it("kills the child when a response function fails", function()
     local pids = H.tmpname()
     local ok, err = pcall(pty.run, "echo $$ > " .. H.q(pids) .. "; echo ready; exec sleep 60",

@@ -10,6 +10,7 @@ local check = require "ptyscript.check"
 local expect = require "ptyscript.expect"
 local output = require "ptyscript.output"
 local spawn = require "ptyscript.spawn"
+local send = require "ptyscript.send"
 
 local M = {}
 local raise, got, shown = diag.raise, diag.got, diag.shown
@@ -173,7 +174,12 @@ function M.run(command, opts)
           .. "string to send, nil or false (nothing) or true (stop)", i, got(response)))
       end
     end
-    if response then p:send(response) end
+    if response then
+      -- as p:send, but a send that waits (the child reads no more) waits
+      -- only until the run's timeout
+      check.open(p, "send")
+      if not send.raw(p, response, nil, nil, deadline) then timed_out(p, text, waited, timeout, out) end
+    end
   end
   local ok, how, n = p:wait(left())
   if ok == nil and how == "timeout" then timed_out(p, text, waited, timeout, out) end
