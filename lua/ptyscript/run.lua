@@ -176,9 +176,17 @@ function M.run(command, opts)
     end
     if response then
       -- as p:send, but a send that waits (the child reads no more) waits
-      -- only until the run's timeout
+      -- only until the run's timeout, and one the child can no longer
+      -- read (it closed its terminal: it exited, often just after the
+      -- text answered) is dropped: the run goes on to the EOF
       check.open(p, "send")
-      if not send.raw(p, response, nil, nil, deadline) then timed_out(p, text, waited, timeout, out) end
+      local ok, sent = pcall(send.raw, p, response, nil, nil, deadline)
+      if not ok then
+        if p._closed or not select(3, p._c:state()) then error(sent, 0) end
+        diag.trace("%s closed its terminal: the response to event %d was dropped", p.name, i)
+      elseif not sent then
+        timed_out(p, text, waited, timeout, out)
+      end
     end
   end
   local ok, how, n = p:wait(left())
