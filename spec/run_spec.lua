@@ -192,6 +192,35 @@ describe("pty.run", function()
     os.remove(pids)
   end)
 
+  it("keeps secrets out of its timeout message: quotes and bytes escaped, cut by the window", function()
+    -- a secret the message escapes (a quote, UTF-8), sent by a function
+    local pw = "r\195\164n-\"quoted\"-pw"
+    local ok, e = pcall(pty.run, "printf 'Password: '; read p; echo \"[$p]\"; exec sleep 10",
+      { timeout = 0.3, events = { { "Password: ", function(_, p) p:send(pw .. "\r", { secret = true }) end } } })
+    assert.is_false(ok)
+    local msg = tostring(e)
+    assert.truthy(msg:find('last output: "Password: ***\\r\\n[***]\\r\\n"', 1, true), msg)
+    assert.falsy(msg:find("quoted", 1, true), msg)
+    -- a secret the last 200 bytes cut in two
+    local pw2 = "cut-in-two-4f7b2e9a"
+    ok, e = pcall(pty.run, "printf 'Password: '; read p; echo \"$p\"; printf '%0190d' 0; exec sleep 10",
+      { timeout = 0.3, echo = false, events = { { "Password: ", function(_, p) p:send(pw2 .. "\r", { secret = true }) end } } })
+    assert.is_false(ok)
+    msg = tostring(e)
+    assert.truthy(msg:find('***\\r\\n000', 1, true), msg)
+    assert.falsy(msg:find("2e9a", 1, true), msg)
+    -- a secret in the command line, cut by the 40 bytes shown of it
+    local pw3 = "cmdline-secret-81c3d5"
+    local p = pty.spawn{ "cat", echo = false }
+    p:sendline(pw3, { secret = true })   -- (registered)
+    p:close()
+    ok, e = pcall(pty.run, "exec sleep 10; echo xxxxxxxxxxxxxx " .. pw3, { timeout = 0.2 })
+    assert.is_false(ok)
+    msg = tostring(e)
+    assert.truthy(msg:find('running "exec sleep 10; echo xxxxxxxxxxxxxx ***"', 1, true), msg)
+    assert.falsy(msg:find("cmdl", 1, true), msg)
+  end)
+
   it("kills the child when a response function fails", function()
     local pids = H.tmpname()
     local ok, err = pcall(pty.run, "echo $$ > " .. H.q(pids) .. "; echo ready; exec sleep 60",

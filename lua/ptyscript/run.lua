@@ -91,9 +91,12 @@ local function timed_out(p, text, list, timeout, out)
   local before = table.concat(out)
   local e = setmetatable({ kind = "timeout", process = p, patterns = list, timeout = timeout,
     before = before }, diag.Error)
-  e.message = diag.where() .. diag.redact(string.format(
+  -- redacted before they are cut and escaped, which would hide a secret
+  -- from the redaction (as expect's message has it)
+  local redact = diag.redact
+  e.message = diag.where() .. string.format(
     "run: timeout (%gs) running %s (pid %d): it was killed\n  last output: \"%s\"",
-    timeout, shown(text), p.pid, expect.last_output(before)))
+    timeout, shown(redact(text)), p.pid, expect.last_output(redact(before)))
   error(e, 0)
 end
 
