@@ -35,7 +35,10 @@ local function check_events(events)
     if math.type(k) ~= "integer" then
       raise(string.format("run: events is a list of {pattern, response} pairs, in order "
         .. "(a table's keys have no order): it has the key %s", shown(k)))
-    elseif k < 1 or k > n then
+    elseif k < 1 then
+      raise(string.format("run: events is a list of {pattern, response} pairs numbered from 1: "
+        .. "it has the key %d", k))
+    elseif k > n then
       raise(string.format("run: events has a hole (a nil before event %d)", k))
     end
   end
