@@ -10,6 +10,7 @@ local check = require "ptyscript.check"
 local expect = require "ptyscript.expect"
 local output = require "ptyscript.output"
 local spawn = require "ptyscript.spawn"
+local send = require "ptyscript.send"
 
 local M = {}
 local raise, got, shown = diag.raise, diag.got, diag.shown
@@ -34,7 +35,10 @@ local function check_events(events)
     if math.type(k) ~= "integer" then
       raise(string.format("run: events is a list of {pattern, response} pairs, in order "
         .. "(a table's keys have no order): it has the key %s", shown(k)))
-    elseif k < 1 or k > n then
+    elseif k < 1 then
+      raise(string.format("run: events is a list of {pattern, response} pairs numbered from 1: "
+        .. "it has the key %d", k))
+    elseif k > n then
       raise(string.format("run: events has a hole (a nil before event %d)", k))
     end
   end
@@ -90,9 +94,12 @@ local function timed_out(p, text, list, timeout, out)
   local before = table.concat(out)
   local e = setmetatable({ kind = "timeout", process = p, patterns = list, timeout = timeout,
     before = before }, diag.Error)
-  e.message = diag.where() .. diag.redact(string.format(
+  -- redacted before they are cut and escaped, which would hide a secret
+  -- from the redaction (as expect's message has it)
+  local redact = diag.redact
+  e.message = diag.where() .. string.format(
     "run: timeout (%gs) running %s (pid %d): it was killed\n  last output: \"%s\"",
-    timeout, shown(text), p.pid, expect.last_output(before)))
+    timeout, shown(redact(text)), p.pid, expect.last_output(redact(before)))
   error(e, 0)
 end
 
@@ -173,7 +180,20 @@ function M.run(command, opts)
           .. "string to send, nil or false (nothing) or true (stop)", i, got(response)))
       end
     end
-    if response then p:send(response) end
+    if response then
+      -- as p:send, but a send that waits (the child reads no more) waits
+      -- only until the run's timeout, and one the child can no longer
+      -- read (it closed its terminal: it exited, often just after the
+      -- text answered) is dropped: the run goes on to the EOF
+      check.open(p, "send")
+      local ok, sent = pcall(send.raw, p, response, nil, nil, deadline)
+      if not ok then
+        if p._closed or not select(3, p._c:state()) then error(sent, 0) end
+        diag.trace("%s closed its terminal: the response to event %d was dropped", p.name, i)
+      elseif not sent then
+        timed_out(p, text, waited, timeout, out)
+      end
+    end
   end
   local ok, how, n = p:wait(left())
   if ok == nil and how == "timeout" then timed_out(p, text, waited, timeout, out) end

@@ -37,14 +37,18 @@ function M.failure(p, fd, err, errname, later)
   return string.format("send to %s: %s", target, err)
 end
 
--- Wait while more than HIGH_WATER bytes are queued on c.
-function M.drain(p, c, q, fd)
+-- Wait while more than HIGH_WATER bytes are queued on c; true then.
+-- With a deadline (a core.now() value), false once it has passed with
+-- that much still queued (pty.run's timeout).
+function M.drain(p, c, q, fd, deadline)
   while q > HIGH_WATER do
-    sched.wait_for(c, core.DRAIN, nil)
+    local timed_out = sched.wait_for(c, core.DRAIN, deadline) == "timeout"
     local err, errname
     q, err, errname = c:queued()
     if err then raise(M.failure(p, fd, err, errname, true)) end
+    if timed_out and q > HIGH_WATER then return false end
   end
+  return true
 end
 
 -- Trace what was sent to p and show it to p's outputs (M.raw's args).
@@ -71,13 +75,14 @@ end
 -- for it ("" for nothing: a key of a secret typed one at a time, after
 -- the first); typed: keys the user typed during interact, "on" while the
 -- child echoes, "off" while it does not (a password: no output ever sees
--- it).
-function M.raw(p, data, secret, typed)
+-- it).  deadline: how long a send under backpressure may wait (nil: no
+-- limit); nil once it has passed with too much still queued.
+function M.raw(p, data, secret, typed, deadline)
   local c = p._c
   local q, err, errname = c:send(data)
   if not q then raise(M.failure(p, nil, err, errname)) end
   if secret or config._trace or p._outputs then show_sent(p, data, secret, typed) end
-  if q > HIGH_WATER then M.drain(p, c, q) end
+  if q > HIGH_WATER and not M.drain(p, c, q, nil, deadline) then return nil end
   return #data
 end
 
