@@ -393,6 +393,23 @@ describe("a failed expect's hints", function()
     assert.matches("hint: /answer (%d+)/m has %d, a Lua pattern class", e.message, 1, true)
   end)
 
+  it("says a Lua pattern escape is not PCRE2's, and what the Lua pattern matches in the output", function()
+    local msg = failure("printf '(gdb) '", "%(gdb%) ")
+    assert.matches('hint: /%(gdb%) / has %(, a Lua pattern escape; PCRE2 escapes with a backslash: '
+      .. '"\\\\(" in a Lua string, or [[\\(]] (as a Lua pattern it matches "(gdb) " in the output)',
+      msg, 1, true)
+    -- a class, with what it matches
+    assert.matches('(as a Lua pattern it matches "answer 42" in the output)',
+      failure("printf 'answer 42\n'", "answer (%d+)"), 1, true)
+    -- without a match in the output, the hint alone; "%" before other
+    -- punctuation, or in text, is no escape
+    msg = failure("true", "1%.5")
+    assert.matches("hint: /1%.5/ has %., a Lua pattern escape", msg, 1, true)
+    assert.is_nil(msg:find("as a Lua pattern it matches", 1, true))
+    assert.is_nil(failure("true", "50%,"):find("hint", 1, true))
+    assert.is_nil(failure("true", "%(x", "expect_exact"):find("hint", 1, true))
+  end)
+
   it("says the output holds escape sequences, and what to spawn with instead", function()
     local cmd = "printf '\\033[1mhi\\033[0m there\\n'"
     local msg = failure(cmd, "hi there", nil, { term = "xterm" })

@@ -223,18 +223,41 @@ local LUA_CLASS = {
   g = "[[:graph:]]", G = "[^[:graph:]]",
 }
 
--- A regex written as a Lua pattern ("(%d+)"): PCRE2 takes "%d" as the
--- text "%d".  The hint for the first such class of pat, or nil.
-local function lua_class_hint(p, pat)
+-- A regex written as a Lua pattern ("(%d+)", "%(gdb%)"): PCRE2 takes
+-- "%d" as the text "%d", and "%(" as "%" and a group.  The hint for the
+-- first such class or escape of pat, or nil; with text (the output the
+-- message shows), it also says what the Lua pattern would have matched
+-- there.
+local LUA_ESCAPED = "().[]*+-?^$"
+local function lua_class_hint(p, pat, text)
   if pat.kind ~= "re" or not pat.source then return nil end
-  for c in pat.source:gmatch("%%(%a)") do
+  local src = pat.source
+  local h
+  for c in src:gmatch("%%(%a)") do
     local pcre = LUA_CLASS[c]
     if pcre then
-      return string.format('%s has %%%s, a Lua pattern class; PCRE2 writes %s (in a Lua string '
+      h = string.format('%s has %%%s, a Lua pattern class; PCRE2 writes %s (in a Lua string '
         .. '"%s", or [[%s]])', shown(p, pat), c, pcre, (pcre:gsub("\\", "\\\\")), pcre)
+      break
     end
   end
-  return nil
+  if not h then
+    for c in src:gmatch("%%(%p)") do
+      if LUA_ESCAPED:find(c, 1, true) then
+        h = string.format('%s has %%%s, a Lua pattern escape; PCRE2 escapes with a backslash: '
+          .. '"\\\\%s" in a Lua string, or [[\\%s]]', shown(p, pat), c, c, c)
+        break
+      end
+    end
+  end
+  if h and text and text ~= "" then
+    local ok, s, e = pcall(string.find, text, src)
+    if ok and s and e >= s then
+      h = h .. string.format(' (as a Lua pattern it matches "%s" in the output)',
+        escape(text:sub(s, e)))
+    end
+  end
+  return h
 end
 
 -- The hint lines about patterns alone (whatever the output), for the
@@ -294,7 +317,7 @@ local function hints(p, list, text)
   local lower = text:lower()
   for i = 1, math.min(#list, SHOWN) do   -- (the patterns the message names)
     local pat = list[i]
-    local src, h = pat.source, lua_class_hint(p, pat)
+    local src, h = pat.source, lua_class_hint(p, pat, text)
     if not h and src and src ~= "" and text ~= "" then
       local crlf = crlf_out and src:find("\n", 1, true) and not src:find("\r", 1, true)
         and (src:gsub("\n", "\r\n"))
