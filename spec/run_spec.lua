@@ -266,13 +266,17 @@ describe("pty.run", function()
     raises("run: invalid pattern /(/: missing closing parenthesis at offset 1", function() pty.run("true", { events = { { "(", "x" } } }) end)
     raises("run: the response of event 2 must be a string or a function, got 5", function() pty.run("true", { events = { { "a", "b" }, { "c", 5 } } }) end)
     raises("run: the response of event 1 must be a string or a function, got nil", function() pty.run("true", { events = { { "a" } } }) end)
+    -- a pattern that matches the empty string would match again and again
+    raises("run: the pattern of event 1, /x*/, matches the empty string: it would match again and again", function() pty.run("true", { events = { { "x*", "y" } } }) end)
+    raises("run: the pattern of event 2, /^/m, matches the empty string: it would match again and again", function() pty.run("true", { events = { { "a", "b" }, { pty.re("^", "m"), "y" } } }) end)
+    raises('run: the pattern of event 1, "", matches the empty string: it would match again and again', function() pty.run("true", { events = { { pty.exact(""), "y" } } }) end)
   end)
 
   it("raises on a response function's bad result and on an empty match, killing the child", function()
     local before = {}
     for _, pid in ipairs(H.children()) do before[pid] = true end   -- earlier specs'
     raises("run: the response function of event 1 returned 5; expected a string to send, nil or false (nothing) or true (stop)", function() pty.run("echo a; exec sleep 60", { events = { { "a", function() return 5 end } } }) end)
-    raises("run: the pattern of event 1, /x*/, matched nothing (an empty match): it would match again and again", function() pty.run("echo a; exec sleep 60", { events = { { "x*", "y" } } }) end)
+    raises("run: the pattern of event 1, /(?=a)/, matched nothing (an empty match): it would match again and again", function() pty.run("echo a; exec sleep 60", { events = { { "(?=a)", "y" } } }) end)
     local left = {}
     for _, pid in ipairs(H.children()) do
       if not before[pid] then left[#left + 1] = pid end

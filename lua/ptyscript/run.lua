@@ -55,6 +55,12 @@ local function check_events(events)
       raise(string.format("run: the pattern of event %d must be a string (regex), pty.exact() or "
         .. "pty.re(), got %s", i, getmetatable(pat) == Pattern and "pty." .. pat.kind or got(pat)))
     end
+    -- (one that matches nothing at all would match again and again; one
+    -- that matches nothing only somewhere, as (?=a), raises when it does)
+    if pat._lit == "" or (pat._re and pat._re:test("")) then
+      raise(string.format("run: the pattern of event %d, %s, matches the empty string: it would "
+        .. "match again and again", i, expect.shown(nil, pat)))
+    end
     if type(response) ~= "string" and type(response) ~= "function" then
       raise(string.format("run: the response of event %d must be a string or a function, got %s",
         i, got(response)))
