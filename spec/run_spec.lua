@@ -221,6 +221,38 @@ describe("pty.run", function()
     assert.falsy(msg:find("cmdl", 1, true), msg)
   end)
 
+  it("sends an event's response as a secret with secret = true: *** in traces, transcripts and messages", function()
+    local dir = H.tmpdir()
+    local log = dir .. "/run.log"
+    -- the child echoes the password (echo on), and the timeout's message
+    -- shows the output: everywhere it is ***
+    local r = H.run_script([[
+      local out = pty.run("printf 'Password: '; read p; echo \"got $p\"; exec sleep 10", { timeout = 1,
+        events = { { "Password: ", "pw-7c1e9d42\r", secret = true } } })
+    ]], { }, "")
+    assert.equal(1, r.code)
+    assert.falsy(r.stderr:find("7c1e9d42", 1, true), r.stderr)
+    assert.truthy(r.stderr:find("got ***", 1, true), r.stderr)
+    local script = H.script([[
+      local out, status = pty.run("printf 'Password: '; read p; echo \"${#p}\"",
+        { events = { { "Password: ", function() return "pw-0b5a3f17\r" end, secret = true } } })
+      assert(status == 0 and out:find("11\r\n", 1, true), out)
+    ]])
+    r = H.run({ "--trace", "--log", log, script })
+    os.remove(script)
+    assert.equal(0, r.code, r.stderr)
+    assert.truthy(r.stderr:find('send to sh: "***"', 1, true), r.stderr)
+    assert.falsy(r.stderr:find("0b5a3f17", 1, true), r.stderr)
+    local text = H.read(log)
+    assert.truthy(text:find("Password: ***", 1, true), text)
+    assert.falsy(text:find("0b5a3f17", 1, true), text)
+    -- secret must be a boolean; a password put there by mistake is not shown
+    local ok, err = pcall(pty.run, "true", { events = { { "Password: ", "x\r", secret = "pw-91d0" } } })
+    assert.is_false(ok)
+    assert.truthy(err:find("run: the secret of event 1 must be true or false, got a string", 1, true), err)
+    assert.falsy(err:find("pw-91d0", 1, true), err)
+  end)
+
   it("kills the child when a response function fails", function()
     local pids = H.tmpname()
     local ok, err = pcall(pty.run, "echo $$ > " .. H.q(pids) .. "; echo ready; exec sleep 60",

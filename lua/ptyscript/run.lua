@@ -11,6 +11,7 @@ local expect = require "ptyscript.expect"
 local output = require "ptyscript.output"
 local spawn = require "ptyscript.spawn"
 local send = require "ptyscript.send"
+local secrets = require "ptyscript.secrets"
 
 local M = {}
 local raise, got, shown = diag.raise, diag.got, diag.shown
@@ -22,11 +23,12 @@ local Pattern = getmetatable(expect.EOF)
 -- spawn checks it, naming run).
 local SPAWN_ONLY = { pty = true, fds = true, screen = true }
 
--- events = {{pattern, response}, ...} -> the Patterns and the responses,
--- checked.  A list, in order: among patterns that match at the same
--- byte, the first listed wins (a table's keys have no order).
+-- events = {{pattern, response [, secret = true]}, ...} -> the Patterns,
+-- the responses and which are secrets, checked.  A list, in order: among
+-- patterns that match at the same byte, the first listed wins (a
+-- table's keys have no order).  A secret string is registered at once.
 local function check_events(events)
-  if events == nil then return {}, {} end
+  if events == nil then return {}, {}, {} end
   if type(events) ~= "table" then
     raise("run: events must be a list of {pattern, response} pairs, got " .. got(events))
   end
@@ -42,7 +44,7 @@ local function check_events(events)
       raise(string.format("run: events has a hole (a nil before event %d)", k))
     end
   end
-  local pats, responses = {}, {}
+  local pats, responses, secret_of = {}, {}, {}
   for i = 1, n do
     local e = events[i]
     if type(e) ~= "table" then
@@ -65,9 +67,16 @@ local function check_events(events)
       raise(string.format("run: the response of event %d must be a string or a function, got %s",
         i, got(response)))
     end
-    pats[i], responses[i] = pat, response
+    local secret = e.secret
+    if secret ~= nil and type(secret) ~= "boolean" then
+      -- (its type only: a password given here by mistake stays unshown)
+      raise(string.format("run: the secret of event %d must be true or false, got a %s", i,
+        type(secret)))
+    end
+    if secret and type(response) == "string" then secrets.add(response) end
+    pats[i], responses[i], secret_of[i] = pat, response, secret or nil
   end
-  return pats, responses
+  return pats, responses, secret_of
 end
 
 -- The command as given: argv (a fresh list) and the text messages show.
@@ -117,8 +126,9 @@ end
 -- {pattern, response} pairs answered as the patterns appear (response:
 -- a string to send, or fn(m, p) returning one, nil or false to send
 -- nothing, true to stop: the child is closed, and run returns its
--- output and close's status); timeout, for the whole run (default: no
--- limit); the rest is spawn's.
+-- output and close's status; secret = true in a pair: what it sends is
+-- a secret); timeout, for the whole run (default: no limit); the rest
+-- is spawn's.
 function M.run(command, opts)
   local argv, text = command_of(command)
   if opts ~= nil and type(opts) ~= "table" then
@@ -139,7 +149,7 @@ function M.run(command, opts)
   end
   if type(command) == "string" and spawn_opts.name == nil then spawn_opts.name = "sh" end
   if timeout == nil then timeout = math.huge else timeout = check.timeout({}, timeout, "run") end
-  local pats, responses = check_events(events)
+  local pats, responses, secret_of = check_events(events)
   local list = {}
   for i = 1, #pats do list[i] = pats[i] end
   local eof_i = #list + 1
@@ -192,7 +202,9 @@ function M.run(command, opts)
       -- read (it closed its terminal: it exited, often just after the
       -- text answered) is dropped: the run goes on to the EOF
       check.open(p, "send")
-      local ok, sent = pcall(send.raw, p, response, nil, nil, deadline)
+      local secret = secret_of[i]
+      if secret then secrets.add(response) end
+      local ok, sent = pcall(send.raw, p, response, secret, nil, deadline)
       if not ok then
         if p._closed or not select(3, p._c:state()) then error(sent, 0) end
         diag.trace("%s closed its terminal: the response to event %d was dropped", p.name, i)
